@@ -1,0 +1,3 @@
+//! kube-apiserver: the etcd-backed Kubernetes REST API.
+
+pub mod validation;
