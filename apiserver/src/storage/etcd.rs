@@ -60,6 +60,9 @@ pub struct WatchEvent {
     /// The new object (for deletes: the last state, stamped with the delete
     /// revision); `Null` for progress events.
     pub object: Value,
+    /// The previous state for modifications (lets a filtered watch turn a
+    /// change out of the selection into a DELETED event).
+    pub prev: Option<Value>,
     pub revision: i64,
 }
 
@@ -358,6 +361,7 @@ async fn pump_watch(
             let ev = WatchEvent {
                 kind: WatchEventType::Progress,
                 object: Value::Null,
+                prev: None,
                 revision: header_rev,
             };
             if tx.send(Ok(ev)).await.is_err() {
@@ -374,9 +378,14 @@ async fn pump_watch(
                     } else {
                         WatchEventType::Modified
                     };
+                    let prev = ev
+                        .prev_kv()
+                        .and_then(|p| decode(p.key(), p.value(), p.mod_revision()).ok())
+                        .map(|o| o.value);
                     decode(kv.key(), kv.value(), kv.mod_revision()).map(|o| WatchEvent {
                         kind,
                         object: o.value,
+                        prev,
                         revision: kv.mod_revision(),
                     })
                 }
@@ -386,6 +395,7 @@ async fn pump_watch(
                         Some(prev) => decode(prev.key(), prev.value(), rev).map(|o| WatchEvent {
                             kind: WatchEventType::Deleted,
                             object: o.value,
+                            prev: None,
                             revision: rev,
                         }),
                         None => continue,
