@@ -11,6 +11,7 @@ pub mod bootstrap;
 pub mod discovery;
 pub mod handlers;
 pub mod metrics;
+pub mod openapi;
 pub mod options;
 pub mod printing;
 pub mod rbac_cache;
