@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod options;
 pub mod printing;
+pub mod protobuf;
 pub mod rbac_cache;
 pub mod registry;
 pub mod resources;

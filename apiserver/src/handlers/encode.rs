@@ -72,6 +72,7 @@ pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> Result<Value, Api
                 ApiError::bad_request(format!("the body of the request could not be decoded: {e}"))
             })?
         }
+        crate::protobuf::CONTENT_TYPE => crate::protobuf::decode(body)?,
         "application/yaml" | "application/apply-patch+yaml" => serde_yaml::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded as YAML: {e}")))?,
         other => return Err(ApiError::unsupported_media_type(other)),
