@@ -132,11 +132,38 @@ fn decode_message(bytes: &[u8], name: &str, depth: usize) -> Result<Value, ApiEr
                     other => a.push(other),
                 }
             }
-        } else {
+        } else if !is_go_zero_value(&spec.n, &v) {
             out.insert(spec.n.clone(), v);
         }
     }
     Ok(Value::Object(out))
+}
+
+/// Fields that are pointers in Go, where a zero value was set on purpose.
+const KEEP_ZERO: &[&str] = &[
+    "replicas", "terminationGracePeriodSeconds", "revisionHistoryLimit", "progressDeadlineSeconds",
+    "activeDeadlineSeconds", "backoffLimit", "completions", "parallelism", "ttlSecondsAfterFinished",
+    "startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit", "priority",
+    "expirationSeconds", "defaultMode", "mode", "runAsUser", "runAsGroup", "fsGroup", "minReplicas",
+    "gracePeriodSeconds", "value",
+];
+const KEEP_FALSE: &[&str] = &[
+    "automountServiceAccountToken", "allowPrivilegeEscalation", "privileged", "readOnlyRootFilesystem",
+    "runAsNonRoot", "hostUsers", "shareProcessNamespace", "enableServiceLinks", "setHostnameAsFQDN",
+    "optional", "immutable", "suspend", "allocateLoadBalancerNodePorts", "orphanDependents", "allowed",
+];
+
+/// gogo-protobuf writes Go's non-pointer fields even when they hold the
+/// zero value; upstream's JSON omits those (`omitempty`). Pointer fields
+/// whose zero value means something are kept by name.
+fn is_go_zero_value(name: &str, v: &Value) -> bool {
+    match v {
+        Value::String(s) => s.is_empty() && !matches!(name, "storageClassName" | "ingressClassName"),
+        Value::Bool(b) => !b && !KEEP_FALSE.contains(&name),
+        Value::Number(n) => n.as_f64() == Some(0.0) && !KEEP_ZERO.contains(&name),
+        Value::Null => true,
+        _ => false,
+    }
 }
 
 fn decode_field(spec: &FieldSpec, f: &Field<'_>, depth: usize) -> Result<Value, ApiError> {
@@ -248,6 +275,10 @@ fn decode_time(bytes: &[u8], micro: bool) -> Result<Value, ApiError> {
         Some(WireValue::Varint(v)) => v as u32,
         _ => 0,
     };
+    // Go's zero time (or an unset one) is no timestamp at all.
+    if secs <= 0 && nanos == 0 {
+        return Ok(Value::Null);
+    }
     let t = chrono::DateTime::from_timestamp(secs, nanos).ok_or_else(|| bad("timestamp out of range"))?;
     Ok(json!(if micro {
         t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
@@ -338,7 +369,11 @@ mod tests {
         let v = decode(&envelope("v1", "Secret", &raw)).expect("decodes");
         assert_eq!(v["data"]["pw"], "czNjcmV0");
         assert_eq!(v["type"], "Opaque");
-        assert_eq!(decode_time(&varint_field(1, 0), false).ok(), Some(json!("1970-01-01T00:00:00Z")));
+        assert_eq!(decode_time(&varint_field(1, 86400), false).ok(), Some(json!("1970-01-02T00:00:00Z")));
+        assert_eq!(decode_time(&varint_field(1, 0), false).ok(), Some(Value::Null));
+        assert!(is_go_zero_value("generateName", &json!("")));
+        assert!(!is_go_zero_value("replicas", &json!(0)));
+        assert!(is_go_zero_value("nodePort", &json!(0)));
     }
 
     #[test]
