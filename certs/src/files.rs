@@ -52,34 +52,77 @@ fn write_temp(temp: &Path, file: &OutputFile) -> io::Result<()> {
     f.sync_all()
 }
 
-/// Writes every file or none of them.
+fn write_error(path: &Path, source: io::Error) -> WriteError {
+    WriteError {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+fn remove_all(paths: &[PathBuf]) {
+    for p in paths {
+        let _ = fs::remove_file(p);
+    }
+}
+
+/// Writes every file or none of them. Files being replaced are kept as
+/// hard-linked backups until every rename succeeded, so a failure in the
+/// middle restores the previous contents.
 pub fn write_all_or_nothing(files: &[OutputFile]) -> Result<(), WriteError> {
     let mut temps = Vec::with_capacity(files.len());
     for (i, file) in files.iter().enumerate() {
         let temp = temp_path(&file.path, i);
         if let Err(source) = write_temp(&temp, file) {
             let _ = fs::remove_file(&temp);
-            for t in &temps {
-                let _ = fs::remove_file(t);
-            }
-            return Err(WriteError {
-                path: file.path.display().to_string(),
-                source,
-            });
+            remove_all(&temps);
+            return Err(write_error(&file.path, source));
         }
         temps.push(temp);
     }
-    for (i, (temp, file)) in temps.iter().zip(files).enumerate() {
-        if let Err(source) = fs::rename(temp, &file.path) {
-            for t in &temps[i..] {
-                let _ = fs::remove_file(t);
+    // Back up what is being replaced (None: the target did not exist).
+    let mut backups: Vec<Option<PathBuf>> = Vec::with_capacity(files.len());
+    for (i, file) in files.iter().enumerate() {
+        let backup = match fs::symlink_metadata(&file.path) {
+            Ok(meta) if meta.is_dir() => Err(io::Error::other("is a directory")),
+            Ok(_) => {
+                let b = file.path.with_file_name(format!(
+                    ".{}.bak-{}-{i}",
+                    file.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+                    std::process::id()
+                ));
+                fs::hard_link(&file.path, &b).map(|_| Some(b))
             }
-            return Err(WriteError {
-                path: file.path.display().to_string(),
-                source,
-            });
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        };
+        match backup {
+            Ok(b) => backups.push(b),
+            Err(source) => {
+                remove_all(&temps);
+                remove_all(&backups.iter().flatten().cloned().collect::<Vec<_>>());
+                return Err(write_error(&file.path, source));
+            }
         }
     }
+    for (i, (temp, file)) in temps.iter().zip(files).enumerate() {
+        if let Err(source) = fs::rename(temp, &file.path) {
+            remove_all(&temps[i..]);
+            // Undo the renames already done.
+            for (done, backup) in files[..i].iter().zip(&backups) {
+                match backup {
+                    Some(b) => {
+                        let _ = fs::rename(b, &done.path);
+                    }
+                    None => {
+                        let _ = fs::remove_file(&done.path);
+                    }
+                }
+            }
+            remove_all(&backups[i..].iter().flatten().cloned().collect::<Vec<_>>());
+            return Err(write_error(&file.path, source));
+        }
+    }
+    remove_all(&backups.into_iter().flatten().collect::<Vec<_>>());
     Ok(())
 }
 
@@ -115,5 +158,36 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("bad.pem"), "{err}");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn restores_previous_contents_when_a_later_file_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = dir.path().join("a.pem");
+        fs::write(&first, "old").unwrap();
+        let blocked = dir.path().join("a-key.pem");
+        fs::create_dir(&blocked).unwrap();
+        let fresh = dir.path().join("a.csr");
+        let err = write_all_or_nothing(&[
+            OutputFile::new(&first, "new", PUBLIC_MODE),
+            OutputFile::new(&fresh, "csr", PUBLIC_MODE),
+            OutputFile::new(&blocked, "key", SECRET_MODE),
+        ])
+        .unwrap_err();
+        assert!(err.to_string().contains("a-key.pem"), "{err}");
+        assert_eq!(fs::read_to_string(&first).unwrap(), "old");
+        assert!(!fresh.exists());
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
+    }
+
+    #[test]
+    fn replaces_existing_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("k");
+        fs::write(&path, "old").unwrap();
+        write_all_or_nothing(&[OutputFile::new(&path, "new", SECRET_MODE)]).unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new");
+        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }
