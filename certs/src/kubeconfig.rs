@@ -62,9 +62,16 @@ struct Named<'a, T> {
 impl<T: Serialize> Serialize for Named<'_, T> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
+        // kubectl writes keys sorted: `cluster`/`context` before `name`,
+        // `name` before `user`. Same order, byte-identical files.
         let mut map = s.serialize_map(Some(2))?;
-        map.serialize_entry(self.field, &self.item)?;
-        map.serialize_entry("name", self.name)?;
+        if self.field < "name" {
+            map.serialize_entry(self.field, &self.item)?;
+            map.serialize_entry("name", self.name)?;
+        } else {
+            map.serialize_entry("name", self.name)?;
+            map.serialize_entry(self.field, &self.item)?;
+        }
         map.end()
     }
 }
