@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 
-use super::read_input;
+use super::{print_line, read_input};
 use crate::certinfo::{certificate_info, csr_info, to_json};
 use crate::flags::{self, value};
 
@@ -19,6 +19,5 @@ pub fn run(args: &[String]) -> Result<()> {
     } else {
         bail!("must specify certinfo target through -cert or -csr");
     };
-    println!("{json}");
-    Ok(())
+    print_line(&json)
 }

@@ -3,7 +3,9 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use std::io::Write;
+
+use anyhow::{Context, Result, bail};
 
 use super::read_input;
 use crate::cfssljson::extract;
@@ -22,10 +24,11 @@ pub fn run(args: &[String]) -> Result<()> {
     let input = read_input(parsed.get("f").unwrap_or("-"))?;
     let outputs = extract(&input, parsed.is_set("bare"))?;
     if parsed.is_set("stdout") {
+        let mut stdout = std::io::stdout().lock();
         for output in &outputs {
-            print!("{}", output.contents);
+            stdout.write_all(output.contents.as_bytes()).context("writing to stdout")?;
         }
-        return Ok(());
+        return stdout.flush().context("writing to stdout");
     }
     let files: Vec<OutputFile> = outputs
         .into_iter()

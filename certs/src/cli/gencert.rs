@@ -4,7 +4,7 @@
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use super::read_input;
+use super::{print_line, read_input};
 use crate::config::{Policy, SigningConfig};
 use crate::flags::{self, switch, value};
 use crate::issue::{CertificateAuthority, Issued, init_ca, sign_new};
@@ -86,6 +86,5 @@ fn print(issued: Issued) -> Result<()> {
         csr: String::from_utf8(issued.csr)?,
         key: String::from_utf8(issued.key)?,
     };
-    println!("{}", serde_json::to_string(&output)?);
-    Ok(())
+    print_line(&serde_json::to_string(&output)?)
 }

@@ -6,7 +6,7 @@ mod gencert;
 mod kubeconfig;
 mod pki;
 
-use std::io::Read;
+use std::io::{Read, Write};
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
@@ -47,8 +47,7 @@ fn dispatch(program: &str, args: &[String]) -> Result<()> {
                 "gencert" => gencert::run(rest),
                 "certinfo" => certinfo::run(rest),
                 "version" => {
-                    println!("certs {} (cfssl-compatible)", env!("CARGO_PKG_VERSION"));
-                    Ok(())
+                    print_line(&format!("certs {} (cfssl-compatible)", env!("CARGO_PKG_VERSION")))
                 }
                 other => bail!("unsupported cfssl command {other:?} (supported: gencert, certinfo)"),
             }
@@ -62,8 +61,7 @@ fn dispatch(program: &str, args: &[String]) -> Result<()> {
                 "kubeconfig" => kubeconfig::run(rest),
                 "pki" => pki::run(rest),
                 "help" | "-h" | "--help" => {
-                    println!("{USAGE}");
-                    Ok(())
+                    print_line(USAGE)
                 }
                 other => bail!("unknown command {other:?}; {USAGE}"),
             }
@@ -76,6 +74,13 @@ fn split_subcommand(args: &[String]) -> Result<(&str, &[String])> {
         Some((sub, rest)) => Ok((sub.as_str(), rest)),
         None => bail!("{USAGE}"),
     }
+}
+
+/// Prints `text` and a newline to stdout, reporting a closed pipe as an
+/// error instead of panicking.
+pub(crate) fn print_line(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").and_then(|_| out.flush()).context("writing to stdout")
 }
 
 /// Reads a file, or stdin for `-`.

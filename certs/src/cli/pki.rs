@@ -1,6 +1,7 @@
 //! `pki --config cluster.json --dir DIR [--rotate] [--rotate-ca]
 //! [--apiserver-url URL]`.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
@@ -43,7 +44,8 @@ pub fn run(args: &[String]) -> Result<()> {
             Outcome::Wrote => "wrote",
             Outcome::Kept => "kept",
         };
-        println!("{verb} {}", path.display());
+        // A closed stdout (`| head`) must not stop the PKI half-way.
+        let _ = writeln!(std::io::stdout(), "{verb} {}", path.display());
     })?;
     Ok(())
 }
