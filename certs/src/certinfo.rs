@@ -241,7 +241,10 @@ mod tests {
 
     #[test]
     fn key_ids_drop_leading_zeros_like_cfssl() {
-        assert_eq!(key_id_string(&[0x6a, 0x49, 0x02, 0xe3, 0x00]), "6A:49:2:E3:0");
+        assert_eq!(
+            key_id_string(&[0x6a, 0x49, 0x02, 0xe3, 0x00]),
+            "6A:49:2:E3:0"
+        );
         assert_eq!(key_id_string(&[]), "");
     }
 
@@ -264,7 +267,10 @@ mod tests {
 
     #[test]
     fn refuses_garbage() {
-        assert!(matches!(certificate_info(b"nope"), Err(CertInfoError::BadCertificate)));
+        assert!(matches!(
+            certificate_info(b"nope"),
+            Err(CertInfoError::BadCertificate)
+        ));
         assert!(matches!(csr_info(b"nope"), Err(CertInfoError::BadCsr)));
     }
 }

@@ -46,7 +46,10 @@ pub fn extract(input: &[u8], bare: bool) -> Result<Vec<Output>, CfssljsonError> 
     let result = if bare {
         value
     } else {
-        let success = value.get("success").and_then(Value::as_bool).unwrap_or(false);
+        let success = value
+            .get("success")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         if !success {
             let messages: Vec<String> = value
                 .get("errors")
@@ -97,11 +100,17 @@ mod tests {
     #[test]
     fn bare_gencert_output() {
         let out = extract(br#"{"cert":"C","csr":"R","key":"K"}"#, true).unwrap();
-        let got: Vec<(&str, &str, u32)> =
-            out.iter().map(|o| (o.suffix, o.contents.as_str(), o.mode)).collect();
+        let got: Vec<(&str, &str, u32)> = out
+            .iter()
+            .map(|o| (o.suffix, o.contents.as_str(), o.mode))
+            .collect();
         assert_eq!(
             got,
-            vec![(".pem", "C", 0o644), ("-key.pem", "K", 0o600), (".csr", "R", 0o644)]
+            vec![
+                (".pem", "C", 0o644),
+                ("-key.pem", "K", 0o600),
+                (".csr", "R", 0o644)
+            ]
         );
     }
 
@@ -110,7 +119,10 @@ mod tests {
         let ok = br#"{"success":true,"result":{"certificate":"C"},"errors":[],"messages":[]}"#;
         assert_eq!(extract(ok, false).unwrap()[0].contents, "C");
         let failed = br#"{"success":false,"result":null,"errors":[{"code":1,"message":"boom"}]}"#;
-        assert_eq!(extract(failed, false).unwrap_err().to_string(), "request failed: boom");
+        assert_eq!(
+            extract(failed, false).unwrap_err().to_string(),
+            "request failed: boom"
+        );
         // gencert output without -bare is refused, as cfssljson does.
         assert!(extract(br#"{"cert":"C"}"#, false).is_err());
     }

@@ -22,7 +22,8 @@ impl Validity {
     pub fn starting_at(now_unix: i64, expiry: Duration) -> Self {
         let rounded = (now_unix + 30).div_euclid(60) * 60;
         let not_before = rounded - BACKDATE.as_secs() as i64;
-        let not_after = not_before.saturating_add(i64::try_from(expiry.as_secs()).unwrap_or(i64::MAX));
+        let not_after =
+            not_before.saturating_add(i64::try_from(expiry.as_secs()).unwrap_or(i64::MAX));
         Validity {
             not_before,
             not_after,

@@ -158,11 +158,17 @@ mod tests {
         let config = SigningConfig::from_json(SEED.as_bytes()).unwrap();
         let peer = config.policy(Some("peer")).unwrap();
         assert_eq!(peer.expiry, Duration::from_secs(5400));
-        assert_eq!(peer.usages.extended, vec![ExtKeyUsage::ServerAuth, ExtKeyUsage::ClientAuth]);
+        assert_eq!(
+            peer.usages.extended,
+            vec![ExtKeyUsage::ServerAuth, ExtKeyUsage::ClientAuth]
+        );
         // A profile without expiry inherits the default's.
         let client = config.policy(Some("client")).unwrap();
         assert_eq!(client.expiry, Duration::from_secs(175_200 * 3600));
-        assert_eq!(client.usages.key, vec![KeyUsage::DigitalSignature, KeyUsage::KeyEncipherment]);
+        assert_eq!(
+            client.usages.key,
+            vec![KeyUsage::DigitalSignature, KeyUsage::KeyEncipherment]
+        );
         // The default policy has no usages, so cfssl's defaults apply.
         let default = config.policy(None).unwrap();
         assert_eq!(default.usages, Policy::default().usages);
@@ -196,6 +202,9 @@ mod tests {
     fn unknown_profile() {
         let config = SigningConfig::from_json(SEED.as_bytes()).unwrap();
         let err = config.policy(Some("nope")).unwrap_err();
-        assert_eq!(err.to_string(), "unknown profile \"nope\" in signing config");
+        assert_eq!(
+            err.to_string(),
+            "unknown profile \"nope\" in signing config"
+        );
     }
 }

@@ -7,7 +7,11 @@ pub fn push_len(out: &mut Vec<u8>, len: usize) {
     if len < 0x80 {
         out.push(len as u8);
     } else {
-        let bytes: Vec<u8> = len.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|b| *b == 0)
+            .collect();
         out.push(0x80 | bytes.len() as u8);
         out.extend_from_slice(&bytes);
     }
@@ -24,7 +28,9 @@ pub fn read_tlv(buf: &[u8]) -> Option<(u8, &[u8], &[u8])> {
         if n == 0 || n > 8 || rest.len() < n {
             return None;
         }
-        let len = rest[..n].iter().fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
+        let len = rest[..n]
+            .iter()
+            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
         rest = &rest[n..];
         len
     };
@@ -46,7 +52,12 @@ pub fn oid_to_dotted(contents: &[u8]) -> Option<String> {
             acc = 0;
         }
     }
-    Some(arcs.iter().map(u64::to_string).collect::<Vec<_>>().join("."))
+    Some(
+        arcs.iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join("."),
+    )
 }
 
 /// The signature algorithm OID (dotted) of a signed structure such as a
@@ -78,7 +89,10 @@ mod tests {
     #[test]
     fn oids() {
         let sha256_rsa = [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b];
-        assert_eq!(oid_to_dotted(&sha256_rsa).as_deref(), Some("1.2.840.113549.1.1.11"));
+        assert_eq!(
+            oid_to_dotted(&sha256_rsa).as_deref(),
+            Some("1.2.840.113549.1.1.11")
+        );
     }
 
     #[test]

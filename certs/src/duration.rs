@@ -48,7 +48,9 @@ pub fn parse_go_duration(input: &str) -> Result<Duration, DurationError> {
     }
     let mut total: u128 = 0;
     while !rest.is_empty() {
-        let int_len = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+        let int_len = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
         let int_part = &rest[..int_len];
         rest = &rest[int_len..];
         let mut frac_part = "";
@@ -87,7 +89,8 @@ pub fn parse_go_duration(input: &str) -> Result<Duration, DurationError> {
         }
         total = total.checked_add(nanos).ok_or_else(overflow)?;
     }
-    let secs = u64::try_from(total / 1_000_000_000).map_err(|_| DurationError::Overflow(input.into()))?;
+    let secs =
+        u64::try_from(total / 1_000_000_000).map_err(|_| DurationError::Overflow(input.into()))?;
     Ok(Duration::new(secs, (total % 1_000_000_000) as u32))
 }
 
@@ -130,7 +133,13 @@ mod tests {
             ("h", DurationError::Invalid("h".into())),
             (".h", DurationError::Invalid(".h".into())),
             ("-1h", DurationError::Negative("-1h".into())),
-            ("1d", DurationError::UnknownUnit { unit: "d".into(), input: "1d".into() }),
+            (
+                "1d",
+                DurationError::UnknownUnit {
+                    unit: "d".into(),
+                    input: "1d".into(),
+                },
+            ),
             (
                 "99999999999999999999999999999999999999999h",
                 DurationError::Overflow("99999999999999999999999999999999999999999h".into()),

@@ -38,7 +38,10 @@ pub struct WriteError {
 }
 
 fn temp_path(path: &Path, index: usize) -> PathBuf {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     path.with_file_name(format!(".{name}.tmp-{}-{index}", std::process::id()))
 }
 
@@ -87,7 +90,10 @@ pub fn write_all_or_nothing(files: &[OutputFile]) -> Result<(), WriteError> {
             Ok(_) => {
                 let b = file.path.with_file_name(format!(
                     ".{}.bak-{}-{i}",
-                    file.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+                    file.path
+                        .file_name()
+                        .map(|n| n.to_string_lossy())
+                        .unwrap_or_default(),
                     std::process::id()
                 ));
                 fs::hard_link(&file.path, &b).map(|_| Some(b))
@@ -142,7 +148,10 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(fs::read_to_string(&cert).unwrap(), "cert");
-        assert_eq!(fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2);
     }
 
@@ -187,7 +196,10 @@ mod tests {
         fs::write(&path, "old").unwrap();
         write_all_or_nothing(&[OutputFile::new(&path, "new", SECRET_MODE)]).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "new");
-        assert_eq!(fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

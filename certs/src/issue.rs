@@ -11,7 +11,9 @@ use openssl::x509::extension::{
     BasicConstraints, ExtendedKeyUsage, KeyUsage as KeyUsageExt, SubjectAlternativeName,
     SubjectKeyIdentifier,
 };
-use openssl::x509::{X509, X509Builder, X509Extension, X509NameRef, X509Req, X509ReqBuilder, X509Ref};
+use openssl::x509::{
+    X509, X509Builder, X509Extension, X509NameRef, X509Ref, X509Req, X509ReqBuilder,
+};
 
 use crate::clock::Validity;
 use crate::config::Policy;
@@ -311,7 +313,10 @@ mod tests {
         .unwrap();
         let leaf_text = text(&leaf.cert);
         assert!(leaf_text.contains("CA:FALSE"), "{leaf_text}");
-        assert!(leaf_text.contains("Digital Signature, Key Encipherment"), "{leaf_text}");
+        assert!(
+            leaf_text.contains("Digital Signature, Key Encipherment"),
+            "{leaf_text}"
+        );
         assert!(
             leaf_text.contains("TLS Web Server Authentication, TLS Web Client Authentication"),
             "{leaf_text}"
@@ -327,7 +332,7 @@ mod tests {
             leaf_cert.authority_key_id().unwrap().as_slice(),
             authority.cert.subject_key_id().unwrap().as_slice()
         );
-        assert_eq!(leaf_cert.serial_number().to_bn().unwrap().num_bits() <= 159, true);
+        assert!(leaf_cert.serial_number().to_bn().unwrap().num_bits() <= 159);
     }
 
     #[test]

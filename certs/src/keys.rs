@@ -120,9 +120,20 @@ mod tests {
             ("ecdsa", 521, KeySpec::Ecdsa(521)),
         ];
         for (algo, size, want) in ok {
-            assert_eq!(KeySpec::from_request(algo, size).unwrap(), want, "{algo} {size}");
+            assert_eq!(
+                KeySpec::from_request(algo, size).unwrap(),
+                want,
+                "{algo} {size}"
+            );
         }
-        for (algo, size) in [("rsa", 1024), ("rsa", 16384), ("ecdsa", 224), ("dsa", 2048), ("ed25519", 0), ("", 0)] {
+        for (algo, size) in [
+            ("rsa", 1024),
+            ("rsa", 16384),
+            ("ecdsa", 224),
+            ("dsa", 2048),
+            ("ed25519", 0),
+            ("", 0),
+        ] {
             assert!(KeySpec::from_request(algo, size).is_err(), "{algo} {size}");
         }
     }
@@ -132,16 +143,28 @@ mod tests {
         let ec = KeySpec::Ecdsa(384).generate().unwrap();
         let pem = String::from_utf8(private_key_pem(&ec).unwrap()).unwrap();
         assert!(pem.starts_with("-----BEGIN EC PRIVATE KEY-----"), "{pem}");
-        assert_eq!(signature_digest(&ec).unwrap().type_(), MessageDigest::sha384().type_());
+        assert_eq!(
+            signature_digest(&ec).unwrap().type_(),
+            MessageDigest::sha384().type_()
+        );
 
         let rsa = KeySpec::Rsa(2048).generate().unwrap();
         let pem = String::from_utf8(private_key_pem(&rsa).unwrap()).unwrap();
         assert!(pem.starts_with("-----BEGIN RSA PRIVATE KEY-----"), "{pem}");
-        assert_eq!(signature_digest(&rsa).unwrap().type_(), MessageDigest::sha256().type_());
+        assert_eq!(
+            signature_digest(&rsa).unwrap().type_(),
+            MessageDigest::sha256().type_()
+        );
 
         let p256 = KeySpec::Ecdsa(256).generate().unwrap();
-        assert_eq!(signature_digest(&p256).unwrap().type_(), MessageDigest::sha256().type_());
+        assert_eq!(
+            signature_digest(&p256).unwrap().type_(),
+            MessageDigest::sha256().type_()
+        );
         let p521 = KeySpec::Ecdsa(521).generate().unwrap();
-        assert_eq!(signature_digest(&p521).unwrap().type_(), MessageDigest::sha512().type_());
+        assert_eq!(
+            signature_digest(&p521).unwrap().type_(),
+            MessageDigest::sha512().type_()
+        );
     }
 }

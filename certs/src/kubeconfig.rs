@@ -117,11 +117,12 @@ impl KubeconfigSpec {
         if !self.server.starts_with("https://") || self.server.len() <= "https://".len() {
             return Err(KubeconfigError::BadServer(self.server.clone()));
         }
-        X509::from_pem(&self.ca_pem).map_err(|_| KubeconfigError::BadCertificate("CA certificate"))?;
+        X509::from_pem(&self.ca_pem)
+            .map_err(|_| KubeconfigError::BadCertificate("CA certificate"))?;
         let cert = X509::from_pem(&self.client_cert_pem)
             .map_err(|_| KubeconfigError::BadCertificate("client certificate"))?;
-        let key =
-            PKey::private_key_from_pem(&self.client_key_pem).map_err(|_| KubeconfigError::BadKey)?;
+        let key = PKey::private_key_from_pem(&self.client_key_pem)
+            .map_err(|_| KubeconfigError::BadKey)?;
         if !cert.public_key()?.public_eq(&key) {
             return Err(KubeconfigError::KeyMismatch);
         }
@@ -197,7 +198,10 @@ mod tests {
         assert_eq!(doc["kind"], "Config");
         assert_eq!(doc["current-context"], "admin-context");
         assert_eq!(doc["clusters"][0]["name"], "myk8s");
-        assert_eq!(doc["clusters"][0]["cluster"]["server"], "https://127.0.0.1:6443");
+        assert_eq!(
+            doc["clusters"][0]["cluster"]["server"],
+            "https://127.0.0.1:6443"
+        );
         assert_eq!(
             doc["clusters"][0]["cluster"]["certificate-authority-data"],
             STANDARD.encode(&s.ca_pem).as_str()
@@ -216,14 +220,16 @@ mod tests {
         s.server = "http://127.0.0.1:8080".into();
         assert!(matches!(s.to_yaml(), Err(KubeconfigError::BadServer(_))));
         let mut s = spec();
-        s.client_key_pem = crate::keys::private_key_pem(
-            &crate::keys::KeySpec::Ecdsa(256).generate().unwrap(),
-        )
-        .unwrap();
+        s.client_key_pem =
+            crate::keys::private_key_pem(&crate::keys::KeySpec::Ecdsa(256).generate().unwrap())
+                .unwrap();
         assert!(matches!(s.to_yaml(), Err(KubeconfigError::KeyMismatch)));
         let mut s = spec();
         s.ca_pem = b"junk".to_vec();
-        assert!(matches!(s.to_yaml(), Err(KubeconfigError::BadCertificate(_))));
+        assert!(matches!(
+            s.to_yaml(),
+            Err(KubeconfigError::BadCertificate(_))
+        ));
         let mut s = spec();
         s.user = String::new();
         assert!(matches!(s.to_yaml(), Err(KubeconfigError::Empty("user"))));

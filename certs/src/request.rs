@@ -175,7 +175,10 @@ mod tests {
             "kubernetes.default.svc",
             "1.2.3",
         ]);
-        assert_eq!(sans.dns, vec!["localhost", "kubernetes.default.svc", "1.2.3"]);
+        assert_eq!(
+            sans.dns,
+            vec!["localhost", "kubernetes.default.svc", "1.2.3"]
+        );
         let ips: Vec<String> = sans.ips.iter().map(|i| i.to_string()).collect();
         assert_eq!(ips, vec!["127.0.0.1", "::1", "10.4.7.21"]);
     }
@@ -225,16 +228,30 @@ mod tests {
             ("{", "malformed certificate request JSON"),
             (r#"{"hosts":[]}"#, "missing CN"),
             (r#"{"CN":"  "}"#, "missing CN"),
-            (r#"{"CN":"x","key":{"algo":"dsa","size":2048}}"#, "unsupported key algorithm"),
-            (r#"{"CN":"x","key":{"algo":"rsa","size":1024}}"#, "RSA key size"),
-            (r#"{"CN":"x","hosts":"a"}"#, "malformed certificate request JSON"),
+            (
+                r#"{"CN":"x","key":{"algo":"dsa","size":2048}}"#,
+                "unsupported key algorithm",
+            ),
+            (
+                r#"{"CN":"x","key":{"algo":"rsa","size":1024}}"#,
+                "RSA key size",
+            ),
+            (
+                r#"{"CN":"x","hosts":"a"}"#,
+                "malformed certificate request JSON",
+            ),
         ];
         for (json, want) in cases {
             let err = CertificateRequest::from_json(json.as_bytes()).unwrap_err();
             assert!(err.to_string().contains(want), "{json}: {err}");
         }
         let req = CertificateRequest::from_json(br#"{"CN":"x","ca":{"expiry":"5y"}}"#).unwrap();
-        assert!(req.ca_constraints().unwrap_err().to_string().contains("unknown unit"));
+        assert!(
+            req.ca_constraints()
+                .unwrap_err()
+                .to_string()
+                .contains("unknown unit")
+        );
         let req = CertificateRequest::from_json(br#"{"CN":"x","ca":{"pathlen":-1}}"#).unwrap();
         assert!(req.ca_constraints().is_err());
     }

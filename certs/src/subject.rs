@@ -11,14 +11,15 @@ use crate::request::Name;
 
 /// Whether Go would encode `value` as an ASN.1 PrintableString.
 fn is_printable(value: &str) -> bool {
-    value.bytes().all(|b| {
-        b.is_ascii_alphanumeric() || b" '()+,-./:=?*".contains(&b)
-    })
+    value
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b" '()+,-./:=?*".contains(&b))
 }
 
 /// Builds the subject for `common_name` and the request's `names`.
 pub fn build_subject(common_name: &str, names: &[Name]) -> Result<X509Name, ErrorStack> {
-    let fields: [(Nid, fn(&Name) -> &str); 5] = [
+    type Field = fn(&Name) -> &str;
+    let fields: [(Nid, Field); 5] = [
         (Nid::COUNTRYNAME, |n| &n.country),
         (Nid::STATEORPROVINCENAME, |n| &n.province),
         (Nid::LOCALITYNAME, |n| &n.locality),
@@ -95,15 +96,23 @@ mod tests {
             ("OU", "zoneyet"),
             ("CN", "admin"),
         ];
-        let want: Vec<(String, String)> =
-            want.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let want: Vec<(String, String)> = want
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         assert_eq!(got, want);
     }
 
     #[test]
     fn string_types() {
-        let subject = build_subject("河南", &[Name { organization: "a_b".into(), ..Name::default() }])
-            .unwrap();
+        let subject = build_subject(
+            "河南",
+            &[Name {
+                organization: "a_b".into(),
+                ..Name::default()
+            }],
+        )
+        .unwrap();
         // UTF8String (tag 12) for what PrintableString cannot hold.
         assert!(encoded_as(&subject, 0x0c, "a_b"));
         assert!(encoded_as(&subject, 0x0c, "河南"));

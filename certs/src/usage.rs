@@ -150,16 +150,32 @@ mod tests {
 
     #[test]
     fn splits_and_deduplicates() {
-        let u = Usages::parse(&["signing", "key encipherment", "server auth", "client auth", "signing"])
-            .unwrap();
-        assert_eq!(u.key, vec![KeyUsage::DigitalSignature, KeyUsage::KeyEncipherment]);
-        assert_eq!(u.extended, vec![ExtKeyUsage::ServerAuth, ExtKeyUsage::ClientAuth]);
+        let u = Usages::parse(&[
+            "signing",
+            "key encipherment",
+            "server auth",
+            "client auth",
+            "signing",
+        ])
+        .unwrap();
+        assert_eq!(
+            u.key,
+            vec![KeyUsage::DigitalSignature, KeyUsage::KeyEncipherment]
+        );
+        assert_eq!(
+            u.extended,
+            vec![ExtKeyUsage::ServerAuth, ExtKeyUsage::ClientAuth]
+        );
     }
 
     #[test]
     fn unknown_names_are_errors() {
         for bad in ["Server Auth", "serverauth", "", "signing "] {
-            assert_eq!(Usages::parse(&[bad]), Err(UnknownUsage(bad.to_string())), "{bad:?}");
+            assert_eq!(
+                Usages::parse(&[bad]),
+                Err(UnknownUsage(bad.to_string())),
+                "{bad:?}"
+            );
         }
     }
 }

@@ -10,8 +10,18 @@ use std::process::Command;
 
 use common::*;
 
-fn real(ws: &Workspace, program: &str, args: &[&str], stdin: Option<&[u8]>) -> std::process::Output {
-    run_in(&ws.dir(), Path::new(&format!("/usr/bin/{program}")), args, stdin)
+fn real(
+    ws: &Workspace,
+    program: &str,
+    args: &[&str],
+    stdin: Option<&[u8]>,
+) -> std::process::Output {
+    run_in(
+        &ws.dir(),
+        Path::new(&format!("/usr/bin/{program}")),
+        args,
+        stdin,
+    )
 }
 
 /// Our tool and cfssl side by side: `ours/` and `theirs/` share inputs.
@@ -40,14 +50,24 @@ fn make_ca(ws: &Workspace, real_cfssl: bool, name: &str) {
         ws.run("cfssl", &["gencert", "-initca", "ca-csr.json"], None)
     };
     assert_success(&out, "initca");
-    assert_success(&ws.run("cfssljson", &["-bare", name], Some(&out.stdout)), "cfssljson");
+    assert_success(
+        &ws.run("cfssljson", &["-bare", name], Some(&out.stdout)),
+        "cfssljson",
+    );
 }
 
 fn sign(ws: &Workspace, real_cfssl: bool, ca: &str, csr: &str, profile: &str, out_name: &str) {
     let ca_arg = format!("-ca={ca}.pem");
     let key_arg = format!("-ca-key={ca}-key.pem");
     let profile_arg = format!("-profile={profile}");
-    let args = ["gencert", &ca_arg, &key_arg, "-config=ca-config.json", &profile_arg, csr];
+    let args = [
+        "gencert",
+        &ca_arg,
+        &key_arg,
+        "-config=ca-config.json",
+        &profile_arg,
+        csr,
+    ];
     let out = if real_cfssl {
         real(ws, "cfssl", &args, None)
     } else {
@@ -72,7 +92,14 @@ fn verify(ws: &Workspace, ca: &str, cert: &str) {
 /// (serial, validity, key material, signature, key identifiers).
 fn shape(ws: &Workspace, cert: &str) -> String {
     let out = Command::new("openssl")
-        .args(["x509", "-noout", "-text", "-certopt", "no_pubkey,no_sigdump,no_serial,no_validity", "-in"])
+        .args([
+            "x509",
+            "-noout",
+            "-text",
+            "-certopt",
+            "no_pubkey,no_sigdump,no_serial,no_validity",
+            "-in",
+        ])
         .arg(format!("{cert}.pem"))
         .current_dir(ws.dir())
         .output()
@@ -101,7 +128,12 @@ fn certinfo_ours(ws: &Workspace, cert: &str) -> serde_json::Value {
 }
 
 fn certinfo_theirs(ws: &Workspace, cert: &str) -> serde_json::Value {
-    let out = real(ws, "cfssl-certinfo", &["-cert", &format!("{cert}.pem")], None);
+    let out = real(
+        ws,
+        "cfssl-certinfo",
+        &["-cert", &format!("{cert}.pem")],
+        None,
+    );
     assert_success(&out, "cfssl-certinfo");
     json(&out.stdout)
 }
@@ -115,10 +147,38 @@ fn each_tool_signs_for_the_others_ca() {
     make_ca(&ws, false, "our-ca");
     make_ca(&ws, true, "their-ca");
     // Our CA, cfssl signs; cfssl's CA, we sign. Both profiles, both key types.
-    sign(&ws, true, "our-ca", "etcd-peer-csr.json", "peer", "theirs-by-our-ca");
-    sign(&ws, false, "their-ca", "etcd-peer-csr.json", "peer", "ours-by-their-ca");
-    sign(&ws, true, "our-ca", "ec-csr.json", "client", "ec-theirs-by-our-ca");
-    sign(&ws, false, "their-ca", "ec-csr.json", "client", "ec-ours-by-their-ca");
+    sign(
+        &ws,
+        true,
+        "our-ca",
+        "etcd-peer-csr.json",
+        "peer",
+        "theirs-by-our-ca",
+    );
+    sign(
+        &ws,
+        false,
+        "their-ca",
+        "etcd-peer-csr.json",
+        "peer",
+        "ours-by-their-ca",
+    );
+    sign(
+        &ws,
+        true,
+        "our-ca",
+        "ec-csr.json",
+        "client",
+        "ec-theirs-by-our-ca",
+    );
+    sign(
+        &ws,
+        false,
+        "their-ca",
+        "ec-csr.json",
+        "client",
+        "ec-ours-by-their-ca",
+    );
     verify(&ws, "our-ca", "theirs-by-our-ca");
     verify(&ws, "their-ca", "ours-by-their-ca");
     verify(&ws, "our-ca", "ec-theirs-by-our-ca");
@@ -134,7 +194,11 @@ fn certificates_have_cfssls_shape() {
     make_ca(&ws, false, "our-ca");
     make_ca(&ws, true, "their-ca");
     assert_eq!(shape(&ws, "our-ca"), shape(&ws, "their-ca"));
-    for (csr, profile) in [("etcd-peer-csr.json", "peer"), ("ec-csr.json", "client"), ("etcd-peer-csr.json", "server")] {
+    for (csr, profile) in [
+        ("etcd-peer-csr.json", "peer"),
+        ("ec-csr.json", "client"),
+        ("etcd-peer-csr.json", "server"),
+    ] {
         sign(&ws, false, "our-ca", csr, profile, "ours");
         sign(&ws, true, "our-ca", csr, profile, "theirs");
         assert_eq!(shape(&ws, "ours"), shape(&ws, "theirs"), "{csr} {profile}");
@@ -149,14 +213,41 @@ fn certinfo_agrees_field_by_field() {
     let ws = workspace();
     make_ca(&ws, false, "our-ca");
     make_ca(&ws, true, "their-ca");
-    sign(&ws, false, "our-ca", "etcd-peer-csr.json", "peer", "ours-leaf");
-    sign(&ws, true, "their-ca", "etcd-peer-csr.json", "peer", "theirs-leaf");
+    sign(
+        &ws,
+        false,
+        "our-ca",
+        "etcd-peer-csr.json",
+        "peer",
+        "ours-leaf",
+    );
+    sign(
+        &ws,
+        true,
+        "their-ca",
+        "etcd-peer-csr.json",
+        "peer",
+        "theirs-leaf",
+    );
     sign(&ws, false, "their-ca", "ec-csr.json", "client", "ours-ec");
     for cert in ["our-ca", "their-ca", "ours-leaf", "theirs-leaf", "ours-ec"] {
         let ours = certinfo_ours(&ws, cert);
         let theirs = certinfo_theirs(&ws, cert);
-        let fields = theirs.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
-        assert_eq!(ours.as_object().unwrap().keys().cloned().collect::<Vec<_>>(), fields, "{cert}: field set");
+        let fields = theirs
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>();
+        assert_eq!(
+            ours.as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>(),
+            fields,
+            "{cert}: field set"
+        );
         for field in &fields {
             assert_eq!(ours[field], theirs[field], "{cert}: field {field}");
         }
@@ -177,11 +268,25 @@ fn cfssljson_outputs_are_identical() {
     let ws = workspace();
     let out = real(&ws, "cfssl", &["gencert", "-initca", "ca-csr.json"], None);
     assert_success(&out, "cfssl initca");
-    assert_success(&real(&ws, "cfssljson", &["-bare", "theirs"], Some(&out.stdout)), "cfssljson");
-    assert_success(&ws.run("cfssljson", &["-bare", "ours"], Some(&out.stdout)), "our cfssljson");
+    assert_success(
+        &real(&ws, "cfssljson", &["-bare", "theirs"], Some(&out.stdout)),
+        "cfssljson",
+    );
+    assert_success(
+        &ws.run("cfssljson", &["-bare", "ours"], Some(&out.stdout)),
+        "our cfssljson",
+    );
     for suffix in [".pem", "-key.pem", ".csr"] {
-        assert_eq!(ws.read(&format!("ours{suffix}")), ws.read(&format!("theirs{suffix}")), "{suffix}");
-        assert_eq!(ws.mode(&format!("ours{suffix}")), ws.mode(&format!("theirs{suffix}")), "{suffix}");
+        assert_eq!(
+            ws.read(&format!("ours{suffix}")),
+            ws.read(&format!("theirs{suffix}")),
+            "{suffix}"
+        );
+        assert_eq!(
+            ws.mode(&format!("ours{suffix}")),
+            ws.mode(&format!("theirs{suffix}")),
+            "{suffix}"
+        );
     }
 }
 
@@ -197,10 +302,19 @@ fn seed_etcd_request_with_ca_section() {
     let ws = workspace();
     ws.write("etcd-seed.json", SEED_ETCD_CSR);
     make_ca(&ws, false, "ca");
-    let args = ["gencert", "-ca=ca.pem", "-ca-key=ca-key.pem", "-config=ca-config.json", "-profile=peer", "etcd-seed.json"];
+    let args = [
+        "gencert",
+        "-ca=ca.pem",
+        "-ca-key=ca-key.pem",
+        "-config=ca-config.json",
+        "-profile=peer",
+        "etcd-seed.json",
+    ];
     let theirs = real(&ws, "cfssl", &args, None);
     assert!(!theirs.status.success());
-    assert!(String::from_utf8_lossy(&theirs.stderr).contains("ca section only permitted in initca"));
+    assert!(
+        String::from_utf8_lossy(&theirs.stderr).contains("ca section only permitted in initca")
+    );
     let ours = ws.run("cfssl", &args, None);
     assert_success(&ours, "our gencert with ca section");
     assert!(String::from_utf8_lossy(&ours.stderr).contains("ignored"));

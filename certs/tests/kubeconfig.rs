@@ -26,8 +26,14 @@ fn prepared() -> Workspace {
     let ws = Workspace::new();
     ws.write("ca-csr.json", SEED_CA_CSR);
     ws.write("ca-config.json", SEED_CA_CONFIG);
-    ws.write("node-csr.json", r#"{"CN":"k8s-node","key":{"algo":"rsa","size":2048},"names":[{"O":"system:nodes"}]}"#);
-    assert_success(&ws.sh("cfssl gencert -initca ca-csr.json | cfssljson -bare ca"), "ca");
+    ws.write(
+        "node-csr.json",
+        r#"{"CN":"k8s-node","key":{"algo":"rsa","size":2048},"names":[{"O":"system:nodes"}]}"#,
+    );
+    assert_success(
+        &ws.sh("cfssl gencert -initca ca-csr.json | cfssljson -bare ca"),
+        "ca",
+    );
     assert_success(
         &ws.sh("cfssl gencert -ca=ca.pem -ca-key=ca-key.pem -config=ca-config.json -profile=client node-csr.json | cfssljson -bare k8s-node"),
         "client cert",
@@ -37,9 +43,23 @@ fn prepared() -> Workspace {
 
 fn ours(ws: &Workspace, out: &str, namespace: Option<&str>) {
     let mut args = vec![
-        "kubeconfig", "--ca", "ca.pem", "--cert", "k8s-node.pem", "--key", "k8s-node-key.pem",
-        "--server", "https://127.0.0.1:6443", "--cluster", "myk8s", "--user", "k8s-node",
-        "--context", "myk8s-context", "--out", out,
+        "kubeconfig",
+        "--ca",
+        "ca.pem",
+        "--cert",
+        "k8s-node.pem",
+        "--key",
+        "k8s-node-key.pem",
+        "--server",
+        "https://127.0.0.1:6443",
+        "--cluster",
+        "myk8s",
+        "--user",
+        "k8s-node",
+        "--context",
+        "myk8s-context",
+        "--out",
+        out,
     ];
     if let Some(ns) = namespace {
         args.extend(["--namespace", ns]);
@@ -51,9 +71,38 @@ fn ours(ws: &Workspace, out: &str, namespace: Option<&str>) {
 fn with_kubectl(ws: &Workspace, out: &str, namespace: Option<&str>) {
     let kc = format!("--kubeconfig={out}");
     let dir = ws.dir().display().to_string();
-    kubectl(ws, &["config", "set-cluster", "myk8s", &format!("--certificate-authority={dir}/ca.pem"), "--embed-certs=true", "--server=https://127.0.0.1:6443", &kc]);
-    kubectl(ws, &["config", "set-credentials", "k8s-node", &format!("--client-certificate={dir}/k8s-node.pem"), &format!("--client-key={dir}/k8s-node-key.pem"), "--embed-certs=true", &kc]);
-    let mut ctx = vec!["config".to_string(), "set-context".into(), "myk8s-context".into(), "--cluster=myk8s".into(), "--user=k8s-node".into(), kc.clone()];
+    kubectl(
+        ws,
+        &[
+            "config",
+            "set-cluster",
+            "myk8s",
+            &format!("--certificate-authority={dir}/ca.pem"),
+            "--embed-certs=true",
+            "--server=https://127.0.0.1:6443",
+            &kc,
+        ],
+    );
+    kubectl(
+        ws,
+        &[
+            "config",
+            "set-credentials",
+            "k8s-node",
+            &format!("--client-certificate={dir}/k8s-node.pem"),
+            &format!("--client-key={dir}/k8s-node-key.pem"),
+            "--embed-certs=true",
+            &kc,
+        ],
+    );
+    let mut ctx = vec![
+        "config".to_string(),
+        "set-context".into(),
+        "myk8s-context".into(),
+        "--cluster=myk8s".into(),
+        "--user=k8s-node".into(),
+        kc.clone(),
+    ];
     if let Some(ns) = namespace {
         ctx.push(format!("--namespace={ns}"));
     }
@@ -70,19 +119,59 @@ fn kubectl_reads_our_kubeconfig() {
     ours(&ws, "ours.kubeconfig", None);
     assert_eq!(ws.mode("ours.kubeconfig"), 0o600);
     let view = |path: &str| {
-        String::from_utf8(kubectl(&ws, &["--kubeconfig", "ours.kubeconfig", "config", "view", "--raw", "-o", &format!("jsonpath={path}")]).stdout).unwrap()
+        String::from_utf8(
+            kubectl(
+                &ws,
+                &[
+                    "--kubeconfig",
+                    "ours.kubeconfig",
+                    "config",
+                    "view",
+                    "--raw",
+                    "-o",
+                    &format!("jsonpath={path}"),
+                ],
+            )
+            .stdout,
+        )
+        .unwrap()
     };
     assert_eq!(view("{.current-context}"), "myk8s-context");
     assert_eq!(view("{.clusters[0].name}"), "myk8s");
-    assert_eq!(view("{.clusters[0].cluster.server}"), "https://127.0.0.1:6443");
+    assert_eq!(
+        view("{.clusters[0].cluster.server}"),
+        "https://127.0.0.1:6443"
+    );
     assert_eq!(view("{.contexts[0].context.user}"), "k8s-node");
     assert_eq!(view("{.contexts[0].context.cluster}"), "myk8s");
     let b64 = base64::engine::general_purpose::STANDARD;
-    assert_eq!(b64.decode(view("{.clusters[0].cluster.certificate-authority-data}")).unwrap(), ws.read("ca.pem"));
-    assert_eq!(b64.decode(view("{.users[0].user.client-certificate-data}")).unwrap(), ws.read("k8s-node.pem"));
-    assert_eq!(b64.decode(view("{.users[0].user.client-key-data}")).unwrap(), ws.read("k8s-node-key.pem"));
+    assert_eq!(
+        b64.decode(view("{.clusters[0].cluster.certificate-authority-data}"))
+            .unwrap(),
+        ws.read("ca.pem")
+    );
+    assert_eq!(
+        b64.decode(view("{.users[0].user.client-certificate-data}"))
+            .unwrap(),
+        ws.read("k8s-node.pem")
+    );
+    assert_eq!(
+        b64.decode(view("{.users[0].user.client-key-data}"))
+            .unwrap(),
+        ws.read("k8s-node-key.pem")
+    );
     // The standard client-side validation path accepts it too.
-    let out = kubectl(&ws, &["--kubeconfig", "ours.kubeconfig", "config", "get-contexts", "-o", "name"]);
+    let out = kubectl(
+        &ws,
+        &[
+            "--kubeconfig",
+            "ours.kubeconfig",
+            "config",
+            "get-contexts",
+            "-o",
+            "name",
+        ],
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "myk8s-context");
 }
 
@@ -96,8 +185,18 @@ fn same_file_as_the_seeds_kubectl_calls() {
         ours(&ws, "ours.kubeconfig", namespace);
         with_kubectl(&ws, "kubectl.kubeconfig", namespace);
         // Same meaning (what kubectl itself sees)...
-        let view = |f: &str| kubectl(&ws, &["--kubeconfig", f, "config", "view", "--raw", "-o", "json"]).stdout;
-        assert_eq!(json(&view("ours.kubeconfig")), json(&view("kubectl.kubeconfig")), "{namespace:?}");
+        let view = |f: &str| {
+            kubectl(
+                &ws,
+                &["--kubeconfig", f, "config", "view", "--raw", "-o", "json"],
+            )
+            .stdout
+        };
+        assert_eq!(
+            json(&view("ours.kubeconfig")),
+            json(&view("kubectl.kubeconfig")),
+            "{namespace:?}"
+        );
         // ...and in fact the same bytes.
         assert_eq!(
             String::from_utf8(ws.read("ours.kubeconfig")).unwrap(),

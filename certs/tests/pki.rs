@@ -20,19 +20,41 @@ const CLUSTER: &str = r#"{
 }"#;
 
 const LEAVES: &[&str] = &[
-    "etcd-server", "etcd-peer", "etcd-client", "apiserver", "apiserver-etcd-client",
-    "apiserver-kubelet-client", "admin", "kube-controller-manager", "kube-scheduler",
-    "kube-proxy", "flanneld", "kubelet-hdss7-21", "kubelet-hdss7-21-server",
-    "kubelet-hdss7-22", "kubelet-hdss7-22-server",
+    "etcd-server",
+    "etcd-peer",
+    "etcd-client",
+    "apiserver",
+    "apiserver-etcd-client",
+    "apiserver-kubelet-client",
+    "admin",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kube-proxy",
+    "flanneld",
+    "kubelet-hdss7-21",
+    "kubelet-hdss7-21-server",
+    "kubelet-hdss7-22",
+    "kubelet-hdss7-22-server",
 ];
 
 const KUBECONFIGS: &[&str] = &[
-    "admin", "kube-controller-manager", "kube-scheduler", "kube-proxy", "flanneld",
-    "kubelet-hdss7-21", "kubelet-hdss7-22",
+    "admin",
+    "kube-controller-manager",
+    "kube-scheduler",
+    "kube-proxy",
+    "flanneld",
+    "kubelet-hdss7-21",
+    "kubelet-hdss7-22",
 ];
 
 fn expected_files() -> Vec<String> {
-    let mut files = vec!["ca.pem".to_string(), "ca-key.pem".into(), "ca-config.json".into(), "sa.key".into(), "sa.pub".into()];
+    let mut files = vec![
+        "ca.pem".to_string(),
+        "ca-key.pem".into(),
+        "ca-config.json".into(),
+        "sa.key".into(),
+        "sa.pub".into(),
+    ];
     for leaf in LEAVES {
         files.push(format!("{leaf}.pem"));
         files.push(format!("{leaf}-key.pem"));
@@ -45,7 +67,15 @@ fn expected_files() -> Vec<String> {
 }
 
 fn pki(ws: &Workspace, extra: &[&str]) -> Vec<(String, String)> {
-    let mut args = vec!["pki", "--config", "cluster.json", "--dir", "pki", "--apiserver-url", "https://127.0.0.1:6443"];
+    let mut args = vec![
+        "pki",
+        "--config",
+        "cluster.json",
+        "--dir",
+        "pki",
+        "--apiserver-url",
+        "https://127.0.0.1:6443",
+    ];
     args.extend(extra);
     let out = ws.run("certs", &args, None);
     assert_success(&out, "certs pki");
@@ -54,7 +84,10 @@ fn pki(ws: &Workspace, extra: &[&str]) -> Vec<(String, String)> {
         .lines()
         .map(|l| {
             let (verb, path) = l.split_once(' ').unwrap();
-            (verb.to_string(), path.trim_start_matches("pki/").to_string())
+            (
+                verb.to_string(),
+                path.trim_start_matches("pki/").to_string(),
+            )
         })
         .collect()
 }
@@ -70,7 +103,11 @@ fn snapshot(ws: &Workspace) -> BTreeMap<String, Vec<u8>> {
 }
 
 fn certinfo(ws: &Workspace, cert: &str) -> serde_json::Value {
-    let out = ws.run("certs", &["certinfo", "-cert", &format!("pki/{cert}.pem")], None);
+    let out = ws.run(
+        "certs",
+        &["certinfo", "-cert", &format!("pki/{cert}.pem")],
+        None,
+    );
     assert_success(&out, "certinfo");
     json(&out.stdout)
 }
@@ -83,7 +120,14 @@ fn verify_all(ws: &Workspace) {
             "sslclient"
         };
         let out = Command::new("openssl")
-            .args(["verify", "-purpose", purpose, "-CAfile", "pki/ca.pem", &format!("pki/{leaf}.pem")])
+            .args([
+                "verify",
+                "-purpose",
+                purpose,
+                "-CAfile",
+                "pki/ca.pem",
+                &format!("pki/{leaf}.pem"),
+            ])
             .current_dir(ws.dir())
             .output()
             .unwrap();
@@ -122,25 +166,51 @@ fn generates_every_file_with_the_right_identities() {
     assert_eq!(
         api["sans"],
         serde_json::json!([
-            "kubernetes", "kubernetes.default", "kubernetes.default.svc",
-            "kubernetes.default.svc.cluster.local", "localhost", "hdss7-21",
-            "127.0.0.1", "192.168.0.1", "10.4.7.21"
+            "kubernetes",
+            "kubernetes.default",
+            "kubernetes.default.svc",
+            "kubernetes.default.svc.cluster.local",
+            "localhost",
+            "hdss7-21",
+            "127.0.0.1",
+            "192.168.0.1",
+            "10.4.7.21"
         ])
     );
     for etcd in ["etcd-server", "etcd-peer"] {
-        assert_eq!(certinfo(&ws, etcd)["sans"], serde_json::json!(["localhost", "127.0.0.1", "10.4.7.21"]), "{etcd}");
+        assert_eq!(
+            certinfo(&ws, etcd)["sans"],
+            serde_json::json!(["localhost", "127.0.0.1", "10.4.7.21"]),
+            "{etcd}"
+        );
     }
     let identities = [
         ("etcd-client", "etcd-client", "zoneyet"),
-        ("apiserver-etcd-client", "kube-apiserver-etcd-client", "zoneyet"),
-        ("apiserver-kubelet-client", "kube-apiserver-kubelet-client", "system:masters"),
+        (
+            "apiserver-etcd-client",
+            "kube-apiserver-etcd-client",
+            "zoneyet",
+        ),
+        (
+            "apiserver-kubelet-client",
+            "kube-apiserver-kubelet-client",
+            "system:masters",
+        ),
         ("admin", "admin", "system:masters"),
-        ("kube-controller-manager", "system:kube-controller-manager", "zoneyet"),
+        (
+            "kube-controller-manager",
+            "system:kube-controller-manager",
+            "zoneyet",
+        ),
         ("kube-scheduler", "system:kube-scheduler", "zoneyet"),
         ("kube-proxy", "system:kube-proxy", "zoneyet"),
         ("flanneld", "flanneld", "zoneyet"),
         ("kubelet-hdss7-22", "system:node:hdss7-22", "system:nodes"),
-        ("kubelet-hdss7-22-server", "system:node:hdss7-22", "system:nodes"),
+        (
+            "kubelet-hdss7-22-server",
+            "system:node:hdss7-22",
+            "system:nodes",
+        ),
     ];
     for (file, cn, org) in identities {
         let info = certinfo(&ws, file);
@@ -149,10 +219,14 @@ fn generates_every_file_with_the_right_identities() {
         assert_eq!(info["subject"]["province"], "henan", "{file}");
         assert_eq!(info["issuer"]["common_name"], "myk8s-ca", "{file}");
     }
-    assert_eq!(certinfo(&ws, "kubelet-hdss7-22-server")["sans"], serde_json::json!(["hdss7-22", "10.4.7.22"]));
+    assert_eq!(
+        certinfo(&ws, "kubelet-hdss7-22-server")["sans"],
+        serde_json::json!(["hdss7-22", "10.4.7.22"])
+    );
     // 175200h from the description.
     let ca = certinfo(&ws, "ca");
-    let years = |v: &serde_json::Value, k: &str| v[k].as_str().unwrap()[..4].parse::<i32>().unwrap();
+    let years =
+        |v: &serde_json::Value, k: &str| v[k].as_str().unwrap()[..4].parse::<i32>().unwrap();
     assert_eq!(years(&ca, "not_after") - years(&ca, "not_before"), 20);
 
     // The ServiceAccount pair: PKCS#1 private key, PKIX public key, matching.
@@ -160,7 +234,11 @@ fn generates_every_file_with_the_right_identities() {
     assert!(sa_key.starts_with("-----BEGIN RSA PRIVATE KEY-----"));
     let sa_pub = String::from_utf8(ws.read("pki/sa.pub")).unwrap();
     assert!(sa_pub.starts_with("-----BEGIN PUBLIC KEY-----"));
-    let derived = Command::new("openssl").args(["rsa", "-in", "pki/sa.key", "-pubout"]).current_dir(ws.dir()).output().unwrap();
+    let derived = Command::new("openssl")
+        .args(["rsa", "-in", "pki/sa.key", "-pubout"])
+        .current_dir(ws.dir())
+        .output()
+        .unwrap();
     assert_eq!(String::from_utf8_lossy(&derived.stdout), sa_pub);
 }
 
@@ -204,12 +282,18 @@ fn rerun_keeps_everything_and_new_node_adds_only_its_files() {
         r#"{ "name": "hdss7-22", "ip": "10.4.7.22" }, { "name": "hdss7-23", "ip": "10.4.7.23" }"#,
     ));
     let lines = pki(&ws, &[]);
-    let wrote: Vec<&str> = lines.iter().filter(|(v, _)| v == "wrote").map(|(_, f)| f.as_str()).collect();
+    let wrote: Vec<&str> = lines
+        .iter()
+        .filter(|(v, _)| v == "wrote")
+        .map(|(_, f)| f.as_str())
+        .collect();
     assert_eq!(
         wrote,
         vec![
-            "kubelet-hdss7-23.pem", "kubelet-hdss7-23-key.pem",
-            "kubelet-hdss7-23-server.pem", "kubelet-hdss7-23-server-key.pem",
+            "kubelet-hdss7-23.pem",
+            "kubelet-hdss7-23-key.pem",
+            "kubelet-hdss7-23-server.pem",
+            "kubelet-hdss7-23-server-key.pem",
             "kubelet-hdss7-23.kubeconfig"
         ]
     );
@@ -255,16 +339,32 @@ fn refuses_a_leaf_from_another_ca() {
     let ws = new_workspace();
     pki(&ws, &[]);
     // Replace admin.pem/admin-key.pem with a pair from a different CA.
-    ws.write("other-csr.json", r#"{"CN":"other","key":{"algo":"ecdsa","size":256}}"#);
-    ws.write("admin-csr.json", r#"{"CN":"admin","key":{"algo":"ecdsa","size":256}}"#);
-    assert_success(&ws.sh("cfssl gencert -initca other-csr.json | cfssljson -bare other"), "other ca");
+    ws.write(
+        "other-csr.json",
+        r#"{"CN":"other","key":{"algo":"ecdsa","size":256}}"#,
+    );
+    ws.write(
+        "admin-csr.json",
+        r#"{"CN":"admin","key":{"algo":"ecdsa","size":256}}"#,
+    );
+    assert_success(
+        &ws.sh("cfssl gencert -initca other-csr.json | cfssljson -bare other"),
+        "other ca",
+    );
     assert_success(&ws.sh("cfssl gencert -ca other.pem -ca-key other-key.pem admin-csr.json | cfssljson -bare pki/admin"), "foreign admin");
     let before = snapshot(&ws);
-    let out = ws.run("certs", &["pki", "--config", "cluster.json", "--dir", "pki"], None);
+    let out = ws.run(
+        "certs",
+        &["pki", "--config", "cluster.json", "--dir", "pki"],
+        None,
+    );
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("pki/admin.pem does not belong to pki/ca.pem"), "{stderr}");
+    assert!(
+        stderr.contains("pki/admin.pem does not belong to pki/ca.pem"),
+        "{stderr}"
+    );
     assert_eq!(snapshot(&ws), before);
     // --rotate reissues it from the cluster CA.
     pki(&ws, &["--rotate"]);
@@ -278,17 +378,35 @@ fn cfssl_accepts_the_generated_ca_and_config() {
     }
     let ws = new_workspace();
     pki(&ws, &[]);
-    ws.write("extra-csr.json", r#"{"CN":"extra","hosts":["127.0.0.1"],"key":{"algo":"rsa","size":2048}}"#);
+    ws.write(
+        "extra-csr.json",
+        r#"{"CN":"extra","hosts":["127.0.0.1"],"key":{"algo":"rsa","size":2048}}"#,
+    );
     for profile in ["server", "client", "peer"] {
         let out = run_in(
             &ws.dir(),
             std::path::Path::new("/usr/bin/cfssl"),
-            &["gencert", "-ca=pki/ca.pem", "-ca-key=pki/ca-key.pem", "-config=pki/ca-config.json", &format!("-profile={profile}"), "extra-csr.json"],
+            &[
+                "gencert",
+                "-ca=pki/ca.pem",
+                "-ca-key=pki/ca-key.pem",
+                "-config=pki/ca-config.json",
+                &format!("-profile={profile}"),
+                "extra-csr.json",
+            ],
             None,
         );
         assert_success(&out, &format!("cfssl with profile {profile}"));
-        let json_out = run_in(&ws.dir(), std::path::Path::new("/usr/bin/cfssljson"), &["-bare", profile], Some(&out.stdout));
+        let json_out = run_in(
+            &ws.dir(),
+            std::path::Path::new("/usr/bin/cfssljson"),
+            &["-bare", profile],
+            Some(&out.stdout),
+        );
         assert_success(&json_out, "cfssljson");
-        assert_success(&openssl_verify(&ws.dir(), "pki/ca.pem", &format!("{profile}.pem")), profile);
+        assert_success(
+            &openssl_verify(&ws.dir(), "pki/ca.pem", &format!("{profile}.pem")),
+            profile,
+        );
     }
 }

@@ -6,7 +6,12 @@ use super::{print_line, read_input};
 use crate::certinfo::{certificate_info, csr_info, to_json};
 use crate::flags::{self, value};
 
-const FLAGS: &[flags::FlagSpec] = &[value("cert"), value("csr"), value("domain"), value("loglevel")];
+const FLAGS: &[flags::FlagSpec] = &[
+    value("cert"),
+    value("csr"),
+    value("domain"),
+    value("loglevel"),
+];
 
 pub fn run(args: &[String]) -> Result<()> {
     let parsed = flags::parse(args, FLAGS)?;

@@ -26,13 +26,21 @@ pub fn run(args: &[String]) -> Result<()> {
     if parsed.is_set("stdout") {
         let mut stdout = std::io::stdout().lock();
         for output in &outputs {
-            stdout.write_all(output.contents.as_bytes()).context("writing to stdout")?;
+            stdout
+                .write_all(output.contents.as_bytes())
+                .context("writing to stdout")?;
         }
         return stdout.flush().context("writing to stdout");
     }
     let files: Vec<OutputFile> = outputs
         .into_iter()
-        .map(|o| OutputFile::new(PathBuf::from(format!("{base}{}", o.suffix)), o.contents, o.mode))
+        .map(|o| {
+            OutputFile::new(
+                PathBuf::from(format!("{base}{}", o.suffix)),
+                o.contents,
+                o.mode,
+            )
+        })
         .collect();
     write_all_or_nothing(&files)?;
     Ok(())

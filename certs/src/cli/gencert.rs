@@ -36,7 +36,7 @@ pub fn run(args: &[String]) -> Result<()> {
         more => bail!("expected one certificate request file, got {}", more.len()),
     };
     let mut request = CertificateRequest::from_json(&read_input(csr_path)?)
-        .with_context(|| format!("{csr_path}"))?;
+        .with_context(|| csr_path.to_string())?;
     if let Some(hostnames) = parsed.get("hostname") {
         request.hosts = Some(hostnames.split(',').map(|h| h.trim().to_string()).collect());
     }
@@ -44,7 +44,7 @@ pub fn run(args: &[String]) -> Result<()> {
         if parsed.get("ca").is_some() {
             bail!("-initca makes a self-signed CA and cannot be combined with -ca");
         }
-        init_ca(&request).with_context(|| format!("{csr_path}"))?
+        init_ca(&request).with_context(|| csr_path.to_string())?
     } else {
         sign(&parsed, &mut request)?
     };

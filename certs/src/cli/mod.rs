@@ -46,10 +46,13 @@ fn dispatch(program: &str, args: &[String]) -> Result<()> {
             match sub {
                 "gencert" => gencert::run(rest),
                 "certinfo" => certinfo::run(rest),
-                "version" => {
-                    print_line(&format!("certs {} (cfssl-compatible)", env!("CARGO_PKG_VERSION")))
+                "version" => print_line(&format!(
+                    "certs {} (cfssl-compatible)",
+                    env!("CARGO_PKG_VERSION")
+                )),
+                other => {
+                    bail!("unsupported cfssl command {other:?} (supported: gencert, certinfo)")
                 }
-                other => bail!("unsupported cfssl command {other:?} (supported: gencert, certinfo)"),
             }
         }
         _ => {
@@ -60,9 +63,7 @@ fn dispatch(program: &str, args: &[String]) -> Result<()> {
                 "certinfo" => certinfo::run(rest),
                 "kubeconfig" => kubeconfig::run(rest),
                 "pki" => pki::run(rest),
-                "help" | "-h" | "--help" => {
-                    print_line(USAGE)
-                }
+                "help" | "-h" | "--help" => print_line(USAGE),
                 other => bail!("unknown command {other:?}; {USAGE}"),
             }
         }
@@ -80,7 +81,9 @@ fn split_subcommand(args: &[String]) -> Result<(&str, &[String])> {
 /// error instead of panicking.
 pub(crate) fn print_line(text: &str) -> Result<()> {
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}").and_then(|_| out.flush()).context("writing to stdout")
+    writeln!(out, "{text}")
+        .and_then(|_| out.flush())
+        .context("writing to stdout")
 }
 
 /// Reads a file, or stdin for `-`.

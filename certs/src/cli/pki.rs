@@ -25,9 +25,12 @@ pub fn run(args: &[String]) -> Result<()> {
         bail!("unexpected argument {extra:?}");
     }
     let (Some(config), Some(dir)) = (parsed.get("config"), parsed.get("dir")) else {
-        bail!("usage: certs pki --config cluster.json --dir DIR [--rotate] [--rotate-ca] [--apiserver-url URL]");
+        bail!(
+            "usage: certs pki --config cluster.json --dir DIR [--rotate] [--rotate-ca] [--apiserver-url URL]"
+        );
     };
-    let desc = ClusterDescription::from_json(&read_input(config)?).with_context(|| config.to_string())?;
+    let desc =
+        ClusterDescription::from_json(&read_input(config)?).with_context(|| config.to_string())?;
     let opts = PkiOptions {
         dir: PathBuf::from(dir),
         rotate: parsed.is_set("rotate") || parsed.is_set("rotate-ca"),

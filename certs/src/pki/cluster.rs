@@ -100,7 +100,9 @@ fn is_dns1123_subdomain(name: &str) -> bool {
         && name.split('.').all(|label| {
             !label.is_empty()
                 && label.len() <= 63
-                && label.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                 && !label.starts_with('-')
                 && !label.ends_with('-')
         })
@@ -247,7 +249,10 @@ mod tests {
         assert_eq!(d.apiserver_url().unwrap(), "https://127.0.0.1:6443");
         assert_eq!(d.etcd_members()[0].ip.to_string(), "127.0.0.1");
         assert_eq!(d.first_service_ip().unwrap().to_string(), "10.96.0.1");
-        assert_eq!(d.expiries().unwrap(), (DEFAULT_CA_EXPIRY, DEFAULT_LEAF_EXPIRY));
+        assert_eq!(
+            d.expiries().unwrap(),
+            (DEFAULT_CA_EXPIRY, DEFAULT_LEAF_EXPIRY)
+        );
     }
 
     #[test]
@@ -263,7 +268,11 @@ mod tests {
             ("banana/8", None),
         ];
         for (cidr, want) in cases {
-            assert_eq!(first_ip_of(cidr).map(|i| i.to_string()).as_deref(), want, "{cidr}");
+            assert_eq!(
+                first_ip_of(cidr).map(|i| i.to_string()).as_deref(),
+                want,
+                "{cidr}"
+            );
         }
     }
 
@@ -282,7 +291,9 @@ mod tests {
             (r#"{"clusterName":"c","apiserver":{"ip":"10.0.0.1"},"serviceClusterIPRange":"10.96.0.0"}"#.to_string(), "is not a CIDR"),
         ];
         for (json, want) in cases {
-            let err = ClusterDescription::from_json(json.as_bytes()).unwrap_err().to_string();
+            let err = ClusterDescription::from_json(json.as_bytes())
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(want), "{json}: {err}");
         }
     }

@@ -43,7 +43,11 @@ pub enum PkiError {
     #[error("{present} exists but {missing} does not; restore it or remove both")]
     LoneCaFile { present: String, missing: String },
     #[error("{cert} does not belong to {ca} or to {key}; use --rotate to reissue it")]
-    ForeignLeaf { cert: String, ca: String, key: String },
+    ForeignLeaf {
+        cert: String,
+        ca: String,
+        key: String,
+    },
     #[error("{0}: not a PEM RSA private key")]
     BadServiceAccountKey(String),
     #[error("{pub_path} does not match {key_path}; remove {pub_path} to derive it again")]
@@ -209,7 +213,10 @@ fn ensure_ca(
     ])?;
     report(Outcome::Wrote, &cert_path);
     report(Outcome::Wrote, &key_path);
-    Ok((CertificateAuthority::from_pem(&issued.cert, &issued.key)?, true))
+    Ok((
+        CertificateAuthority::from_pem(&issued.cert, &issued.key)?,
+        true,
+    ))
 }
 
 fn ca_config_json(desc: &ClusterDescription, leaf_expiry: Duration) -> Result<String, PkiError> {
@@ -241,12 +248,17 @@ fn ca_config_json(desc: &ClusterDescription, leaf_expiry: Duration) -> Result<St
 
 /// Whether an existing leaf pair is intact and issued by `ca`.
 fn leaf_belongs(ca: &CertificateAuthority, cert_pem: &[u8], key_pem: &[u8]) -> bool {
-    let (Ok(cert), Ok(key)) = (X509::from_pem(cert_pem), PKey::private_key_from_pem(key_pem))
-    else {
+    let (Ok(cert), Ok(key)) = (
+        X509::from_pem(cert_pem),
+        PKey::private_key_from_pem(key_pem),
+    ) else {
         return false;
     };
     let key_matches = cert.public_key().is_ok_and(|p| p.public_eq(&key));
-    let signed = ca.cert.public_key().is_ok_and(|p| cert.verify(&p).unwrap_or(false));
+    let signed = ca
+        .cert
+        .public_key()
+        .is_ok_and(|p| cert.verify(&p).unwrap_or(false));
     key_matches && signed
 }
 

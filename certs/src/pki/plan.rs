@@ -101,11 +101,23 @@ pub fn leaf_specs(desc: &ClusterDescription) -> Result<Vec<LeafSpec>, ClusterErr
 
     use Profile::{Client, Peer, Server};
     let mut specs = vec![
-        leaf("etcd-server", "etcd-server", None, etcd_hosts.clone(), Server),
+        leaf(
+            "etcd-server",
+            "etcd-server",
+            None,
+            etcd_hosts.clone(),
+            Server,
+        ),
         leaf("etcd-peer", "etcd-peer", None, etcd_hosts, Peer),
         leaf("etcd-client", "etcd-client", None, vec![], Client),
         leaf("apiserver", "kube-apiserver", None, apiserver_hosts, Server),
-        leaf("apiserver-etcd-client", "kube-apiserver-etcd-client", None, vec![], Client),
+        leaf(
+            "apiserver-etcd-client",
+            "kube-apiserver-etcd-client",
+            None,
+            vec![],
+            Client,
+        ),
         leaf(
             "apiserver-kubelet-client",
             "kube-apiserver-kubelet-client",
@@ -121,7 +133,13 @@ pub fn leaf_specs(desc: &ClusterDescription) -> Result<Vec<LeafSpec>, ClusterErr
             vec![],
             Client,
         ),
-        leaf("kube-scheduler", "system:kube-scheduler", None, vec![], Client),
+        leaf(
+            "kube-scheduler",
+            "system:kube-scheduler",
+            None,
+            vec![],
+            Client,
+        ),
         leaf("kube-proxy", "system:kube-proxy", None, vec![], Client),
         leaf("flanneld", "flanneld", None, vec![], Client),
     ];
@@ -158,7 +176,10 @@ pub fn kubeconfigs(desc: &ClusterDescription) -> Vec<KubeconfigPlan> {
     .map(|s| s.to_string())
     .collect();
     users.extend(desc.nodes.iter().map(|n| format!("kubelet-{}", n.name)));
-    users.into_iter().map(|user| KubeconfigPlan { user }).collect()
+    users
+        .into_iter()
+        .map(|user| KubeconfigPlan { user })
+        .collect()
 }
 
 #[cfg(test)]
@@ -219,7 +240,10 @@ mod tests {
         assert_eq!(serving.profile, Profile::Server);
         assert_eq!(specs.len(), 13);
         let names: Vec<String> = kubeconfigs(&desc()).iter().map(|k| k.file_name()).collect();
-        assert_eq!(names.last().map(String::as_str), Some("kubelet-hdss7-21.kubeconfig"));
+        assert_eq!(
+            names.last().map(String::as_str),
+            Some("kubelet-hdss7-21.kubeconfig")
+        );
         assert_eq!(names.len(), 6);
     }
 }

@@ -82,7 +82,13 @@ impl Workspace {
         let tmp = tempfile::tempdir().expect("tempdir");
         let bin = tmp.path().join("bin");
         fs::create_dir(&bin).unwrap();
-        for name in ["cfssl", "cfssljson", "cfssl-json", "cfssl-certinfo", "certs"] {
+        for name in [
+            "cfssl",
+            "cfssljson",
+            "cfssl-json",
+            "cfssl-certinfo",
+            "certs",
+        ] {
             std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_certs"), bin.join(name)).unwrap();
         }
         let work = tmp.path().join("work");
@@ -196,7 +202,9 @@ pub fn cfssl_installed() -> bool {
         && Path::new("/usr/bin/cfssljson").exists()
         && Path::new("/usr/bin/cfssl-certinfo").exists();
     if !present {
-        eprintln!("SKIPPED: /usr/bin/cfssl, cfssljson or cfssl-certinfo is absent (apt-get install golang-cfssl)");
+        eprintln!(
+            "SKIPPED: /usr/bin/cfssl, cfssljson or cfssl-certinfo is absent (apt-get install golang-cfssl)"
+        );
     }
     present
 }
