@@ -410,3 +410,41 @@ fn cfssl_accepts_the_generated_ca_and_config() {
         );
     }
 }
+
+#[test]
+fn changed_description_marks_kept_certificates_stale() {
+    let ws = new_workspace();
+    pki(&ws, &[]);
+    let before = snapshot(&ws);
+    ws.write("cluster.json", &CLUSTER.replace(
+        r#"[ { "name": "etcd-7-21", "ip": "10.4.7.21" } ]"#,
+        r#"[ { "name": "etcd-7-21", "ip": "10.4.7.21" }, { "name": "etcd-7-22", "ip": "10.4.7.22" } ]"#,
+    ));
+    let lines = pki(&ws, &[]);
+    let stale: Vec<&(String, String)> = lines.iter().filter(|(_, f)| f.contains("stale")).collect();
+    assert_eq!(stale.len(), 2, "{lines:?}");
+    for (verb, rest) in &stale {
+        assert_eq!(verb, "kept");
+        assert!(
+            rest.contains("SANs differ (missing [\"10.4.7.22\"], extra [])"),
+            "{rest}"
+        );
+    }
+    assert!(
+        stale[0].1.starts_with("etcd-server.pem") && stale[1].1.starts_with("etcd-peer.pem"),
+        "{stale:?}"
+    );
+    assert_eq!(snapshot(&ws), before, "nothing may change without --rotate");
+    pki(&ws, &["--rotate"]);
+    assert_eq!(
+        certinfo(&ws, "etcd-server")["sans"],
+        serde_json::json!(["localhost", "127.0.0.1", "10.4.7.21", "10.4.7.22"])
+    );
+    let lines = pki(&ws, &[]);
+    assert!(
+        lines
+            .iter()
+            .all(|(verb, rest)| verb == "kept" && !rest.contains("stale")),
+        "{lines:?}"
+    );
+}

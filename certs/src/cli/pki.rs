@@ -43,12 +43,13 @@ pub fn run(args: &[String]) -> Result<()> {
         bail!("--apiserver-url {url:?} must be an https:// URL");
     }
     run_pki(&desc, &opts, &mut |outcome, path| {
-        let verb = match outcome {
-            Outcome::Wrote => "wrote",
-            Outcome::Kept => "kept",
+        let line = match outcome {
+            Outcome::Wrote => format!("wrote {}", path.display()),
+            Outcome::Kept => format!("kept {}", path.display()),
+            Outcome::KeptStale(reason) => format!("kept {} (stale: {reason})", path.display()),
         };
         // A closed stdout (`| head`) must not stop the PKI half-way.
-        let _ = writeln!(std::io::stdout(), "{verb} {}", path.display());
+        let _ = writeln!(std::io::stdout(), "{line}");
     })?;
     Ok(())
 }

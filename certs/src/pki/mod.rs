@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod plan;
+mod stale;
 
 use std::fs;
 use std::io;
@@ -71,10 +72,12 @@ pub struct PkiOptions {
 }
 
 /// What happened to one file, for the one-line-per-file report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Wrote,
     Kept,
+    /// Kept, but it no longer matches the description (the reason says how).
+    KeptStale(String),
 }
 
 /// Produces or refreshes the PKI in `opts.dir`, calling `report` once per
@@ -150,6 +153,11 @@ fn write_if_changed(
     write_all_or_nothing(&[OutputFile::new(path, contents, mode)])?;
     report(Outcome::Wrote, path);
     Ok(())
+}
+
+/// The O a certificate gets: the identity's group, else the description's.
+fn organization(desc: &ClusterDescription, spec_org: Option<&str>) -> String {
+    spec_org.map_or_else(|| desc.names.organization.clone(), str::to_string)
 }
 
 fn base_names(desc: &ClusterDescription, organization: Option<&str>) -> Vec<Name> {
@@ -274,14 +282,22 @@ fn ensure_leaf(
     let cert_path = dir.join(format!("{}.pem", spec.base));
     let key_path = dir.join(format!("{}-key.pem", spec.base));
     if !rotate && cert_path.exists() && key_path.exists() {
-        if !leaf_belongs(ca, &read(&cert_path)?, &read(&key_path)?) {
+        let cert_pem = read(&cert_path)?;
+        if !leaf_belongs(ca, &cert_pem, &read(&key_path)?) {
             return Err(PkiError::ForeignLeaf {
                 cert: cert_path.display().to_string(),
                 ca: dir.join("ca.pem").display().to_string(),
                 key: key_path.display().to_string(),
             });
         }
-        report(Outcome::Kept, &cert_path);
+        let org = organization(desc, spec.organization.as_deref());
+        let stale = X509::from_pem(&cert_pem)
+            .ok()
+            .and_then(|cert| stale::stale_reason(&cert, spec, &org));
+        match stale {
+            Some(reason) => report(Outcome::KeptStale(reason), &cert_path),
+            None => report(Outcome::Kept, &cert_path),
+        }
         report(Outcome::Kept, &key_path);
         return Ok(());
     }
