@@ -1,1 +1,4 @@
+//! Shared library for the daemons.
 
+pub mod fields;
+pub mod labels;
