@@ -14,7 +14,6 @@ pub mod metrics;
 pub mod openapi;
 pub mod options;
 pub mod printers;
-pub mod printing;
 pub mod protobuf;
 pub mod rbac;
 pub mod rbac_cache;
@@ -74,6 +73,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         metrics: metrics::Metrics::default(),
         started: std::sync::atomic::AtomicBool::new(false),
     });
+    state.authorizer.rbac.spawn_sync(store.clone());
     {
         let state = state.clone();
         tokio::spawn(async move {

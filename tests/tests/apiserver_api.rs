@@ -138,7 +138,7 @@ fn watch_reports_added_modified_deleted() {
     let c = ApiCluster::start();
     let (_, list) = c.request("GET", CM, None, None);
     let rv = list["metadata"]["resourceVersion"].as_str().expect("list rv").to_string();
-    let mut watch = Command::new("curl")
+    let watch = Command::new("curl")
         .args(["-sS", "-N", "--max-time", "20", "--cacert"])
         .arg(c.pki.ca())
         .arg("--cert")

@@ -1,5 +1,5 @@
-//! What exists on every start: the system namespaces and the system
-//! priority classes. Created when missing, left alone when present.
+//! What exists on every start: the system namespaces, the system priority
+//! classes and the RBAC bootstrap policy (reconciled on every start).
 
 use crate::registry::Store;
 use crate::resources;
@@ -42,6 +42,46 @@ async fn ensure(store: &Store, group: &str, kind: &str, obj: Value) -> Result<()
     }
 }
 
+/// Creates or reconciles one bootstrap RBAC object: objects annotated
+/// `rbac.authorization.kubernetes.io/autoupdate: "true"` get the default
+/// rules/subjects back on every start; others are left as the admin set them.
+async fn reconcile_rbac(store: &Store, kind: &str, obj: Value) -> Result<(), ApiError> {
+    let def = resources::by_kind("rbac.authorization.k8s.io", kind).ok_or_else(ApiError::not_found_path)?;
+    let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string();
+    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+    match store.create(def, &ns, obj.clone(), false).await {
+        Ok(_) => return Ok(()),
+        Err(e) if e.code != 409 => return Err(e),
+        Err(_) => {}
+    }
+    let change = move |cur: &Value| -> Result<Value, ApiError> {
+        let auto = cur
+            .pointer("/metadata/annotations/rbac.authorization.kubernetes.io~1autoupdate")
+            .and_then(Value::as_str)
+            != Some("false");
+        let mut new = cur.clone();
+        if auto {
+            for field in ["rules", "aggregationRule", "subjects", "roleRef"] {
+                match obj.get(field) {
+                    Some(v) => new[field] = v.clone(),
+                    None => {
+                        if let Some(o) = new.as_object_mut() {
+                            o.remove(field);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(new)
+    };
+    match store.patch(def, &ns, &name, "", false, &change).await {
+        Ok(_) => Ok(()),
+        // roleRef is immutable upstream; a changed one is left for the admin.
+        Err(e) if e.code == 422 => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
 /// Runs the bootstrap once; errors (etcd not up yet) are returned so the
 /// caller can retry.
 pub async fn run_once(store: &Store) -> Result<(), ApiError> {
@@ -50,6 +90,18 @@ pub async fn run_once(store: &Store) -> Result<(), ApiError> {
     }
     for pc in priority_classes() {
         ensure(store, "scheduling.k8s.io", "PriorityClass", pc).await?;
+    }
+    for o in crate::rbac::bootstrap::cluster_roles() {
+        reconcile_rbac(store, "ClusterRole", o).await?;
+    }
+    for o in crate::rbac::bootstrap::cluster_role_bindings() {
+        reconcile_rbac(store, "ClusterRoleBinding", o).await?;
+    }
+    for o in crate::rbac::bootstrap::roles() {
+        reconcile_rbac(store, "Role", o).await?;
+    }
+    for o in crate::rbac::bootstrap::role_bindings() {
+        reconcile_rbac(store, "RoleBinding", o).await?;
     }
     Ok(())
 }

@@ -97,7 +97,7 @@ pub fn to_table(def: &ResourceDef, objects: &[Value], list_meta: Value, include:
     let rows: Vec<Value> = objects
         .iter()
         .map(|o| {
-            let mut row = json!({ "cells": crate::printing::row_cells(def.group, def.plural, o, now) });
+            let mut row = json!({ "cells": crate::printers::row_cells(def.group, def.plural, o, now) });
             match include {
                 IncludeObject::Object => row["object"] = o.clone(),
                 IncludeObject::Metadata => {
@@ -116,7 +116,7 @@ pub fn to_table(def: &ResourceDef, objects: &[Value], list_meta: Value, include:
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
         "metadata": list_meta,
-        "columnDefinitions": crate::printing::column_definitions(def.group, def.plural),
+        "columnDefinitions": crate::printers::column_definitions(def.group, def.plural),
         "rows": rows,
     })
 }

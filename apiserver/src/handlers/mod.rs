@@ -160,11 +160,7 @@ async fn serve(
         return Err(ApiError::unauthorized());
     }
     if !public && let Decision::Deny(reason) = state.authorizer.authorize(&user, &info) {
-        let mut msg = authz::forbidden_message(&user, &info);
-        if !reason.is_empty() {
-            msg = format!("{msg}: {reason}");
-        }
-        let mut e = ApiError::forbidden(msg);
+        let mut e = ApiError::forbidden(authz::forbidden_message(&user, &info, &reason));
         if info.is_resource_request {
             e.details = serde_json::json!({"name": info.name, "kind": info.resource});
             if !info.api_group.is_empty() {

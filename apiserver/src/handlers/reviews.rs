@@ -147,7 +147,13 @@ async fn probe_healthz(port: u16) -> Result<(), String> {
     let connect = tokio::time::timeout(std::time::Duration::from_secs(1), tokio::net::TcpStream::connect(&addr)).await;
     match connect {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(format!("Get \"https://{addr}/healthz\": dial tcp {addr}: connect: {e}")),
+        Ok(Err(e)) => {
+            let why = match e.kind() {
+                std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+                _ => e.to_string(),
+            };
+            Err(format!("Get \"https://{addr}/healthz\": dial tcp {addr}: connect: {why}"))
+        }
         Err(_) => Err(format!("Get \"https://{addr}/healthz\": dial tcp {addr}: i/o timeout")),
     }
 }
