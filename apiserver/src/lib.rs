@@ -5,6 +5,7 @@
 //! `storage` (etcd). `resources` is the table that drives routing and
 //! discovery; `bootstrap` creates what must always exist.
 
+pub mod allocator;
 pub mod authn;
 pub mod authz;
 pub mod bootstrap;
@@ -46,7 +47,12 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(opts.etcd_request_timeout_seconds.max(1)),
     })
     .await?;
-    let store = registry::Store::new(etcd);
+    let allocators = allocator::ServiceAllocators::new(
+        etcd.clone(),
+        &opts.service_cluster_ip_range,
+        &opts.service_node_port_range,
+    )?;
+    let store = registry::Store::new(etcd, Some(allocators));
     let acceptor = apimachinery::tls::server_acceptor(
         &apimachinery::tls::ServingCert::Files {
             cert: opts.tls_cert_file.clone(),
@@ -74,10 +80,14 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         started: std::sync::atomic::AtomicBool::new(false),
     });
     state.authorizer.rbac.spawn_sync(store.clone());
+    let master = bootstrap::Master {
+        ip: advertise_ip.to_string(),
+        port: opts.secure_port,
+    };
     {
         let state = state.clone();
         tokio::spawn(async move {
-            bootstrap::run(state.store.clone()).await;
+            bootstrap::run(state.store.clone(), master).await;
             state.started.store(true, std::sync::atomic::Ordering::Relaxed);
             tracing::info!("bootstrap done");
         });

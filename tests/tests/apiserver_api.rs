@@ -177,3 +177,74 @@ fn etcd_down_answers_fast_with_a_status() {
     assert_eq!(ready.0, 500, "{ready:?}");
     assert!(ready.1.as_str().is_some_and(|t| t.contains("[-]etcd failed")), "{ready:?}");
 }
+
+fn service(name: &str, cluster_ip: Option<&str>, node_port: Option<u16>) -> Vec<u8> {
+    let mut port = json!({"port": 80, "protocol": "TCP", "targetPort": 8080});
+    let mut spec = json!({"selector": {"app": name}, "ports": []});
+    if let Some(n) = node_port {
+        port["nodePort"] = json!(n);
+        spec["type"] = json!("NodePort");
+    }
+    spec["ports"] = json!([port]);
+    if let Some(ip) = cluster_ip {
+        spec["clusterIP"] = json!(ip);
+    }
+    serde_json::to_vec(&json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name}, "spec": spec})).expect("json")
+}
+
+#[test]
+fn services_get_unique_cluster_ips_and_node_ports() {
+    let c = ApiCluster::start();
+    const SVC: &str = "/api/v1/namespaces/default/services";
+    // The kubernetes Service holds the first address, with its Endpoints.
+    let (code, k) = c.request("GET", &format!("{SVC}/kubernetes"), None, None);
+    assert_eq!(code, 200, "{k}");
+    assert_eq!(k["spec"]["clusterIP"], "192.168.0.1");
+    let (_, ep) = c.request("GET", "/api/v1/namespaces/default/endpoints/kubernetes", None, None);
+    assert_eq!(ep["subsets"][0]["ports"][0]["port"], c.port);
+
+    // Concurrent creates never share an address.
+    let ips: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..12)
+            .map(|i| {
+                let c = &c;
+                s.spawn(move || {
+                    let (code, svc) = c.request("POST", SVC, Some("application/json"), Some(&service(&format!("s{i}"), None, None)));
+                    assert_eq!(code, 201, "{svc}");
+                    svc["spec"]["clusterIP"].as_str().expect("allocated").to_string()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+    });
+    let mut unique = ips.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), ips.len(), "duplicate cluster IPs: {ips:?}");
+    assert!(ips.iter().all(|ip| ip.starts_with("192.168.") && ip != "192.168.0.1"), "{ips:?}");
+
+    // A taken or out-of-range address is a 422 naming the field.
+    let taken = c.request("POST", SVC, Some("application/json"), Some(&service("dup", Some(&ips[0]), None)));
+    assert_status(&taken, 422, "Invalid");
+    assert_eq!(taken.1["details"]["causes"][0]["field"], "spec.clusterIPs[0]");
+    let outside = c.request("POST", SVC, Some("application/json"), Some(&service("out", Some("10.1.2.3"), None)));
+    assert_status(&outside, 422, "Invalid");
+    // Headless Services get no address.
+    let (code, h) = c.request("POST", SVC, Some("application/json"), Some(&service("headless", Some("None"), None)));
+    assert_eq!((code, h["spec"]["clusterIP"].as_str()), (201, Some("None")));
+
+    // Node ports: a requested one is exclusive, and freed on delete.
+    let (code, np) = c.request("POST", SVC, Some("application/json"), Some(&service("np", None, Some(30080))));
+    assert_eq!(code, 201, "{np}");
+    assert_eq!(np["spec"]["ports"][0]["nodePort"], 30080);
+    let clash = c.request("POST", SVC, Some("application/json"), Some(&service("np2", None, Some(30080))));
+    assert_status(&clash, 422, "Invalid");
+    assert_eq!(clash.1["details"]["causes"][0]["field"], "spec.ports[0].nodePort");
+    assert_eq!(c.request("DELETE", &format!("{SVC}/np"), None, None).0, 200);
+    let (code, again) = c.request("POST", SVC, Some("application/json"), Some(&service("np2", None, Some(30080))));
+    assert_eq!(code, 201, "{again}");
+    // The freed cluster IP of a deleted Service can be asked for again.
+    assert_eq!(c.request("DELETE", &format!("{SVC}/s0"), None, None).0, 200);
+    let (code, reuse) = c.request("POST", SVC, Some("application/json"), Some(&service("reuse", Some(&ips[0]), None)));
+    assert_eq!(code, 201, "{reuse}");
+}

@@ -5,6 +5,7 @@ use super::checks;
 use super::meta::{self, metadata_mut};
 use super::selection::Filter;
 use super::strategy::{self, namespaces::has_spec_finalizers};
+use crate::allocator::{ServiceAllocators, service};
 use crate::resources::ResourceDef;
 use crate::status::{ApiError, Target};
 use crate::storage::{EtcdStorage, StorageError, StoredObject};
@@ -50,6 +51,12 @@ impl DeleteOutcome {
 #[derive(Clone)]
 pub struct Store {
     pub etcd: EtcdStorage,
+    /// Cluster IPs and node ports of Services (None: Services get none).
+    pub services: Option<ServiceAllocators>,
+}
+
+fn is_service(def: &ResourceDef) -> bool {
+    def.group.is_empty() && def.plural == "services"
 }
 
 /// How many times a read-modify-write retries after losing a CAS race
@@ -90,8 +97,13 @@ fn parse_rv(rv: &str, what: &str) -> Result<i64, ApiError> {
 }
 
 impl Store {
-    pub fn new(etcd: EtcdStorage) -> Self {
-        Store { etcd }
+    pub fn new(etcd: EtcdStorage, services: Option<ServiceAllocators>) -> Self {
+        Store { etcd, services }
+    }
+
+    /// The Service allocators when `def` is Services and they are configured.
+    fn allocators(&self, def: &ResourceDef) -> Option<&ServiceAllocators> {
+        if is_service(def) { self.services.as_ref() } else { None }
     }
 
     fn key(&self, def: &ResourceDef, ns: &str, name: &str) -> Result<String, ApiError> {
@@ -263,7 +275,19 @@ impl Store {
         if dry_run {
             return Ok(obj);
         }
-        let rev = self.etcd.create(&key, &obj).await.map_err(|e| Self::err(def, &name, e))?;
+        let claimed = match self.allocators(def) {
+            Some(a) => Some(service::assign(a, &mut obj, None).await?),
+            None => None,
+        };
+        let rev = match self.etcd.create(&key, &obj).await {
+            Ok(rev) => rev,
+            Err(e) => {
+                if let (Some(a), Some(c)) = (self.allocators(def), &claimed) {
+                    service::rollback(a, c).await;
+                }
+                return Err(Self::err(def, &name, e));
+            }
+        };
         crate::storage::etcd::set_resource_version(&mut obj, rev);
         Ok(obj)
     }
@@ -428,28 +452,44 @@ impl Store {
             return Err(ApiError::invalid(def.kind, def.group, name, &errs));
         }
         let key = self.key(def, ns, name)?;
-        // No change: no write, the stored resourceVersion stays.
-        if crate::storage::etcd::encode(&new) == crate::storage::etcd::encode(&old) {
-            return Ok(old);
-        }
-        if dry_run {
-            return Ok(new);
+        let deleting = meta::is_deleting(&new)
+            && meta::finalizers(&new).is_empty()
+            && !(def.plural == "namespaces" && has_spec_finalizers(&new));
+        // Services keep their cluster IP and get node ports before the
+        // no-change check, so an update that omits them is a no-op.
+        let changes = match (self.allocators(def), subresource) {
+            (Some(a), "") if !dry_run && !deleting => Some(service::assign(a, &mut new, Some(&old)).await?),
+            _ => None,
+        };
+        let unchanged = crate::storage::etcd::encode(&new) == crate::storage::etcd::encode(&old);
+        if unchanged || dry_run {
+            if let (Some(a), Some(c)) = (self.allocators(def), &changes) {
+                service::rollback(a, c).await;
+            }
+            // No change: no write, the stored resourceVersion stays.
+            return Ok(if unchanged { old } else { new });
         }
         // An object being deleted goes away when its last finalizer does.
-        if meta::is_deleting(&new) && meta::finalizers(&new).is_empty() && !(def.plural == "namespaces" && has_spec_finalizers(&new)) {
+        if deleting {
             let rev = self
                 .etcd
                 .delete(&key, current.mod_revision)
                 .await
                 .map_err(|e| Self::err(def, name, e))?;
+            if let Some(a) = self.allocators(def) {
+                service::release_all(a, &old).await;
+            }
             crate::storage::etcd::set_resource_version(&mut new, rev);
             return Ok(new);
         }
-        let rev = self
-            .etcd
-            .update(&key, &new, current.mod_revision)
-            .await
-            .map_err(|e| Self::err(def, name, e))?;
+        let written = self.etcd.update(&key, &new, current.mod_revision).await;
+        if let (Some(a), Some(c)) = (self.allocators(def), &changes) {
+            match &written {
+                Ok(_) => service::commit(a, c).await,
+                Err(_) => service::rollback(a, c).await,
+            }
+        }
+        let rev = written.map_err(|e| Self::err(def, name, e))?;
         crate::storage::etcd::set_resource_version(&mut new, rev);
         Ok(new)
     }
@@ -497,7 +537,13 @@ impl Store {
                     if opts.dry_run {
                         return Ok(DeleteOutcome::Deleted(obj));
                     }
-                    self.etcd.delete(&key, current.mod_revision).await.map(|_| DeleteOutcome::Deleted(obj))
+                    let gone = self.etcd.delete(&key, current.mod_revision).await;
+                    if gone.is_ok()
+                        && let Some(a) = self.allocators(def)
+                    {
+                        service::release_all(a, &obj).await;
+                    }
+                    gone.map(|_| DeleteOutcome::Deleted(obj))
                 }
             };
             match result {
