@@ -2,6 +2,7 @@
 //! `certs pki`, and runs real etcd (mutual TLS) and the daemons as child
 //! processes that are killed when the test ends, pass or fail.
 
+pub mod apiserver;
 pub mod bins;
 pub mod etcd;
 pub mod net;
