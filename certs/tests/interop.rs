@@ -319,3 +319,72 @@ fn seed_etcd_request_with_ca_section() {
     assert_success(&ours, "our gencert with ca section");
     assert!(String::from_utf8_lossy(&ours.stderr).contains("ignored"));
 }
+
+#[test]
+fn signing_policy_rules_match_cfssl() {
+    if !cfssl_installed() {
+        return;
+    }
+    let ws = workspace();
+    make_ca(&ws, false, "ca");
+    ws.write(
+        "leaf.json",
+        r#"{"CN":"leaf","hosts":["a.example","127.0.0.1"]}"#,
+    );
+    ws.write(
+        "noexp.json",
+        r#"{"signing":{"profiles":{"p":{"usages":["signing","server auth"]}}}}"#,
+    );
+    ws.write("defonly.json", r#"{"signing":{"default":{"expiry":"2h"}}}"#);
+    ws.write(
+        "badusage.json",
+        r#"{"signing":{"profiles":{"p":{"usages":["signing","teleport"],"expiry":"1h"}}}}"#,
+    );
+    // Refused by both: a profile without expiry; a default without usages.
+    for (config, profile) in [
+        ("noexp.json", "-profile=p"),
+        ("defonly.json", "-profile="),
+        ("ca-config.json", "-profile="),
+    ] {
+        let args = [
+            "gencert",
+            "-ca=ca.pem",
+            "-ca-key=ca-key.pem",
+            &format!("-config={config}"),
+            profile,
+            "leaf.json",
+        ];
+        let theirs = real(&ws, "cfssl", &args, None);
+        let ours = ws.run("cfssl", &args, None);
+        assert!(
+            !theirs.status.success() && theirs.stdout.is_empty(),
+            "cfssl accepted {config} {profile}"
+        );
+        assert!(
+            !ours.status.success() && ours.stdout.is_empty(),
+            "we accepted {config} {profile}"
+        );
+    }
+    // Without -config both use the built-in policy: same shape, one year.
+    let args = ["gencert", "-ca=ca.pem", "-ca-key=ca-key.pem", "leaf.json"];
+    let theirs = real(&ws, "cfssl", &args, None);
+    assert_success(&theirs, "cfssl without config");
+    assert_success(
+        &ws.run("cfssljson", &["-bare", "theirs"], Some(&theirs.stdout)),
+        "cfssljson",
+    );
+    let ours = ws.run("cfssl", &args, None);
+    assert_success(&ours, "ours without config");
+    assert_success(
+        &ws.run("cfssljson", &["-bare", "ours"], Some(&ours.stdout)),
+        "cfssljson",
+    );
+    assert_eq!(shape(&ws, "ours"), shape(&ws, "theirs"));
+    let years = |info: serde_json::Value| {
+        let year = |k: &str| info[k].as_str().unwrap()[..4].parse::<i32>().unwrap();
+        year("not_after") - year("not_before")
+    };
+    let our_years = years(certinfo_ours(&ws, "ours"));
+    let their_years = years(certinfo_theirs(&ws, "theirs"));
+    assert_eq!((our_years, their_years), (1, 1));
+}
