@@ -194,6 +194,52 @@ fn certificates_have_cfssls_shape() {
     make_ca(&ws, false, "our-ca");
     make_ca(&ws, true, "their-ca");
     assert_eq!(shape(&ws, "our-ca"), shape(&ws, "their-ca"));
+    // A CA with a path length limit and a short Go-duration expiry.
+    ws.write(
+        "pathlen-csr.json",
+        r#"{"CN":"sub","key":{"algo":"ecdsa","size":256},"ca":{"pathlen":2,"expiry":"1h30m"}}"#,
+    );
+    let ours = ws.run("cfssl", &["gencert", "-initca", "pathlen-csr.json"], None);
+    assert_success(
+        &ws.run("cfssljson", &["-bare", "our-pl"], Some(&ours.stdout)),
+        "ours pathlen",
+    );
+    let theirs = real(
+        &ws,
+        "cfssl",
+        &["gencert", "-initca", "pathlen-csr.json"],
+        None,
+    );
+    assert_success(
+        &ws.run("cfssljson", &["-bare", "their-pl"], Some(&theirs.stdout)),
+        "theirs pathlen",
+    );
+    assert_eq!(shape(&ws, "our-pl"), shape(&ws, "their-pl"));
+    assert!(shape(&ws, "our-pl").contains("CA:TRUE, pathlen:2"));
+    let (a, b) = (certinfo_ours(&ws, "our-pl"), certinfo_ours(&ws, "their-pl"));
+    // Same backdating and validity: minute-aligned, 90 minutes long,
+    // issued within a minute of each other.
+    let unix = |v: &serde_json::Value, k: &str| {
+        let out = Command::new("date")
+            .args(["-u", "-d", v[k].as_str().unwrap(), "+%s"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<i64>()
+            .unwrap()
+    };
+    for v in [&a, &b] {
+        assert_eq!(unix(v, "not_before") % 60, 0);
+        assert_eq!(unix(v, "not_after") - unix(v, "not_before"), 5400);
+    }
+    assert!((unix(&a, "not_before") - unix(&b, "not_before")).abs() <= 60);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let backdate = now - unix(&a, "not_before");
+    assert!((240..=360).contains(&backdate), "backdated by {backdate}s");
     for (csr, profile) in [
         ("etcd-peer-csr.json", "peer"),
         ("ec-csr.json", "client"),
