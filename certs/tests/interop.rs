@@ -434,3 +434,42 @@ fn signing_policy_rules_match_cfssl() {
     let their_years = years(certinfo_theirs(&ws, "theirs"));
     assert_eq!((our_years, their_years), (1, 1));
 }
+
+#[test]
+fn subjects_encode_byte_for_byte_like_cfssl() {
+    if !cfssl_installed() {
+        return;
+    }
+    let ws = workspace();
+    make_ca(&ws, false, "ca");
+    // Several `names` entries, a non-ASCII value (UTF8String) and one that
+    // PrintableString cannot hold (`_`).
+    ws.write(
+        "multi.json",
+        r#"{"CN":"multi","names":[{"C":"CN","ST":"河南","O":"a","OU":"x"},{"O":"b","L":"zz","OU":"y_z"}],"key":{"algo":"ecdsa","size":256}}"#,
+    );
+    let args = ["gencert", "-ca=ca.pem", "-ca-key=ca-key.pem", "multi.json"];
+    let theirs = real(&ws, "cfssl", &args, None);
+    assert_success(
+        &ws.run("cfssljson", &["-bare", "theirs"], Some(&theirs.stdout)),
+        "theirs",
+    );
+    let ours = ws.run("cfssl", &args, None);
+    assert_success(
+        &ws.run("cfssljson", &["-bare", "ours"], Some(&ours.stdout)),
+        "ours",
+    );
+    let subject = |name: &str| {
+        let cert = openssl::x509::X509::from_pem(&ws.read(&format!("{name}.pem"))).unwrap();
+        cert.subject_name().to_der().unwrap()
+    };
+    assert_eq!(subject("ours"), subject("theirs"));
+    for cert in ["ours", "theirs"] {
+        assert_eq!(
+            certinfo_ours(&ws, cert)["subject"],
+            certinfo_theirs(&ws, cert)["subject"],
+            "{cert}"
+        );
+    }
+    assert_eq!(certinfo_ours(&ws, "ours")["subject"]["organization"], "a,b");
+}
