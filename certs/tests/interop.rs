@@ -121,6 +121,25 @@ fn shape(ws: &Workspace, cert: &str) -> String {
     lines.join("\n")
 }
 
+/// `openssl req -text` without key material and signature.
+fn csr_shape(ws: &Workspace, csr: &str) -> String {
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-noout",
+            "-text",
+            "-reqopt",
+            "no_pubkey,no_sigdump",
+            "-in",
+        ])
+        .arg(format!("{csr}.csr"))
+        .current_dir(ws.dir())
+        .output()
+        .unwrap();
+    assert_success(&out, "openssl req -text");
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn certinfo_ours(ws: &Workspace, cert: &str) -> serde_json::Value {
     let out = ws.run("cfssl-certinfo", &["-cert", &format!("{cert}.pem")], None);
     assert_success(&out, "our certinfo");
@@ -194,6 +213,7 @@ fn certificates_have_cfssls_shape() {
     make_ca(&ws, false, "our-ca");
     make_ca(&ws, true, "their-ca");
     assert_eq!(shape(&ws, "our-ca"), shape(&ws, "their-ca"));
+    assert_eq!(csr_shape(&ws, "our-ca"), csr_shape(&ws, "their-ca"));
     // A CA with a path length limit and a short Go-duration expiry.
     ws.write(
         "pathlen-csr.json",
@@ -248,6 +268,11 @@ fn certificates_have_cfssls_shape() {
         sign(&ws, false, "our-ca", csr, profile, "ours");
         sign(&ws, true, "our-ca", csr, profile, "theirs");
         assert_eq!(shape(&ws, "ours"), shape(&ws, "theirs"), "{csr} {profile}");
+        assert_eq!(
+            csr_shape(&ws, "ours"),
+            csr_shape(&ws, "theirs"),
+            "{csr} {profile}"
+        );
     }
 }
 
@@ -464,6 +489,7 @@ fn subjects_encode_byte_for_byte_like_cfssl() {
         cert.subject_name().to_der().unwrap()
     };
     assert_eq!(subject("ours"), subject("theirs"));
+    assert_eq!(csr_shape(&ws, "ours"), csr_shape(&ws, "theirs"));
     for cert in ["ours", "theirs"] {
         assert_eq!(
             certinfo_ours(&ws, cert)["subject"],
