@@ -34,13 +34,13 @@ KUBE_LOGS=$KUBE_HOME/logs
 KUBE_RUN=$KUBE_HOME/run
 KUBE_PROGRAMS=$KUBE_HOME/supervisord.d
 NODE_NAME=$node
-ETCD_BIN=$(command -v etcd)
-ETCD_NAME=etcd-$node
-ETCD_IP=127.0.0.1
-ETCD_CLIENT_PORT=2379
-ETCD_PEER_PORT=2380
-ETCD_INITIAL_CLUSTER=etcd-$node=https://127.0.0.1:2380
-ETCD_SERVERS=https://127.0.0.1:2379
+KUBE_ETCD_BIN=$(command -v etcd)
+KUBE_ETCD_NAME=etcd-$node
+KUBE_ETCD_IP=127.0.0.1
+KUBE_ETCD_CLIENT_PORT=2379
+KUBE_ETCD_PEER_PORT=2380
+KUBE_ETCD_INITIAL_CLUSTER=etcd-$node=https://127.0.0.1:2380
+KUBE_ETCD_SERVERS=https://127.0.0.1:2379
 APISERVER_IP=127.0.0.1
 APISERVER_PORT=6443
 SERVICE_CLUSTER_IP_RANGE=192.168.0.0/16
@@ -53,7 +53,7 @@ cat > "$KUBE_HOME/cluster.json" <<JSON
 {
   "clusterName": "myk8s",
   "apiserver": { "ip": "$APISERVER_IP", "hostname": "$node", "url": "https://$APISERVER_IP:$APISERVER_PORT" },
-  "etcd": [ { "name": "$ETCD_NAME", "ip": "$ETCD_IP" } ],
+  "etcd": [ { "name": "$KUBE_ETCD_NAME", "ip": "$KUBE_ETCD_IP" } ],
   "nodes": [ { "name": "$node", "ip": "127.0.0.1" } ],
   "serviceClusterIPRange": "$SERVICE_CLUSTER_IP_RANGE"
 }
@@ -80,7 +80,7 @@ fi
 
 echo "== waiting for etcd"
 etcd_health() {
-  ETCDCTL_API=3 etcdctl --endpoints="$ETCD_SERVERS" --cacert="$KUBE_PKI/ca.pem" \
+  ETCDCTL_API=3 etcdctl --endpoints="$KUBE_ETCD_SERVERS" --cacert="$KUBE_PKI/ca.pem" \
     --cert="$KUBE_PKI/etcd-client.pem" --key="$KUBE_PKI/etcd-client-key.pem" \
     --dial-timeout=2s endpoint health
 }

@@ -26,6 +26,8 @@ pub enum ConfigError {
         profile: String,
         source: DurationError,
     },
+    #[error("profile {profile:?}: empty expiry string")]
+    EmptyExpiry { profile: String },
     #[error("profile {profile:?}: no key usage available")]
     NoUsages { profile: String },
     #[error("unknown profile {0:?} in signing config")]
@@ -64,8 +66,8 @@ pub struct Policy {
     pub expiry: Duration,
 }
 
-/// cfssl's validity for leaves when neither profile nor default says: one week.
-pub const DEFAULT_EXPIRY: Duration = Duration::from_secs(168 * 3600);
+/// cfssl's leaf validity when signing without a config file: one year.
+pub const DEFAULT_EXPIRY: Duration = Duration::from_secs(8760 * 3600);
 
 /// cfssl's usages when no configuration file is given.
 pub const DEFAULT_USAGES: &[&str] = &["signing", "key encipherment", "server auth", "client auth"];
@@ -76,46 +78,50 @@ impl SigningConfig {
     pub fn from_json(bytes: &[u8]) -> Result<Self, ConfigError> {
         let config: Self = serde_json::from_slice(bytes)?;
         let signing = config.signing.as_ref().ok_or(ConfigError::MissingSigning)?;
-        for name in signing.profiles.keys() {
-            config.policy(Some(name))?;
-        }
-        if signing.default.is_some() {
-            config.policy(None)?;
+        // cfssl refuses a missing or bad expiry anywhere at load time; a
+        // profile's usages are checked when it is used.
+        let profiles = signing.profiles.iter().map(|(n, p)| (n.as_str(), p));
+        for (name, p) in profiles.chain(signing.default.iter().map(|d| ("default", d))) {
+            if p.expiry.is_empty() {
+                return Err(ConfigError::EmptyExpiry {
+                    profile: name.to_string(),
+                });
+            }
+            parse_go_duration(&p.expiry).map_err(|source| ConfigError::Expiry {
+                profile: name.to_string(),
+                source,
+            })?;
+            Usages::parse(&p.usages).map_err(|source| ConfigError::Usage {
+                profile: name.to_string(),
+                source,
+            })?;
         }
         Ok(config)
     }
 
-    /// The policy for `profile`, or the default policy for `None`. Missing
-    /// expiry or usages fall back to the default policy, then to cfssl's
-    /// built-in defaults.
+    /// The policy for `profile`, or the default policy for `None`. As in
+    /// cfssl, every policy in the file needs its own `expiry` and `usages`;
+    /// only a config without a `default` falls back to cfssl's built-in one.
     pub fn policy(&self, profile: Option<&str>) -> Result<Policy, ConfigError> {
         let signing = self.signing.clone().unwrap_or_default();
-        let default = signing.default.clone().unwrap_or_default();
         let (name, chosen) = match profile {
-            None | Some("") => ("default".to_string(), default.clone()),
+            None | Some("") => match signing.default {
+                Some(default) => ("default".to_string(), default),
+                None => return Ok(Policy::default()),
+            },
             Some(p) => match signing.profiles.get(p) {
                 Some(found) => (p.to_string(), found.clone()),
                 None => return Err(ConfigError::UnknownProfile(p.to_string())),
             },
         };
-        let expiry_text = [&chosen.expiry, &default.expiry]
-            .into_iter()
-            .find(|e| !e.is_empty());
-        let expiry = match expiry_text {
-            Some(e) => parse_go_duration(e).map_err(|source| ConfigError::Expiry {
-                profile: name.clone(),
-                source,
-            })?,
-            None => DEFAULT_EXPIRY,
-        };
-        let names: Vec<String> = if !chosen.usages.is_empty() {
-            chosen.usages.clone()
-        } else if !default.usages.is_empty() {
-            default.usages.clone()
-        } else {
-            DEFAULT_USAGES.iter().map(|s| s.to_string()).collect()
-        };
-        let usages = Usages::parse(&names).map_err(|source| ConfigError::Usage {
+        if chosen.expiry.is_empty() {
+            return Err(ConfigError::EmptyExpiry { profile: name });
+        }
+        let expiry = parse_go_duration(&chosen.expiry).map_err(|source| ConfigError::Expiry {
+            profile: name.clone(),
+            source,
+        })?;
+        let usages = Usages::parse(&chosen.usages).map_err(|source| ConfigError::Usage {
             profile: name.clone(),
             source,
         })?;
@@ -147,7 +153,7 @@ mod tests {
         "default": { "expiry": "175200h" },
         "profiles": {
           "server": { "usages": ["signing", "key encipherment", "server auth"], "expiry": "175200h" },
-          "client": { "usages": ["signing", "key encipherment", "client auth"] },
+          "client": { "usages": ["signing", "key encipherment", "client auth"], "expiry": "8760h" },
           "peer": { "usages": ["signing", "key encipherment", "server auth", "client auth"], "expiry": "1h30m" }
         }
       }
@@ -162,16 +168,22 @@ mod tests {
             peer.usages.extended,
             vec![ExtKeyUsage::ServerAuth, ExtKeyUsage::ClientAuth]
         );
-        // A profile without expiry inherits the default's.
-        let client = config.policy(Some("client")).unwrap();
-        assert_eq!(client.expiry, Duration::from_secs(175_200 * 3600));
+        let server = config.policy(Some("server")).unwrap();
+        assert_eq!(server.expiry, Duration::from_secs(175_200 * 3600));
         assert_eq!(
-            client.usages.key,
+            server.usages.key,
             vec![KeyUsage::DigitalSignature, KeyUsage::KeyEncipherment]
         );
-        // The default policy has no usages, so cfssl's defaults apply.
-        let default = config.policy(None).unwrap();
-        assert_eq!(default.usages, Policy::default().usages);
+        // The seed's default has no usages: cfssl refuses to sign with it.
+        let err = config.policy(None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "profile \"default\": no key usage available"
+        );
+        // Without any default, cfssl's built-in policy applies.
+        let bare = SigningConfig::from_json(br#"{"signing":{"profiles":{}}}"#).unwrap();
+        assert_eq!(bare.policy(None).unwrap(), Policy::default());
+        assert_eq!(Policy::default().expiry, Duration::from_secs(8760 * 3600));
     }
 
     #[test]
@@ -180,7 +192,7 @@ mod tests {
             ("{", "malformed signing config JSON"),
             ("{}", "no \"signing\" section"),
             (
-                r#"{"signing":{"profiles":{"p":{"usages":["server auth","flying"]}}}}"#,
+                r#"{"signing":{"profiles":{"p":{"usages":["server auth","flying"],"expiry":"1h"}}}}"#,
                 "profile \"p\": unknown usage \"flying\"",
             ),
             (
@@ -190,6 +202,10 @@ mod tests {
             (
                 r#"{"signing":{"default":{"expiry":"-5h"}}}"#,
                 "profile \"default\": expiry: negative",
+            ),
+            (
+                r#"{"signing":{"profiles":{"p":{"usages":["server auth"]}}}}"#,
+                "profile \"p\": empty expiry string",
             ),
         ];
         for (json, want) in cases {

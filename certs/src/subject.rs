@@ -1,13 +1,18 @@
 //! Distinguished names built as cfssl (Go's `crypto/x509`) builds them:
-//! attributes in the order C, ST, L, O, OU, CN, one per RDN, encoded as
-//! PrintableString when the value allows it and UTF8String otherwise.
+//! attributes in the order C, ST, L, O, OU, CN; all values of one attribute
+//! in a single (multi-valued) RDN; each value a PrintableString when it
+//! allows it, else a UTF8String. The DER is assembled here because
+//! OpenSSL's name builder cannot add a value to an existing RDN, and the
+//! exact bytes matter: clients compare issuer and subject names bytewise.
 
-use openssl::asn1::Asn1Type;
 use openssl::error::ErrorStack;
-use openssl::nid::Nid;
-use openssl::x509::{X509Name, X509NameBuilder};
+use openssl::x509::X509Name;
 
+use crate::der::push_len;
 use crate::request::Name;
+
+const TAG_PRINTABLE_STRING: u8 = 0x13;
+const TAG_UTF8_STRING: u8 = 0x0c;
 
 /// Whether Go would encode `value` as an ASN.1 PrintableString.
 fn is_printable(value: &str) -> bool {
@@ -16,36 +21,57 @@ fn is_printable(value: &str) -> bool {
         .all(|b| b.is_ascii_alphanumeric() || b" '()+,-./:=?*".contains(&b))
 }
 
+fn tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    push_len(&mut out, contents.len());
+    out.extend_from_slice(contents);
+    out
+}
+
+/// `SEQUENCE { OID 2.5.4.<arc>, string }`.
+fn attribute(arc: u8, value: &str) -> Vec<u8> {
+    let tag = if is_printable(value) {
+        TAG_PRINTABLE_STRING
+    } else {
+        TAG_UTF8_STRING
+    };
+    let mut body = tlv(0x06, &[0x55, 0x04, arc]);
+    body.extend(tlv(tag, value.as_bytes()));
+    tlv(0x30, &body)
+}
+
 /// Builds the subject for `common_name` and the request's `names`.
 pub fn build_subject(common_name: &str, names: &[Name]) -> Result<X509Name, ErrorStack> {
     type Field = fn(&Name) -> &str;
-    let fields: [(Nid, Field); 5] = [
-        (Nid::COUNTRYNAME, |n| &n.country),
-        (Nid::STATEORPROVINCENAME, |n| &n.province),
-        (Nid::LOCALITYNAME, |n| &n.locality),
-        (Nid::ORGANIZATIONNAME, |n| &n.organization),
-        (Nid::ORGANIZATIONALUNITNAME, |n| &n.organizational_unit),
+    // 2.5.4.x arcs: C=6, ST=8, L=7, O=10, OU=11, in Go's order.
+    let fields: [(u8, Field); 5] = [
+        (6, |n| &n.country),
+        (8, |n| &n.province),
+        (7, |n| &n.locality),
+        (10, |n| &n.organization),
+        (11, |n| &n.organizational_unit),
     ];
-    let mut builder = X509NameBuilder::new()?;
-    for (nid, field) in fields {
-        for name in names {
-            append(&mut builder, nid, field(name))?;
-        }
-    }
-    append(&mut builder, Nid::COMMONNAME, common_name)?;
-    Ok(builder.build())
-}
-
-fn append(builder: &mut X509NameBuilder, nid: Nid, value: &str) -> Result<(), ErrorStack> {
-    if value.is_empty() {
-        return Ok(());
-    }
-    let ty = if is_printable(value) {
-        Asn1Type::PRINTABLESTRING
+    let mut rdns: Vec<Vec<&str>> = fields
+        .iter()
+        .map(|(_, field)| names.iter().map(field).filter(|v| !v.is_empty()).collect())
+        .collect();
+    rdns.push(if common_name.is_empty() {
+        vec![]
     } else {
-        Asn1Type::UTF8STRING
-    };
-    builder.append_entry_by_nid_with_type(nid, value, ty)
+        vec![common_name]
+    });
+    let arcs = fields.iter().map(|(arc, _)| *arc).chain([3]);
+    let mut sequence = vec![];
+    for (arc, values) in arcs.zip(rdns) {
+        if values.is_empty() {
+            continue;
+        }
+        // DER orders the members of a SET OF by their encodings.
+        let mut members: Vec<Vec<u8>> = values.iter().map(|v| attribute(arc, v)).collect();
+        members.sort();
+        sequence.extend(tlv(0x31, &members.concat()));
+    }
+    X509Name::from_der(&tlv(0x30, &sequence))
 }
 
 #[cfg(test)]
@@ -101,6 +127,16 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         assert_eq!(got, want);
+        // Both O values share one RDN, as Go writes them: five RDNs in all.
+        let der = subject.to_der().unwrap();
+        let (_, mut rest, _) = crate::der::read_tlv(&der).unwrap();
+        let mut rdns = 0;
+        while let Some((tag, _, next)) = crate::der::read_tlv(rest) {
+            assert_eq!(tag, 0x31);
+            rdns += 1;
+            rest = next;
+        }
+        assert_eq!(rdns, 5);
     }
 
     #[test]

@@ -121,6 +121,25 @@ fn shape(ws: &Workspace, cert: &str) -> String {
     lines.join("\n")
 }
 
+/// `openssl req -text` without key material and signature.
+fn csr_shape(ws: &Workspace, csr: &str) -> String {
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-noout",
+            "-text",
+            "-reqopt",
+            "no_pubkey,no_sigdump",
+            "-in",
+        ])
+        .arg(format!("{csr}.csr"))
+        .current_dir(ws.dir())
+        .output()
+        .unwrap();
+    assert_success(&out, "openssl req -text");
+    String::from_utf8(out.stdout).unwrap()
+}
+
 fn certinfo_ours(ws: &Workspace, cert: &str) -> serde_json::Value {
     let out = ws.run("cfssl-certinfo", &["-cert", &format!("{cert}.pem")], None);
     assert_success(&out, "our certinfo");
@@ -194,6 +213,53 @@ fn certificates_have_cfssls_shape() {
     make_ca(&ws, false, "our-ca");
     make_ca(&ws, true, "their-ca");
     assert_eq!(shape(&ws, "our-ca"), shape(&ws, "their-ca"));
+    assert_eq!(csr_shape(&ws, "our-ca"), csr_shape(&ws, "their-ca"));
+    // A CA with a path length limit and a short Go-duration expiry.
+    ws.write(
+        "pathlen-csr.json",
+        r#"{"CN":"sub","key":{"algo":"ecdsa","size":256},"ca":{"pathlen":2,"expiry":"1h30m"}}"#,
+    );
+    let ours = ws.run("cfssl", &["gencert", "-initca", "pathlen-csr.json"], None);
+    assert_success(
+        &ws.run("cfssljson", &["-bare", "our-pl"], Some(&ours.stdout)),
+        "ours pathlen",
+    );
+    let theirs = real(
+        &ws,
+        "cfssl",
+        &["gencert", "-initca", "pathlen-csr.json"],
+        None,
+    );
+    assert_success(
+        &ws.run("cfssljson", &["-bare", "their-pl"], Some(&theirs.stdout)),
+        "theirs pathlen",
+    );
+    assert_eq!(shape(&ws, "our-pl"), shape(&ws, "their-pl"));
+    assert!(shape(&ws, "our-pl").contains("CA:TRUE, pathlen:2"));
+    let (a, b) = (certinfo_ours(&ws, "our-pl"), certinfo_ours(&ws, "their-pl"));
+    // Same backdating and validity: minute-aligned, 90 minutes long,
+    // issued within a minute of each other.
+    let unix = |v: &serde_json::Value, k: &str| {
+        let out = Command::new("date")
+            .args(["-u", "-d", v[k].as_str().unwrap(), "+%s"])
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .parse::<i64>()
+            .unwrap()
+    };
+    for v in [&a, &b] {
+        assert_eq!(unix(v, "not_before") % 60, 0);
+        assert_eq!(unix(v, "not_after") - unix(v, "not_before"), 5400);
+    }
+    assert!((unix(&a, "not_before") - unix(&b, "not_before")).abs() <= 60);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let backdate = now - unix(&a, "not_before");
+    assert!((240..=360).contains(&backdate), "backdated by {backdate}s");
     for (csr, profile) in [
         ("etcd-peer-csr.json", "peer"),
         ("ec-csr.json", "client"),
@@ -202,6 +268,11 @@ fn certificates_have_cfssls_shape() {
         sign(&ws, false, "our-ca", csr, profile, "ours");
         sign(&ws, true, "our-ca", csr, profile, "theirs");
         assert_eq!(shape(&ws, "ours"), shape(&ws, "theirs"), "{csr} {profile}");
+        assert_eq!(
+            csr_shape(&ws, "ours"),
+            csr_shape(&ws, "theirs"),
+            "{csr} {profile}"
+        );
     }
 }
 
@@ -318,4 +389,113 @@ fn seed_etcd_request_with_ca_section() {
     let ours = ws.run("cfssl", &args, None);
     assert_success(&ours, "our gencert with ca section");
     assert!(String::from_utf8_lossy(&ours.stderr).contains("ignored"));
+}
+
+#[test]
+fn signing_policy_rules_match_cfssl() {
+    if !cfssl_installed() {
+        return;
+    }
+    let ws = workspace();
+    make_ca(&ws, false, "ca");
+    ws.write(
+        "leaf.json",
+        r#"{"CN":"leaf","hosts":["a.example","127.0.0.1"]}"#,
+    );
+    ws.write(
+        "noexp.json",
+        r#"{"signing":{"profiles":{"p":{"usages":["signing","server auth"]}}}}"#,
+    );
+    ws.write("defonly.json", r#"{"signing":{"default":{"expiry":"2h"}}}"#);
+    ws.write(
+        "badusage.json",
+        r#"{"signing":{"profiles":{"p":{"usages":["signing","teleport"],"expiry":"1h"}}}}"#,
+    );
+    // Refused by both: a profile without expiry; a default without usages.
+    for (config, profile) in [
+        ("noexp.json", "-profile=p"),
+        ("defonly.json", "-profile="),
+        ("ca-config.json", "-profile="),
+    ] {
+        let args = [
+            "gencert",
+            "-ca=ca.pem",
+            "-ca-key=ca-key.pem",
+            &format!("-config={config}"),
+            profile,
+            "leaf.json",
+        ];
+        let theirs = real(&ws, "cfssl", &args, None);
+        let ours = ws.run("cfssl", &args, None);
+        assert!(
+            !theirs.status.success() && theirs.stdout.is_empty(),
+            "cfssl accepted {config} {profile}"
+        );
+        assert!(
+            !ours.status.success() && ours.stdout.is_empty(),
+            "we accepted {config} {profile}"
+        );
+    }
+    // Without -config both use the built-in policy: same shape, one year.
+    let args = ["gencert", "-ca=ca.pem", "-ca-key=ca-key.pem", "leaf.json"];
+    let theirs = real(&ws, "cfssl", &args, None);
+    assert_success(&theirs, "cfssl without config");
+    assert_success(
+        &ws.run("cfssljson", &["-bare", "theirs"], Some(&theirs.stdout)),
+        "cfssljson",
+    );
+    let ours = ws.run("cfssl", &args, None);
+    assert_success(&ours, "ours without config");
+    assert_success(
+        &ws.run("cfssljson", &["-bare", "ours"], Some(&ours.stdout)),
+        "cfssljson",
+    );
+    assert_eq!(shape(&ws, "ours"), shape(&ws, "theirs"));
+    let years = |info: serde_json::Value| {
+        let year = |k: &str| info[k].as_str().unwrap()[..4].parse::<i32>().unwrap();
+        year("not_after") - year("not_before")
+    };
+    let our_years = years(certinfo_ours(&ws, "ours"));
+    let their_years = years(certinfo_theirs(&ws, "theirs"));
+    assert_eq!((our_years, their_years), (1, 1));
+}
+
+#[test]
+fn subjects_encode_byte_for_byte_like_cfssl() {
+    if !cfssl_installed() {
+        return;
+    }
+    let ws = workspace();
+    make_ca(&ws, false, "ca");
+    // Several `names` entries, a non-ASCII value (UTF8String) and one that
+    // PrintableString cannot hold (`_`).
+    ws.write(
+        "multi.json",
+        r#"{"CN":"multi","names":[{"C":"CN","ST":"河南","O":"a","OU":"x"},{"O":"b","L":"zz","OU":"y_z"}],"key":{"algo":"ecdsa","size":256}}"#,
+    );
+    let args = ["gencert", "-ca=ca.pem", "-ca-key=ca-key.pem", "multi.json"];
+    let theirs = real(&ws, "cfssl", &args, None);
+    assert_success(
+        &ws.run("cfssljson", &["-bare", "theirs"], Some(&theirs.stdout)),
+        "theirs",
+    );
+    let ours = ws.run("cfssl", &args, None);
+    assert_success(
+        &ws.run("cfssljson", &["-bare", "ours"], Some(&ours.stdout)),
+        "ours",
+    );
+    let subject = |name: &str| {
+        let cert = openssl::x509::X509::from_pem(&ws.read(&format!("{name}.pem"))).unwrap();
+        cert.subject_name().to_der().unwrap()
+    };
+    assert_eq!(subject("ours"), subject("theirs"));
+    assert_eq!(csr_shape(&ws, "ours"), csr_shape(&ws, "theirs"));
+    for cert in ["ours", "theirs"] {
+        assert_eq!(
+            certinfo_ours(&ws, cert)["subject"],
+            certinfo_theirs(&ws, cert)["subject"],
+            "{cert}"
+        );
+    }
+    assert_eq!(certinfo_ours(&ws, "ours")["subject"]["organization"], "a,b");
 }

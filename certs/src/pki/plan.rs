@@ -101,13 +101,11 @@ pub fn leaf_specs(desc: &ClusterDescription) -> Result<Vec<LeafSpec>, ClusterErr
 
     use Profile::{Client, Peer, Server};
     let mut specs = vec![
-        leaf(
-            "etcd-server",
-            "etcd-server",
-            None,
-            etcd_hosts.clone(),
-            Server,
-        ),
+        // etcd's gRPC gateway dials its own client port with the server
+        // certificate, so that certificate needs client auth too (as
+        // kubeadm's etcd/server has); with server auth only, etcd's /v3
+        // JSON API fails with "incompatible key usage".
+        leaf("etcd-server", "etcd-server", None, etcd_hosts.clone(), Peer),
         leaf("etcd-peer", "etcd-peer", None, etcd_hosts, Peer),
         leaf("etcd-client", "etcd-client", None, vec![], Client),
         leaf("apiserver", "kube-apiserver", None, apiserver_hosts, Server),
@@ -230,6 +228,7 @@ mod tests {
             vec!["127.0.0.1", "localhost", "10.4.7.21", "10.4.7.22"]
         );
         assert_eq!(find(&specs, "etcd-peer").profile, Profile::Peer);
+        assert_eq!(find(&specs, "etcd-server").profile, Profile::Peer);
         let admin = find(&specs, "admin");
         assert_eq!(admin.organization.as_deref(), Some("system:masters"));
         let kubelet = find(&specs, "kubelet-hdss7-21");
