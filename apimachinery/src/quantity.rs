@@ -66,7 +66,8 @@ impl Ord for Quantity {
         match (a, b) {
             (Some(a), Some(b)) => a.cmp(&b),
             // Only huge values overflow; their signs decide.
-            _ => (self.mantissa.signum(), self.exponent).cmp(&(other.mantissa.signum(), other.exponent)),
+            _ => (self.mantissa.signum(), self.exponent)
+                .cmp(&(other.mantissa.signum(), other.exponent)),
         }
     }
 }
@@ -301,16 +302,16 @@ impl fmt::Display for Quantity {
         if self.mantissa == 0 {
             return f.write_str("0");
         }
-        if self.format == Format::BinarySI {
-            if let Some(v) = self.as_integer().filter(|v| v.abs() >= 1024) {
-                for (shift, suffix) in BINARY_SUFFIXES {
-                    let unit = 1i128 << shift;
-                    if v % unit == 0 {
-                        return write!(f, "{}{}", v / unit, suffix);
-                    }
+        if self.format == Format::BinarySI
+            && let Some(v) = self.as_integer().filter(|v| v.abs() >= 1024)
+        {
+            for (shift, suffix) in BINARY_SUFFIXES {
+                let unit = 1i128 << shift;
+                if v % unit == 0 {
+                    return write!(f, "{}{}", v / unit, suffix);
                 }
-                return write!(f, "{v}");
             }
+            return write!(f, "{v}");
         }
         // Decimal: the largest multiple-of-three exponent that keeps the
         // mantissa whole.
