@@ -3,6 +3,7 @@
 //! RBAC subjects.
 
 use crate::validation::json::{each_mut, ensure_obj, set_default, set_default_str};
+use base64::Engine;
 use serde_json::{Map, Value, json};
 
 /// Namespace: the `kubernetes` finalizer (upstream's strategy sets it on
@@ -28,9 +29,29 @@ pub fn default_namespace(ns: &mut Value) {
     }
 }
 
-/// Secret: type Opaque.
+/// Secret: type Opaque; `stringData` folded into `data` as v1's conversion
+/// does (stringData wins), so stored secrets carry base64 `data` only.
 pub fn default_secret(s: &mut Value) {
     set_default_str(s, "type", "Opaque");
+    let Some(obj) = s.as_object_mut() else {
+        return;
+    };
+    let Some(Value::Object(string_data)) = obj.remove("stringData") else {
+        return;
+    };
+    let data = obj.entry("data").or_insert_with(|| json!({}));
+    if data.is_null() {
+        *data = json!({});
+    }
+    if let Some(d) = data.as_object_mut() {
+        for (k, v) in string_data {
+            let text = v.as_str().unwrap_or_default();
+            d.insert(
+                k,
+                json!(base64::engine::general_purpose::STANDARD.encode(text)),
+            );
+        }
+    }
 }
 
 /// Node: allocatable defaults to capacity.
