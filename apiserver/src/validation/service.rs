@@ -353,6 +353,13 @@ pub fn validate_service_update(new: &Value, old: &Value) -> ErrorList {
     let (nt, ot) = (str_at(ns, "type"), str_at(os, "type"));
     if nt != "ExternalName" && ot != "ExternalName" {
         let (n_ips, o_ips) = (cluster_ips(ns), cluster_ips(os));
+        if n_ips.is_empty() && !o_ips.is_empty() {
+            errs.push(FieldError::invalid_literal(
+                "spec.clusterIPs[0]",
+                "[]string(nil)",
+                "primary clusterIP can not be unset",
+            ));
+        }
         if let (Some(n0), Some(o0)) = (n_ips.first(), o_ips.first())
             && n0 != o0
         {

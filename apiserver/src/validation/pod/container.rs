@@ -108,6 +108,7 @@ pub fn validate_init_containers(
                 }
             }
             "Always" => {
+                errs.extend(validate_lifecycle(c, &p));
                 errs.extend(validate_probe(
                     c.get("livenessProbe"),
                     &child(&p, "livenessProbe"),
@@ -135,26 +136,9 @@ pub fn validate_init_containers(
     errs
 }
 
-/// `validateContainerCommon`: what every kind of container shares.
-fn validate_container_common(c: &Value, volumes: &HashSet<String>, p: &str) -> ErrorList {
+/// `validateLifecycle`: each hook has exactly one handler.
+fn validate_lifecycle(c: &Value, p: &str) -> ErrorList {
     let mut errs = ErrorList::new();
-    let name = str_at(c, "name");
-    let name_path = child(p, "name");
-    if name.is_empty() {
-        errs.push(FieldError::required(&name_path, ""));
-    } else {
-        errs.extend(dns1123_label_errors(name, &name_path));
-    }
-    let image = str_at(c, "image");
-    if image.is_empty() {
-        errs.push(FieldError::required(child(p, "image"), ""));
-    } else if image.trim() != image {
-        errs.push(FieldError::invalid(
-            child(p, "image"),
-            json!(image),
-            "must not have leading or trailing whitespace",
-        ));
-    }
     if let Some(lc) = present(c, "lifecycle") {
         for hook in ["postStart", "preStop"] {
             if let Some(h) = present(lc, hook) {
@@ -166,11 +150,43 @@ fn validate_container_common(c: &Value, volumes: &HashSet<String>, p: &str) -> E
             }
         }
     }
+    errs
+}
+
+/// `validateContainerOnlyForPod`: what a Pod (not a template) adds.
+pub fn validate_containers_only_for_pod(containers: &[Value], path: &str) -> ErrorList {
+    let mut errs = ErrorList::new();
+    for (i, c) in containers.iter().enumerate() {
+        let image = str_at(c, "image");
+        if image.trim() != image {
+            errs.push(FieldError::invalid(
+                child(&index(path, i), "image"),
+                json!(image),
+                "must not have leading or trailing whitespace",
+            ));
+        }
+    }
+    errs
+}
+
+/// `validateContainerCommon`: what every kind of container shares.
+fn validate_container_common(c: &Value, volumes: &HashSet<String>, p: &str) -> ErrorList {
+    let mut errs = ErrorList::new();
+    let name = str_at(c, "name");
+    let name_path = child(p, "name");
+    if name.is_empty() {
+        errs.push(FieldError::required(&name_path, ""));
+    } else {
+        errs.extend(dns1123_label_errors(name, &name_path));
+    }
+    if str_at(c, "image").is_empty() {
+        errs.push(FieldError::required(child(p, "image"), ""));
+    }
     match str_at(c, "terminationMessagePolicy") {
         "File" | "FallbackToLogsOnError" => {}
         "" => errs.push(FieldError::required(
             child(p, "terminationMessagePolicy"),
-            "must be 'File' or 'FallbackToLogsOnError'",
+            "",
         )),
         other => errs.push(FieldError::not_supported(
             child(p, "terminationMessagePolicy"),

@@ -27,6 +27,12 @@ pub fn validate_pod(pod: &Value) -> ErrorList {
         "spec",
     ));
     let spec = pod.get("spec").unwrap_or(&Value::Null);
+    for list in ["containers", "initContainers"] {
+        errs.extend(container::validate_containers_only_for_pod(
+            arr_at(spec, list),
+            &child("spec", list),
+        ));
+    }
     if !arr_at(spec, "ephemeralContainers").is_empty() {
         errs.push(FieldError::forbidden(
             "spec.ephemeralContainers",

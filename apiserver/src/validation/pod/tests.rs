@@ -261,3 +261,40 @@ fn pod_template_allows_what_a_pod_would() {
         vec!["spec.template.spec.containers[0].image: Required value"]
     );
 }
+
+#[test]
+fn image_whitespace_is_a_pod_only_rule() {
+    let pod = edit(
+        valid_pod(),
+        "/spec/containers/0/image",
+        Some(json!(" nginx")),
+    );
+    assert_eq!(
+        msgs(validate_pod(&pod)),
+        vec![
+            "spec.containers[0].image: Invalid value: \" nginx\": must not have leading or trailing whitespace"
+        ]
+    );
+    let template = json!({"metadata": {}, "spec": pod["spec"].clone()});
+    assert!(validate_pod_template_spec(&template, "spec.template").is_empty());
+}
+
+#[test]
+fn init_containers() {
+    let mut pod = valid_pod();
+    pod["spec"]["initContainers"] = json!([{
+        "name": "nginx", "image": "busybox", "imagePullPolicy": "IfNotPresent",
+        "terminationMessagePolicy": "File", "readinessProbe": {"exec": {"command": ["true"]}}
+    }]);
+    assert_eq!(
+        msgs(validate_pod(&pod)),
+        vec![
+            "spec.initContainers[0].name: Duplicate value: \"nginx\"",
+            "spec.initContainers[0].readinessProbe: Forbidden: may not be set for init containers without restartPolicy=Always",
+        ]
+    );
+    // A sidecar (restartPolicy Always) may have probes.
+    pod["spec"]["initContainers"][0]["name"] = json!("side");
+    pod["spec"]["initContainers"][0]["restartPolicy"] = json!("Always");
+    assert_eq!(msgs(validate_pod(&pod)), Vec::<String>::new());
+}
