@@ -1,4 +1,111 @@
 //! kube-apiserver: the etcd-backed Kubernetes REST API.
+//!
+//! Map: `server` (TLS listener) → `handlers` (authn, authz, routing,
+//! encoding) → `registry` (one generic store + per-kind strategies) →
+//! `storage` (etcd). `resources` is the table that drives routing and
+//! discovery; `bootstrap` creates what must always exist.
 
+pub mod authn;
+pub mod authz;
+pub mod bootstrap;
 pub mod defaults;
+pub mod discovery;
+pub mod handlers;
+pub mod metrics;
+pub mod openapi;
+pub mod options;
+pub mod printers;
+pub mod printing;
+pub mod protobuf;
+pub mod rbac;
+pub mod rbac_cache;
+pub mod registry;
+pub mod resources;
+pub mod server;
+pub mod status;
+pub mod storage;
 pub mod validation;
+
+use handlers::AppState;
+use options::Options;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Runs the apiserver until SIGTERM/SIGINT.
+pub async fn run(opts: Options) -> anyhow::Result<()> {
+    let modes = authz::Mode::parse_list(&opts.authorization_mode)?;
+    let tokens = match &opts.token_auth_file {
+        Some(p) => Some(authn::TokenFile::load(p)?),
+        None => None,
+    };
+    let etcd = storage::EtcdStorage::connect(&storage::EtcdConfig {
+        servers: opts.etcd_servers.clone(),
+        ca_file: opts.etcd_cafile.clone(),
+        cert_file: opts.etcd_certfile.clone(),
+        key_file: opts.etcd_keyfile.clone(),
+        prefix: opts.etcd_prefix.clone(),
+        request_timeout: Duration::from_secs(opts.etcd_request_timeout_seconds.max(1)),
+    })
+    .await?;
+    let store = registry::Store::new(etcd);
+    let acceptor = apimachinery::tls::server_acceptor(
+        &apimachinery::tls::ServingCert::Files {
+            cert: opts.tls_cert_file.clone(),
+            key: opts.tls_private_key_file.clone(),
+        },
+        opts.client_ca_file.as_deref(),
+    )?;
+    let addr = SocketAddr::new(opts.bind_address, opts.secure_port);
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let advertise_ip = opts.advertise_address.unwrap_or(if opts.bind_address.is_unspecified() {
+        IpAddr::from([127, 0, 0, 1])
+    } else {
+        opts.bind_address
+    });
+    let state = Arc::new(AppState {
+        store: store.clone(),
+        authorizer: authz::Authorizer {
+            modes,
+            rbac: rbac_cache::RbacCache::default(),
+        },
+        tokens,
+        anonymous_auth: opts.anonymous_auth,
+        advertise: SocketAddr::new(advertise_ip, opts.secure_port).to_string(),
+        metrics: metrics::Metrics::default(),
+        started: std::sync::atomic::AtomicBool::new(false),
+    });
+    {
+        let state = state.clone();
+        tokio::spawn(async move {
+            bootstrap::run(state.store.clone()).await;
+            state.started.store(true, std::sync::atomic::Ordering::Relaxed);
+            tracing::info!("bootstrap done");
+        });
+    }
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        let _ = stop_tx.send(true);
+    });
+    tracing::info!("serving on https://{addr}");
+    server::serve(listener, Arc::new(acceptor), state, stop_rx).await;
+    Ok(())
+}
+
+async fn wait_for_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let term = signal(SignalKind::terminate());
+    match term {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

@@ -1,0 +1,275 @@
+//! Resource requests: find the resource, check the verb, decode the body,
+//! call the generic store and encode the answer.
+
+use super::encode::{self, Output};
+use super::{AppState, Body, Ctx, read_body, respond};
+use crate::registry::patch::{self, PatchType};
+use crate::registry::{DeleteOptions, DeleteOutcome, ListOptions, meta};
+use crate::resources::{self, ResourceDef, Storage};
+use crate::status::{ApiError, Target};
+use http::Response;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+fn not_found_resource() -> ApiError {
+    ApiError::not_found_path()
+}
+
+pub async fn serve_resource(state: &Arc<AppState>, ctx: &Ctx, body: hyper::body::Incoming) -> Result<Response<Body>, ApiError> {
+    let info = &ctx.info;
+    let def = resources::lookup(&info.api_group, &info.api_version, &info.resource).ok_or_else(not_found_resource)?;
+    let verb = info.verb.as_str();
+    let target = Target { group: def.group, resource: def.plural, name: &info.name };
+    // A cluster-scoped resource under /namespaces/<ns>/ does not exist.
+    if !def.namespaced && !info.namespace.is_empty() && def.plural != "namespaces" {
+        return Err(not_found_resource());
+    }
+    if !info.subresource.is_empty() && !def.subresources.contains(&info.subresource.as_str()) {
+        return Err(not_found_resource());
+    }
+    if info.subresource.is_empty() && !def.supports(verb) {
+        return Err(ApiError::method_not_supported(target, verb));
+    }
+    if def.namespaced && info.namespace.is_empty() && verb == "create" {
+        return Err(ApiError::method_not_supported(target, verb));
+    }
+    if def.storage == Storage::Virtual {
+        let body = read_body(body).await?;
+        return super::reviews::serve(state, ctx, def, &body).await;
+    }
+    let out = encode::negotiate(ctx.header("accept"), ctx.q("includeObject"))?;
+    let ns = if def.namespaced { info.namespace.as_str() } else { "" };
+    let store = &state.store;
+    let dry_run = ctx.q("dryRun").is_some_and(|d| d == "All");
+    let sub = info.subresource.as_str();
+    match (verb, sub) {
+        ("get", "" | "status") => {
+            let obj = store.get(def, ns, &info.name).await?;
+            Ok(reply(def, out, 200, obj))
+        }
+        ("get", "scale") => {
+            let obj = store.get(def, ns, &info.name).await?;
+            Ok(reply_json(200, &scale_of(def, &obj)))
+        }
+        ("list", "") => {
+            let obj = store.list(def, ns, &list_options(ctx)).await?;
+            Ok(reply(def, out, 200, obj))
+        }
+        ("watch", "") => super::watch::serve(state, ctx, def, ns, out).await,
+        ("create", "") => {
+            let obj = decode(ctx, read_body(body).await?)?;
+            let created = store.create(def, ns, obj, dry_run).await?;
+            Ok(reply(def, out, 201, created))
+        }
+        ("create", "binding") => {
+            let binding = decode(ctx, read_body(body).await?)?;
+            bind_pod(state, def, ns, &info.name, &binding, dry_run).await
+        }
+        ("create", "eviction") => {
+            let _ = decode(ctx, read_body(body).await?)?;
+            store.delete(def, ns, &info.name, &DeleteOptions { dry_run, ..Default::default() }).await?;
+            Ok(reply_json(201, &crate::status::success(json!({"name": info.name, "kind": "pods"}))))
+        }
+        ("update", "" | "status" | "finalize") => {
+            let obj = decode(ctx, read_body(body).await?)?;
+            let updated = store.update(def, ns, &info.name, sub, obj, dry_run).await?;
+            Ok(reply(def, out, 200, updated))
+        }
+        ("patch", "" | "status") => {
+            let kind = patch_type(ctx)?;
+            let p = decode_patch(read_body(body).await?)?;
+            let change = move |cur: &Value| patch::apply(kind, cur, &p);
+            let updated = store.patch(def, ns, &info.name, sub, dry_run, &change).await?;
+            Ok(reply(def, out, 200, updated))
+        }
+        ("update" | "patch", "scale") => {
+            let kind = if verb == "patch" { Some(patch_type(ctx)?) } else { None };
+            let body = decode_patch(read_body(body).await?)?;
+            let change = move |cur: &Value| -> Result<Value, ApiError> {
+                let scale = scale_of(def, cur);
+                let new_scale = match kind {
+                    Some(k) => patch::apply(k, &scale, &body)?,
+                    None => body.clone(),
+                };
+                let replicas = new_scale.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
+                let mut obj = cur.clone();
+                obj["spec"]["replicas"] = json!(replicas);
+                Ok(obj)
+            };
+            let updated = store.patch(def, ns, &info.name, "", dry_run, &change).await?;
+            Ok(reply_json(200, &scale_of(def, &updated)))
+        }
+        ("delete", "") => {
+            let opts = delete_options(ctx, &read_body(body).await?)?;
+            let outcome = store.delete(def, ns, &info.name, &opts).await?;
+            let code = if matches!(outcome, DeleteOutcome::Marked(_)) { 202 } else { 200 };
+            Ok(reply(def, out, code, outcome.into_object()))
+        }
+        ("deletecollection", "") => {
+            let opts = delete_options(ctx, &read_body(body).await?)?;
+            let list = store.delete_collection(def, ns, &list_options(ctx), &opts).await?;
+            Ok(reply(def, out, 200, list))
+        }
+        _ => Err(ApiError::method_not_supported(target, verb)),
+    }
+}
+
+/// An object or list in the negotiated encoding.
+pub fn reply(def: &ResourceDef, out: Output, code: u16, v: Value) -> Response<Body> {
+    let shaped = encode::shape(def, out, v);
+    let (ct, bytes) = encode::render(out, &shaped);
+    respond(code, ct, bytes)
+}
+
+fn reply_json(code: u16, v: &Value) -> Response<Body> {
+    super::json_response(code, v)
+}
+
+fn decode(ctx: &Ctx, body: bytes::Bytes) -> Result<Value, ApiError> {
+    let v = encode::decode_body(ctx.header("content-type"), &body)?;
+    if !v.is_object() {
+        return Err(ApiError::bad_request("the body of the request must be an object"));
+    }
+    Ok(v)
+}
+
+fn decode_patch(body: bytes::Bytes) -> Result<Value, ApiError> {
+    serde_json::from_slice(&body)
+        .or_else(|_| serde_yaml::from_slice::<Value>(&body))
+        .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded: {e}")))
+}
+
+fn patch_type(ctx: &Ctx) -> Result<PatchType, ApiError> {
+    let ct = ctx.header("content-type").unwrap_or("");
+    PatchType::from_content_type(ct).ok_or_else(|| ApiError::unsupported_media_type(ct))
+}
+
+pub fn list_options(ctx: &Ctx) -> ListOptions {
+    ListOptions {
+        label_selector: ctx.q("labelSelector").map(String::from),
+        field_selector: ctx.q("fieldSelector").map(String::from),
+        limit: ctx.q("limit").and_then(|l| l.parse().ok()).unwrap_or(0),
+        continue_token: ctx.q("continue").map(String::from),
+        resource_version: ctx.q("resourceVersion").unwrap_or("").to_string(),
+    }
+}
+
+/// `DeleteOptions` from the body (when given) and the query.
+fn delete_options(ctx: &Ctx, body: &[u8]) -> Result<DeleteOptions, ApiError> {
+    let mut o = DeleteOptions::default();
+    if !body.iter().all(u8::is_ascii_whitespace) {
+        let v = encode::decode_body(ctx.header("content-type"), body)?;
+        o.grace_period_seconds = v.get("gracePeriodSeconds").and_then(Value::as_i64);
+        o.propagation_policy = v.get("propagationPolicy").and_then(Value::as_str).map(String::from);
+        if v.get("orphanDependents").and_then(Value::as_bool) == Some(true) && o.propagation_policy.is_none() {
+            o.propagation_policy = Some("Orphan".into());
+        }
+        o.precondition_uid = v.pointer("/preconditions/uid").and_then(Value::as_str).map(String::from);
+        o.precondition_rv = v.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(String::from);
+        o.dry_run = v.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x == "All"));
+    }
+    if let Some(g) = ctx.q("gracePeriodSeconds") {
+        o.grace_period_seconds = Some(g.parse().map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds: {g:?}")))?);
+    }
+    if let Some(p) = ctx.q("propagationPolicy") {
+        o.propagation_policy = Some(p.to_string());
+    }
+    if let Some(p) = &o.propagation_policy
+        && !matches!(p.as_str(), "Orphan" | "Background" | "Foreground")
+    {
+        return Err(ApiError::invalid(
+            "DeleteOptions",
+            "",
+            "",
+            &vec![crate::validation::FieldError::not_supported("propagationPolicy", json!(p), &["Foreground", "Background", "Orphan"])],
+        ));
+    }
+    if ctx.q("dryRun").is_some_and(|d| d == "All") {
+        o.dry_run = true;
+    }
+    Ok(o)
+}
+
+/// The `autoscaling/v1` Scale view of a scalable object.
+fn scale_of(def: &ResourceDef, obj: &Value) -> Value {
+    let selector = obj
+        .pointer("/spec/selector")
+        .map(|s| {
+            if s.get("matchLabels").is_some() || s.get("matchExpressions").is_some() {
+                label_selector_string(s)
+            } else {
+                // ReplicationControllers use a plain map.
+                s.as_object()
+                    .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect::<Vec<_>>().join(","))
+                    .unwrap_or_default()
+            }
+        })
+        .unwrap_or_default();
+    let _ = def;
+    json!({
+        "kind": "Scale",
+        "apiVersion": "autoscaling/v1",
+        "metadata": {
+            "name": meta::name(obj),
+            "namespace": meta::namespace(obj),
+            "uid": meta::meta_str(obj, "uid"),
+            "resourceVersion": meta::meta_str(obj, "resourceVersion"),
+            "creationTimestamp": meta::meta_str(obj, "creationTimestamp"),
+        },
+        "spec": { "replicas": obj.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(1) },
+        "status": {
+            "replicas": obj.pointer("/status/replicas").and_then(Value::as_i64).unwrap_or(0),
+            "selector": selector,
+        },
+    })
+}
+
+/// `matchLabels`/`matchExpressions` in the string form Scale uses.
+fn label_selector_string(s: &Value) -> String {
+    let mut parts = Vec::new();
+    if let Some(m) = s.get("matchLabels").and_then(Value::as_object) {
+        for (k, v) in m {
+            parts.push(format!("{k}={}", v.as_str().unwrap_or("")));
+        }
+    }
+    if let Some(exprs) = s.get("matchExpressions").and_then(Value::as_array) {
+        for e in exprs {
+            let key = e["key"].as_str().unwrap_or("");
+            let vals: Vec<&str> = e["values"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            match e["operator"].as_str().unwrap_or("") {
+                "In" => parts.push(format!("{key} in ({})", vals.join(","))),
+                "NotIn" => parts.push(format!("{key} notin ({})", vals.join(","))),
+                "Exists" => parts.push(key.to_string()),
+                "DoesNotExist" => parts.push(format!("!{key}")),
+                _ => {}
+            }
+        }
+    }
+    parts.join(",")
+}
+
+/// `pods/binding`: sets `spec.nodeName` once (the scheduler's write).
+async fn bind_pod(state: &AppState, def: &ResourceDef, ns: &str, name: &str, binding: &Value, dry_run: bool) -> Result<Response<Body>, ApiError> {
+    let node = binding
+        .pointer("/target/name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+        .ok_or_else(|| {
+            ApiError::invalid("Binding", "", name, &vec![crate::validation::FieldError::required("target.name", "")])
+        })?
+        .to_string();
+    let change = move |cur: &Value| -> Result<Value, ApiError> {
+        let existing = cur.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("");
+        if !existing.is_empty() {
+            return Err(ApiError::conflict(
+                Target { group: "", resource: "pods", name: meta::name(cur) },
+                &format!("pod {} is already assigned to node \"{existing}\"", meta::name(cur)),
+            ));
+        }
+        let mut new = cur.clone();
+        new["spec"]["nodeName"] = json!(node);
+        Ok(new)
+    };
+    state.store.patch(def, ns, name, "", dry_run, &change).await?;
+    Ok(reply_json(201, &crate::status::success(Value::Null)))
+}

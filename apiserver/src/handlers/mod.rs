@@ -1,0 +1,188 @@
+//! HTTP handling: authenticate, authorize, route, and answer every
+//! failure with a `Status`.
+
+pub mod crud;
+pub mod encode;
+pub mod request;
+pub mod reviews;
+pub mod system;
+pub mod watch;
+
+use crate::authn::{TokenFile, UserInfo};
+use crate::authz::{self, Authorizer, Decision};
+use crate::metrics::Metrics;
+use crate::registry::Store;
+use crate::status::ApiError;
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited, combinators::BoxBody};
+use request::{Query, RequestInfo, parse_query, request_info};
+use serde_json::Value;
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Response body type: whole buffers or a watch stream.
+pub type Body = BoxBody<Bytes, Infallible>;
+
+/// Everything a request handler needs, shared by all connections.
+pub struct AppState {
+    pub store: Store,
+    pub authorizer: Authorizer,
+    pub tokens: Option<TokenFile>,
+    pub anonymous_auth: bool,
+    /// `host:port` clients reach us at (for `/api`'s serverAddress).
+    pub advertise: String,
+    pub metrics: Metrics,
+    /// Set once start-up (bootstrap) is done; `/readyz` reports it.
+    pub started: std::sync::atomic::AtomicBool,
+}
+
+/// A parsed request, what every handler receives.
+pub struct Ctx {
+    pub method: Method,
+    pub info: RequestInfo,
+    pub query: Query,
+    pub headers: http::HeaderMap,
+    pub user: UserInfo,
+}
+
+impl Ctx {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    pub fn q(&self, name: &str) -> Option<&str> {
+        self.query.get(name).map(String::as_str)
+    }
+}
+
+pub fn full(bytes: impl Into<Bytes>) -> Body {
+    Full::new(bytes.into()).boxed()
+}
+
+/// A JSON (or other already-encoded) response.
+pub fn respond(code: u16, content_type: &str, body: Vec<u8>) -> Response<Body> {
+    let mut r = Response::new(full(body));
+    *r.status_mut() = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    if let Ok(v) = HeaderValue::from_str(content_type) {
+        r.headers_mut().insert(header::CONTENT_TYPE, v);
+    }
+    r
+}
+
+pub fn json_response(code: u16, v: &Value) -> Response<Body> {
+    respond(code, "application/json", serde_json::to_vec(v).unwrap_or_default())
+}
+
+pub fn error_response(e: &ApiError) -> Response<Body> {
+    let mut r = json_response(e.code, &e.to_status());
+    if let Some(secs) = e.details.get("retryAfterSeconds").and_then(Value::as_i64)
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        r.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    r
+}
+
+/// Reads the body, at most [`encode::MAX_BODY`] bytes (413 beyond).
+pub async fn read_body(body: hyper::body::Incoming) -> Result<Bytes, ApiError> {
+    match Limited::new(body, encode::MAX_BODY).collect().await {
+        Ok(c) => Ok(c.to_bytes()),
+        Err(e) => {
+            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+                Err(ApiError::too_large())
+            } else {
+                Err(ApiError::bad_request(format!("reading request body: {e}")))
+            }
+        }
+    }
+}
+
+/// Who sent the request: bearer token, client certificate, or anonymous.
+fn authenticate(
+    state: &AppState,
+    headers: &http::HeaderMap,
+    cert_user: Option<&UserInfo>,
+) -> Result<UserInfo, ApiError> {
+    if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+        && let Some(token) = auth.strip_prefix("Bearer ").map(str::trim)
+    {
+        return state
+            .tokens
+            .as_ref()
+            .and_then(|t| t.lookup(token))
+            .cloned()
+            .ok_or_else(ApiError::unauthorized);
+    }
+    if let Some(u) = cert_user {
+        return Ok(u.clone());
+    }
+    if state.anonymous_auth {
+        Ok(UserInfo::anonymous())
+    } else {
+        Err(ApiError::unauthorized())
+    }
+}
+
+/// Entry point for one HTTP request.
+pub async fn handle(
+    state: Arc<AppState>,
+    cert_user: Option<UserInfo>,
+    req: Request<hyper::body::Incoming>,
+) -> Result<Response<Body>, Infallible> {
+    let started = Instant::now();
+    let (parts, body) = req.into_parts();
+    let query = parse_query(parts.uri.query());
+    let info = request_info(parts.method.as_str(), parts.uri.path(), &query);
+    let verb = info.verb.clone();
+    let resource = info.resource.clone();
+    let resp = match serve(&state, cert_user.as_ref(), parts, body, info, query).await {
+        Ok(r) => r,
+        Err(e) => error_response(&e),
+    };
+    state
+        .metrics
+        .observe(&verb, &resource, resp.status().as_u16(), started.elapsed());
+    Ok(resp)
+}
+
+async fn serve(
+    state: &Arc<AppState>,
+    cert_user: Option<&UserInfo>,
+    parts: http::request::Parts,
+    body: hyper::body::Incoming,
+    info: RequestInfo,
+    query: Query,
+) -> Result<Response<Body>, ApiError> {
+    let user = authenticate(state, &parts.headers, cert_user)?;
+    let public = authz::is_public_path(&info.path);
+    if user.is_anonymous() && !public {
+        return Err(ApiError::unauthorized());
+    }
+    if !public && let Decision::Deny(reason) = state.authorizer.authorize(&user, &info) {
+        let mut msg = authz::forbidden_message(&user, &info);
+        if !reason.is_empty() {
+            msg = format!("{msg}: {reason}");
+        }
+        let mut e = ApiError::forbidden(msg);
+        if info.is_resource_request {
+            e.details = serde_json::json!({"name": info.name, "kind": info.resource});
+            if !info.api_group.is_empty() {
+                e.details["group"] = serde_json::json!(info.api_group);
+            }
+        }
+        return Err(e);
+    }
+    let ctx = Ctx {
+        method: parts.method,
+        info,
+        query,
+        headers: parts.headers,
+        user,
+    };
+    if ctx.info.is_resource_request {
+        crud::serve_resource(state, &ctx, body).await
+    } else {
+        system::serve_non_resource(state, &ctx).await
+    }
+}

@@ -1,0 +1,191 @@
+//! Turns a method and path into what authorization and routing need: the
+//! verb, group, version, resource, subresource, namespace and name, as
+//! upstream's RequestInfo does.
+
+use std::collections::HashMap;
+
+/// What a request asks for.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RequestInfo {
+    /// False for `/healthz`, `/version`, discovery roots, ...
+    pub is_resource_request: bool,
+    pub path: String,
+    /// Kubernetes verb: get, list, watch, create, update, patch, delete,
+    /// deletecollection (or the lowercased HTTP method for non-resource paths).
+    pub verb: String,
+    /// `/api` (core) or `/apis`.
+    pub prefix: String,
+    pub api_group: String,
+    pub api_version: String,
+    pub namespace: String,
+    pub resource: String,
+    pub subresource: String,
+    pub name: String,
+    /// Path segments after the resource prefix (discovery uses them).
+    pub parts: Vec<String>,
+}
+
+/// Query parameters, decoded (last value wins, as Go's `Get`).
+pub type Query = HashMap<String, String>;
+
+/// Decodes `a=b&c=d%20e` into a map.
+pub fn parse_query(q: Option<&str>) -> Query {
+    let mut out = HashMap::new();
+    for pair in q.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        out.insert(decode_component(k), decode_component(v));
+    }
+    out
+}
+
+fn decode_component(s: &str) -> String {
+    let s = s.replace('+', " ");
+    percent_encoding::percent_decode_str(&s)
+        .decode_utf8_lossy()
+        .into_owned()
+}
+
+/// `watch=1|true` turns a list into a watch, as upstream accepts.
+pub fn is_watch_param(q: &Query) -> bool {
+    matches!(q.get("watch").map(String::as_str), Some("1" | "true"))
+}
+
+/// Upstream's request-info parsing.
+pub fn request_info(method: &str, path: &str, query: &Query) -> RequestInfo {
+    let mut info = RequestInfo {
+        path: path.to_string(),
+        verb: method.to_ascii_lowercase(),
+        ..Default::default()
+    };
+    let segs: Vec<String> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(decode_component)
+        .collect();
+    let Some(first) = segs.first() else {
+        return info;
+    };
+    let mut rest: &[String] = match first.as_str() {
+        "api" if segs.len() >= 2 => {
+            info.prefix = "api".into();
+            info.api_version = segs[1].clone();
+            &segs[2..]
+        }
+        "apis" if segs.len() >= 3 => {
+            info.prefix = "apis".into();
+            info.api_group = segs[1].clone();
+            info.api_version = segs[2].clone();
+            &segs[3..]
+        }
+        _ => return info,
+    };
+    info.parts = rest.to_vec();
+    if rest.is_empty() {
+        return info;
+    }
+    info.is_resource_request = true;
+    let mut watch_path = false;
+    if rest[0] == "watch" {
+        watch_path = true;
+        rest = &rest[1..];
+    }
+    if rest.first().map(String::as_str) == Some("namespaces") && rest.len() > 1 {
+        info.namespace = rest[1].clone();
+        if rest.len() > 2 && rest[2] != "status" && rest[2] != "finalize" {
+            rest = &rest[2..];
+        }
+    }
+    if let Some(r) = rest.first() {
+        info.resource = r.clone();
+    }
+    if let Some(n) = rest.get(1) {
+        info.name = n.clone();
+    }
+    if let Some(s) = rest.get(2) {
+        info.subresource = s.clone();
+    }
+    if info.resource == "namespaces" && info.subresource.is_empty() && info.name.is_empty() {
+        info.namespace.clear();
+    }
+    info.verb = match method {
+        "GET" | "HEAD" => {
+            if watch_path || is_watch_param(query) {
+                "watch"
+            } else if info.name.is_empty() {
+                "list"
+            } else {
+                "get"
+            }
+        }
+        "POST" => "create",
+        "PUT" => "update",
+        "PATCH" => "patch",
+        "DELETE" => {
+            if info.name.is_empty() {
+                "deletecollection"
+            } else {
+                "delete"
+            }
+        }
+        other => return RequestInfo {
+            verb: other.to_ascii_lowercase(),
+            ..info
+        },
+    }
+    .to_string();
+    info
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ri(method: &str, path: &str) -> RequestInfo {
+        let (p, q) = path.split_once('?').unwrap_or((path, ""));
+        request_info(method, p, &parse_query(Some(q)))
+    }
+
+    #[test]
+    fn table() {
+        // (method, path, verb, group, version, ns, resource, name, sub)
+        let cases = [
+            ("GET", "/api/v1/namespaces/default/pods", "list", "", "v1", "default", "pods", "", ""),
+            ("GET", "/api/v1/namespaces/default/pods/web", "get", "", "v1", "default", "pods", "web", ""),
+            ("PUT", "/api/v1/namespaces/default/pods/web/status", "update", "", "v1", "default", "pods", "web", "status"),
+            ("GET", "/api/v1/pods?watch=true", "watch", "", "v1", "", "pods", "", ""),
+            ("GET", "/api/v1/watch/namespaces/kube-system/pods", "watch", "", "v1", "kube-system", "pods", "", ""),
+            ("GET", "/api/v1/namespaces", "list", "", "v1", "", "namespaces", "", ""),
+            ("GET", "/api/v1/namespaces/default", "get", "", "v1", "default", "namespaces", "default", ""),
+            ("PUT", "/api/v1/namespaces/ns1/finalize", "update", "", "v1", "ns1", "namespaces", "ns1", "finalize"),
+            ("DELETE", "/apis/apps/v1/namespaces/a/deployments", "deletecollection", "apps", "v1", "a", "deployments", "", ""),
+            ("POST", "/apis/apps/v1/namespaces/a/deployments", "create", "apps", "v1", "a", "deployments", "", ""),
+            ("PATCH", "/api/v1/nodes/n1/status", "patch", "", "v1", "", "nodes", "n1", "status"),
+        ];
+        for (m, p, verb, g, v, ns, res, name, sub) in cases {
+            let i = ri(m, p);
+            assert!(i.is_resource_request, "{p}");
+            assert_eq!(
+                (i.verb.as_str(), i.api_group.as_str(), i.api_version.as_str(), i.namespace.as_str(), i.resource.as_str(), i.name.as_str(), i.subresource.as_str()),
+                (verb, g, v, ns, res, name, sub),
+                "{m} {p}"
+            );
+        }
+    }
+
+    #[test]
+    fn non_resource_paths() {
+        for p in ["/healthz", "/version", "/api", "/apis", "/apis/apps", "/api/v1", "/apis/apps/v1"] {
+            let i = ri("GET", p);
+            assert!(!i.is_resource_request, "{p}");
+            assert_eq!(i.verb, "get");
+        }
+    }
+
+    #[test]
+    fn query_decoding() {
+        let q = parse_query(Some("labelSelector=app%3Dweb%2Ctier+in+(a)&limit=5"));
+        assert_eq!(q.get("labelSelector").map(String::as_str), Some("app=web,tier in (a)"));
+        assert_eq!(q.get("limit").map(String::as_str), Some("5"));
+    }
+}

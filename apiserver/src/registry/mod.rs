@@ -1,0 +1,11 @@
+//! The registry: one generic store for every resource plus a small
+//! strategy per kind that needs one.
+
+pub mod checks;
+pub mod meta;
+pub mod patch;
+pub mod selection;
+pub mod store;
+pub mod strategy;
+
+pub use store::{DeleteOptions, DeleteOutcome, ListOptions, Store};

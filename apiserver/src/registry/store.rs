@@ -1,0 +1,662 @@
+//! The generic store: create/get/list/update/delete for every resource
+//! against etcd, asking the kind's [`Strategy`] only for what differs.
+
+use super::checks;
+use super::meta::{self, metadata_mut};
+use super::selection::Filter;
+use super::strategy::{self, namespaces::has_spec_finalizers};
+use crate::resources::ResourceDef;
+use crate::status::{ApiError, Target};
+use crate::storage::{EtcdStorage, StorageError, StoredObject};
+use serde_json::{Value, json};
+
+/// Which objects and which page a list asks for.
+#[derive(Default)]
+pub struct ListOptions {
+    pub label_selector: Option<String>,
+    pub field_selector: Option<String>,
+    pub limit: i64,
+    pub continue_token: Option<String>,
+    /// `resourceVersion` of the request ("" or "0" = latest).
+    pub resource_version: String,
+}
+
+/// `DeleteOptions` as the body or query give them.
+#[derive(Default, Debug)]
+pub struct DeleteOptions {
+    pub grace_period_seconds: Option<i64>,
+    pub propagation_policy: Option<String>,
+    pub precondition_uid: Option<String>,
+    pub precondition_rv: Option<String>,
+    pub dry_run: bool,
+}
+
+/// What a delete did: removed the object now, or only marked it.
+pub enum DeleteOutcome {
+    Deleted(Value),
+    /// Waiting for finalizers or a graceful termination.
+    Marked(Value),
+}
+
+impl DeleteOutcome {
+    pub fn into_object(self) -> Value {
+        match self {
+            DeleteOutcome::Deleted(v) | DeleteOutcome::Marked(v) => v,
+        }
+    }
+}
+
+/// The one store every resource goes through.
+#[derive(Clone)]
+pub struct Store {
+    pub etcd: EtcdStorage,
+}
+
+/// How many times a read-modify-write retries after losing a CAS race
+/// before reporting a conflict.
+const CAS_RETRIES: usize = 8;
+
+fn target<'a>(def: &'a ResourceDef, name: &'a str) -> Target<'a> {
+    Target {
+        group: def.group,
+        resource: def.plural,
+        name,
+    }
+}
+
+/// Continue tokens carry the last key returned and the list revision, so
+/// later pages read the same snapshot (and expire with compaction → 410).
+pub fn encode_continue(key: &str, revision: i64) -> String {
+    use base64::Engine;
+    let raw = json!({ "v": "meta.k8s.io/v1", "rv": revision, "start": key });
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw.to_string())
+}
+
+pub fn decode_continue(token: &str) -> Result<(String, i64), ApiError> {
+    use base64::Engine;
+    let bad = || ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token.trim_end_matches('='))
+        .map_err(|_| bad())?;
+    let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
+    let key = v["start"].as_str().ok_or_else(bad)?.to_string();
+    let rv = v["rv"].as_i64().ok_or_else(bad)?;
+    Ok((key, rv))
+}
+
+fn parse_rv(rv: &str, what: &str) -> Result<i64, ApiError> {
+    rv.parse::<i64>()
+        .map_err(|_| ApiError::bad_request(format!("invalid {what}: {rv:?}")))
+}
+
+impl Store {
+    pub fn new(etcd: EtcdStorage) -> Self {
+        Store { etcd }
+    }
+
+    fn key(&self, def: &ResourceDef, ns: &str, name: &str) -> Result<String, ApiError> {
+        let path = def.etcd_path().ok_or_else(ApiError::not_found_path)?;
+        let ns = if def.namespaced { ns } else { "" };
+        Ok(self.etcd.keys.object(path, ns, name))
+    }
+
+    pub fn collection_prefix(&self, def: &ResourceDef, ns: &str) -> Result<String, ApiError> {
+        let path = def.etcd_path().ok_or_else(ApiError::not_found_path)?;
+        let ns = if def.namespaced { ns } else { "" };
+        Ok(self.etcd.keys.collection(path, ns))
+    }
+
+    /// Maps a storage error for one object to its `Status`.
+    fn err(def: &ResourceDef, name: &str, e: StorageError) -> ApiError {
+        match e {
+            StorageError::NotFound => ApiError::not_found(target(def, name)),
+            StorageError::AlreadyExists => ApiError::already_exists(target(def, name)),
+            StorageError::Conflict => ApiError::stale(target(def, name)),
+            other => other.to_api(),
+        }
+    }
+
+    /// Stamps apiVersion/kind of the served version (several versions share
+    /// one etcd key space).
+    fn served(def: &ResourceDef, mut v: Value) -> Value {
+        if let Some(o) = v.as_object_mut() {
+            o.insert("apiVersion".into(), json!(def.api_version()));
+            o.insert("kind".into(), json!(def.kind));
+        }
+        v
+    }
+
+    async fn read(&self, def: &ResourceDef, ns: &str, name: &str) -> Result<StoredObject, ApiError> {
+        let key = self.key(def, ns, name)?;
+        self.etcd.get(&key).await.map_err(|e| Self::err(def, name, e))
+    }
+
+    pub async fn get(&self, def: &ResourceDef, ns: &str, name: &str) -> Result<Value, ApiError> {
+        Ok(Self::served(def, self.read(def, ns, name).await?.value))
+    }
+
+    /// A list object (`PodList`, ...) of the matching objects.
+    pub async fn list(&self, def: &ResourceDef, ns: &str, opts: &ListOptions) -> Result<Value, ApiError> {
+        let strategy = strategy::for_resource(def);
+        let filter = Filter::new(
+            opts.label_selector.as_deref(),
+            opts.field_selector.as_deref(),
+            strategy,
+        )?;
+        let prefix = self.collection_prefix(def, ns)?;
+        let (mut start, mut revision) = match &opts.continue_token {
+            Some(t) if !t.is_empty() => {
+                let (key, rv) = decode_continue(t)?;
+                if !key.starts_with(&prefix) {
+                    return Err(ApiError::bad_request("continue key is not valid: key is outside the requested collection"));
+                }
+                // Start strictly after the last key returned.
+                (Some(format!("{key}\0")), rv)
+            }
+            _ => (None, 0),
+        };
+        if revision == 0 && !opts.resource_version.is_empty() && opts.resource_version != "0" {
+            // An exact snapshot read; etcd answers 410 when compacted.
+            revision = parse_rv(&opts.resource_version, "resourceVersion")?;
+        }
+        let mut items = Vec::new();
+        let mut next: Option<String> = None;
+        let mut remaining = 0;
+        // Filtering happens after the range read, so keep reading pages
+        // until `limit` matches are found or the range ends.
+        loop {
+            let want = if opts.limit > 0 { opts.limit - items.len() as i64 } else { 0 };
+            let page = self
+                .etcd
+                .list(&prefix, start.as_deref(), want, revision)
+                .await
+                .map_err(|e| match e {
+                    StorageError::Compacted { .. } => ApiError::gone(
+                        "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.",
+                    ),
+                    other => other.to_api(),
+                })?;
+            if revision == 0 {
+                revision = page.revision;
+            }
+            let last_key = page.items.last().map(|o| o.key.clone());
+            for o in page.items {
+                if filter.matches(&o.value) {
+                    items.push(Self::served(def, o.value));
+                }
+            }
+            match (page.more, last_key) {
+                (true, Some(k)) => {
+                    if opts.limit > 0 && items.len() as i64 >= opts.limit {
+                        next = Some(encode_continue(&k, revision));
+                        remaining = page.remaining;
+                        break;
+                    }
+                    start = Some(format!("{k}\0"));
+                }
+                _ => break,
+            }
+        }
+        let mut metadata = json!({ "resourceVersion": revision.to_string() });
+        if let Some(c) = next {
+            metadata["continue"] = json!(c);
+            if filter_is_empty(opts) {
+                metadata["remainingItemCount"] = json!(remaining);
+            }
+        }
+        Ok(json!({
+            "kind": format!("{}List", def.kind),
+            "apiVersion": def.api_version(),
+            "metadata": metadata,
+            "items": items,
+        }))
+    }
+
+    /// Creates `obj` in namespace `ns` (defaults, validation, metadata).
+    pub async fn create(&self, def: &ResourceDef, ns: &str, mut obj: Value, dry_run: bool) -> Result<Value, ApiError> {
+        let strategy = strategy::for_resource(def);
+        Self::check_type(def, &obj)?;
+        {
+            let body_ns = meta::namespace(&obj).to_string();
+            if def.namespaced {
+                if !body_ns.is_empty() && body_ns != ns {
+                    return Err(ApiError::bad_request(
+                        "the namespace of the provided object does not match the namespace sent on the request",
+                    ));
+                }
+            }
+            let m = metadata_mut(&mut obj);
+            if def.namespaced {
+                m.insert("namespace".into(), json!(ns));
+            } else {
+                m.remove("namespace");
+            }
+            let name = m.get("name").and_then(Value::as_str).unwrap_or("").to_string();
+            let generate = m.get("generateName").and_then(Value::as_str).unwrap_or("").to_string();
+            if name.is_empty() && !generate.is_empty() {
+                m.insert("name".into(), json!(meta::generate_name(&generate)));
+            }
+            m.insert("uid".into(), json!(meta::new_uid()));
+            m.insert("creationTimestamp".into(), json!(meta::now_rfc3339()));
+            for f in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+                m.remove(f);
+            }
+            if strategy.tracks_generation() {
+                m.insert("generation".into(), json!(1));
+            } else {
+                m.remove("generation");
+            }
+        }
+        let obj = Self::served(def, obj);
+        let mut obj = obj;
+        checks::default_object(def.group, def.kind, &mut obj);
+        strategy.prepare_for_create(def, &mut obj);
+        let name = meta::name(&obj).to_string();
+        let errs = strategy.validate_create(def, &obj);
+        if !errs.is_empty() {
+            return Err(ApiError::invalid(def.kind, def.group, &name, &errs));
+        }
+        if def.namespaced && def.plural != "namespaces" {
+            self.require_namespace(ns, def, &name).await?;
+        }
+        let key = self.key(def, ns, &name)?;
+        if dry_run {
+            return Ok(obj);
+        }
+        let rev = self.etcd.create(&key, &obj).await.map_err(|e| Self::err(def, &name, e))?;
+        crate::storage::etcd::set_resource_version(&mut obj, rev);
+        Ok(obj)
+    }
+
+    /// Creation in a missing or terminating namespace fails as upstream's
+    /// NamespaceLifecycle admission does.
+    async fn require_namespace(&self, ns: &str, def: &ResourceDef, name: &str) -> Result<(), ApiError> {
+        let ns_def = crate::resources::lookup("", "v1", "namespaces").ok_or_else(ApiError::not_found_path)?;
+        match self.get(ns_def, "", ns).await {
+            Ok(n) if meta::is_deleting(&n) => {
+                let mut e = ApiError::forbidden(format!(
+                    "{} \"{}\" is forbidden: unable to create new content in namespace {} because it is being terminated",
+                    def.plural, name, ns
+                ));
+                e.details = json!({"name": name, "kind": def.plural, "causes": [{"reason": "NamespaceTerminating", "message": format!("namespace {ns} is being terminated"), "field": "metadata.namespace"}]});
+                Err(e)
+            }
+            Ok(_) => Ok(()),
+            Err(e) if e.code == 404 => Err(ApiError::not_found(Target { group: "", resource: "namespaces", name: ns })),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// apiVersion/kind in a body must name this resource (when present).
+    fn check_type(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
+        if !obj.is_object() {
+            return Err(ApiError::bad_request("the object provided is not a JSON object"));
+        }
+        if let Some(kind) = obj.get("kind").and_then(Value::as_str)
+            && !kind.is_empty()
+            && kind != def.kind
+        {
+            return Err(ApiError::bad_request(format!(
+                "{kind} in version \"{}\" cannot be handled as a {}: the kind in the body does not match the resource",
+                def.version, def.kind
+            )));
+        }
+        Ok(())
+    }
+
+    /// Replaces an object (PUT). `subresource` "status" only changes status.
+    pub async fn update(&self, def: &ResourceDef, ns: &str, name: &str, subresource: &str, obj: Value, dry_run: bool) -> Result<Value, ApiError> {
+        Self::check_type(def, &obj)?;
+        let body_name = meta::name(&obj);
+        if !body_name.is_empty() && body_name != name {
+            return Err(ApiError::bad_request(format!(
+                "the name of the object ({body_name}) does not match the name on the URL ({name})"
+            )));
+        }
+        if def.namespaced {
+            let body_ns = meta::namespace(&obj);
+            if !body_ns.is_empty() && body_ns != ns {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
+            }
+        }
+        let want_rv = meta::meta_str(&obj, "resourceVersion").to_string();
+        let current = match self.read(def, ns, name).await {
+            Ok(c) => c,
+            Err(e) if e.code == 404 && subresource.is_empty() && allow_create_on_update(def) => {
+                let mut obj = obj;
+                metadata_mut(&mut obj).insert("name".into(), json!(name));
+                return self.create(def, ns, obj, dry_run).await;
+            }
+            Err(e) => return Err(e),
+        };
+        if !want_rv.is_empty() && want_rv != current.mod_revision.to_string() {
+            parse_rv(&want_rv, "resourceVersion")?;
+            return Err(ApiError::stale(target(def, name)));
+        }
+        let new = Self::served(def, obj);
+        self.write_update(def, ns, name, subresource, current, new, dry_run).await
+    }
+
+    /// Applies `change` to the current object and writes it with CAS,
+    /// retrying when another writer got in between (PATCH).
+    pub async fn patch(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+        subresource: &str,
+        dry_run: bool,
+        change: &(dyn Fn(&Value) -> Result<Value, ApiError> + Send + Sync),
+    ) -> Result<Value, ApiError> {
+        for _ in 0..CAS_RETRIES {
+            let current = self.read(def, ns, name).await?;
+            let served = Self::served(def, current.value.clone());
+            let mut new = change(&served)?;
+            Self::check_type(def, &new)?;
+            if meta::name(&new) != name {
+                return Err(ApiError::bad_request(format!(
+                    "the name of the object ({}) does not match the name on the URL ({name})",
+                    meta::name(&new)
+                )));
+            }
+            let patch_rv = meta::meta_str(&new, "resourceVersion").to_string();
+            if !patch_rv.is_empty() && patch_rv != current.mod_revision.to_string() {
+                return Err(ApiError::stale(target(def, name)));
+            }
+            new = Self::served(def, new);
+            match self.write_update(def, ns, name, subresource, current, new, dry_run).await {
+                Err(e) if e.reason == "Conflict" && patch_rv.is_empty() => continue,
+                other => return other,
+            }
+        }
+        Err(ApiError::stale(target(def, name)))
+    }
+
+    /// The shared tail of update and patch: strategy, validation, CAS write,
+    /// and finishing a delete whose last finalizer went away.
+    #[allow(clippy::too_many_arguments)]
+    async fn write_update(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+        subresource: &str,
+        current: StoredObject,
+        mut new: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
+        let strategy = strategy::for_resource(def);
+        let old = Self::served(def, current.value.clone());
+        meta::keep_system_fields(&mut new, &old);
+        match subresource {
+            "" => {
+                checks::default_object(def.group, def.kind, &mut new);
+                strategy.prepare_for_update(def, &mut new, &old);
+            }
+            "status" => keep_all_but_status(&mut new, &old),
+            "finalize" if def.plural == "namespaces" => {
+                let spec = new.get("spec").cloned();
+                let mut only = old.clone();
+                if let Some(o) = only.as_object_mut() {
+                    match spec {
+                        Some(s) => o.insert("spec".into(), s),
+                        None => o.remove("spec"),
+                    };
+                }
+                new = only;
+            }
+            other => {
+                return Err(ApiError::new(
+                    404,
+                    "NotFound",
+                    format!("the server could not find the requested resource ({other} {})", def.plural),
+                ));
+            }
+        }
+        if strategy.tracks_generation() && meta::spec_differs(&new, &old) {
+            let g = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+            metadata_mut(&mut new).insert("generation".into(), json!(g + 1));
+        }
+        let errs = if subresource == "status" {
+            Vec::new()
+        } else {
+            strategy.validate_update(def, &new, &old)
+        };
+        if !errs.is_empty() {
+            return Err(ApiError::invalid(def.kind, def.group, name, &errs));
+        }
+        let key = self.key(def, ns, name)?;
+        // No change: no write, the stored resourceVersion stays.
+        if crate::storage::etcd::encode(&new) == crate::storage::etcd::encode(&old) {
+            return Ok(old);
+        }
+        if dry_run {
+            return Ok(new);
+        }
+        // An object being deleted goes away when its last finalizer does.
+        if meta::is_deleting(&new) && meta::finalizers(&new).is_empty() && !(def.plural == "namespaces" && has_spec_finalizers(&new)) {
+            let rev = self
+                .etcd
+                .delete(&key, current.mod_revision)
+                .await
+                .map_err(|e| Self::err(def, name, e))?;
+            crate::storage::etcd::set_resource_version(&mut new, rev);
+            return Ok(new);
+        }
+        let rev = self
+            .etcd
+            .update(&key, &new, current.mod_revision)
+            .await
+            .map_err(|e| Self::err(def, name, e))?;
+        crate::storage::etcd::set_resource_version(&mut new, rev);
+        Ok(new)
+    }
+
+    /// DELETE of one object: preconditions, graceful deletion, finalizers.
+    pub async fn delete(&self, def: &ResourceDef, ns: &str, name: &str, opts: &DeleteOptions) -> Result<DeleteOutcome, ApiError> {
+        for _ in 0..CAS_RETRIES {
+            let current = self.read(def, ns, name).await?;
+            let obj = Self::served(def, current.value.clone());
+            if let Some(uid) = &opts.precondition_uid {
+                let have = meta::meta_str(&obj, "uid");
+                if uid != have {
+                    return Err(ApiError::conflict(
+                        target(def, name),
+                        &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {have}"),
+                    ));
+                }
+            }
+            if let Some(rv) = &opts.precondition_rv {
+                let have = current.mod_revision.to_string();
+                if *rv != have {
+                    return Err(ApiError::conflict(
+                        target(def, name),
+                        &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {have}"),
+                    ));
+                }
+            }
+            let key = self.key(def, ns, name)?;
+            let marked = mark_for_deletion(def, &obj, opts);
+            let result = match marked {
+                Some(new) => {
+                    if opts.dry_run {
+                        return Ok(DeleteOutcome::Marked(new));
+                    }
+                    if new == obj {
+                        return Ok(DeleteOutcome::Marked(obj));
+                    }
+                    self.etcd.update(&key, &new, current.mod_revision).await.map(|rev| {
+                        let mut new = new;
+                        crate::storage::etcd::set_resource_version(&mut new, rev);
+                        DeleteOutcome::Marked(new)
+                    })
+                }
+                None => {
+                    if opts.dry_run {
+                        return Ok(DeleteOutcome::Deleted(obj));
+                    }
+                    self.etcd.delete(&key, current.mod_revision).await.map(|_| DeleteOutcome::Deleted(obj))
+                }
+            };
+            match result {
+                Err(StorageError::Conflict) => continue,
+                Err(StorageError::NotFound) => return Err(ApiError::not_found(target(def, name))),
+                Err(e) => return Err(e.to_api()),
+                Ok(o) => return Ok(o),
+            }
+        }
+        Err(ApiError::stale(target(def, name)))
+    }
+
+    /// DELETE of a collection: every matching object, one by one.
+    pub async fn delete_collection(&self, def: &ResourceDef, ns: &str, list: &ListOptions, opts: &DeleteOptions) -> Result<Value, ApiError> {
+        let mut listed = self.list(def, ns, list).await?;
+        let mut deleted = Vec::new();
+        if let Some(items) = listed.get_mut("items").and_then(Value::as_array_mut) {
+            for item in items.drain(..) {
+                let name = meta::name(&item).to_string();
+                let item_ns = meta::namespace(&item).to_string();
+                match self.delete(def, &item_ns, &name, opts).await {
+                    Ok(o) => deleted.push(o.into_object()),
+                    Err(e) if e.code == 404 => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        listed["items"] = Value::Array(deleted);
+        Ok(listed)
+    }
+}
+
+/// Status writes change nothing but `status`.
+fn keep_all_but_status(new: &mut Value, old: &Value) {
+    let status = new.get("status").cloned();
+    let mut out = old.clone();
+    if let Some(o) = out.as_object_mut() {
+        match status {
+            Some(s) => o.insert("status".into(), s),
+            None => o.remove("status"),
+        };
+    }
+    *new = out;
+}
+
+/// Kinds upstream lets a PUT create.
+fn allow_create_on_update(def: &ResourceDef) -> bool {
+    matches!(
+        (def.group, def.plural),
+        ("", "endpoints") | ("", "events") | ("events.k8s.io", "events") | ("coordination.k8s.io", "leases")
+    )
+}
+
+fn filter_is_empty(opts: &ListOptions) -> bool {
+    opts.label_selector.as_deref().unwrap_or("").is_empty()
+        && opts.field_selector.as_deref().unwrap_or("").is_empty()
+}
+
+/// The object as it should look after a delete request that does not
+/// remove it right away, or `None` when it can go now.
+fn mark_for_deletion(def: &ResourceDef, obj: &Value, opts: &DeleteOptions) -> Option<Value> {
+    let mut new = obj.clone();
+    let mut fins = meta::finalizers(obj);
+    match opts.propagation_policy.as_deref() {
+        Some("Foreground") if !fins.iter().any(|f| f == "foregroundDeletion") => {
+            fins.push("foregroundDeletion".into())
+        }
+        Some("Orphan") if !fins.iter().any(|f| f == "orphan") => fins.push("orphan".into()),
+        _ => {}
+    }
+    let ns_waits = def.plural == "namespaces" && def.group.is_empty() && has_spec_finalizers(obj);
+    // Pods bound to a node terminate gracefully: the kubelet stops the
+    // containers and then deletes with grace 0.
+    let grace = if def.plural == "pods" && def.group.is_empty() {
+        let bound = obj.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
+        let spec_grace = obj.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30);
+        let g = opts.grace_period_seconds.unwrap_or(spec_grace);
+        if bound && g > 0 { Some(g) } else { None }
+    } else {
+        None
+    };
+    if fins.is_empty() && !ns_waits && grace.is_none() {
+        return None;
+    }
+    let already = meta::is_deleting(obj);
+    let m = metadata_mut(&mut new);
+    if !fins.is_empty() {
+        m.insert("finalizers".into(), json!(fins));
+    }
+    if !already {
+        let g = grace.unwrap_or(0);
+        m.insert("deletionTimestamp".into(), json!(meta::rfc3339_after(g)));
+        m.insert("deletionGracePeriodSeconds".into(), json!(g));
+    } else if let Some(g) = grace {
+        // A shorter grace period may shorten a running termination.
+        let cur = m.get("deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(i64::MAX);
+        if g < cur {
+            m.insert("deletionTimestamp".into(), json!(meta::rfc3339_after(g)));
+            m.insert("deletionGracePeriodSeconds".into(), json!(g));
+        }
+    }
+    if ns_waits && let Some(o) = new.as_object_mut() {
+        o.insert("status".into(), json!({"phase": "Terminating"}));
+    }
+    Some(new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::lookup;
+
+    #[test]
+    fn continue_tokens_round_trip() {
+        let t = encode_continue("/registry/pods/default/web-1", 42);
+        assert_eq!(decode_continue(&t), Ok(("/registry/pods/default/web-1".to_string(), 42)));
+        assert_eq!(decode_continue("%%%").map_err(|e| e.code), Err(400));
+    }
+
+    #[test]
+    fn deletion_marks_objects_with_finalizers() {
+        let cm = lookup("", "v1", "configmaps").expect("served");
+        let plain = json!({"metadata": {"name": "a"}});
+        assert!(mark_for_deletion(cm, &plain, &DeleteOptions::default()).is_none());
+        let held = json!({"metadata": {"name": "a", "finalizers": ["x/y"]}});
+        let m = mark_for_deletion(cm, &held, &DeleteOptions::default()).expect("kept");
+        assert!(meta::is_deleting(&m));
+        let fg = DeleteOptions { propagation_policy: Some("Foreground".into()), ..Default::default() };
+        let m = mark_for_deletion(cm, &plain, &fg).expect("kept");
+        assert_eq!(m["metadata"]["finalizers"], json!(["foregroundDeletion"]));
+    }
+
+    #[test]
+    fn bound_pods_terminate_gracefully() {
+        let pods = lookup("", "v1", "pods").expect("served");
+        let unbound = json!({"metadata": {"name": "p"}, "spec": {}});
+        assert!(mark_for_deletion(pods, &unbound, &DeleteOptions::default()).is_none());
+        let bound = json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n1"}});
+        let m = mark_for_deletion(pods, &bound, &DeleteOptions::default()).expect("graceful");
+        assert_eq!(m["metadata"]["deletionGracePeriodSeconds"], 30);
+        let now = DeleteOptions { grace_period_seconds: Some(0), ..Default::default() };
+        assert!(mark_for_deletion(pods, &bound, &now).is_none());
+    }
+
+    #[test]
+    fn namespaces_go_terminating() {
+        let ns = lookup("", "v1", "namespaces").expect("served");
+        let obj = json!({"metadata": {"name": "a"}, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}});
+        let m = mark_for_deletion(ns, &obj, &DeleteOptions::default()).expect("kept");
+        assert_eq!(m["status"]["phase"], "Terminating");
+    }
+
+    #[test]
+    fn status_updates_touch_only_status() {
+        let old = json!({"metadata": {"labels": {"a": "1"}}, "spec": {"x": 1}, "status": {"p": 1}});
+        let mut new = json!({"metadata": {"labels": {"a": "2"}}, "spec": {"x": 2}, "status": {"p": 2}});
+        keep_all_but_status(&mut new, &old);
+        assert_eq!(new["spec"]["x"], 1);
+        assert_eq!(new["metadata"]["labels"]["a"], "1");
+        assert_eq!(new["status"]["p"], 2);
+    }
+}

@@ -1,0 +1,224 @@
+//! Per-kind behaviour the generic store asks for: defaults, validation,
+//! what the status subresource may change, which fields `generation`
+//! tracks, field selectors. Most kinds use [`Generic`]; a kind with its own
+//! rules has a small module here.
+
+pub mod namespaces;
+mod pods;
+
+use crate::resources::ResourceDef;
+use crate::validation::ErrorList;
+use super::checks as validation;
+use serde_json::Value;
+
+/// How one kind differs from the generic store's behaviour.
+pub trait Strategy: Send + Sync {
+    /// Fills defaults and resets what a create may not set (e.g. status).
+    fn prepare_for_create(&self, def: &ResourceDef, obj: &mut Value) {
+        if def.has_status() {
+            if let Some(o) = obj.as_object_mut() {
+                o.remove("status");
+            }
+        }
+    }
+
+    /// Called on a main-resource update: keep the stored status (it is
+    /// only written through `/status`).
+    fn prepare_for_update(&self, def: &ResourceDef, new: &mut Value, old: &Value) {
+        if def.has_status() {
+            keep_field(new, old, "status");
+        }
+    }
+
+    /// Whether `metadata.generation` tracks spec changes for this kind.
+    fn tracks_generation(&self) -> bool {
+        false
+    }
+
+    fn validate_create(&self, def: &ResourceDef, obj: &Value) -> ErrorList {
+        validation::validate_create(def.group, def.kind, obj)
+    }
+
+    fn validate_update(&self, def: &ResourceDef, new: &Value, old: &Value) -> ErrorList {
+        validation::validate_update(def.group, def.kind, new, old)
+    }
+
+    /// Field-selector labels beyond `metadata.name` / `metadata.namespace`.
+    fn selectable_fields(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// A selectable field's value (the generic rule walks the dotted path).
+    fn field_value(&self, obj: &Value, field: &str) -> Option<String> {
+        path_value(obj, field)
+    }
+}
+
+/// Copies `field` of `old` onto `new` (or removes it from `new`).
+pub fn keep_field(new: &mut Value, old: &Value, field: &str) {
+    let Some(n) = new.as_object_mut() else { return };
+    match old.get(field) {
+        Some(v) => {
+            n.insert(field.to_string(), v.clone());
+        }
+        None => {
+            n.remove(field);
+        }
+    }
+}
+
+/// A dotted path's value as a selector compares it: strings as is,
+/// numbers and booleans printed, absent = None.
+pub fn path_value(obj: &Value, path: &str) -> Option<String> {
+    let mut cur = obj;
+    for part in path.split('.') {
+        cur = cur.get(part)?;
+    }
+    match cur {
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(b.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// Kinds without special rules.
+pub struct Generic {
+    generation: bool,
+    fields: &'static [&'static str],
+}
+
+impl Strategy for Generic {
+    fn tracks_generation(&self) -> bool {
+        self.generation
+    }
+    fn selectable_fields(&self) -> &'static [&'static str] {
+        self.fields
+    }
+}
+
+const PLAIN: Generic = Generic {
+    generation: false,
+    fields: &[],
+};
+/// Workload-style kinds: `generation` follows spec changes.
+const WORKLOAD: Generic = Generic {
+    generation: true,
+    fields: &[],
+};
+const REPLICATED: Generic = Generic {
+    generation: true,
+    fields: &["status.replicas"],
+};
+const JOBS: Generic = Generic {
+    generation: true,
+    fields: &["status.successful"],
+};
+const SECRETS: Generic = Generic {
+    generation: false,
+    fields: &["type"],
+};
+const NODES: Generic = Generic {
+    generation: false,
+    fields: &["spec.unschedulable"],
+};
+const EVENTS: Events = Events;
+const CSRS: Generic = Generic {
+    generation: false,
+    fields: &["spec.signerName"],
+};
+
+/// Events select on their involved object, reason, source and type.
+struct Events;
+
+impl Strategy for Events {
+    fn selectable_fields(&self) -> &'static [&'static str] {
+        &[
+            "involvedObject.kind",
+            "involvedObject.namespace",
+            "involvedObject.name",
+            "involvedObject.uid",
+            "involvedObject.apiVersion",
+            "involvedObject.resourceVersion",
+            "involvedObject.fieldPath",
+            "reason",
+            "reportingComponent",
+            "source",
+            "type",
+        ]
+    }
+    fn field_value(&self, obj: &Value, field: &str) -> Option<String> {
+        match field {
+            "source" => path_value(obj, "source.component"),
+            f => path_value(obj, f),
+        }
+    }
+}
+
+/// The strategy for a resource.
+pub fn for_resource(def: &ResourceDef) -> &'static dyn Strategy {
+    static POD: pods::Pods = pods::Pods;
+    static NS: namespaces::Namespaces = namespaces::Namespaces;
+    static PLAIN_S: Generic = PLAIN;
+    static WORKLOAD_S: Generic = WORKLOAD;
+    static REPLICATED_S: Generic = REPLICATED;
+    static JOBS_S: Generic = JOBS;
+    static SECRETS_S: Generic = SECRETS;
+    static NODES_S: Generic = NODES;
+    static EVENTS_S: Events = EVENTS;
+    static CSRS_S: Generic = CSRS;
+    match (def.group, def.plural) {
+        ("", "pods") => &POD,
+        ("", "namespaces") => &NS,
+        ("", "secrets") => &SECRETS_S,
+        ("", "nodes") => &NODES_S,
+        ("", "events") | ("events.k8s.io", "events") => &EVENTS_S,
+        ("", "replicationcontrollers") | ("apps", "replicasets") => &REPLICATED_S,
+        ("batch", "jobs") => &JOBS_S,
+        ("certificates.k8s.io", _) => &CSRS_S,
+        ("apps", _)
+        | ("batch", _)
+        | ("autoscaling", _)
+        | ("networking.k8s.io", "ingresses")
+        | ("networking.k8s.io", "networkpolicies")
+        | ("policy", _) => &WORKLOAD_S,
+        _ => &PLAIN_S,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::lookup;
+    use serde_json::json;
+
+    #[test]
+    fn path_values_print_like_selectors_expect() {
+        let o = json!({"spec": {"nodeName": "n1", "unschedulable": true, "replicas": 3}});
+        assert_eq!(path_value(&o, "spec.nodeName").as_deref(), Some("n1"));
+        assert_eq!(path_value(&o, "spec.unschedulable").as_deref(), Some("true"));
+        assert_eq!(path_value(&o, "spec.replicas").as_deref(), Some("3"));
+        assert_eq!(path_value(&o, "spec.missing"), None);
+    }
+
+    #[test]
+    fn status_is_reset_on_create_and_kept_on_update() {
+        let def = lookup("apps", "v1", "deployments").expect("deployments served");
+        let s = for_resource(def);
+        let mut o = json!({"spec": {}, "status": {"replicas": 5}});
+        s.prepare_for_create(def, &mut o);
+        assert!(o.get("status").is_none());
+        let old = json!({"spec": {}, "status": {"replicas": 2}});
+        let mut new = json!({"spec": {"x": 1}, "status": {"replicas": 9}});
+        s.prepare_for_update(def, &mut new, &old);
+        assert_eq!(new["status"]["replicas"], 2);
+        assert!(s.tracks_generation());
+    }
+
+    #[test]
+    fn event_source_selects_component() {
+        let def = lookup("", "v1", "events").expect("events served");
+        let e = json!({"source": {"component": "kubelet"}});
+        assert_eq!(for_resource(def).field_value(&e, "source").as_deref(), Some("kubelet"));
+    }
+}

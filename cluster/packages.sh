@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the cluster (or, with `test`, its test suite)
+# needs. Only what is missing is installed; `apt-get update` runs only then.
+set -euo pipefail
+
+runtime=(etcd-server etcd-client supervisor openssl ca-certificates iproute2 procps)
+build=(protobuf-compiler libssl-dev pkg-config gcc)
+testing=(golang-cfssl curl python3)
+
+want=("${runtime[@]}" "${build[@]}")
+if [ "${1:-}" = "test" ]; then
+  want+=("${testing[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+command -v cargo >/dev/null || { echo "cargo (Rust toolchain) is required" >&2; exit 1; }
+command -v kubectl >/dev/null || echo "note: kubectl is not installed; install kubectl v1.32 to drive the cluster" >&2

@@ -1,0 +1,10 @@
+//! Test harness: finds the workspace's binaries, writes a cluster PKI with
+//! `certs pki`, and runs real etcd (mutual TLS) and the daemons as child
+//! processes that are killed when the test ends, pass or fail.
+
+pub mod apiserver;
+pub mod bins;
+pub mod etcd;
+pub mod net;
+pub mod pki;
+pub mod process;
