@@ -5,8 +5,8 @@
 use super::field::{ErrorList, FieldError};
 use super::json::{arr_at, child, int_at, present, str_at};
 use super::meta::{
-    IS_NEGATIVE_ERROR_MSG, Scope, immutable, labels_of, same, validate_object_meta,
-    validate_object_meta_update,
+    IS_NEGATIVE_ERROR_MSG, Scope, immutable, labels_of, same, validate_annotations, validate_labels,
+    validate_object_meta, validate_object_meta_update,
 };
 use super::names::name_is_dns_subdomain;
 use super::pod::validate_pod_template_spec;
@@ -125,7 +125,17 @@ fn validate_selector_and_template(
 fn validate_template(spec: &Value, path: &str, kind: &str, deadline_invalid: bool) -> ErrorList {
     let template_path = child(path, "template");
     let template = spec.get("template").unwrap_or(&Value::Null);
-    let mut errs = validate_pod_template_spec(template, &template_path);
+    let mut errs = if kind == "StatefulSet" {
+        // Upstream checks only the template's labels and annotations for
+        // StatefulSets: its mounts may name volumeClaimTemplates, which are
+        // not pod volumes.
+        let meta = template.get("metadata").unwrap_or(&Value::Null);
+        let mut e = validate_labels(meta.get("labels"), &child(&template_path, "labels"));
+        e.extend(validate_annotations(meta.get("annotations"), &child(&template_path, "annotations")));
+        e
+    } else {
+        validate_pod_template_spec(template, &template_path)
+    };
     let tspec = template.get("spec").unwrap_or(&Value::Null);
     let restart = str_at(tspec, "restartPolicy");
     if restart != "Always" {
