@@ -27,3 +27,8 @@ pub fn validate_create(_group: &str, _kind: &str, obj: &Value) -> ErrorList {
 pub fn validate_update(group: &str, kind: &str, new: &Value, _old: &Value) -> ErrorList {
     validate_create(group, kind, new)
 }
+
+/// Status-subresource validation.
+pub fn validate_status_update(_group: &str, _kind: &str, _new: &Value, _old: &Value) -> ErrorList {
+    ErrorList::new()
+}

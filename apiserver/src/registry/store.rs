@@ -264,32 +264,36 @@ impl Store {
         checks::default_object(def.group, def.kind, &mut obj);
         strategy.prepare_for_create(def, &mut obj);
         let name = meta::name(&obj).to_string();
-        let errs = strategy.validate_create(def, &obj);
-        if !errs.is_empty() {
-            return Err(ApiError::invalid(def.kind, def.group, &name, &errs));
-        }
         if def.namespaced && def.plural != "namespaces" {
             self.require_namespace(ns, def, &name).await?;
         }
         let key = self.key(def, ns, &name)?;
-        if dry_run {
-            return Ok(obj);
-        }
+        // As upstream, addresses and ports are allocated before validation
+        // (which then sees them) and given back if anything later fails.
         let claimed = match self.allocators(def) {
-            Some(a) => Some(service::assign(a, &mut obj, None).await?),
-            None => None,
+            Some(a) if !dry_run => Some(service::assign(a, &mut obj, None).await?),
+            _ => None,
         };
-        let rev = match self.etcd.create(&key, &obj).await {
-            Ok(rev) => rev,
+        let errs = strategy.validate_create(def, &obj);
+        let result = if !errs.is_empty() {
+            Err(ApiError::invalid(def.kind, def.group, &name, &errs))
+        } else if dry_run {
+            return Ok(obj);
+        } else {
+            self.etcd.create(&key, &obj).await.map_err(|e| Self::err(def, &name, e))
+        };
+        match result {
+            Ok(rev) => {
+                crate::storage::etcd::set_resource_version(&mut obj, rev);
+                Ok(obj)
+            }
             Err(e) => {
                 if let (Some(a), Some(c)) = (self.allocators(def), &claimed) {
                     service::rollback(a, c).await;
                 }
-                return Err(Self::err(def, &name, e));
+                Err(e)
             }
-        };
-        crate::storage::etcd::set_resource_version(&mut obj, rev);
-        Ok(obj)
+        }
     }
 
     /// Creation in a missing or terminating namespace fails as upstream's
@@ -443,24 +447,27 @@ impl Store {
             let g = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
             metadata_mut(&mut new).insert("generation".into(), json!(g + 1));
         }
-        let errs = if subresource == "status" {
-            Vec::new()
-        } else {
-            strategy.validate_update(def, &new, &old)
-        };
-        if !errs.is_empty() {
-            return Err(ApiError::invalid(def.kind, def.group, name, &errs));
-        }
         let key = self.key(def, ns, name)?;
         let deleting = meta::is_deleting(&new)
             && meta::finalizers(&new).is_empty()
             && !(def.plural == "namespaces" && has_spec_finalizers(&new));
-        // Services keep their cluster IP and get node ports before the
-        // no-change check, so an update that omits them is a no-op.
+        // Services keep their cluster IP and get node ports before
+        // validation and before the no-change check, so an update that
+        // omits them is valid and a no-op.
         let changes = match (self.allocators(def), subresource) {
             (Some(a), "") if !dry_run && !deleting => Some(service::assign(a, &mut new, Some(&old)).await?),
             _ => None,
         };
+        let errs = match subresource {
+            "status" => checks::validate_status_update(def.group, def.kind, &new, &old),
+            _ => strategy.validate_update(def, &new, &old),
+        };
+        if !errs.is_empty() {
+            if let (Some(a), Some(c)) = (self.allocators(def), &changes) {
+                service::rollback(a, c).await;
+            }
+            return Err(ApiError::invalid(def.kind, def.group, name, &errs));
+        }
         let unchanged = crate::storage::etcd::encode(&new) == crate::storage::etcd::encode(&old);
         if unchanged || dry_run {
             if let (Some(a), Some(c)) = (self.allocators(def), &changes) {

@@ -42,7 +42,9 @@ impl StorageError {
                 "too old resource version: {requested} ({compacted})"
             )),
             StorageError::Unavailable(m) => {
-                ApiError::unavailable(format!("etcd cluster is unavailable or misconfigured: {m}"))
+                // The client library's text names internals; log it, answer plainly.
+                tracing::warn!("etcd unavailable: {m}");
+                ApiError::unavailable("etcd cluster is unavailable or misconfigured")
             }
             StorageError::Timeout => ApiError::timeout(
                 "The request did not complete in time: etcd did not answer (request timed out)",
