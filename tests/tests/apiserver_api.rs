@@ -248,3 +248,24 @@ fn services_get_unique_cluster_ips_and_node_ports() {
     let (code, reuse) = c.request("POST", SVC, Some("application/json"), Some(&service("reuse", Some(&ips[0]), None)));
     assert_eq!(code, 201, "{reuse}");
 }
+
+#[test]
+fn field_validation_strict_refuses_and_warn_prunes() {
+    let c = ApiCluster::start();
+    let body = br#"{"metadata":{"name":"fv","name":"fv"},"data":{"k":"v"},"dta":{"x":"y"}}"#;
+    let strict = c.request("POST", &format!("{CM}?fieldValidation=Strict"), Some("application/json"), Some(body));
+    assert_status(&strict, 400, "BadRequest");
+    assert_eq!(
+        strict.1["message"],
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: duplicate field \"metadata.name\", unknown field \"dta\""
+    );
+    assert!(!exists(&c, "fv"));
+    let bad_mode = c.request("POST", &format!("{CM}?fieldValidation=Loose"), Some("application/json"), Some(body));
+    assert_status(&bad_mode, 400, "BadRequest");
+    // Warn (the default) stores the object without the unknown field.
+    let (code, warned) = c.request("POST", CM, Some("application/json"), Some(body));
+    assert_eq!(code, 201, "{warned}");
+    let (_, stored) = c.request("GET", &format!("{CM}/fv"), None, None);
+    assert_eq!(stored["data"]["k"], "v");
+    assert!(stored.get("dta").is_none(), "{stored}");
+}

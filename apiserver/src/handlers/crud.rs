@@ -3,6 +3,7 @@
 
 use super::encode::{self, Output};
 use super::{AppState, Body, Ctx, read_body, respond};
+use crate::registry::fieldcheck::{self, FieldValidation};
 use crate::registry::patch::{self, PatchType};
 use crate::registry::{DeleteOptions, DeleteOutcome, ListOptions, meta};
 use crate::resources::{self, ResourceDef, Storage};
@@ -57,9 +58,9 @@ pub async fn serve_resource(state: &Arc<AppState>, ctx: &Ctx, body: hyper::body:
         }
         ("watch", "") => super::watch::serve(state, ctx, def, ns, out).await,
         ("create", "") => {
-            let obj = decode(ctx, read_body(body).await?)?;
+            let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
             let created = store.create(def, ns, obj, dry_run).await?;
-            Ok(reply(def, out, 201, created))
+            Ok(with_warnings(reply(def, out, 201, created), &warnings))
         }
         ("create", "binding") => {
             let binding = decode(ctx, read_body(body).await?)?;
@@ -71,16 +72,36 @@ pub async fn serve_resource(state: &Arc<AppState>, ctx: &Ctx, body: hyper::body:
             Ok(reply_json(201, &crate::status::success(json!({"name": info.name, "kind": "pods"}))))
         }
         ("update", "" | "status" | "finalize") => {
-            let obj = decode(ctx, read_body(body).await?)?;
+            let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
             let updated = store.update(def, ns, &info.name, sub, obj, dry_run).await?;
-            Ok(reply(def, out, 200, updated))
+            Ok(with_warnings(reply(def, out, 200, updated), &warnings))
         }
         ("patch", "" | "status") => {
             let kind = patch_type(ctx)?;
+            let mode = FieldValidation::from_query(ctx.q("fieldValidation"))?;
             let p = decode_patch(read_body(body).await?)?;
-            let change = move |cur: &Value| patch::apply(kind, cur, &p);
+            let warnings = std::sync::Mutex::new(Vec::new());
+            let change = |cur: &Value| -> Result<Value, ApiError> {
+                let mut new = patch::apply(kind, cur, &p)?;
+                let unknown = fieldcheck::unknown_fields(def.group, def.version, def.kind, &new);
+                let found = fieldcheck::problems(&[], &unknown);
+                if mode != FieldValidation::Strict {
+                    fieldcheck::prune(&mut new, &unknown);
+                }
+                match mode {
+                    FieldValidation::Strict if !found.is_empty() => Err(fieldcheck::strict_error(def.kind, def.version, &found)),
+                    FieldValidation::Warn => {
+                        if let Ok(mut w) = warnings.lock() {
+                            *w = found;
+                        }
+                        Ok(new)
+                    }
+                    _ => Ok(new),
+                }
+            };
             let updated = store.patch(def, ns, &info.name, sub, dry_run, &change).await?;
-            Ok(reply(def, out, 200, updated))
+            let warnings = warnings.into_inner().unwrap_or_default();
+            Ok(with_warnings(reply(def, out, 200, updated), &warnings))
         }
         ("update" | "patch", "scale") => {
             let kind = if verb == "patch" { Some(patch_type(ctx)?) } else { None };
@@ -123,6 +144,45 @@ pub fn reply(def: &ResourceDef, out: Output, code: u16, v: Value) -> Response<Bo
 
 fn reply_json(code: u16, v: &Value) -> Response<Body> {
     super::json_response(code, v)
+}
+
+/// Decodes a create/update body and applies `fieldValidation`: Strict
+/// refuses unknown and duplicate fields, Warn returns them as warnings.
+fn decode_checked(ctx: &Ctx, def: &ResourceDef, body: bytes::Bytes) -> Result<(Value, Vec<String>), ApiError> {
+    let mode = FieldValidation::from_query(ctx.q("fieldValidation"))?;
+    let is_json = ctx
+        .header("content-type")
+        .map(|c| c.split(';').next().unwrap_or("").trim() == "application/json")
+        .unwrap_or(true);
+    let (obj, dups) = if is_json {
+        let (v, dups) = fieldcheck::parse_json(&body)
+            .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded: {e}")))?;
+        if !v.is_object() {
+            return Err(ApiError::bad_request("the body of the request must be an object"));
+        }
+        (v, dups)
+    } else {
+        (decode(ctx, body)?, Vec::new())
+    };
+    let unknown = fieldcheck::unknown_fields(def.group, def.version, def.kind, &obj);
+    let found = fieldcheck::problems(&dups, &unknown);
+    if mode == FieldValidation::Strict && !found.is_empty() {
+        return Err(fieldcheck::strict_error(def.kind, def.version, &found));
+    }
+    let mut obj = obj;
+    fieldcheck::prune(&mut obj, &unknown);
+    Ok((obj, if mode == FieldValidation::Warn { found } else { Vec::new() }))
+}
+
+/// Adds one `Warning: 299 - "..."` header per problem.
+fn with_warnings(mut r: Response<Body>, warnings: &[String]) -> Response<Body> {
+    for w in warnings {
+        let text = format!("299 - \"{}\"", w.replace('\\', "\\\\").replace('"', "\\\""));
+        if let Ok(v) = http::HeaderValue::from_str(&text) {
+            r.headers_mut().append(http::header::WARNING, v);
+        }
+    }
+    r
 }
 
 fn decode(ctx: &Ctx, body: bytes::Bytes) -> Result<Value, ApiError> {
