@@ -73,6 +73,14 @@ fn bad_input_gets_upstream_codes_and_nothing_is_stored() {
     let invalid = c.request("POST", CM, j, Some(&nameless));
     assert_status(&invalid, 422, "Invalid");
     assert_eq!(invalid.1["details"]["causes"][0]["field"], "metadata.name");
+    // Upstream validation: a container without an image, a bad name.
+    let pod = serde_json::to_vec(&json!({"metadata": {"name": "Bad_Name"}, "spec": {"containers": [{"name": "c"}]}})).expect("json");
+    let invalid = c.request("POST", "/api/v1/namespaces/default/pods", j, Some(&pod));
+    assert_status(&invalid, 422, "Invalid");
+    let fields: Vec<&str> = invalid.1["details"]["causes"].as_array().into_iter().flatten().filter_map(|c| c["field"].as_str()).collect();
+    assert!(fields.contains(&"metadata.name") && fields.contains(&"spec.containers[0].image"), "{}", invalid.1);
+    assert!(invalid.1["message"].as_str().is_some_and(|m| m.starts_with("Pod \"Bad_Name\" is invalid: [")), "{}", invalid.1);
+    assert_eq!(c.request("GET", "/api/v1/namespaces/default/pods/Bad_Name", None, None).0, 404);
     // Unknown resource → 404; unsupported verb → 405.
     assert_status(&c.request("GET", "/api/v1/namespaces/default/widgets", None, None), 404, "NotFound");
     assert_status(&c.request("GET", "/apis/apps/v9/deployments", None, None), 404, "NotFound");

@@ -35,6 +35,14 @@ fn priority_classes() -> Vec<Value> {
 async fn ensure(store: &Store, group: &str, kind: &str, obj: Value) -> Result<(), ApiError> {
     let def = resources::by_kind(group, kind).ok_or_else(ApiError::not_found_path)?;
     let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string();
+    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+    // Look first: creating a Service that exists would fail on its
+    // (already allocated) address before the name clash.
+    match store.get(def, &ns, &name).await {
+        Ok(_) => return Ok(()),
+        Err(e) if e.code != 404 => return Err(e),
+        Err(_) => {}
+    }
     match store.create(def, &ns, obj, false).await {
         Ok(_) => Ok(()),
         Err(e) if e.code == 409 => Ok(()),

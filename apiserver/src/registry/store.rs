@@ -454,6 +454,9 @@ impl Store {
         // Services keep their cluster IP and get node ports before
         // validation and before the no-change check, so an update that
         // omits them is valid and a no-op.
+        if is_service(def) && subresource.is_empty() {
+            crate::validation::carry_over_service_allocations(&mut new, &old);
+        }
         let changes = match (self.allocators(def), subresource) {
             (Some(a), "") if !dry_run && !deleting => Some(service::assign(a, &mut new, Some(&old)).await?),
             _ => None,
