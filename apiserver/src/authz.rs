@@ -40,8 +40,10 @@ pub enum Decision {
 /// Paths anyone (also anonymous) may read, as upstream's
 /// `system:public-info-viewer` grants.
 pub fn is_public_path(path: &str) -> bool {
-    matches!(path, "/healthz" | "/livez" | "/readyz" | "/version" | "/version/")
-        || path.starts_with("/healthz/")
+    matches!(
+        path,
+        "/healthz" | "/livez" | "/readyz" | "/version" | "/version/"
+    ) || path.starts_with("/healthz/")
         || path.starts_with("/livez/")
         || path.starts_with("/readyz/")
 }
@@ -87,7 +89,10 @@ mod tests {
 
     #[test]
     fn modes_parse() {
-        assert_eq!(Mode::parse_list("Node,RBAC").ok(), Some(vec![Mode::Node, Mode::Rbac]));
+        assert_eq!(
+            Mode::parse_list("Node,RBAC").ok(),
+            Some(vec![Mode::Node, Mode::Rbac])
+        );
         assert!(Mode::parse_list("ABAC").is_err());
     }
 

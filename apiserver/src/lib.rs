@@ -63,11 +63,13 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     )?;
     let addr = SocketAddr::new(opts.bind_address, opts.secure_port);
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    let advertise_ip = opts.advertise_address.unwrap_or(if opts.bind_address.is_unspecified() {
-        IpAddr::from([127, 0, 0, 1])
-    } else {
-        opts.bind_address
-    });
+    let advertise_ip = opts
+        .advertise_address
+        .unwrap_or(if opts.bind_address.is_unspecified() {
+            IpAddr::from([127, 0, 0, 1])
+        } else {
+            opts.bind_address
+        });
     let state = Arc::new(AppState {
         store: store.clone(),
         authorizer: authz::Authorizer {
@@ -89,7 +91,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         let state = state.clone();
         tokio::spawn(async move {
             bootstrap::run(state.store.clone(), master).await;
-            state.started.store(true, std::sync::atomic::Ordering::Relaxed);
+            state
+                .started
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             tracing::info!("bootstrap done");
         });
     }

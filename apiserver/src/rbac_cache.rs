@@ -96,7 +96,12 @@ impl RbacCache {
     /// Keeps the cache in sync forever: list, then watch from the list's
     /// revision; relist after any watch failure (etcd down, compaction).
     pub fn spawn_sync(&self, store: Store) {
-        for plural in ["roles", "clusterroles", "rolebindings", "clusterrolebindings"] {
+        for plural in [
+            "roles",
+            "clusterroles",
+            "rolebindings",
+            "clusterrolebindings",
+        ] {
             let cache = self.clone();
             let store = store.clone();
             tokio::spawn(async move {
@@ -120,8 +125,12 @@ impl RbacCache {
     }
 
     async fn sync_once(&self, store: &Store, plural: &str) -> Result<(), String> {
-        let def = resources::lookup("rbac.authorization.k8s.io", "v1", plural).ok_or("unknown resource")?;
-        let list = store.list(def, "", &ListOptions::default()).await.map_err(|e| e.to_string())?;
+        let def = resources::lookup("rbac.authorization.k8s.io", "v1", plural)
+            .ok_or("unknown resource")?;
+        let list = store
+            .list(def, "", &ListOptions::default())
+            .await
+            .map_err(|e| e.to_string())?;
         let rev: i64 = list
             .pointer("/metadata/resourceVersion")
             .and_then(Value::as_str)
@@ -135,8 +144,14 @@ impl RbacCache {
             .map(|o| (key(o), o.clone()))
             .collect();
         self.with(|p| *Self::objects(p, plural) = fresh);
-        let prefix = store.collection_prefix(def, "").map_err(|e| e.to_string())?;
-        let mut events = store.etcd.watch(&prefix, rev).await.map_err(|e| e.to_string())?;
+        let prefix = store
+            .collection_prefix(def, "")
+            .map_err(|e| e.to_string())?;
+        let mut events = store
+            .etcd
+            .watch(&prefix, rev)
+            .await
+            .map_err(|e| e.to_string())?;
         while let Some(ev) = events.recv().await {
             let ev = ev.map_err(|e| e.to_string())?;
             match ev.kind {

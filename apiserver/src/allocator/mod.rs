@@ -47,7 +47,9 @@ impl RangeStore {
         match self.etcd.get(&self.key).await {
             Ok(o) => {
                 let data = o.value.get("data").and_then(Value::as_str).unwrap_or("");
-                let bytes = base64::engine::general_purpose::STANDARD.decode(data).unwrap_or_default();
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .unwrap_or_default();
                 Ok((Bitmap::from_bytes(&bytes, self.size), o.mod_revision))
             }
             Err(StorageError::NotFound) => Ok((Bitmap::new(self.size), 0)),
@@ -72,10 +74,16 @@ impl RangeStore {
             let off = match wanted {
                 Some(w) if b.is_set(w) => return Err(AllocError::AlreadyAllocated),
                 Some(w) => w,
-                None => b.first_free_from(random_u32() % self.size.max(1)).ok_or(AllocError::Full)?,
+                None => b
+                    .first_free_from(random_u32() % self.size.max(1))
+                    .ok_or(AllocError::Full)?,
             };
             b.set(off, true);
-            match self.etcd.put_internal(&self.key, &self.record(&b), rev).await {
+            match self
+                .etcd
+                .put_internal(&self.key, &self.record(&b), rev)
+                .await
+            {
                 Ok(_) => return Ok(off),
                 Err(StorageError::Conflict | StorageError::AlreadyExists) => continue,
                 Err(e) => return Err(e.into()),
@@ -91,7 +99,11 @@ impl RangeStore {
                 return Ok(());
             }
             b.set(off, false);
-            match self.etcd.put_internal(&self.key, &self.record(&b), rev).await {
+            match self
+                .etcd
+                .put_internal(&self.key, &self.record(&b), rev)
+                .await
+            {
                 Ok(_) => return Ok(()),
                 Err(StorageError::Conflict | StorageError::AlreadyExists) => continue,
                 Err(e) => return Err(e.into()),
@@ -112,8 +124,10 @@ pub struct ServiceAllocators {
 
 impl ServiceAllocators {
     pub fn new(etcd: EtcdStorage, cidr: &str, ports: &str) -> anyhow::Result<Self> {
-        let cidr = Cidr::parse(cidr).map_err(|e| anyhow::anyhow!("--service-cluster-ip-range: {e}"))?;
-        let ports = PortRange::parse(ports).map_err(|e| anyhow::anyhow!("--service-node-port-range: {e}"))?;
+        let cidr =
+            Cidr::parse(cidr).map_err(|e| anyhow::anyhow!("--service-cluster-ip-range: {e}"))?;
+        let ports = PortRange::parse(ports)
+            .map_err(|e| anyhow::anyhow!("--service-node-port-range: {e}"))?;
         Ok(ServiceAllocators {
             ips: RangeStore {
                 key: etcd.keys.internal("ranges/serviceips"),
@@ -137,7 +151,10 @@ impl ServiceAllocators {
         self.cidr.ip(0)
     }
 
-    pub async fn allocate_ip(&self, wanted: Option<std::net::Ipv4Addr>) -> Result<std::net::Ipv4Addr, AllocError> {
+    pub async fn allocate_ip(
+        &self,
+        wanted: Option<std::net::Ipv4Addr>,
+    ) -> Result<std::net::Ipv4Addr, AllocError> {
         let off = match wanted {
             Some(ip) => Some(self.cidr.offset(ip).ok_or(AllocError::OutOfRange)?),
             None => None,
@@ -157,7 +174,10 @@ impl ServiceAllocators {
             Some(p) => Some(self.ports.offset(p).ok_or(AllocError::OutOfRange)?),
             None => None,
         };
-        self.node_ports.claim(off).await.map(|o| i64::from(self.ports.port(o)))
+        self.node_ports
+            .claim(off)
+            .await
+            .map(|o| i64::from(self.ports.port(o)))
     }
 
     pub async fn release_port(&self, port: i64) -> Result<(), AllocError> {

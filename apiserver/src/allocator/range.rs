@@ -67,9 +67,15 @@ pub struct Cidr {
 
 impl Cidr {
     pub fn parse(s: &str) -> Result<Cidr, String> {
-        let (ip, len) = s.split_once('/').ok_or_else(|| format!("{s:?} is not a CIDR"))?;
-        let ip: Ipv4Addr = ip.parse().map_err(|_| format!("{s:?} is not an IPv4 CIDR"))?;
-        let prefix: u8 = len.parse().map_err(|_| format!("{s:?} has a bad prefix length"))?;
+        let (ip, len) = s
+            .split_once('/')
+            .ok_or_else(|| format!("{s:?} is not a CIDR"))?;
+        let ip: Ipv4Addr = ip
+            .parse()
+            .map_err(|_| format!("{s:?} is not an IPv4 CIDR"))?;
+        let prefix: u8 = len
+            .parse()
+            .map_err(|_| format!("{s:?} has a bad prefix length"))?;
         if !(8..=30).contains(&prefix) {
             return Err(format!("{s:?}: prefix length must be between 8 and 30"));
         }
@@ -116,9 +122,17 @@ pub struct PortRange {
 
 impl PortRange {
     pub fn parse(s: &str) -> Result<PortRange, String> {
-        let (a, b) = s.split_once('-').ok_or_else(|| format!("{s:?} is not a port range (first-last)"))?;
-        let first: u16 = a.trim().parse().map_err(|_| format!("{s:?}: bad first port"))?;
-        let last: u16 = b.trim().parse().map_err(|_| format!("{s:?}: bad last port"))?;
+        let (a, b) = s
+            .split_once('-')
+            .ok_or_else(|| format!("{s:?} is not a port range (first-last)"))?;
+        let first: u16 = a
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?}: bad first port"))?;
+        let last: u16 = b
+            .trim()
+            .parse()
+            .map_err(|_| format!("{s:?}: bad last port"))?;
         if first == 0 || last < first {
             return Err(format!("{s:?}: empty port range"));
         }
@@ -130,7 +144,8 @@ impl PortRange {
     }
 
     pub fn offset(&self, port: i64) -> Option<u32> {
-        (port >= i64::from(self.first) && port <= i64::from(self.last)).then(|| (port - i64::from(self.first)) as u32)
+        (port >= i64::from(self.first) && port <= i64::from(self.last))
+            .then(|| (port - i64::from(self.first)) as u32)
     }
 
     pub fn port(&self, offset: u32) -> u16 {
@@ -157,7 +172,10 @@ mod tests {
         assert_eq!(c.offset(Ipv4Addr::new(192, 168, 255, 255)), None);
         assert_eq!(c.offset(Ipv4Addr::new(10, 0, 0, 1)), None);
         assert!(Cidr::parse("192.168.0.0").is_err());
-        assert_eq!(Cidr::parse("10.0.0.7/24").map(|c| c.to_string()), Ok("10.0.0.0/24".into()));
+        assert_eq!(
+            Cidr::parse("10.0.0.7/24").map(|c| c.to_string()),
+            Ok("10.0.0.0/24".into())
+        );
     }
 
     #[test]

@@ -18,7 +18,12 @@ pub struct Changes {
 }
 
 fn invalid(name: &str, field: &str, value: Value, detail: String) -> ApiError {
-    ApiError::invalid("Service", "", name, &vec![FieldError::invalid(field, value, detail)])
+    ApiError::invalid(
+        "Service",
+        "",
+        name,
+        &vec![FieldError::invalid(field, value, detail)],
+    )
 }
 
 fn ip_error(a: &ServiceAllocators, name: &str, ip: Ipv4Addr, e: AllocError) -> ApiError {
@@ -27,7 +32,10 @@ fn ip_error(a: &ServiceAllocators, name: &str, ip: Ipv4Addr, e: AllocError) -> A
             name,
             "spec.clusterIPs[0]",
             json!(ip.to_string()),
-            format!("failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is {}", a.cidr),
+            format!(
+                "failed to allocate IP {ip}: the provided IP ({ip}) is not in the valid range. The range of valid IPs is {}",
+                a.cidr
+            ),
         ),
         AllocError::AlreadyAllocated => invalid(
             name,
@@ -35,7 +43,10 @@ fn ip_error(a: &ServiceAllocators, name: &str, ip: Ipv4Addr, e: AllocError) -> A
             json!(ip.to_string()),
             format!("failed to allocate IP {ip}: provided IP is already allocated"),
         ),
-        AllocError::Full => ApiError::internal(format!("failed to allocate a serviceIP: range is full ({})", a.cidr)),
+        AllocError::Full => ApiError::internal(format!(
+            "failed to allocate a serviceIP: range is full ({})",
+            a.cidr
+        )),
         AllocError::Storage(s) => s.to_api(),
     }
 }
@@ -47,10 +58,21 @@ fn port_error(a: &ServiceAllocators, name: &str, idx: usize, port: i64, e: Alloc
             name,
             &field,
             json!(port),
-            format!("provided port is not in the valid range. The range of valid ports is {}", a.ports),
+            format!(
+                "provided port is not in the valid range. The range of valid ports is {}",
+                a.ports
+            ),
         ),
-        AllocError::AlreadyAllocated => invalid(name, &field, json!(port), "provided port is already allocated".into()),
-        AllocError::Full => ApiError::internal(format!("failed to allocate a nodePort: range is full ({})", a.ports)),
+        AllocError::AlreadyAllocated => invalid(
+            name,
+            &field,
+            json!(port),
+            "provided port is already allocated".into(),
+        ),
+        AllocError::Full => ApiError::internal(format!(
+            "failed to allocate a nodePort: range is full ({})",
+            a.ports
+        )),
         AllocError::Storage(s) => s.to_api(),
     }
 }
@@ -74,7 +96,12 @@ pub async fn commit(a: &ServiceAllocators, changes: &Changes) {
 
 /// Releases the addresses and ports of a deleted Service.
 pub async fn release_all(a: &ServiceAllocators, svc: &Value) {
-    for ip in svc.pointer("/spec/clusterIPs").and_then(Value::as_array).into_iter().flatten() {
+    for ip in svc
+        .pointer("/spec/clusterIPs")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         if let Some(ip) = ip.as_str().and_then(|s| s.parse().ok()) {
             let _ = a.release_ip(ip).await;
         }
@@ -96,7 +123,11 @@ fn node_ports(svc: &Value) -> Vec<i64> {
 
 /// Fills in cluster IPs and node ports of `svc`; `old` is the stored
 /// Service on update. On error nothing stays claimed.
-pub async fn assign(a: &ServiceAllocators, svc: &mut Value, old: Option<&Value>) -> Result<Changes, ApiError> {
+pub async fn assign(
+    a: &ServiceAllocators,
+    svc: &mut Value,
+    old: Option<&Value>,
+) -> Result<Changes, ApiError> {
     let mut changes = Changes::default();
     match assign_inner(a, svc, old, &mut changes).await {
         Ok(()) => Ok(changes),
@@ -107,19 +138,31 @@ pub async fn assign(a: &ServiceAllocators, svc: &mut Value, old: Option<&Value>)
     }
 }
 
-async fn assign_inner(a: &ServiceAllocators, svc: &mut Value, old: Option<&Value>, changes: &mut Changes) -> Result<(), ApiError> {
+async fn assign_inner(
+    a: &ServiceAllocators,
+    svc: &mut Value,
+    old: Option<&Value>,
+    changes: &mut Changes,
+) -> Result<(), ApiError> {
     let name = crate::registry::meta::name(svc).to_string();
     if !svc.get("spec").is_some_and(Value::is_object) {
         svc["spec"] = json!({});
     }
     let spec = &mut svc["spec"];
-    let kind = spec.get("type").and_then(Value::as_str).unwrap_or("ClusterIP").to_string();
+    let kind = spec
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or("ClusterIP")
+        .to_string();
     spec["type"] = json!(kind);
     if kind == "ExternalName" {
         return Ok(());
     }
     // Cluster IP: kept from the stored object on update.
-    let old_ip = old.and_then(|o| o.pointer("/spec/clusterIP")).and_then(Value::as_str).filter(|s| !s.is_empty());
+    let old_ip = old
+        .and_then(|o| o.pointer("/spec/clusterIP"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty());
     let asked = spec
         .get("clusterIP")
         .and_then(Value::as_str)
@@ -131,19 +174,34 @@ async fn assign_inner(a: &ServiceAllocators, svc: &mut Value, old: Option<&Value
         (Some(o), "") => o.to_string(),
         (Some(o), a) if a == o => o.to_string(),
         (Some(o), a) => {
-            return Err(invalid(&name, "spec.clusterIPs[0]", json!(a), format!("may not change once set (was {o:?})")));
+            return Err(invalid(
+                &name,
+                "spec.clusterIPs[0]",
+                json!(a),
+                format!("may not change once set (was {o:?})"),
+            ));
         }
         (None, "None") => "None".to_string(),
         (None, "") => {
-            let ip = a.allocate_ip(None).await.map_err(|e| ip_error(a, &name, a.first_ip(), e))?;
+            let ip = a
+                .allocate_ip(None)
+                .await
+                .map_err(|e| ip_error(a, &name, a.first_ip(), e))?;
             changes.claimed_ips.push(ip);
             ip.to_string()
         }
         (None, wanted) => {
             let ip: Ipv4Addr = wanted.parse().map_err(|_| {
-                invalid(&name, "spec.clusterIPs[0]", json!(wanted), "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)".into())
+                invalid(
+                    &name,
+                    "spec.clusterIPs[0]",
+                    json!(wanted),
+                    "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)".into(),
+                )
             })?;
-            a.allocate_ip(Some(ip)).await.map_err(|e| ip_error(a, &name, ip, e))?;
+            a.allocate_ip(Some(ip))
+                .await
+                .map_err(|e| ip_error(a, &name, ip, e))?;
             changes.claimed_ips.push(ip);
             ip.to_string()
         }
@@ -168,16 +226,24 @@ async fn assign_inner(a: &ServiceAllocators, svc: &mut Value, old: Option<&Value
                 }
                 continue;
             }
-            let asked = p.get("nodePort").and_then(Value::as_i64).filter(|n| *n != 0);
+            let asked = p
+                .get("nodePort")
+                .and_then(Value::as_i64)
+                .filter(|n| *n != 0);
             let port = match asked {
                 Some(n) if old_ports.contains(&n) => n,
                 Some(n) => {
-                    a.allocate_port(Some(n)).await.map_err(|e| port_error(a, &name, idx, n, e))?;
+                    a.allocate_port(Some(n))
+                        .await
+                        .map_err(|e| port_error(a, &name, idx, n, e))?;
                     changes.claimed_ports.push(n);
                     n
                 }
                 None => {
-                    let n = a.allocate_port(None).await.map_err(|e| port_error(a, &name, idx, 0, e))?;
+                    let n = a
+                        .allocate_port(None)
+                        .await
+                        .map_err(|e| port_error(a, &name, idx, 0, e))?;
                     changes.claimed_ports.push(n);
                     n
                 }
@@ -186,6 +252,9 @@ async fn assign_inner(a: &ServiceAllocators, svc: &mut Value, old: Option<&Value
             p["nodePort"] = json!(port);
         }
     }
-    changes.dropped_ports = old_ports.into_iter().filter(|p| !kept.contains(p)).collect();
+    changes.dropped_ports = old_ports
+        .into_iter()
+        .filter(|p| !kept.contains(p))
+        .collect();
     Ok(())
 }

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 /// The namespaces upstream creates at start.
-pub const SYSTEM_NAMESPACES: &[&str] = &["default", "kube-system", "kube-public", "kube-node-lease"];
+pub const SYSTEM_NAMESPACES: &[&str] =
+    &["default", "kube-system", "kube-public", "kube-node-lease"];
 
 fn priority_classes() -> Vec<Value> {
     [("system-node-critical", 2000001000), ("system-cluster-critical", 2000000000)]
@@ -34,8 +35,16 @@ fn priority_classes() -> Vec<Value> {
 /// Creates `obj` unless it exists.
 async fn ensure(store: &Store, group: &str, kind: &str, obj: Value) -> Result<(), ApiError> {
     let def = resources::by_kind(group, kind).ok_or_else(ApiError::not_found_path)?;
-    let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string();
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+    let ns = obj
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     // Look first: creating a Service that exists would fail on its
     // (already allocated) address before the name clash.
     match store.get(def, &ns, &name).await {
@@ -54,9 +63,18 @@ async fn ensure(store: &Store, group: &str, kind: &str, obj: Value) -> Result<()
 /// `rbac.authorization.kubernetes.io/autoupdate: "true"` get the default
 /// rules/subjects back on every start; others are left as the admin set them.
 async fn reconcile_rbac(store: &Store, kind: &str, obj: Value) -> Result<(), ApiError> {
-    let def = resources::by_kind("rbac.authorization.k8s.io", kind).ok_or_else(ApiError::not_found_path)?;
-    let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string();
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+    let def = resources::by_kind("rbac.authorization.k8s.io", kind)
+        .ok_or_else(ApiError::not_found_path)?;
+    let ns = obj
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     match store.create(def, &ns, obj.clone(), false).await {
         Ok(_) => return Ok(()),
         Err(e) if e.code != 409 => return Err(e),
@@ -100,7 +118,11 @@ pub struct Master {
 /// The `kubernetes` Service in `default` (first IP of the service range),
 /// and its Endpoints and EndpointSlice pointing at this apiserver.
 async fn kubernetes_service(store: &Store, master: &Master) -> Result<(), ApiError> {
-    let cluster_ip = store.services.as_ref().map(|a| a.first_ip().to_string()).unwrap_or_default();
+    let cluster_ip = store
+        .services
+        .as_ref()
+        .map(|a| a.first_ip().to_string())
+        .unwrap_or_default();
     let svc = json!({
         "apiVersion": "v1",
         "kind": "Service",
@@ -141,8 +163,16 @@ async fn kubernetes_service(store: &Store, master: &Master) -> Result<(), ApiErr
 /// Creates `obj`, or makes the stored one match it (the apiserver owns it).
 async fn put(store: &Store, group: &str, kind: &str, obj: Value) -> Result<(), ApiError> {
     let def = resources::by_kind(group, kind).ok_or_else(ApiError::not_found_path)?;
-    let ns = obj.pointer("/metadata/namespace").and_then(Value::as_str).unwrap_or("").to_string();
-    let name = obj.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("").to_string();
+    let ns = obj
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let name = obj
+        .pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     match store.create(def, &ns, obj.clone(), false).await {
         Ok(_) => return Ok(()),
         Err(e) if e.code != 409 => return Err(e),
@@ -153,14 +183,23 @@ async fn put(store: &Store, group: &str, kind: &str, obj: Value) -> Result<(), A
         new["metadata"] = cur.get("metadata").cloned().unwrap_or(json!({}));
         Ok(new)
     };
-    store.patch(def, &ns, &name, "", false, &change).await.map(|_| ())
+    store
+        .patch(def, &ns, &name, "", false, &change)
+        .await
+        .map(|_| ())
 }
 
 /// Runs the bootstrap once; errors (etcd not up yet) are returned so the
 /// caller can retry.
 pub async fn run_once(store: &Store, master: &Master) -> Result<(), ApiError> {
     for ns in SYSTEM_NAMESPACES {
-        ensure(store, "", "Namespace", json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})).await?;
+        ensure(
+            store,
+            "",
+            "Namespace",
+            json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}),
+        )
+        .await?;
     }
     kubernetes_service(store, master).await?;
     for pc in priority_classes() {

@@ -35,7 +35,11 @@ impl FieldValidation {
 pub fn parse_json(body: &[u8]) -> Result<(Value, Vec<String>), serde_json::Error> {
     let dups = RefCell::new(Vec::new());
     let mut de = serde_json::Deserializer::from_slice(body);
-    let v = Track { path: String::new(), dups: &dups }.deserialize(&mut de)?;
+    let v = Track {
+        path: String::new(),
+        dups: &dups,
+    }
+    .deserialize(&mut de)?;
     de.end()?;
     Ok((v, dups.into_inner()))
 }
@@ -67,7 +71,9 @@ impl<'de> Visitor<'de> for Track<'_> {
         Ok(Value::Number(v.into()))
     }
     fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
-        Ok(Number::from_f64(v).map(Value::Number).unwrap_or(Value::Null))
+        Ok(Number::from_f64(v)
+            .map(Value::Number)
+            .unwrap_or(Value::Null))
     }
     fn visit_str<E>(self, v: &str) -> Result<Value, E> {
         Ok(Value::String(v.to_string()))
@@ -84,7 +90,10 @@ impl<'de> Visitor<'de> for Track<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
         loop {
-            let seed = Track { path: format!("{}[{}]", self.path, out.len()), dups: self.dups };
+            let seed = Track {
+                path: format!("{}[{}]", self.path, out.len()),
+                dups: self.dups,
+            };
             match seq.next_element_seed(seed)? {
                 Some(v) => out.push(v),
                 None => return Ok(Value::Array(out)),
@@ -94,8 +103,15 @@ impl<'de> Visitor<'de> for Track<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let path = if self.path.is_empty() { key.clone() } else { format!("{}.{key}", self.path) };
-            let v = map.next_value_seed(Track { path: path.clone(), dups: self.dups })?;
+            let path = if self.path.is_empty() {
+                key.clone()
+            } else {
+                format!("{}.{key}", self.path)
+            };
+            let v = map.next_value_seed(Track {
+                path: path.clone(),
+                dups: self.dups,
+            })?;
             if out.insert(key, v).is_some() {
                 self.dups.borrow_mut().push(path);
             }
@@ -112,9 +128,15 @@ fn render(path: &serde_ignored::Path<'_>) -> String {
         Path::Seq { parent, index } => format!("{}[{index}]", render(parent)),
         Path::Map { parent, key } => {
             let p = render(parent);
-            if p.is_empty() { key.clone() } else { format!("{p}.{key}") }
+            if p.is_empty() {
+                key.clone()
+            } else {
+                format!("{p}.{key}")
+            }
         }
-        Path::Some { parent } | Path::NewtypeStruct { parent } | Path::NewtypeVariant { parent } => render(parent),
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => render(parent),
     }
 }
 
@@ -135,7 +157,11 @@ pub fn unknown_fields(group: &str, version: &str, kind: &str, obj: &Value) -> Ve
     use k8s_openapi::api as a;
     let mut v = obj.clone();
     if let Some(o) = v.as_object_mut() {
-        let api_version = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+        let api_version = if group.is_empty() {
+            version.to_string()
+        } else {
+            format!("{group}/{version}")
+        };
         o.insert("apiVersion".into(), Value::String(api_version));
         o.insert("kind".into(), Value::String(kind.to_string()));
     }
@@ -214,7 +240,9 @@ fn remove_path(obj: &mut Value, path: &str) {
             steps.push(Ok(rest.to_string()));
         }
     }
-    let Some((last, parents)) = steps.split_last() else { return };
+    let Some((last, parents)) = steps.split_last() else {
+        return;
+    };
     let mut cur = obj;
     for s in parents {
         let next = match s {
@@ -269,7 +297,14 @@ mod tests {
         let pod = json!({"metadata": {"name": "p", "bogus": 1}, "spec": {"containers": [{"name": "c", "image": "i", "imagePolicy": "x"}], "extra": true}});
         let mut u = unknown_fields("", "v1", "Pod", &pod);
         u.sort();
-        assert_eq!(u, vec!["metadata.bogus", "spec.containers[0].imagePolicy", "spec.extra"]);
+        assert_eq!(
+            u,
+            vec![
+                "metadata.bogus",
+                "spec.containers[0].imagePolicy",
+                "spec.extra"
+            ]
+        );
         let ok = json!({"metadata": {"name": "c"}, "data": {"k": "v"}});
         assert!(unknown_fields("", "v1", "ConfigMap", &ok).is_empty());
         assert!(unknown_fields("example.com", "v1", "Widget", &ok).is_empty());
@@ -277,8 +312,16 @@ mod tests {
 
     #[test]
     fn pruning_removes_unknown_fields() {
-        let mut pod = json!({"spec": {"containers": [{"name": "c", "imagePolicy": "x"}], "extra": true}});
-        prune(&mut pod, &["spec.containers[0].imagePolicy".into(), "spec.extra".into(), "no.such".into()]);
+        let mut pod =
+            json!({"spec": {"containers": [{"name": "c", "imagePolicy": "x"}], "extra": true}});
+        prune(
+            &mut pod,
+            &[
+                "spec.containers[0].imagePolicy".into(),
+                "spec.extra".into(),
+                "no.such".into(),
+            ],
+        );
         assert_eq!(pod, json!({"spec": {"containers": [{"name": "c"}]}}));
     }
 
@@ -289,7 +332,10 @@ mod tests {
             strict_error("ConfigMap", "v1", &p).message,
             "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: duplicate field \"metadata.name\", unknown field \"dta\""
         );
-        assert_eq!(FieldValidation::from_query(None).ok(), Some(FieldValidation::Warn));
+        assert_eq!(
+            FieldValidation::from_query(None).ok(),
+            Some(FieldValidation::Warn)
+        );
         assert!(FieldValidation::from_query(Some("Loose")).is_err());
     }
 }
