@@ -497,3 +497,140 @@ fn field_validation_strict_refuses_and_warn_prunes() {
     assert_eq!(stored["data"]["k"], "v");
     assert!(stored.get("dta").is_none(), "{stored}");
 }
+
+/// Compacts etcd's history up to `rev` with etcdctl (the apiserver's view
+/// of an old revision then answers 410 Gone).
+fn compact(c: &ApiCluster, rev: &str) {
+    let (ok, out, err) = harness::process::run(
+        Command::new(harness::bins::system("etcdctl"))
+            .env("ETCDCTL_API", "3")
+            .arg(format!("--endpoints={}", c.etcd.client_url))
+            .arg(format!("--cacert={}", c.pki.ca().display()))
+            .arg(format!("--cert={}", c.pki.cert("etcd-client").display()))
+            .arg(format!("--key={}", c.pki.key("etcd-client").display()))
+            .arg("compact")
+            .arg(rev),
+    );
+    assert!(ok, "etcdctl compact failed: {out}{err}");
+}
+
+#[test]
+fn compacted_revisions_answer_410_gone() {
+    let c = ApiCluster::start();
+    for i in 0..4 {
+        assert_eq!(
+            c.request(
+                "POST",
+                CM,
+                Some("application/json"),
+                Some(&cm(&format!("g{i}")))
+            )
+            .0,
+            201
+        );
+    }
+    let (_, first) = c.request("GET", &format!("{CM}?limit=2"), None, None);
+    let token = first["metadata"]["continue"]
+        .as_str()
+        .expect("more pages")
+        .to_string();
+    let old_rv = first["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("rv")
+        .to_string();
+    // Move on two revisions so that old_rv + 1 is below the compaction point.
+    assert_eq!(
+        c.request("POST", CM, Some("application/json"), Some(&cm("later")))
+            .0,
+        201
+    );
+    assert_eq!(
+        c.request("POST", CM, Some("application/json"), Some(&cm("latest")))
+            .0,
+        201
+    );
+    let (_, now) = c.request("GET", CM, None, None);
+    compact(&c, now["metadata"]["resourceVersion"].as_str().expect("rv"));
+    // The continue token pointed at a compacted snapshot.
+    let page = c.request("GET", &format!("{CM}?limit=2&continue={token}"), None, None);
+    assert_status(&page, 410, "Expired");
+    // A watch from the old revision gets one ERROR event with a 410 Status.
+    let out = Command::new("curl")
+        .args(["-sS", "-N", "--max-time", "10", "--cacert"])
+        .arg(c.pki.ca())
+        .arg("--cert")
+        .arg(c.pki.cert("admin"))
+        .arg("--key")
+        .arg(c.pki.key("admin"))
+        .arg(format!(
+            "{}{CM}?watch=1&resourceVersion={old_rv}&timeoutSeconds=5",
+            c.url
+        ))
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("event is JSON"))
+        .collect();
+    assert_eq!(events.len(), 1, "{text}");
+    assert_eq!(events[0]["type"], "ERROR");
+    assert_eq!(events[0]["object"]["code"], 410);
+    assert_eq!(events[0]["object"]["reason"], "Expired");
+}
+
+#[test]
+fn finalizers_hold_objects_and_namespaces_terminate() {
+    let c = ApiCluster::start();
+    let j = Some("application/json");
+    let held = serde_json::to_vec(
+        &json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]}}),
+    )
+    .expect("json");
+    assert_eq!(c.request("POST", CM, j, Some(&held)).0, 201);
+    let (code, marked) = c.request("DELETE", &format!("{CM}/held"), None, None);
+    assert!(matches!(code, 200 | 202), "{marked}");
+    let (code, still) = c.request("GET", &format!("{CM}/held"), None, None);
+    assert_eq!(code, 200);
+    assert!(
+        still["metadata"]["deletionTimestamp"].is_string(),
+        "{still}"
+    );
+    // Adding a finalizer to an object being deleted is refused by nobody,
+    // but removing the last one lets it go.
+    let patch = br#"{"metadata":{"finalizers":null}}"#;
+    assert_eq!(
+        c.request(
+            "PATCH",
+            &format!("{CM}/held"),
+            Some("application/merge-patch+json"),
+            Some(patch)
+        )
+        .0,
+        200
+    );
+    assert_eq!(c.request("GET", &format!("{CM}/held"), None, None).0, 404);
+
+    // Preconditions: a wrong uid is a 409 and nothing is deleted.
+    assert_eq!(c.request("POST", CM, j, Some(&cm("pre"))).0, 201);
+    let opts =
+        br#"{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"uid":"not-the-uid"}}"#;
+    let pre = c.request("DELETE", &format!("{CM}/pre"), j, Some(opts));
+    assert_status(&pre, 409, "Conflict");
+    assert!(exists(&c, "pre"));
+
+    // A deleted namespace goes Terminating (the namespace controller empties it later).
+    c.kubectl_ok(&["create", "namespace", "doomed"]);
+    c.kubectl_ok(&["delete", "namespace", "doomed", "--wait=false"]);
+    let ns: Value =
+        serde_json::from_str(&c.kubectl_ok(&["get", "ns", "doomed", "-o", "json"])).expect("json");
+    assert_eq!(ns["status"]["phase"], "Terminating");
+    // Nothing new may be created in it.
+    let r = c.request(
+        "POST",
+        "/api/v1/namespaces/doomed/configmaps",
+        j,
+        Some(&cm("late")),
+    );
+    assert_status(&r, 403, "Forbidden");
+}
