@@ -69,12 +69,11 @@ pub async fn serve(
             };
             access(state, &user, &spec)
         }
-        "selfsubjectrulesreviews" => json!({
-            "resourceRules": [],
-            "nonResourceRules": [],
-            "incomplete": true,
-            "evaluationError": "rule listing is not supported by this authorizer",
-        }),
+        "selfsubjectrulesreviews" => {
+            let ns = obj.pointer("/spec/namespace").and_then(Value::as_str).unwrap_or("");
+            let (resource, non_resource) = state.authorizer.rbac.rules_for(&ctx.user, ns);
+            json!({ "resourceRules": resource, "nonResourceRules": non_resource, "incomplete": false })
+        }
         _ => {
             return Err(ApiError::method_not_supported(
                 Target {
