@@ -62,18 +62,27 @@ impl PolicySource for Snapshot<'_> {
 /// Does one of the binding's subjects name this user (directly, by group,
 /// or as a ServiceAccount)?
 fn subject_matches(user: &UserInfo, binding: &Value, namespace: &str) -> bool {
-    binding.get("subjects").and_then(Value::as_array).into_iter().flatten().any(|s| {
-        let name = s.get("name").and_then(Value::as_str).unwrap_or("");
-        match s.get("kind").and_then(Value::as_str).unwrap_or("") {
-            "User" => user.name == name,
-            "Group" => user.groups.iter().any(|g| g == name),
-            "ServiceAccount" => {
-                let ns = s.get("namespace").and_then(Value::as_str).filter(|n| !n.is_empty()).unwrap_or(namespace);
-                !ns.is_empty() && user.name == rbac::service_account_username(ns, name)
+    binding
+        .get("subjects")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|s| {
+            let name = s.get("name").and_then(Value::as_str).unwrap_or("");
+            match s.get("kind").and_then(Value::as_str).unwrap_or("") {
+                "User" => user.name == name,
+                "Group" => user.groups.iter().any(|g| g == name),
+                "ServiceAccount" => {
+                    let ns = s
+                        .get("namespace")
+                        .and_then(Value::as_str)
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or(namespace);
+                    !ns.is_empty() && user.name == rbac::service_account_username(ns, name)
+                }
+                _ => false,
             }
-            _ => false,
-        }
-    })
+        })
 }
 
 /// The evaluator's view of a request.
@@ -112,22 +121,36 @@ impl RbacCache {
             return (Vec::new(), Vec::new());
         };
         let src = Snapshot(&policy);
-        let mut bindings: Vec<(Value, String)> =
-            src.cluster_role_bindings().into_iter().map(|b| (b, String::new())).collect();
+        let mut bindings: Vec<(Value, String)> = src
+            .cluster_role_bindings()
+            .into_iter()
+            .map(|b| (b, String::new()))
+            .collect();
         if !namespace.is_empty() {
-            bindings.extend(src.role_bindings(namespace).into_iter().map(|b| (b, namespace.to_string())));
+            bindings.extend(
+                src.role_bindings(namespace)
+                    .into_iter()
+                    .map(|b| (b, namespace.to_string())),
+            );
         }
         let (mut resource, mut non_resource) = (Vec::new(), Vec::new());
         for (b, ns) in bindings {
             if !subject_matches(user, &b, &ns) {
                 continue;
             }
-            let role_name = b.pointer("/roleRef/name").and_then(Value::as_str).unwrap_or("");
+            let role_name = b
+                .pointer("/roleRef/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             let role = match b.pointer("/roleRef/kind").and_then(Value::as_str) {
                 Some("ClusterRole") => src.cluster_role(role_name),
                 _ => src.role(&ns, role_name),
             };
-            for rule in role.and_then(|r| r.get("rules").cloned()).and_then(|r| r.as_array().cloned()).unwrap_or_default() {
+            for rule in role
+                .and_then(|r| r.get("rules").cloned())
+                .and_then(|r| r.as_array().cloned())
+                .unwrap_or_default()
+            {
                 if rule.get("nonResourceURLs").is_some() {
                     non_resource.push(serde_json::json!({"verbs": rule["verbs"], "nonResourceURLs": rule["nonResourceURLs"]}));
                 } else {

@@ -4,6 +4,7 @@
 
 pub mod apiserver;
 pub mod bins;
+pub mod client;
 pub mod etcd;
 pub mod net;
 pub mod pki;

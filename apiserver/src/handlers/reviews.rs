@@ -70,7 +70,10 @@ pub async fn serve(
             access(state, &user, &spec)
         }
         "selfsubjectrulesreviews" => {
-            let ns = obj.pointer("/spec/namespace").and_then(Value::as_str).unwrap_or("");
+            let ns = obj
+                .pointer("/spec/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             let (resource, non_resource) = state.authorizer.rbac.rules_for(&ctx.user, ns);
             json!({ "resourceRules": resource, "nonResourceRules": non_resource, "incomplete": false })
         }

@@ -5,8 +5,8 @@
 use super::field::{ErrorList, FieldError};
 use super::json::{arr_at, child, int_at, present, str_at};
 use super::meta::{
-    IS_NEGATIVE_ERROR_MSG, Scope, immutable, labels_of, same, validate_annotations, validate_labels,
-    validate_object_meta, validate_object_meta_update,
+    IS_NEGATIVE_ERROR_MSG, Scope, immutable, labels_of, same, validate_annotations,
+    validate_labels, validate_object_meta, validate_object_meta_update,
 };
 use super::names::name_is_dns_subdomain;
 use super::pod::validate_pod_template_spec;
@@ -131,7 +131,10 @@ fn validate_template(spec: &Value, path: &str, kind: &str, deadline_invalid: boo
         // not pod volumes.
         let meta = template.get("metadata").unwrap_or(&Value::Null);
         let mut e = validate_labels(meta.get("labels"), &child(&template_path, "labels"));
-        e.extend(validate_annotations(meta.get("annotations"), &child(&template_path, "annotations")));
+        e.extend(validate_annotations(
+            meta.get("annotations"),
+            &child(&template_path, "annotations"),
+        ));
         e
     } else {
         validate_pod_template_spec(template, &template_path)

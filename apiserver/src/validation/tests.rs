@@ -726,7 +726,10 @@ fn bootstrap_policy_is_valid() {
     let g = "rbac.authorization.k8s.io";
     let sets = [
         ("ClusterRole", crate::rbac::bootstrap::cluster_roles()),
-        ("ClusterRoleBinding", crate::rbac::bootstrap::cluster_role_bindings()),
+        (
+            "ClusterRoleBinding",
+            crate::rbac::bootstrap::cluster_role_bindings(),
+        ),
         ("Role", crate::rbac::bootstrap::roles()),
         ("RoleBinding", crate::rbac::bootstrap::role_bindings()),
     ];
@@ -734,7 +737,11 @@ fn bootstrap_policy_is_valid() {
         assert!(!objects.is_empty(), "no bootstrap {kind}s");
         for obj in objects {
             let errs = create(g, kind, obj.clone());
-            assert!(errs.is_empty(), "{kind} {}: {errs:?}", obj["metadata"]["name"]);
+            assert!(
+                errs.is_empty(),
+                "{kind} {}: {errs:?}",
+                obj["metadata"]["name"]
+            );
         }
     }
 }
@@ -747,97 +754,241 @@ fn everyday_objects_are_valid() {
         "uid": "6b1f", "controller": true, "blockOwnerDeletion": true}]);
     let template = json!({"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "nginx", "image": "nginx"}]}});
     let cases: Vec<(&str, &str, Value)> = vec![
-        ("apps", "Deployment", json!({"metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"}},
-            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}}, "strategy": {}, "template": template}})),
-        ("apps", "ReplicaSet", json!({"metadata": {"name": "web-5d8f9c", "namespace": "default",
+        (
+            "apps",
+            "Deployment",
+            json!({"metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"}},
+            "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web"}}, "strategy": {}, "template": template}}),
+        ),
+        (
+            "apps",
+            "ReplicaSet",
+            json!({"metadata": {"name": "web-5d8f9c", "namespace": "default",
             "labels": {"app": "web", "pod-template-hash": "5d8f9c"},
             "annotations": {"deployment.kubernetes.io/revision": "1", "deployment.kubernetes.io/desired-replicas": "1"},
             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "uid": "1", "controller": true, "blockOwnerDeletion": true}]},
             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "web", "pod-template-hash": "5d8f9c"}},
-                "template": {"metadata": {"labels": {"app": "web", "pod-template-hash": "5d8f9c"}}, "spec": template["spec"].clone()}}})),
-        ("", "Pod", json!({"metadata": {"name": "web-5d8f9c-x7k2p", "generateName": "web-5d8f9c-", "namespace": "default",
+                "template": {"metadata": {"labels": {"app": "web", "pod-template-hash": "5d8f9c"}}, "spec": template["spec"].clone()}}}),
+        ),
+        (
+            "",
+            "Pod",
+            json!({"metadata": {"name": "web-5d8f9c-x7k2p", "generateName": "web-5d8f9c-", "namespace": "default",
             "labels": {"app": "web", "pod-template-hash": "5d8f9c"}, "ownerReferences": owner},
-            "spec": template["spec"].clone()})),
-        ("", "Pod", json!({"metadata": {"name": "kube-flannel-ds-abcde", "namespace": "kube-system"},
+            "spec": template["spec"].clone()}),
+        ),
+        (
+            "",
+            "Pod",
+            json!({"metadata": {"name": "kube-flannel-ds-abcde", "namespace": "kube-system"},
             "spec": {"hostNetwork": true, "priorityClassName": "system-node-critical", "serviceAccountName": "flannel",
                 "tolerations": [{"operator": "Exists", "effect": "NoSchedule"}],
                 "containers": [{"name": "kube-flannel", "image": "flannel:v0.25", "ports": [{"containerPort": 8472, "protocol": "UDP"}],
                     "securityContext": {"privileged": false, "capabilities": {"add": ["NET_ADMIN", "NET_RAW"]}},
                     "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
                     "volumeMounts": [{"name": "run", "mountPath": "/run/flannel"}]}],
-                "volumes": [{"name": "run", "hostPath": {"path": "/run/flannel", "type": "DirectoryOrCreate"}}]}})),
-        ("", "Service", json!({"metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
+                "volumes": [{"name": "run", "hostPath": {"path": "/run/flannel", "type": "DirectoryOrCreate"}}]}}),
+        ),
+        (
+            "",
+            "Service",
+            json!({"metadata": {"name": "kube-dns", "namespace": "kube-system", "labels": {"k8s-app": "kube-dns"}},
             "spec": {"clusterIP": "192.168.0.2", "selector": {"k8s-app": "kube-dns"},
-                "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53, "protocol": "TCP"}]}})),
-        ("", "Service", json!({"metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}},
-            "spec": {"clusterIP": "192.168.0.1", "clusterIPs": ["192.168.0.1"], "ports": [{"name": "https", "port": 443, "targetPort": 6443}]}})),
-        ("", "Service", json!({"metadata": {"name": "web", "namespace": "default"},
-            "spec": {"type": "NodePort", "selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 80, "nodePort": 30080}]}})),
-        ("", "Endpoints", json!({"metadata": {"name": "web", "namespace": "default"},
+                "ports": [{"name": "dns", "port": 53, "protocol": "UDP"}, {"name": "dns-tcp", "port": 53, "protocol": "TCP"}]}}),
+        ),
+        (
+            "",
+            "Service",
+            json!({"metadata": {"name": "kubernetes", "namespace": "default", "labels": {"component": "apiserver", "provider": "kubernetes"}},
+            "spec": {"clusterIP": "192.168.0.1", "clusterIPs": ["192.168.0.1"], "ports": [{"name": "https", "port": 443, "targetPort": 6443}]}}),
+        ),
+        (
+            "",
+            "Service",
+            json!({"metadata": {"name": "web", "namespace": "default"},
+            "spec": {"type": "NodePort", "selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 80, "nodePort": 30080}]}}),
+        ),
+        (
+            "",
+            "Endpoints",
+            json!({"metadata": {"name": "web", "namespace": "default"},
             "subsets": [{"addresses": [{"ip": "172.7.21.5", "nodeName": "10.4.7.21",
                 "targetRef": {"kind": "Pod", "namespace": "default", "name": "web-1", "uid": "2"}}],
-                "ports": [{"port": 80, "protocol": "TCP"}]}]})),
-        ("discovery.k8s.io", "EndpointSlice", json!({"metadata": {"name": "web-abcde", "namespace": "default",
+                "ports": [{"port": 80, "protocol": "TCP"}]}]}),
+        ),
+        (
+            "discovery.k8s.io",
+            "EndpointSlice",
+            json!({"metadata": {"name": "web-abcde", "namespace": "default",
             "labels": {"kubernetes.io/service-name": "web", "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}},
             "addressType": "IPv4", "endpoints": [{"addresses": ["172.7.21.5"], "conditions": {"ready": true}, "nodeName": "10.4.7.21"}],
-            "ports": [{"name": "", "port": 80, "protocol": "TCP"}]})),
-        ("", "Node", json!({"metadata": {"name": "10.4.7.21", "labels": {"kubernetes.io/hostname": "10.4.7.21", "kubernetes.io/os": "linux",
+            "ports": [{"name": "", "port": 80, "protocol": "TCP"}]}),
+        ),
+        (
+            "",
+            "Node",
+            json!({"metadata": {"name": "10.4.7.21", "labels": {"kubernetes.io/hostname": "10.4.7.21", "kubernetes.io/os": "linux",
             "node-role.kubernetes.io/worker": ""}},
             "spec": {"podCIDR": "172.7.21.0/24", "podCIDRs": ["172.7.21.0/24"]},
-            "status": {"capacity": {"cpu": "2", "memory": "24Gi", "pods": "110"}}})),
-        ("coordination.k8s.io", "Lease", json!({"metadata": {"name": "10.4.7.21", "namespace": "kube-node-lease"},
-            "spec": {"holderIdentity": "10.4.7.21", "leaseDurationSeconds": 40, "renewTime": "2026-01-01T00:00:00.000000Z"}})),
-        ("", "Event", json!({"metadata": {"name": "web-1.17abc", "namespace": "default"},
+            "status": {"capacity": {"cpu": "2", "memory": "24Gi", "pods": "110"}}}),
+        ),
+        (
+            "coordination.k8s.io",
+            "Lease",
+            json!({"metadata": {"name": "10.4.7.21", "namespace": "kube-node-lease"},
+            "spec": {"holderIdentity": "10.4.7.21", "leaseDurationSeconds": 40, "renewTime": "2026-01-01T00:00:00.000000Z"}}),
+        ),
+        (
+            "",
+            "Event",
+            json!({"metadata": {"name": "web-1.17abc", "namespace": "default"},
             "involvedObject": {"kind": "Pod", "namespace": "default", "name": "web-1"}, "reason": "Scheduled",
             "message": "Successfully assigned default/web-1 to 10.4.7.21", "type": "Normal", "count": 1,
-            "source": {"component": "default-scheduler"}})),
-        ("batch", "Job", json!({"metadata": {"name": "pi", "namespace": "default", "uid": "8c5b"},
-            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "pi", "image": "perl:5.34", "command": ["perl", "-e", "print 1"]}]}}}})),
-        ("batch", "CronJob", json!({"metadata": {"name": "hello", "namespace": "default"},
+            "source": {"component": "default-scheduler"}}),
+        ),
+        (
+            "batch",
+            "Job",
+            json!({"metadata": {"name": "pi", "namespace": "default", "uid": "8c5b"},
+            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "pi", "image": "perl:5.34", "command": ["perl", "-e", "print 1"]}]}}}}),
+        ),
+        (
+            "batch",
+            "CronJob",
+            json!({"metadata": {"name": "hello", "namespace": "default"},
             "spec": {"schedule": "*/1 * * * *", "jobTemplate": {"metadata": {"name": "hello"}, "spec": {"template": {"spec": {
-                "restartPolicy": "OnFailure", "containers": [{"name": "hello", "image": "busybox"}]}}}}}})),
-        ("", "ConfigMap", json!({"metadata": {"name": "cfg", "namespace": "default"}, "data": {"a.conf": "x=1", "B_2": "y"}})),
-        ("", "Secret", json!({"metadata": {"name": "tls", "namespace": "default"}, "type": "kubernetes.io/tls",
-            "data": {"tls.crt": "Y2VydA==", "tls.key": "a2V5"}})),
-        ("", "Secret", json!({"metadata": {"name": "reg", "namespace": "default"}, "type": "kubernetes.io/dockerconfigjson",
-            "data": {".dockerconfigjson": "eyJhdXRocyI6e319"}})),
-        ("", "Secret", json!({"metadata": {"name": "gen", "namespace": "default"}, "stringData": {"password": "s3cret"}})),
-        ("", "ServiceAccount", json!({"metadata": {"name": "default", "namespace": "default"}})),
-        ("", "Namespace", json!({"metadata": {"name": "kube-system"}})),
-        ("", "ResourceQuota", json!({"metadata": {"name": "q", "namespace": "default"}, "spec": {"hard": {"pods": "10", "requests.cpu": "2", "count/deployments.apps": "5"}}})),
-        ("", "LimitRange", json!({"metadata": {"name": "lr", "namespace": "default"}, "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m"}, "max": {"cpu": "1"}}]}})),
-        ("", "PersistentVolume", json!({"metadata": {"name": "pv1"}, "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
-            "nfs": {"server": "10.4.7.200", "path": "/data"}}})),
-        ("apps", "StatefulSet", json!({"metadata": {"name": "db", "namespace": "default"},
+                "restartPolicy": "OnFailure", "containers": [{"name": "hello", "image": "busybox"}]}}}}}}),
+        ),
+        (
+            "",
+            "ConfigMap",
+            json!({"metadata": {"name": "cfg", "namespace": "default"}, "data": {"a.conf": "x=1", "B_2": "y"}}),
+        ),
+        (
+            "",
+            "Secret",
+            json!({"metadata": {"name": "tls", "namespace": "default"}, "type": "kubernetes.io/tls",
+            "data": {"tls.crt": "Y2VydA==", "tls.key": "a2V5"}}),
+        ),
+        (
+            "",
+            "Secret",
+            json!({"metadata": {"name": "reg", "namespace": "default"}, "type": "kubernetes.io/dockerconfigjson",
+            "data": {".dockerconfigjson": "eyJhdXRocyI6e319"}}),
+        ),
+        (
+            "",
+            "Secret",
+            json!({"metadata": {"name": "gen", "namespace": "default"}, "stringData": {"password": "s3cret"}}),
+        ),
+        (
+            "",
+            "ServiceAccount",
+            json!({"metadata": {"name": "default", "namespace": "default"}}),
+        ),
+        (
+            "",
+            "Namespace",
+            json!({"metadata": {"name": "kube-system"}}),
+        ),
+        (
+            "",
+            "ResourceQuota",
+            json!({"metadata": {"name": "q", "namespace": "default"}, "spec": {"hard": {"pods": "10", "requests.cpu": "2", "count/deployments.apps": "5"}}}),
+        ),
+        (
+            "",
+            "LimitRange",
+            json!({"metadata": {"name": "lr", "namespace": "default"}, "spec": {"limits": [{"type": "Container", "default": {"cpu": "500m"}, "max": {"cpu": "1"}}]}}),
+        ),
+        (
+            "",
+            "PersistentVolume",
+            json!({"metadata": {"name": "pv1"}, "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"],
+            "nfs": {"server": "10.4.7.200", "path": "/data"}}}),
+        ),
+        (
+            "apps",
+            "StatefulSet",
+            json!({"metadata": {"name": "db", "namespace": "default"},
             "spec": {"serviceName": "db", "selector": {"matchLabels": {"app": "db"}}, "template": {"metadata": {"labels": {"app": "db"}},
                 "spec": {"containers": [{"name": "db", "image": "busybox", "volumeMounts": [{"name": "data", "mountPath": "/data"}]}]}},
-                "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}})),
-        ("apps", "DaemonSet", json!({"metadata": {"name": "kube-flannel-ds", "namespace": "kube-system"},
+                "volumeClaimTemplates": [{"metadata": {"name": "data"}, "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}]}}),
+        ),
+        (
+            "apps",
+            "DaemonSet",
+            json!({"metadata": {"name": "kube-flannel-ds", "namespace": "kube-system"},
             "spec": {"selector": {"matchLabels": {"app": "flannel"}}, "template": {"metadata": {"labels": {"app": "flannel"}},
-                "spec": {"hostNetwork": true, "containers": [{"name": "kube-flannel", "image": "flannel"}]}}}})),
-        ("networking.k8s.io", "Ingress", json!({"metadata": {"name": "web", "namespace": "default"}, "spec": {"ingressClassName": "nginx",
+                "spec": {"hostNetwork": true, "containers": [{"name": "kube-flannel", "image": "flannel"}]}}}}),
+        ),
+        (
+            "networking.k8s.io",
+            "Ingress",
+            json!({"metadata": {"name": "web", "namespace": "default"}, "spec": {"ingressClassName": "nginx",
             "rules": [{"host": "*.example.com", "http": {"paths": [{"path": "/", "pathType": "Prefix",
-                "backend": {"service": {"name": "web", "port": {"name": "http"}}}}]}}]}})),
-        ("networking.k8s.io", "NetworkPolicy", json!({"metadata": {"name": "deny", "namespace": "default"},
+                "backend": {"service": {"name": "web", "port": {"name": "http"}}}}]}}]}}),
+        ),
+        (
+            "networking.k8s.io",
+            "NetworkPolicy",
+            json!({"metadata": {"name": "deny", "namespace": "default"},
             "spec": {"podSelector": {}, "ingress": [{"from": [{"ipBlock": {"cidr": "172.7.0.0/16", "except": ["172.7.1.0/24"]}},
-                {"namespaceSelector": {"matchLabels": {"team": "a"}}, "podSelector": {}}], "ports": [{"port": "http"}, {"port": 8000, "endPort": 8080}]}]}})),
-        ("policy", "PodDisruptionBudget", json!({"metadata": {"name": "web", "namespace": "default"},
-            "spec": {"minAvailable": "50%", "selector": {"matchLabels": {"app": "web"}}}})),
-        ("scheduling.k8s.io", "PriorityClass", json!({"metadata": {"name": "high"}, "value": 1000, "globalDefault": false})),
-        ("scheduling.k8s.io", "PriorityClass", json!({"metadata": {"name": "system-node-critical"}, "value": 2000001000})),
-        ("storage.k8s.io", "StorageClass", json!({"metadata": {"name": "local"}, "provisioner": "kubernetes.io/no-provisioner",
-            "volumeBindingMode": "WaitForFirstConsumer"})),
-        ("autoscaling", "HorizontalPodAutoscaler", json!({"apiVersion": "autoscaling/v2", "metadata": {"name": "web", "namespace": "default"},
-            "spec": {"maxReplicas": 5, "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}}})),
-        ("autoscaling", "HorizontalPodAutoscaler", json!({"apiVersion": "autoscaling/v1", "metadata": {"name": "web", "namespace": "default"},
+                {"namespaceSelector": {"matchLabels": {"team": "a"}}, "podSelector": {}}], "ports": [{"port": "http"}, {"port": 8000, "endPort": 8080}]}]}}),
+        ),
+        (
+            "policy",
+            "PodDisruptionBudget",
+            json!({"metadata": {"name": "web", "namespace": "default"},
+            "spec": {"minAvailable": "50%", "selector": {"matchLabels": {"app": "web"}}}}),
+        ),
+        (
+            "scheduling.k8s.io",
+            "PriorityClass",
+            json!({"metadata": {"name": "high"}, "value": 1000, "globalDefault": false}),
+        ),
+        (
+            "scheduling.k8s.io",
+            "PriorityClass",
+            json!({"metadata": {"name": "system-node-critical"}, "value": 2000001000}),
+        ),
+        (
+            "storage.k8s.io",
+            "StorageClass",
+            json!({"metadata": {"name": "local"}, "provisioner": "kubernetes.io/no-provisioner",
+            "volumeBindingMode": "WaitForFirstConsumer"}),
+        ),
+        (
+            "autoscaling",
+            "HorizontalPodAutoscaler",
+            json!({"apiVersion": "autoscaling/v2", "metadata": {"name": "web", "namespace": "default"},
+            "spec": {"maxReplicas": 5, "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}}}),
+        ),
+        (
+            "autoscaling",
+            "HorizontalPodAutoscaler",
+            json!({"apiVersion": "autoscaling/v1", "metadata": {"name": "web", "namespace": "default"},
             "spec": {"maxReplicas": 5, "targetCPUUtilizationPercentage": 50,
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}}})),
-        ("certificates.k8s.io", "CertificateSigningRequest", json!({"metadata": {"name": "node-csr-abc"},
-            "spec": {"request": "LS0t", "signerName": "kubernetes.io/kube-apiserver-client-kubelet", "usages": ["digital signature", "client auth"]}})),
-        ("example.com", "Widget", json!({"metadata": {"name": "w", "namespace": "default"}, "spec": {"size": 3}})),
+                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "web"}}}),
+        ),
+        (
+            "certificates.k8s.io",
+            "CertificateSigningRequest",
+            json!({"metadata": {"name": "node-csr-abc"},
+            "spec": {"request": "LS0t", "signerName": "kubernetes.io/kube-apiserver-client-kubelet", "usages": ["digital signature", "client auth"]}}),
+        ),
+        (
+            "example.com",
+            "Widget",
+            json!({"metadata": {"name": "w", "namespace": "default"}, "spec": {"size": 3}}),
+        ),
     ];
     for (group, kind, obj) in cases {
         let errs = create(group, kind, obj.clone());
-        assert!(errs.is_empty(), "{kind} {}: {errs:?}", obj["metadata"]["name"]);
+        assert!(
+            errs.is_empty(),
+            "{kind} {}: {errs:?}",
+            obj["metadata"]["name"]
+        );
     }
 }
