@@ -165,6 +165,21 @@ impl RbacCache {
         (resource, non_resource)
     }
 
+    /// The rules of a Role (`kind` "Role", in `namespace`) or ClusterRole.
+    pub fn role_rules(&self, kind: &str, namespace: &str, name: &str) -> Vec<Value> {
+        let Ok(policy) = self.inner.read() else {
+            return Vec::new();
+        };
+        let src = Snapshot(&policy);
+        let role = if kind == "ClusterRole" {
+            src.cluster_role(name)
+        } else {
+            src.role(namespace, name)
+        };
+        role.and_then(|r| r.get("rules").and_then(Value::as_array).cloned())
+            .unwrap_or_default()
+    }
+
     fn with<F: FnOnce(&mut Policy)>(&self, f: F) {
         if let Ok(mut p) = self.inner.write() {
             f(&mut p);

@@ -634,3 +634,88 @@ fn finalizers_hold_objects_and_namespaces_terminate() {
     );
     assert_status(&r, 403, "Forbidden");
 }
+
+#[test]
+fn rbac_prevents_escalation() {
+    let c = ApiCluster::start();
+    let j = Some("application/json");
+    const ROLES: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles";
+    const BINDINGS: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings";
+    // Let kube-proxy write Roles and RoleBindings in default.
+    let writer = json!({"metadata": {"name": "rbac-writer"}, "rules": [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles", "rolebindings"], "verbs": ["create", "get"]}]});
+    assert_eq!(
+        c.request(
+            "POST",
+            ROLES,
+            j,
+            Some(&serde_json::to_vec(&writer).expect("json"))
+        )
+        .0,
+        201
+    );
+    let bind = json!({"metadata": {"name": "proxy-writes-rbac"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "rbac-writer"}, "subjects": [{"kind": "User", "name": "system:kube-proxy"}]});
+    assert_eq!(
+        c.request(
+            "POST",
+            BINDINGS,
+            j,
+            Some(&serde_json::to_vec(&bind).expect("json"))
+        )
+        .0,
+        201
+    );
+    // The RBAC cache follows etcd by watch; give it a moment.
+    let can_write = harness::process::wait_until(Duration::from_secs(10), || {
+        let probe = json!({"metadata": {"name": "probe"}, "rules": []});
+        c.request_as(
+            Some("kube-proxy"),
+            "POST",
+            ROLES,
+            j,
+            Some(&serde_json::to_vec(&probe).expect("json")),
+        )
+        .0 == 201
+    });
+    assert!(can_write, "kube-proxy never got to write roles");
+    // Permissions it holds (node-proxier lists endpoints) may be granted...
+    let held = json!({"metadata": {"name": "ok"}, "rules": [{"apiGroups": [""], "resources": ["endpoints"], "verbs": ["list"]}]});
+    let r = c.request_as(
+        Some("kube-proxy"),
+        "POST",
+        ROLES,
+        j,
+        Some(&serde_json::to_vec(&held).expect("json")),
+    );
+    assert_eq!(r.0, 201, "{}", r.1);
+    // ...others (secrets) may not.
+    let more = json!({"metadata": {"name": "escalate"}, "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]});
+    let r = c.request_as(
+        Some("kube-proxy"),
+        "POST",
+        ROLES,
+        j,
+        Some(&serde_json::to_vec(&more).expect("json")),
+    );
+    assert_status(&r, 403, "Forbidden");
+    assert!(
+        r.1["message"].as_str().is_some_and(
+            |m| m.contains("is attempting to grant RBAC permissions not currently held")
+        ),
+        "{}",
+        r.1
+    );
+    assert_eq!(
+        c.request("GET", &format!("{ROLES}/escalate"), None, None).0,
+        404
+    );
+    // Nor may it bind cluster-admin to itself.
+    let admin = json!({"metadata": {"name": "grab"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"}, "subjects": [{"kind": "User", "name": "system:kube-proxy"}]});
+    let r = c.request_as(
+        Some("kube-proxy"),
+        "POST",
+        BINDINGS,
+        j,
+        Some(&serde_json::to_vec(&admin).expect("json")),
+    );
+    assert_status(&r, 403, "Forbidden");
+}

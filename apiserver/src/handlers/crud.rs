@@ -2,6 +2,7 @@
 //! call the generic store and encode the answer.
 
 use super::encode::{self, Output};
+use super::escalation;
 use super::{AppState, Body, Ctx, read_body, respond};
 use crate::registry::fieldcheck::{self, FieldValidation};
 use crate::registry::patch::{self, PatchType};
@@ -72,6 +73,7 @@ pub async fn serve_resource(
         ("watch", "") => super::watch::serve(state, ctx, def, ns, out).await,
         ("create", "") => {
             let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
+            escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
             let created = store.create(def, ns, obj, dry_run).await?;
             Ok(with_warnings(reply(def, out, 201, created), &warnings))
         }
@@ -99,6 +101,7 @@ pub async fn serve_resource(
         }
         ("update", "" | "status" | "finalize") => {
             let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
+            escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
             let updated = store.update(def, ns, &info.name, sub, obj, dry_run).await?;
             Ok(with_warnings(reply(def, out, 200, updated), &warnings))
         }
@@ -109,6 +112,7 @@ pub async fn serve_resource(
             let warnings = std::sync::Mutex::new(Vec::new());
             let change = |cur: &Value| -> Result<Value, ApiError> {
                 let mut new = patch::apply(kind, cur, &p)?;
+                escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &new)?;
                 let unknown = fieldcheck::unknown_fields(def.group, def.version, def.kind, &new);
                 let found = fieldcheck::problems(&[], &unknown);
                 if mode != FieldValidation::Strict {

@@ -3,6 +3,7 @@
 
 pub mod crud;
 pub mod encode;
+pub mod escalation;
 pub mod request;
 pub mod reviews;
 pub mod system;
