@@ -77,6 +77,10 @@ pub async fn serve_resource(
             let created = store.create(def, ns, obj, dry_run).await?;
             Ok(with_warnings(reply(def, out, 201, created), &warnings))
         }
+        ("create", "token") => {
+            let req = decode(ctx, read_body(body).await?)?;
+            token_request(state, def, ns, &info.name, req).await
+        }
         ("create", "binding") => {
             let binding = decode(ctx, read_body(body).await?)?;
             bind_pod(state, def, ns, &info.name, &binding, dry_run).await
@@ -455,4 +459,65 @@ async fn bind_pod(
         .patch(def, ns, name, "", dry_run, &change)
         .await?;
     Ok(reply_json(201, &crate::status::success(Value::Null)))
+}
+
+/// `serviceaccounts/<name>/token`: a TokenRequest answered with a signed
+/// token for the ServiceAccount (what `kubectl create token` asks for).
+async fn token_request(
+    state: &AppState,
+    def: &ResourceDef,
+    ns: &str,
+    name: &str,
+    mut req: Value,
+) -> Result<Response<Body>, ApiError> {
+    if !state.sa_tokens.can_issue() {
+        return Err(ApiError::internal(
+            "no --service-account-signing-key-file: tokens cannot be issued",
+        ));
+    }
+    let sa = state.store.get(def, ns, name).await?;
+    let uid = meta::meta_str(&sa, "uid").to_string();
+    let audiences: Vec<String> = req
+        .pointer("/spec/audiences")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let expiration = req
+        .pointer("/spec/expirationSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(crate::serviceaccount::DEFAULT_EXPIRATION);
+    if expiration < crate::serviceaccount::MIN_EXPIRATION {
+        return Err(ApiError::invalid(
+            "TokenRequest",
+            "authentication.k8s.io",
+            name,
+            &vec![crate::validation::FieldError::invalid(
+                "spec.expirationSeconds",
+                json!(expiration),
+                "may not specify a duration less than 10 minutes",
+            )],
+        ));
+    }
+    let now = chrono::Utc::now().timestamp();
+    let (token, exp) = state
+        .sa_tokens
+        .issue(ns, name, &uid, &audiences, expiration, now)
+        .ok_or_else(|| ApiError::internal("signing the token failed"))?;
+    let exp_ts = chrono::DateTime::from_timestamp(exp, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default();
+    req["apiVersion"] = json!("authentication.k8s.io/v1");
+    req["kind"] = json!("TokenRequest");
+    req["metadata"] =
+        json!({"name": name, "namespace": ns, "creationTimestamp": meta::now_rfc3339()});
+    req["spec"]["expirationSeconds"] = json!(expiration);
+    if audiences.is_empty() {
+        req["spec"]["audiences"] = json!([]);
+    }
+    req["status"] = json!({"token": token, "expirationTimestamp": exp_ts});
+    Ok(reply_json(201, &req))
 }

@@ -34,7 +34,16 @@ pub async fn serve(
                 .pointer("/spec/token")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            match state.tokens.as_ref().and_then(|t| t.lookup(token)) {
+            let found = state
+                .tokens
+                .as_ref()
+                .and_then(|t| t.lookup(token).cloned())
+                .or_else(|| {
+                    state
+                        .sa_tokens
+                        .verify(token, chrono::Utc::now().timestamp())
+                });
+            match found {
                 Some(u) => {
                     json!({ "authenticated": true, "user": u.to_json(), "audiences": obj.pointer("/spec/audiences").cloned().unwrap_or(json!([])) })
                 }
