@@ -282,6 +282,7 @@ pub fn list_options(ctx: &Ctx) -> ListOptions {
         limit: ctx.q("limit").and_then(|l| l.parse().ok()).unwrap_or(0),
         continue_token: ctx.q("continue").map(String::from),
         resource_version: ctx.q("resourceVersion").unwrap_or("").to_string(),
+        resource_version_match: ctx.q("resourceVersionMatch").unwrap_or("").to_string(),
     }
 }
 

@@ -20,6 +20,9 @@ pub struct ListOptions {
     pub continue_token: Option<String>,
     /// `resourceVersion` of the request ("" or "0" = latest).
     pub resource_version: String,
+    /// `resourceVersionMatch`: only `Exact` reads an old snapshot; without
+    /// it (or with `NotOlderThan`) the latest state is at least as new.
+    pub resource_version_match: String,
 }
 
 /// `DeleteOptions` as the body or query give them.
@@ -190,9 +193,18 @@ impl Store {
             }
             _ => (None, 0),
         };
-        if revision == 0 && !opts.resource_version.is_empty() && opts.resource_version != "0" {
-            // An exact snapshot read; etcd answers 410 when compacted.
-            revision = parse_rv(&opts.resource_version, "resourceVersion")?;
+        if !opts.resource_version.is_empty() && opts.resource_version != "0" {
+            let rv = parse_rv(&opts.resource_version, "resourceVersion")?;
+            match opts.resource_version_match.as_str() {
+                // An exact snapshot read; etcd answers 410 when compacted.
+                "Exact" if revision == 0 => revision = rv,
+                "" | "Exact" | "NotOlderThan" => {}
+                other => {
+                    return Err(ApiError::bad_request(format!(
+                        "resourceVersionMatch: Unsupported value: {other:?}: supported values: \"Exact\", \"NotOlderThan\""
+                    )));
+                }
+            }
         }
         let mut items = Vec::new();
         let mut next: Option<String> = None;
