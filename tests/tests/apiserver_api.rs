@@ -306,6 +306,37 @@ fn watch_reports_added_modified_deleted() {
     let types: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
     assert_eq!(types, vec!["ADDED", "MODIFIED", "DELETED"]);
     assert_eq!(events[1]["object"]["data"]["k"], "changed");
+
+    // A streaming list: current objects, then the initial-events-end bookmark.
+    assert_eq!(
+        c.request("POST", CM, Some("application/json"), Some(&cm("present")))
+            .0,
+        201
+    );
+    let out = Command::new("curl")
+        .args(["-sS", "-N", "--max-time", "10", "--cacert"])
+        .arg(c.pki.ca())
+        .arg("--cert")
+        .arg(c.pki.cert("admin"))
+        .arg("--key")
+        .arg(c.pki.key("admin"))
+        .arg(format!(
+            "{}{CM}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=2",
+            c.url
+        ))
+        .output()
+        .expect("curl");
+    let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("event is JSON"))
+        .collect();
+    assert_eq!(events[0]["type"], "ADDED");
+    assert_eq!(events[0]["object"]["metadata"]["name"], "present");
+    assert_eq!(events[1]["type"], "BOOKMARK");
+    assert_eq!(
+        events[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
 }
 
 #[test]
