@@ -3,8 +3,7 @@
 use super::StorageError;
 use super::keys::{KeyLayout, prefix_end};
 use etcd_client::{
-    Client, Compare, CompareOp, ConnectOptions, EventType, GetOptions, OpenSslClientConfig, Txn,
-    TxnOp, WatchOptions,
+    Client, Compare, CompareOp, ConnectOptions, EventType, GetOptions, Txn, TxnOp, WatchOptions,
 };
 use serde_json::Value;
 use std::path::PathBuf;
@@ -132,15 +131,15 @@ impl EtcdStorage {
         let ca = read_file(&cfg.ca_file)?;
         let cert = read_file(&cfg.cert_file)?;
         let key = read_file(&cfg.key_file)?;
-        let tls = OpenSslClientConfig::default()
-            .ca_cert_pem(&ca)
-            .client_cert_pem_and_key(&cert, &key);
         let opts = ConnectOptions::new()
-            .with_openssl_tls(tls)
             .with_connect_timeout(Duration::from_secs(2))
             .with_keep_alive(Duration::from_secs(5), Duration::from_secs(3))
             .with_keep_alive_while_idle(true);
-        let client = Client::connect(&cfg.servers, Some(opts)).await?;
+        let channels = super::channel::NoDelayChannels {
+            tls: super::channel::TlsFiles { ca, cert, key },
+        };
+        let client =
+            Client::connect_with_balanced_channel(&cfg.servers, Some(opts), channels).await?;
         Ok(EtcdStorage {
             client,
             keys: KeyLayout::new(&cfg.prefix),
