@@ -604,7 +604,6 @@ fn filter_is_empty(opts: &ListOptions) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::lookup;
 
     #[test]
     fn continue_tokens_round_trip() {
