@@ -95,6 +95,7 @@ fn subresource_kind(r: &ResourceDef, sub: &str) -> (&'static str, &'static str, 
         "scale" => ("autoscaling", "v1", "Scale"),
         "binding" => ("", "v1", "Binding"),
         "eviction" => ("policy", "v1", "Eviction"),
+        "token" => ("authentication.k8s.io", "v1", "TokenRequest"),
         _ => (r.group, r.version, r.kind),
     }
 }

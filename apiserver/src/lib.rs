@@ -22,6 +22,7 @@ pub mod rbac_cache;
 pub mod registry;
 pub mod resources;
 pub mod server;
+pub mod serviceaccount;
 pub mod status;
 pub mod storage;
 pub mod validation;
@@ -77,6 +78,11 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             rbac: rbac_cache::RbacCache::default(),
         },
         tokens,
+        sa_tokens: serviceaccount::TokenAuthority::new(
+            opts.service_account_issuer.as_deref(),
+            opts.service_account_signing_key_file.as_ref(),
+            &opts.service_account_key_file,
+        )?,
         anonymous_auth: opts.anonymous_auth,
         advertise: SocketAddr::new(advertise_ip, opts.secure_port).to_string(),
         metrics: metrics::Metrics::default(),

@@ -59,6 +59,32 @@ impl PolicySource for Snapshot<'_> {
     }
 }
 
+/// Does one of the binding's subjects name this user (directly, by group,
+/// or as a ServiceAccount)?
+fn subject_matches(user: &UserInfo, binding: &Value, namespace: &str) -> bool {
+    binding
+        .get("subjects")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|s| {
+            let name = s.get("name").and_then(Value::as_str).unwrap_or("");
+            match s.get("kind").and_then(Value::as_str).unwrap_or("") {
+                "User" => user.name == name,
+                "Group" => user.groups.iter().any(|g| g == name),
+                "ServiceAccount" => {
+                    let ns = s
+                        .get("namespace")
+                        .and_then(Value::as_str)
+                        .filter(|n| !n.is_empty())
+                        .unwrap_or(namespace);
+                    !ns.is_empty() && user.name == rbac::service_account_username(ns, name)
+                }
+                _ => false,
+            }
+        })
+}
+
 /// The evaluator's view of a request.
 pub fn attributes(user: &UserInfo, info: &RequestInfo) -> rbac::Attributes {
     rbac::Attributes {
@@ -85,6 +111,73 @@ impl RbacCache {
             (rbac::Decision::Allow, _) => Ok(()),
             (_, reason) => Err(reason),
         }
+    }
+
+    /// Every rule that applies to `user` in `namespace` (cluster-wide
+    /// bindings plus that namespace's), split into resource and
+    /// non-resource rules, as a SelfSubjectRulesReview reports them.
+    pub fn rules_for(&self, user: &UserInfo, namespace: &str) -> (Vec<Value>, Vec<Value>) {
+        let Ok(policy) = self.inner.read() else {
+            return (Vec::new(), Vec::new());
+        };
+        let src = Snapshot(&policy);
+        let mut bindings: Vec<(Value, String)> = src
+            .cluster_role_bindings()
+            .into_iter()
+            .map(|b| (b, String::new()))
+            .collect();
+        if !namespace.is_empty() {
+            bindings.extend(
+                src.role_bindings(namespace)
+                    .into_iter()
+                    .map(|b| (b, namespace.to_string())),
+            );
+        }
+        let (mut resource, mut non_resource) = (Vec::new(), Vec::new());
+        for (b, ns) in bindings {
+            if !subject_matches(user, &b, &ns) {
+                continue;
+            }
+            let role_name = b
+                .pointer("/roleRef/name")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let role = match b.pointer("/roleRef/kind").and_then(Value::as_str) {
+                Some("ClusterRole") => src.cluster_role(role_name),
+                _ => src.role(&ns, role_name),
+            };
+            for rule in role
+                .and_then(|r| r.get("rules").cloned())
+                .and_then(|r| r.as_array().cloned())
+                .unwrap_or_default()
+            {
+                if rule.get("nonResourceURLs").is_some() {
+                    non_resource.push(serde_json::json!({"verbs": rule["verbs"], "nonResourceURLs": rule["nonResourceURLs"]}));
+                } else {
+                    let mut r = serde_json::json!({"verbs": rule["verbs"], "apiGroups": rule["apiGroups"], "resources": rule["resources"]});
+                    if let Some(n) = rule.get("resourceNames") {
+                        r["resourceNames"] = n.clone();
+                    }
+                    resource.push(r);
+                }
+            }
+        }
+        (resource, non_resource)
+    }
+
+    /// The rules of a Role (`kind` "Role", in `namespace`) or ClusterRole.
+    pub fn role_rules(&self, kind: &str, namespace: &str, name: &str) -> Vec<Value> {
+        let Ok(policy) = self.inner.read() else {
+            return Vec::new();
+        };
+        let src = Snapshot(&policy);
+        let role = if kind == "ClusterRole" {
+            src.cluster_role(name)
+        } else {
+            src.role(namespace, name)
+        };
+        role.and_then(|r| r.get("rules").and_then(Value::as_array).cloned())
+            .unwrap_or_default()
     }
 
     fn with<F: FnOnce(&mut Policy)>(&self, f: F) {
@@ -202,5 +295,10 @@ mod tests {
         info.namespace = "team".into();
         info.verb = "delete".into();
         assert!(cache.authorize(&bob, &info).is_err());
+        let (rules, urls) = cache.rules_for(&bob, "team");
+        assert_eq!(rules.len(), 1);
+        assert_eq!(rules[0]["resources"], serde_json::json!(["pods"]));
+        assert!(urls.is_empty());
+        assert!(cache.rules_for(&bob, "other").0.is_empty());
     }
 }

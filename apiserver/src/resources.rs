@@ -136,7 +136,7 @@ pub static RESOURCES: &[ResourceDef] = &[
     row("", "v1", "endpoints", "endpoints", "Endpoints", true, &["ep"], NONE, NONE, "services/endpoints"),
     row("", "v1", "configmaps", "configmap", "ConfigMap", true, &["cm"], NONE, NONE, "configmaps"),
     row("", "v1", "secrets", "secret", "Secret", true, NONE, NONE, NONE, "secrets"),
-    row("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, &["sa"], NONE, NONE, "serviceaccounts"),
+    row("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, &["sa"], NONE, &["token"], "serviceaccounts"),
     row("", "v1", "nodes", "node", "Node", false, &["no"], NONE, STATUS, "minions"),
     row("", "v1", "events", "event", "Event", true, &["ev"], NONE, NONE, "events"),
     row("", "v1", "persistentvolumes", "persistentvolume", "PersistentVolume", false, &["pv"], NONE, STATUS, "persistentvolumes"),

@@ -113,6 +113,41 @@ fn bad_input_gets_upstream_codes_and_nothing_is_stored() {
     let invalid = c.request("POST", CM, j, Some(&nameless));
     assert_status(&invalid, 422, "Invalid");
     assert_eq!(invalid.1["details"]["causes"][0]["field"], "metadata.name");
+    // Upstream validation: a container without an image, a bad name.
+    let pod = serde_json::to_vec(
+        &json!({"metadata": {"name": "Bad_Name"}, "spec": {"containers": [{"name": "c"}]}}),
+    )
+    .expect("json");
+    let invalid = c.request("POST", "/api/v1/namespaces/default/pods", j, Some(&pod));
+    assert_status(&invalid, 422, "Invalid");
+    let fields: Vec<&str> = invalid.1["details"]["causes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["field"].as_str())
+        .collect();
+    assert!(
+        fields.contains(&"metadata.name") && fields.contains(&"spec.containers[0].image"),
+        "{}",
+        invalid.1
+    );
+    assert!(
+        invalid.1["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("Pod \"Bad_Name\" is invalid: [")),
+        "{}",
+        invalid.1
+    );
+    assert_eq!(
+        c.request(
+            "GET",
+            "/api/v1/namespaces/default/pods/Bad_Name",
+            None,
+            None
+        )
+        .0,
+        404
+    );
     // Unknown resource → 404; unsupported verb → 405.
     assert_status(
         &c.request("GET", "/api/v1/namespaces/default/widgets", None, None),
@@ -271,6 +306,37 @@ fn watch_reports_added_modified_deleted() {
     let types: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
     assert_eq!(types, vec!["ADDED", "MODIFIED", "DELETED"]);
     assert_eq!(events[1]["object"]["data"]["k"], "changed");
+
+    // A streaming list: current objects, then the initial-events-end bookmark.
+    assert_eq!(
+        c.request("POST", CM, Some("application/json"), Some(&cm("present")))
+            .0,
+        201
+    );
+    let out = Command::new("curl")
+        .args(["-sS", "-N", "--max-time", "10", "--cacert"])
+        .arg(c.pki.ca())
+        .arg("--cert")
+        .arg(c.pki.cert("admin"))
+        .arg("--key")
+        .arg(c.pki.key("admin"))
+        .arg(format!(
+            "{}{CM}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=2",
+            c.url
+        ))
+        .output()
+        .expect("curl");
+    let events: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("event is JSON"))
+        .collect();
+    assert_eq!(events[0]["type"], "ADDED");
+    assert_eq!(events[0]["object"]["metadata"]["name"], "present");
+    assert_eq!(events[1]["type"], "BOOKMARK");
+    assert_eq!(
+        events[1]["object"]["metadata"]["annotations"]["k8s.io/initial-events-end"],
+        "true"
+    );
 }
 
 #[test]
@@ -430,4 +496,257 @@ fn services_get_unique_cluster_ips_and_node_ports() {
         Some(&service("reuse", Some(&ips[0]), None)),
     );
     assert_eq!(code, 201, "{reuse}");
+}
+
+#[test]
+fn field_validation_strict_refuses_and_warn_prunes() {
+    let c = ApiCluster::start();
+    let body = br#"{"metadata":{"name":"fv","name":"fv"},"data":{"k":"v"},"dta":{"x":"y"}}"#;
+    let strict = c.request(
+        "POST",
+        &format!("{CM}?fieldValidation=Strict"),
+        Some("application/json"),
+        Some(body),
+    );
+    assert_status(&strict, 400, "BadRequest");
+    assert_eq!(
+        strict.1["message"],
+        "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: duplicate field \"metadata.name\", unknown field \"dta\""
+    );
+    assert!(!exists(&c, "fv"));
+    let bad_mode = c.request(
+        "POST",
+        &format!("{CM}?fieldValidation=Loose"),
+        Some("application/json"),
+        Some(body),
+    );
+    assert_status(&bad_mode, 400, "BadRequest");
+    // Warn (the default) stores the object without the unknown field.
+    let (code, warned) = c.request("POST", CM, Some("application/json"), Some(body));
+    assert_eq!(code, 201, "{warned}");
+    let (_, stored) = c.request("GET", &format!("{CM}/fv"), None, None);
+    assert_eq!(stored["data"]["k"], "v");
+    assert!(stored.get("dta").is_none(), "{stored}");
+}
+
+/// Compacts etcd's history up to `rev` with etcdctl (the apiserver's view
+/// of an old revision then answers 410 Gone).
+fn compact(c: &ApiCluster, rev: &str) {
+    let (ok, out, err) = harness::process::run(
+        Command::new(harness::bins::system("etcdctl"))
+            .env("ETCDCTL_API", "3")
+            .arg(format!("--endpoints={}", c.etcd.client_url))
+            .arg(format!("--cacert={}", c.pki.ca().display()))
+            .arg(format!("--cert={}", c.pki.cert("etcd-client").display()))
+            .arg(format!("--key={}", c.pki.key("etcd-client").display()))
+            .arg("compact")
+            .arg(rev),
+    );
+    assert!(ok, "etcdctl compact failed: {out}{err}");
+}
+
+#[test]
+fn compacted_revisions_answer_410_gone() {
+    let c = ApiCluster::start();
+    for i in 0..4 {
+        assert_eq!(
+            c.request(
+                "POST",
+                CM,
+                Some("application/json"),
+                Some(&cm(&format!("g{i}")))
+            )
+            .0,
+            201
+        );
+    }
+    let (_, first) = c.request("GET", &format!("{CM}?limit=2"), None, None);
+    let token = first["metadata"]["continue"]
+        .as_str()
+        .expect("more pages")
+        .to_string();
+    let old_rv = first["metadata"]["resourceVersion"]
+        .as_str()
+        .expect("rv")
+        .to_string();
+    // Move on two revisions so that old_rv + 1 is below the compaction point.
+    assert_eq!(
+        c.request("POST", CM, Some("application/json"), Some(&cm("later")))
+            .0,
+        201
+    );
+    assert_eq!(
+        c.request("POST", CM, Some("application/json"), Some(&cm("latest")))
+            .0,
+        201
+    );
+    let (_, now) = c.request("GET", CM, None, None);
+    compact(&c, now["metadata"]["resourceVersion"].as_str().expect("rv"));
+    // The continue token pointed at a compacted snapshot.
+    let page = c.request("GET", &format!("{CM}?limit=2&continue={token}"), None, None);
+    assert_status(&page, 410, "Expired");
+    // A watch from the old revision gets one ERROR event with a 410 Status.
+    let out = Command::new("curl")
+        .args(["-sS", "-N", "--max-time", "10", "--cacert"])
+        .arg(c.pki.ca())
+        .arg("--cert")
+        .arg(c.pki.cert("admin"))
+        .arg("--key")
+        .arg(c.pki.key("admin"))
+        .arg(format!(
+            "{}{CM}?watch=1&resourceVersion={old_rv}&timeoutSeconds=5",
+            c.url
+        ))
+        .output()
+        .expect("curl");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let events: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("event is JSON"))
+        .collect();
+    assert_eq!(events.len(), 1, "{text}");
+    assert_eq!(events[0]["type"], "ERROR");
+    assert_eq!(events[0]["object"]["code"], 410);
+    assert_eq!(events[0]["object"]["reason"], "Expired");
+}
+
+#[test]
+fn finalizers_hold_objects_and_namespaces_terminate() {
+    let c = ApiCluster::start();
+    let j = Some("application/json");
+    let held = serde_json::to_vec(
+        &json!({"metadata": {"name": "held", "finalizers": ["example.com/hold"]}}),
+    )
+    .expect("json");
+    assert_eq!(c.request("POST", CM, j, Some(&held)).0, 201);
+    let (code, marked) = c.request("DELETE", &format!("{CM}/held"), None, None);
+    assert!(matches!(code, 200 | 202), "{marked}");
+    let (code, still) = c.request("GET", &format!("{CM}/held"), None, None);
+    assert_eq!(code, 200);
+    assert!(
+        still["metadata"]["deletionTimestamp"].is_string(),
+        "{still}"
+    );
+    // Adding a finalizer to an object being deleted is refused by nobody,
+    // but removing the last one lets it go.
+    let patch = br#"{"metadata":{"finalizers":null}}"#;
+    assert_eq!(
+        c.request(
+            "PATCH",
+            &format!("{CM}/held"),
+            Some("application/merge-patch+json"),
+            Some(patch)
+        )
+        .0,
+        200
+    );
+    assert_eq!(c.request("GET", &format!("{CM}/held"), None, None).0, 404);
+
+    // Preconditions: a wrong uid is a 409 and nothing is deleted.
+    assert_eq!(c.request("POST", CM, j, Some(&cm("pre"))).0, 201);
+    let opts =
+        br#"{"kind":"DeleteOptions","apiVersion":"v1","preconditions":{"uid":"not-the-uid"}}"#;
+    let pre = c.request("DELETE", &format!("{CM}/pre"), j, Some(opts));
+    assert_status(&pre, 409, "Conflict");
+    assert!(exists(&c, "pre"));
+
+    // A deleted namespace goes Terminating (the namespace controller empties it later).
+    c.kubectl_ok(&["create", "namespace", "doomed"]);
+    c.kubectl_ok(&["delete", "namespace", "doomed", "--wait=false"]);
+    let ns: Value =
+        serde_json::from_str(&c.kubectl_ok(&["get", "ns", "doomed", "-o", "json"])).expect("json");
+    assert_eq!(ns["status"]["phase"], "Terminating");
+    // Nothing new may be created in it.
+    let r = c.request(
+        "POST",
+        "/api/v1/namespaces/doomed/configmaps",
+        j,
+        Some(&cm("late")),
+    );
+    assert_status(&r, 403, "Forbidden");
+}
+
+#[test]
+fn rbac_prevents_escalation() {
+    let c = ApiCluster::start();
+    let j = Some("application/json");
+    const ROLES: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/default/roles";
+    const BINDINGS: &str = "/apis/rbac.authorization.k8s.io/v1/namespaces/default/rolebindings";
+    // Let kube-proxy write Roles and RoleBindings in default.
+    let writer = json!({"metadata": {"name": "rbac-writer"}, "rules": [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles", "rolebindings"], "verbs": ["create", "get"]}]});
+    assert_eq!(
+        c.request(
+            "POST",
+            ROLES,
+            j,
+            Some(&serde_json::to_vec(&writer).expect("json"))
+        )
+        .0,
+        201
+    );
+    let bind = json!({"metadata": {"name": "proxy-writes-rbac"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": "rbac-writer"}, "subjects": [{"kind": "User", "name": "system:kube-proxy"}]});
+    assert_eq!(
+        c.request(
+            "POST",
+            BINDINGS,
+            j,
+            Some(&serde_json::to_vec(&bind).expect("json"))
+        )
+        .0,
+        201
+    );
+    // The RBAC cache follows etcd by watch; give it a moment.
+    let can_write = harness::process::wait_until(Duration::from_secs(10), || {
+        let probe = json!({"metadata": {"name": "probe"}, "rules": []});
+        c.request_as(
+            Some("kube-proxy"),
+            "POST",
+            ROLES,
+            j,
+            Some(&serde_json::to_vec(&probe).expect("json")),
+        )
+        .0 == 201
+    });
+    assert!(can_write, "kube-proxy never got to write roles");
+    // Permissions it holds (node-proxier lists endpoints) may be granted...
+    let held = json!({"metadata": {"name": "ok"}, "rules": [{"apiGroups": [""], "resources": ["endpoints"], "verbs": ["list"]}]});
+    let r = c.request_as(
+        Some("kube-proxy"),
+        "POST",
+        ROLES,
+        j,
+        Some(&serde_json::to_vec(&held).expect("json")),
+    );
+    assert_eq!(r.0, 201, "{}", r.1);
+    // ...others (secrets) may not.
+    let more = json!({"metadata": {"name": "escalate"}, "rules": [{"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}]});
+    let r = c.request_as(
+        Some("kube-proxy"),
+        "POST",
+        ROLES,
+        j,
+        Some(&serde_json::to_vec(&more).expect("json")),
+    );
+    assert_status(&r, 403, "Forbidden");
+    assert!(
+        r.1["message"].as_str().is_some_and(
+            |m| m.contains("is attempting to grant RBAC permissions not currently held")
+        ),
+        "{}",
+        r.1
+    );
+    assert_eq!(
+        c.request("GET", &format!("{ROLES}/escalate"), None, None).0,
+        404
+    );
+    // Nor may it bind cluster-admin to itself.
+    let admin = json!({"metadata": {"name": "grab"}, "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"}, "subjects": [{"kind": "User", "name": "system:kube-proxy"}]});
+    let r = c.request_as(
+        Some("kube-proxy"),
+        "POST",
+        BINDINGS,
+        j,
+        Some(&serde_json::to_vec(&admin).expect("json")),
+    );
+    assert_status(&r, 403, "Forbidden");
 }

@@ -199,3 +199,169 @@ fn objects_survive_an_apiserver_restart() {
         after["metadata"]["resourceVersion"]
     );
 }
+
+#[test]
+fn kubectl_auth_cluster_info_component_statuses_and_watch() {
+    let c = ApiCluster::start();
+    let who = c.kubectl_ok(&["auth", "whoami"]);
+    assert!(
+        who.contains("admin") && who.contains("system:masters"),
+        "{who}"
+    );
+    assert_eq!(
+        c.kubectl_ok(&["auth", "can-i", "create", "pods"]).trim(),
+        "yes"
+    );
+    let (ok, out, _) = c.kubectl_as("kube-proxy", &["auth", "can-i", "create", "secrets"]);
+    assert!(!ok);
+    assert_eq!(out.trim(), "no");
+    let (ok, out, _) = c.kubectl_as("kube-proxy", &["auth", "can-i", "list", "endpoints"]);
+    assert!(ok && out.trim() == "yes", "{out}");
+    let (ok, _, err) = c.kubectl_as("kube-proxy", &["get", "secrets"]);
+    assert!(!ok);
+    assert!(
+        err.contains("Forbidden") && err.contains("system:kube-proxy"),
+        "{err}"
+    );
+    let list = c.kubectl_ok(&["auth", "can-i", "--list"]);
+    assert!(list.contains("*.*"), "{list}");
+
+    let info = c.kubectl_ok(&["cluster-info"]);
+    assert!(
+        info.contains(&format!("Kubernetes control plane is running at {}", c.url)),
+        "{info}"
+    );
+    let cs = c.kubectl_ok(&["get", "cs"]);
+    assert!(
+        cs.lines()
+            .any(|l| l.starts_with("etcd-0") && l.contains("Healthy")),
+        "{cs}"
+    );
+
+    // Server-side tables: upstream's columns, -o wide adds the priority-1 ones.
+    let (ok, out, err) = c.kubectl_stdin(&["create", "-f", "-"], POD);
+    assert!(ok, "{out}{err}");
+    let wide = c.kubectl_ok(&["get", "pods", "-o", "wide"]);
+    let header = wide.lines().next().unwrap_or_default();
+    for col in [
+        "NAME",
+        "READY",
+        "STATUS",
+        "RESTARTS",
+        "AGE",
+        "IP",
+        "NODE",
+        "NOMINATED NODE",
+        "READINESS GATES",
+    ] {
+        assert!(header.contains(col), "{header}");
+    }
+    assert!(wide.contains("nginx") && wide.contains("Pending"), "{wide}");
+    let svc = c.kubectl_ok(&["get", "svc", "kubernetes"]);
+    assert!(
+        svc.contains("192.168.0.1") && svc.contains("443/TCP"),
+        "{svc}"
+    );
+
+    // kubectl get -w sees a new object.
+    let watcher = std::process::Command::new(harness::bins::system("kubectl"))
+        .arg(format!("--kubeconfig={}", c.kubeconfig("admin").display()))
+        .args([
+            "get",
+            "configmaps",
+            "-w",
+            "--output-watch-events",
+            "-o",
+            "json",
+            "--request-timeout=6s",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubectl -w");
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    c.kubectl_ok(&["create", "configmap", "watched", "--from-literal=a=b"]);
+    c.kubectl_ok(&["delete", "configmap", "watched"]);
+    let out = watcher
+        .wait_with_output()
+        .expect("watch ends at the request timeout");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let events: Vec<Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let seen: Vec<(&str, &str)> = events
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e["type"].as_str()?,
+                e["object"]["metadata"]["name"].as_str()?,
+            ))
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![("ADDED", "watched"), ("DELETED", "watched")],
+        "{text}"
+    );
+}
+
+#[test]
+fn service_account_tokens_are_issued_and_accepted() {
+    let keys = tempfile::tempdir().expect("temp dir");
+    let key = keys.path().join("sa-key.pem");
+    let public = keys.path().join("sa.pem");
+    let (ok, _, err) = harness::process::run(
+        std::process::Command::new("openssl")
+            .args(["genrsa", "-out"])
+            .arg(&key)
+            .arg("2048"),
+    );
+    assert!(ok, "{err}");
+    let (ok, _, err) = harness::process::run(
+        std::process::Command::new("openssl")
+            .args(["rsa", "-pubout", "-in"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&public),
+    );
+    assert!(ok, "{err}");
+    let c = ApiCluster::start_with(&[
+        &format!("--service-account-signing-key-file={}", key.display()),
+        &format!("--service-account-key-file={}", public.display()),
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+    ]);
+    c.kubectl_ok(&["create", "serviceaccount", "builder"]);
+    let token = c
+        .kubectl_ok(&["create", "token", "builder"])
+        .trim()
+        .to_string();
+    assert_eq!(token.split('.').count(), 3, "{token}");
+    let as_token = |args: &[&str]| {
+        harness::process::run(
+            std::process::Command::new(harness::bins::system("kubectl"))
+                .arg("--kubeconfig=/dev/null")
+                .arg(format!("--server={}", c.url))
+                .arg(format!("--certificate-authority={}", c.pki.ca().display()))
+                .args(args),
+        )
+    };
+    let (ok, out, err) = as_token(&["--token", &token, "auth", "whoami"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("system:serviceaccount:default:builder"),
+        "{out}"
+    );
+    assert!(out.contains("system:serviceaccounts:default"), "{out}");
+    // Without RBAC rules the ServiceAccount may not list pods; a forged token is 401.
+    let (ok, _, err) = as_token(&["--token", &token, "get", "pods"]);
+    assert!(!ok && err.contains("Forbidden"), "{err}");
+    let (ok, _, err) = as_token(&["--token", &format!("{token}x"), "get", "pods"]);
+    assert!(!ok && err.contains("Unauthorized"), "{err}");
+    // Too short a lifetime is refused as upstream does.
+    let (ok, _, err) = c.kubectl(&["create", "token", "builder", "--duration=1m"]);
+    assert!(
+        !ok && err.contains("may not specify a duration less than 10 minutes"),
+        "{err}"
+    );
+}

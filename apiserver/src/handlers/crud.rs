@@ -2,7 +2,9 @@
 //! call the generic store and encode the answer.
 
 use super::encode::{self, Output};
+use super::escalation;
 use super::{AppState, Body, Ctx, read_body, respond};
+use crate::registry::fieldcheck::{self, FieldValidation};
 use crate::registry::patch::{self, PatchType};
 use crate::registry::{DeleteOptions, DeleteOutcome, ListOptions, meta};
 use crate::resources::{self, ResourceDef, Storage};
@@ -70,9 +72,14 @@ pub async fn serve_resource(
         }
         ("watch", "") => super::watch::serve(state, ctx, def, ns, out).await,
         ("create", "") => {
-            let obj = decode(ctx, read_body(body).await?)?;
+            let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
+            escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
             let created = store.create(def, ns, obj, dry_run).await?;
-            Ok(reply(def, out, 201, created))
+            Ok(with_warnings(reply(def, out, 201, created), &warnings))
+        }
+        ("create", "token") => {
+            let req = decode(ctx, read_body(body).await?)?;
+            token_request(state, def, ns, &info.name, req).await
         }
         ("create", "binding") => {
             let binding = decode(ctx, read_body(body).await?)?;
@@ -97,18 +104,42 @@ pub async fn serve_resource(
             ))
         }
         ("update", "" | "status" | "finalize") => {
-            let obj = decode(ctx, read_body(body).await?)?;
+            let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
+            escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
             let updated = store.update(def, ns, &info.name, sub, obj, dry_run).await?;
-            Ok(reply(def, out, 200, updated))
+            Ok(with_warnings(reply(def, out, 200, updated), &warnings))
         }
         ("patch", "" | "status") => {
             let kind = patch_type(ctx)?;
+            let mode = FieldValidation::from_query(ctx.q("fieldValidation"))?;
             let p = decode_patch(read_body(body).await?)?;
-            let change = move |cur: &Value| patch::apply(kind, cur, &p);
+            let warnings = std::sync::Mutex::new(Vec::new());
+            let change = |cur: &Value| -> Result<Value, ApiError> {
+                let mut new = patch::apply(kind, cur, &p)?;
+                escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &new)?;
+                let unknown = fieldcheck::unknown_fields(def.group, def.version, def.kind, &new);
+                let found = fieldcheck::problems(&[], &unknown);
+                if mode != FieldValidation::Strict {
+                    fieldcheck::prune(&mut new, &unknown);
+                }
+                match mode {
+                    FieldValidation::Strict if !found.is_empty() => {
+                        Err(fieldcheck::strict_error(def.kind, def.version, &found))
+                    }
+                    FieldValidation::Warn => {
+                        if let Ok(mut w) = warnings.lock() {
+                            *w = found;
+                        }
+                        Ok(new)
+                    }
+                    _ => Ok(new),
+                }
+            };
             let updated = store
                 .patch(def, ns, &info.name, sub, dry_run, &change)
                 .await?;
-            Ok(reply(def, out, 200, updated))
+            let warnings = warnings.into_inner().unwrap_or_default();
+            Ok(with_warnings(reply(def, out, 200, updated), &warnings))
         }
         ("update" | "patch", "scale") => {
             let kind = if verb == "patch" {
@@ -168,6 +199,59 @@ fn reply_json(code: u16, v: &Value) -> Response<Body> {
     super::json_response(code, v)
 }
 
+/// Decodes a create/update body and applies `fieldValidation`: Strict
+/// refuses unknown and duplicate fields, Warn returns them as warnings.
+fn decode_checked(
+    ctx: &Ctx,
+    def: &ResourceDef,
+    body: bytes::Bytes,
+) -> Result<(Value, Vec<String>), ApiError> {
+    let mode = FieldValidation::from_query(ctx.q("fieldValidation"))?;
+    let is_json = ctx
+        .header("content-type")
+        .map(|c| c.split(';').next().unwrap_or("").trim() == "application/json")
+        .unwrap_or(true);
+    let (obj, dups) = if is_json {
+        let (v, dups) = fieldcheck::parse_json(&body).map_err(|e| {
+            ApiError::bad_request(format!("the body of the request could not be decoded: {e}"))
+        })?;
+        if !v.is_object() {
+            return Err(ApiError::bad_request(
+                "the body of the request must be an object",
+            ));
+        }
+        (v, dups)
+    } else {
+        (decode(ctx, body)?, Vec::new())
+    };
+    let unknown = fieldcheck::unknown_fields(def.group, def.version, def.kind, &obj);
+    let found = fieldcheck::problems(&dups, &unknown);
+    if mode == FieldValidation::Strict && !found.is_empty() {
+        return Err(fieldcheck::strict_error(def.kind, def.version, &found));
+    }
+    let mut obj = obj;
+    fieldcheck::prune(&mut obj, &unknown);
+    Ok((
+        obj,
+        if mode == FieldValidation::Warn {
+            found
+        } else {
+            Vec::new()
+        },
+    ))
+}
+
+/// Adds one `Warning: 299 - "..."` header per problem.
+fn with_warnings(mut r: Response<Body>, warnings: &[String]) -> Response<Body> {
+    for w in warnings {
+        let text = format!("299 - \"{}\"", w.replace('\\', "\\\\").replace('"', "\\\""));
+        if let Ok(v) = http::HeaderValue::from_str(&text) {
+            r.headers_mut().append(http::header::WARNING, v);
+        }
+    }
+    r
+}
+
 fn decode(ctx: &Ctx, body: bytes::Bytes) -> Result<Value, ApiError> {
     let v = encode::decode_body(ctx.header("content-type"), &body)?;
     if !v.is_object() {
@@ -198,6 +282,7 @@ pub fn list_options(ctx: &Ctx) -> ListOptions {
         limit: ctx.q("limit").and_then(|l| l.parse().ok()).unwrap_or(0),
         continue_token: ctx.q("continue").map(String::from),
         resource_version: ctx.q("resourceVersion").unwrap_or("").to_string(),
+        resource_version_match: ctx.q("resourceVersionMatch").unwrap_or("").to_string(),
     }
 }
 
@@ -375,4 +460,65 @@ async fn bind_pod(
         .patch(def, ns, name, "", dry_run, &change)
         .await?;
     Ok(reply_json(201, &crate::status::success(Value::Null)))
+}
+
+/// `serviceaccounts/<name>/token`: a TokenRequest answered with a signed
+/// token for the ServiceAccount (what `kubectl create token` asks for).
+async fn token_request(
+    state: &AppState,
+    def: &ResourceDef,
+    ns: &str,
+    name: &str,
+    mut req: Value,
+) -> Result<Response<Body>, ApiError> {
+    if !state.sa_tokens.can_issue() {
+        return Err(ApiError::internal(
+            "no --service-account-signing-key-file: tokens cannot be issued",
+        ));
+    }
+    let sa = state.store.get(def, ns, name).await?;
+    let uid = meta::meta_str(&sa, "uid").to_string();
+    let audiences: Vec<String> = req
+        .pointer("/spec/audiences")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let expiration = req
+        .pointer("/spec/expirationSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(crate::serviceaccount::DEFAULT_EXPIRATION);
+    if expiration < crate::serviceaccount::MIN_EXPIRATION {
+        return Err(ApiError::invalid(
+            "TokenRequest",
+            "authentication.k8s.io",
+            name,
+            &vec![crate::validation::FieldError::invalid(
+                "spec.expirationSeconds",
+                json!(expiration),
+                "may not specify a duration less than 10 minutes",
+            )],
+        ));
+    }
+    let now = chrono::Utc::now().timestamp();
+    let (token, exp) = state
+        .sa_tokens
+        .issue(ns, name, &uid, &audiences, expiration, now)
+        .ok_or_else(|| ApiError::internal("signing the token failed"))?;
+    let exp_ts = chrono::DateTime::from_timestamp(exp, 0)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+        .unwrap_or_default();
+    req["apiVersion"] = json!("authentication.k8s.io/v1");
+    req["kind"] = json!("TokenRequest");
+    req["metadata"] =
+        json!({"name": name, "namespace": ns, "creationTimestamp": meta::now_rfc3339()});
+    req["spec"]["expirationSeconds"] = json!(expiration);
+    if audiences.is_empty() {
+        req["spec"]["audiences"] = json!([]);
+    }
+    req["status"] = json!({"token": token, "expirationTimestamp": exp_ts});
+    Ok(reply_json(201, &req))
 }

@@ -3,6 +3,7 @@
 
 pub mod crud;
 pub mod encode;
+pub mod escalation;
 pub mod request;
 pub mod reviews;
 pub mod system;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub store: Store,
     pub authorizer: Authorizer,
     pub tokens: Option<TokenFile>,
+    /// ServiceAccount token signing and verification.
+    pub sa_tokens: crate::serviceaccount::TokenAuthority,
     pub anonymous_auth: bool,
     /// `host:port` clients reach us at (for `/api`'s serverAddress).
     pub advertise: String,
@@ -115,11 +118,12 @@ fn authenticate(
         .and_then(|v| v.to_str().ok())
         && let Some(token) = auth.strip_prefix("Bearer ").map(str::trim)
     {
+        if let Some(u) = state.tokens.as_ref().and_then(|t| t.lookup(token)) {
+            return Ok(u.clone());
+        }
         return state
-            .tokens
-            .as_ref()
-            .and_then(|t| t.lookup(token))
-            .cloned()
+            .sa_tokens
+            .verify(token, chrono::Utc::now().timestamp())
             .ok_or_else(ApiError::unauthorized);
     }
     if let Some(u) = cert_user {

@@ -34,7 +34,16 @@ pub async fn serve(
                 .pointer("/spec/token")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            match state.tokens.as_ref().and_then(|t| t.lookup(token)) {
+            let found = state
+                .tokens
+                .as_ref()
+                .and_then(|t| t.lookup(token).cloned())
+                .or_else(|| {
+                    state
+                        .sa_tokens
+                        .verify(token, chrono::Utc::now().timestamp())
+                });
+            match found {
                 Some(u) => {
                     json!({ "authenticated": true, "user": u.to_json(), "audiences": obj.pointer("/spec/audiences").cloned().unwrap_or(json!([])) })
                 }
@@ -69,12 +78,14 @@ pub async fn serve(
             };
             access(state, &user, &spec)
         }
-        "selfsubjectrulesreviews" => json!({
-            "resourceRules": [],
-            "nonResourceRules": [],
-            "incomplete": true,
-            "evaluationError": "rule listing is not supported by this authorizer",
-        }),
+        "selfsubjectrulesreviews" => {
+            let ns = obj
+                .pointer("/spec/namespace")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let (resource, non_resource) = state.authorizer.rbac.rules_for(&ctx.user, ns);
+            json!({ "resourceRules": resource, "nonResourceRules": non_resource, "incomplete": false })
+        }
         _ => {
             return Err(ApiError::method_not_supported(
                 Target {

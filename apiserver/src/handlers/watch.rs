@@ -75,7 +75,21 @@ pub async fn serve(
         .min(MAX_WATCH);
     let rv = ctx.q("resourceVersion").unwrap_or("");
     // "" and "0" start with the current state as ADDED events.
-    let (initial, after) = if rv.is_empty() || rv == "0" {
+    // Streaming lists (`sendInitialEvents=true`): the current state as
+    // ADDED events, then a bookmark marking the end of the initial events.
+    let send_initial = ctx.q("sendInitialEvents") == Some("true");
+    if send_initial && ctx.q("resourceVersionMatch") != Some("NotOlderThan") {
+        return Err(ApiError::invalid(
+            "ListOptions",
+            "meta.k8s.io",
+            "",
+            &vec![crate::validation::FieldError::forbidden(
+                "resourceVersionMatch",
+                "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+            )],
+        ));
+    }
+    let (initial, after) = if rv.is_empty() || rv == "0" || send_initial {
         let list = state
             .store
             .list(
@@ -116,6 +130,19 @@ pub async fn serve(
     tokio::spawn(async move {
         for item in initial {
             if tx.send(line("ADDED", shape(item))).await.is_err() {
+                return;
+            }
+        }
+        if send_initial {
+            let end = json!({
+                "kind": def.kind,
+                "apiVersion": def.api_version(),
+                "metadata": {
+                    "resourceVersion": after.to_string(),
+                    "annotations": { "k8s.io/initial-events-end": "true" },
+                },
+            });
+            if tx.send(line("BOOKMARK", end)).await.is_err() {
                 return;
             }
         }

@@ -1,29 +1,26 @@
-//! The seam to `crate::validation` (written by the validation helper):
-//! defaulting and validation calls go through here so the store does not
-//! change when the validation module grows.
-//!
-//! Until `validation::{default_object, validate_create, validate_update}`
-//! land, only the checks every object needs are made here.
+//! The seam to `crate::validation` (the validation helper's module):
+//! defaulting and validation calls go through here, so the store does not
+//! change when validation grows.
 
-use crate::validation::{ErrorList, FieldError};
+use crate::validation::{self, ErrorList};
 use serde_json::Value;
 
 /// Upstream defaulting for the kind, in place.
-pub fn default_object(_group: &str, _kind: &str, _obj: &mut Value) {}
-
-/// Create-time validation.
-pub fn validate_create(_group: &str, _kind: &str, obj: &Value) -> ErrorList {
-    let mut errs = ErrorList::new();
-    if super::meta::name(obj).is_empty() {
-        errs.push(FieldError::required(
-            "metadata.name",
-            "name or generateName is required",
-        ));
-    }
-    errs
+pub fn default_object(group: &str, kind: &str, obj: &mut Value) {
+    validation::default_object(group, kind, obj);
 }
 
-/// Update-time validation.
-pub fn validate_update(group: &str, kind: &str, new: &Value, _old: &Value) -> ErrorList {
-    validate_create(group, kind, new)
+/// Create-time validation.
+pub fn validate_create(group: &str, kind: &str, obj: &Value) -> ErrorList {
+    validation::validate_create(group, kind, obj)
+}
+
+/// Update-time validation (includes immutable fields).
+pub fn validate_update(group: &str, kind: &str, new: &Value, old: &Value) -> ErrorList {
+    validation::validate_update(group, kind, new, old)
+}
+
+/// Status-subresource validation.
+pub fn validate_status_update(group: &str, kind: &str, new: &Value, old: &Value) -> ErrorList {
+    validation::validate_status_update(group, kind, new, old)
 }

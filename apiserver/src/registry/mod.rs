@@ -2,6 +2,8 @@
 //! strategy per kind that needs one.
 
 pub mod checks;
+pub mod deletion;
+pub mod fieldcheck;
 pub mod meta;
 pub mod patch;
 pub mod selection;

@@ -2,6 +2,7 @@
 //! against etcd, asking the kind's [`Strategy`] only for what differs.
 
 use super::checks;
+pub use super::deletion::{DeleteOptions, DeleteOutcome};
 use super::meta::{self, metadata_mut};
 use super::selection::Filter;
 use super::strategy::{self, namespaces::has_spec_finalizers};
@@ -20,31 +21,9 @@ pub struct ListOptions {
     pub continue_token: Option<String>,
     /// `resourceVersion` of the request ("" or "0" = latest).
     pub resource_version: String,
-}
-
-/// `DeleteOptions` as the body or query give them.
-#[derive(Default, Debug)]
-pub struct DeleteOptions {
-    pub grace_period_seconds: Option<i64>,
-    pub propagation_policy: Option<String>,
-    pub precondition_uid: Option<String>,
-    pub precondition_rv: Option<String>,
-    pub dry_run: bool,
-}
-
-/// What a delete did: removed the object now, or only marked it.
-pub enum DeleteOutcome {
-    Deleted(Value),
-    /// Waiting for finalizers or a graceful termination.
-    Marked(Value),
-}
-
-impl DeleteOutcome {
-    pub fn into_object(self) -> Value {
-        match self {
-            DeleteOutcome::Deleted(v) | DeleteOutcome::Marked(v) => v,
-        }
-    }
+    /// `resourceVersionMatch`: only `Exact` reads an old snapshot; without
+    /// it (or with `NotOlderThan`) the latest state is at least as new.
+    pub resource_version_match: String,
 }
 
 /// The one store every resource goes through.
@@ -61,9 +40,9 @@ fn is_service(def: &ResourceDef) -> bool {
 
 /// How many times a read-modify-write retries after losing a CAS race
 /// before reporting a conflict.
-const CAS_RETRIES: usize = 8;
+pub(super) const CAS_RETRIES: usize = 8;
 
-fn target<'a>(def: &'a ResourceDef, name: &'a str) -> Target<'a> {
+pub(super) fn target<'a>(def: &'a ResourceDef, name: &'a str) -> Target<'a> {
     Target {
         group: def.group,
         resource: def.plural,
@@ -106,7 +85,7 @@ impl Store {
     }
 
     /// The Service allocators when `def` is Services and they are configured.
-    fn allocators(&self, def: &ResourceDef) -> Option<&ServiceAllocators> {
+    pub(super) fn allocators(&self, def: &ResourceDef) -> Option<&ServiceAllocators> {
         if is_service(def) {
             self.services.as_ref()
         } else {
@@ -114,7 +93,7 @@ impl Store {
         }
     }
 
-    fn key(&self, def: &ResourceDef, ns: &str, name: &str) -> Result<String, ApiError> {
+    pub(super) fn key(&self, def: &ResourceDef, ns: &str, name: &str) -> Result<String, ApiError> {
         let path = def.etcd_path().ok_or_else(ApiError::not_found_path)?;
         let ns = if def.namespaced { ns } else { "" };
         Ok(self.etcd.keys.object(path, ns, name))
@@ -127,7 +106,7 @@ impl Store {
     }
 
     /// Maps a storage error for one object to its `Status`.
-    fn err(def: &ResourceDef, name: &str, e: StorageError) -> ApiError {
+    pub(super) fn err(def: &ResourceDef, name: &str, e: StorageError) -> ApiError {
         match e {
             StorageError::NotFound => ApiError::not_found(target(def, name)),
             StorageError::AlreadyExists => ApiError::already_exists(target(def, name)),
@@ -138,7 +117,7 @@ impl Store {
 
     /// Stamps apiVersion/kind of the served version (several versions share
     /// one etcd key space).
-    fn served(def: &ResourceDef, mut v: Value) -> Value {
+    pub(super) fn served(def: &ResourceDef, mut v: Value) -> Value {
         if let Some(o) = v.as_object_mut() {
             o.insert("apiVersion".into(), json!(def.api_version()));
             o.insert("kind".into(), json!(def.kind));
@@ -146,7 +125,7 @@ impl Store {
         v
     }
 
-    async fn read(
+    pub(super) async fn read(
         &self,
         def: &ResourceDef,
         ns: &str,
@@ -190,9 +169,18 @@ impl Store {
             }
             _ => (None, 0),
         };
-        if revision == 0 && !opts.resource_version.is_empty() && opts.resource_version != "0" {
-            // An exact snapshot read; etcd answers 410 when compacted.
-            revision = parse_rv(&opts.resource_version, "resourceVersion")?;
+        if !opts.resource_version.is_empty() && opts.resource_version != "0" {
+            let rv = parse_rv(&opts.resource_version, "resourceVersion")?;
+            match opts.resource_version_match.as_str() {
+                // An exact snapshot read; etcd answers 410 when compacted.
+                "Exact" if revision == 0 => revision = rv,
+                "" | "Exact" | "NotOlderThan" => {}
+                other => {
+                    return Err(ApiError::bad_request(format!(
+                        "resourceVersionMatch: Unsupported value: {other:?}: supported values: \"Exact\", \"NotOlderThan\""
+                    )));
+                }
+            }
         }
         let mut items = Vec::new();
         let mut next: Option<String> = None;
@@ -263,12 +251,10 @@ impl Store {
         Self::check_type(def, &obj)?;
         {
             let body_ns = meta::namespace(&obj).to_string();
-            if def.namespaced {
-                if !body_ns.is_empty() && body_ns != ns {
-                    return Err(ApiError::bad_request(
-                        "the namespace of the provided object does not match the namespace sent on the request",
-                    ));
-                }
+            if def.namespaced && !body_ns.is_empty() && body_ns != ns {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ));
             }
             let m = metadata_mut(&mut obj);
             if def.namespaced {
@@ -310,32 +296,39 @@ impl Store {
         checks::default_object(def.group, def.kind, &mut obj);
         strategy.prepare_for_create(def, &mut obj);
         let name = meta::name(&obj).to_string();
-        let errs = strategy.validate_create(def, &obj);
-        if !errs.is_empty() {
-            return Err(ApiError::invalid(def.kind, def.group, &name, &errs));
-        }
         if def.namespaced && def.plural != "namespaces" {
             self.require_namespace(ns, def, &name).await?;
         }
         let key = self.key(def, ns, &name)?;
-        if dry_run {
-            return Ok(obj);
-        }
+        // As upstream, addresses and ports are allocated before validation
+        // (which then sees them) and given back if anything later fails.
         let claimed = match self.allocators(def) {
-            Some(a) => Some(service::assign(a, &mut obj, None).await?),
-            None => None,
+            Some(a) if !dry_run => Some(service::assign(a, &mut obj, None).await?),
+            _ => None,
         };
-        let rev = match self.etcd.create(&key, &obj).await {
-            Ok(rev) => rev,
+        let errs = strategy.validate_create(def, &obj);
+        let result = if !errs.is_empty() {
+            Err(ApiError::invalid(def.kind, def.group, &name, &errs))
+        } else if dry_run {
+            return Ok(obj);
+        } else {
+            self.etcd
+                .create(&key, &obj)
+                .await
+                .map_err(|e| Self::err(def, &name, e))
+        };
+        match result {
+            Ok(rev) => {
+                crate::storage::etcd::set_resource_version(&mut obj, rev);
+                Ok(obj)
+            }
             Err(e) => {
                 if let (Some(a), Some(c)) = (self.allocators(def), &claimed) {
                     service::rollback(a, c).await;
                 }
-                return Err(Self::err(def, &name, e));
+                Err(e)
             }
-        };
-        crate::storage::etcd::set_resource_version(&mut obj, rev);
-        Ok(obj)
+        }
     }
 
     /// Creation in a missing or terminating namespace fails as upstream's
@@ -519,26 +512,32 @@ impl Store {
                 .unwrap_or(0);
             metadata_mut(&mut new).insert("generation".into(), json!(g + 1));
         }
-        let errs = if subresource == "status" {
-            Vec::new()
-        } else {
-            strategy.validate_update(def, &new, &old)
-        };
-        if !errs.is_empty() {
-            return Err(ApiError::invalid(def.kind, def.group, name, &errs));
-        }
         let key = self.key(def, ns, name)?;
         let deleting = meta::is_deleting(&new)
             && meta::finalizers(&new).is_empty()
             && !(def.plural == "namespaces" && has_spec_finalizers(&new));
-        // Services keep their cluster IP and get node ports before the
-        // no-change check, so an update that omits them is a no-op.
+        // Services keep their cluster IP and get node ports before
+        // validation and before the no-change check, so an update that
+        // omits them is valid and a no-op.
+        if is_service(def) && subresource.is_empty() {
+            crate::validation::carry_over_service_allocations(&mut new, &old);
+        }
         let changes = match (self.allocators(def), subresource) {
             (Some(a), "") if !dry_run && !deleting => {
                 Some(service::assign(a, &mut new, Some(&old)).await?)
             }
             _ => None,
         };
+        let errs = match subresource {
+            "status" => checks::validate_status_update(def.group, def.kind, &new, &old),
+            _ => strategy.validate_update(def, &new, &old),
+        };
+        if !errs.is_empty() {
+            if let (Some(a), Some(c)) = (self.allocators(def), &changes) {
+                service::rollback(a, c).await;
+            }
+            return Err(ApiError::invalid(def.kind, def.group, name, &errs));
+        }
         let unchanged = crate::storage::etcd::encode(&new) == crate::storage::etcd::encode(&old);
         if unchanged || dry_run {
             if let (Some(a), Some(c)) = (self.allocators(def), &changes) {
@@ -571,106 +570,6 @@ impl Store {
         crate::storage::etcd::set_resource_version(&mut new, rev);
         Ok(new)
     }
-
-    /// DELETE of one object: preconditions, graceful deletion, finalizers.
-    pub async fn delete(
-        &self,
-        def: &ResourceDef,
-        ns: &str,
-        name: &str,
-        opts: &DeleteOptions,
-    ) -> Result<DeleteOutcome, ApiError> {
-        for _ in 0..CAS_RETRIES {
-            let current = self.read(def, ns, name).await?;
-            let obj = Self::served(def, current.value.clone());
-            if let Some(uid) = &opts.precondition_uid {
-                let have = meta::meta_str(&obj, "uid");
-                if uid != have {
-                    return Err(ApiError::conflict(
-                        target(def, name),
-                        &format!(
-                            "Precondition failed: UID in precondition: {uid}, UID in object meta: {have}"
-                        ),
-                    ));
-                }
-            }
-            if let Some(rv) = &opts.precondition_rv {
-                let have = current.mod_revision.to_string();
-                if *rv != have {
-                    return Err(ApiError::conflict(
-                        target(def, name),
-                        &format!(
-                            "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {have}"
-                        ),
-                    ));
-                }
-            }
-            let key = self.key(def, ns, name)?;
-            let marked = mark_for_deletion(def, &obj, opts);
-            let result = match marked {
-                Some(new) => {
-                    if opts.dry_run {
-                        return Ok(DeleteOutcome::Marked(new));
-                    }
-                    if new == obj {
-                        return Ok(DeleteOutcome::Marked(obj));
-                    }
-                    self.etcd
-                        .update(&key, &new, current.mod_revision)
-                        .await
-                        .map(|rev| {
-                            let mut new = new;
-                            crate::storage::etcd::set_resource_version(&mut new, rev);
-                            DeleteOutcome::Marked(new)
-                        })
-                }
-                None => {
-                    if opts.dry_run {
-                        return Ok(DeleteOutcome::Deleted(obj));
-                    }
-                    let gone = self.etcd.delete(&key, current.mod_revision).await;
-                    if gone.is_ok()
-                        && let Some(a) = self.allocators(def)
-                    {
-                        service::release_all(a, &obj).await;
-                    }
-                    gone.map(|_| DeleteOutcome::Deleted(obj))
-                }
-            };
-            match result {
-                Err(StorageError::Conflict) => continue,
-                Err(StorageError::NotFound) => return Err(ApiError::not_found(target(def, name))),
-                Err(e) => return Err(e.to_api()),
-                Ok(o) => return Ok(o),
-            }
-        }
-        Err(ApiError::stale(target(def, name)))
-    }
-
-    /// DELETE of a collection: every matching object, one by one.
-    pub async fn delete_collection(
-        &self,
-        def: &ResourceDef,
-        ns: &str,
-        list: &ListOptions,
-        opts: &DeleteOptions,
-    ) -> Result<Value, ApiError> {
-        let mut listed = self.list(def, ns, list).await?;
-        let mut deleted = Vec::new();
-        if let Some(items) = listed.get_mut("items").and_then(Value::as_array_mut) {
-            for item in items.drain(..) {
-                let name = meta::name(&item).to_string();
-                let item_ns = meta::namespace(&item).to_string();
-                match self.delete(def, &item_ns, &name, opts).await {
-                    Ok(o) => deleted.push(o.into_object()),
-                    Err(e) if e.code == 404 => {}
-                    Err(e) => return Err(e),
-                }
-            }
-        }
-        listed["items"] = Value::Array(deleted);
-        Ok(listed)
-    }
 }
 
 /// Status writes change nothing but `status`.
@@ -702,68 +601,9 @@ fn filter_is_empty(opts: &ListOptions) -> bool {
         && opts.field_selector.as_deref().unwrap_or("").is_empty()
 }
 
-/// The object as it should look after a delete request that does not
-/// remove it right away, or `None` when it can go now.
-fn mark_for_deletion(def: &ResourceDef, obj: &Value, opts: &DeleteOptions) -> Option<Value> {
-    let mut new = obj.clone();
-    let mut fins = meta::finalizers(obj);
-    match opts.propagation_policy.as_deref() {
-        Some("Foreground") if !fins.iter().any(|f| f == "foregroundDeletion") => {
-            fins.push("foregroundDeletion".into())
-        }
-        Some("Orphan") if !fins.iter().any(|f| f == "orphan") => fins.push("orphan".into()),
-        _ => {}
-    }
-    let ns_waits = def.plural == "namespaces" && def.group.is_empty() && has_spec_finalizers(obj);
-    // Pods bound to a node terminate gracefully: the kubelet stops the
-    // containers and then deletes with grace 0.
-    let grace = if def.plural == "pods" && def.group.is_empty() {
-        let bound = obj
-            .pointer("/spec/nodeName")
-            .and_then(Value::as_str)
-            .is_some_and(|n| !n.is_empty());
-        let spec_grace = obj
-            .pointer("/spec/terminationGracePeriodSeconds")
-            .and_then(Value::as_i64)
-            .unwrap_or(30);
-        let g = opts.grace_period_seconds.unwrap_or(spec_grace);
-        if bound && g > 0 { Some(g) } else { None }
-    } else {
-        None
-    };
-    if fins.is_empty() && !ns_waits && grace.is_none() {
-        return None;
-    }
-    let already = meta::is_deleting(obj);
-    let m = metadata_mut(&mut new);
-    if !fins.is_empty() {
-        m.insert("finalizers".into(), json!(fins));
-    }
-    if !already {
-        let g = grace.unwrap_or(0);
-        m.insert("deletionTimestamp".into(), json!(meta::rfc3339_after(g)));
-        m.insert("deletionGracePeriodSeconds".into(), json!(g));
-    } else if let Some(g) = grace {
-        // A shorter grace period may shorten a running termination.
-        let cur = m
-            .get("deletionGracePeriodSeconds")
-            .and_then(Value::as_i64)
-            .unwrap_or(i64::MAX);
-        if g < cur {
-            m.insert("deletionTimestamp".into(), json!(meta::rfc3339_after(g)));
-            m.insert("deletionGracePeriodSeconds".into(), json!(g));
-        }
-    }
-    if ns_waits && let Some(o) = new.as_object_mut() {
-        o.insert("status".into(), json!({"phase": "Terminating"}));
-    }
-    Some(new)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::lookup;
 
     #[test]
     fn continue_tokens_round_trip() {
@@ -773,45 +613,6 @@ mod tests {
             Ok(("/registry/pods/default/web-1".to_string(), 42))
         );
         assert_eq!(decode_continue("%%%").map_err(|e| e.code), Err(400));
-    }
-
-    #[test]
-    fn deletion_marks_objects_with_finalizers() {
-        let cm = lookup("", "v1", "configmaps").expect("served");
-        let plain = json!({"metadata": {"name": "a"}});
-        assert!(mark_for_deletion(cm, &plain, &DeleteOptions::default()).is_none());
-        let held = json!({"metadata": {"name": "a", "finalizers": ["x/y"]}});
-        let m = mark_for_deletion(cm, &held, &DeleteOptions::default()).expect("kept");
-        assert!(meta::is_deleting(&m));
-        let fg = DeleteOptions {
-            propagation_policy: Some("Foreground".into()),
-            ..Default::default()
-        };
-        let m = mark_for_deletion(cm, &plain, &fg).expect("kept");
-        assert_eq!(m["metadata"]["finalizers"], json!(["foregroundDeletion"]));
-    }
-
-    #[test]
-    fn bound_pods_terminate_gracefully() {
-        let pods = lookup("", "v1", "pods").expect("served");
-        let unbound = json!({"metadata": {"name": "p"}, "spec": {}});
-        assert!(mark_for_deletion(pods, &unbound, &DeleteOptions::default()).is_none());
-        let bound = json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n1"}});
-        let m = mark_for_deletion(pods, &bound, &DeleteOptions::default()).expect("graceful");
-        assert_eq!(m["metadata"]["deletionGracePeriodSeconds"], 30);
-        let now = DeleteOptions {
-            grace_period_seconds: Some(0),
-            ..Default::default()
-        };
-        assert!(mark_for_deletion(pods, &bound, &now).is_none());
-    }
-
-    #[test]
-    fn namespaces_go_terminating() {
-        let ns = lookup("", "v1", "namespaces").expect("served");
-        let obj = json!({"metadata": {"name": "a"}, "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}});
-        let m = mark_for_deletion(ns, &obj, &DeleteOptions::default()).expect("kept");
-        assert_eq!(m["status"]["phase"], "Terminating");
     }
 
     #[test]

@@ -3,9 +3,9 @@
 //! updates. Every call is bounded by a deadline so a dead etcd turns into a
 //! fast 503/504 instead of a hung request.
 
+pub mod channel;
 pub mod etcd;
 pub mod keys;
-pub mod transport;
 
 pub use etcd::{EtcdConfig, EtcdStorage, ListPage, StoredObject, WatchEvent, WatchEventType};
 
@@ -43,7 +43,9 @@ impl StorageError {
                 "too old resource version: {requested} ({compacted})"
             )),
             StorageError::Unavailable(m) => {
-                ApiError::unavailable(format!("etcd cluster is unavailable or misconfigured: {m}"))
+                // The client library's text names internals; log it, answer plainly.
+                tracing::warn!("etcd unavailable: {m}");
+                ApiError::unavailable("etcd cluster is unavailable or misconfigured")
             }
             StorageError::Timeout => ApiError::timeout(
                 "The request did not complete in time: etcd did not answer (request timed out)",

@@ -15,10 +15,10 @@ use serde_json::Value;
 pub trait Strategy: Send + Sync {
     /// Fills defaults and resets what a create may not set (e.g. status).
     fn prepare_for_create(&self, def: &ResourceDef, obj: &mut Value) {
-        if def.has_status() {
-            if let Some(o) = obj.as_object_mut() {
-                o.remove("status");
-            }
+        if def.has_status()
+            && let Some(o) = obj.as_object_mut()
+        {
+            o.remove("status");
         }
     }
 

@@ -1,0 +1,341 @@
+//! `fieldValidation=Strict|Warn|Ignore`: unknown fields (found by decoding
+//! into the k8s-openapi type with serde_ignored) and duplicate fields
+//! (found while parsing the body) are refused with 400, reported as
+//! `Warning` headers, or ignored.
+
+use crate::status::ApiError;
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Number, Value};
+use std::cell::RefCell;
+use std::fmt;
+
+/// The request's `fieldValidation` directive (upstream's default is Warn).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValidation {
+    Ignore,
+    Warn,
+    Strict,
+}
+
+impl FieldValidation {
+    pub fn from_query(v: Option<&str>) -> Result<FieldValidation, ApiError> {
+        match v.unwrap_or("") {
+            "" | "Warn" => Ok(FieldValidation::Warn),
+            "Strict" => Ok(FieldValidation::Strict),
+            "Ignore" => Ok(FieldValidation::Ignore),
+            other => Err(ApiError::bad_request(format!(
+                "fieldValidation must be one of Ignore, Warn or Strict, got {other:?}"
+            ))),
+        }
+    }
+}
+
+/// Parses JSON into a `Value`, recording the path of every key that
+/// appears twice in one object (the later value wins, as in Go).
+pub fn parse_json(body: &[u8]) -> Result<(Value, Vec<String>), serde_json::Error> {
+    let dups = RefCell::new(Vec::new());
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let v = Track {
+        path: String::new(),
+        dups: &dups,
+    }
+    .deserialize(&mut de)?;
+    de.end()?;
+    Ok((v, dups.into_inner()))
+}
+
+struct Track<'a> {
+    path: String,
+    dups: &'a RefCell<Vec<String>>,
+}
+
+impl<'de> DeserializeSeed<'de> for Track<'_> {
+    type Value = Value;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Track<'_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(v)
+            .map(Value::Number)
+            .unwrap_or(Value::Null))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut out = Vec::new();
+        loop {
+            let seed = Track {
+                path: format!("{}[{}]", self.path, out.len()),
+                dups: self.dups,
+            };
+            match seq.next_element_seed(seed)? {
+                Some(v) => out.push(v),
+                None => return Ok(Value::Array(out)),
+            }
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let path = if self.path.is_empty() {
+                key.clone()
+            } else {
+                format!("{}.{key}", self.path)
+            };
+            let v = map.next_value_seed(Track {
+                path: path.clone(),
+                dups: self.dups,
+            })?;
+            if out.insert(key, v).is_some() {
+                self.dups.borrow_mut().push(path);
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+/// Renders a serde_ignored path in upstream's syntax (`a.b[0].c`).
+fn render(path: &serde_ignored::Path<'_>) -> String {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => String::new(),
+        Path::Seq { parent, index } => format!("{}[{index}]", render(parent)),
+        Path::Map { parent, key } => {
+            let p = render(parent);
+            if p.is_empty() {
+                key.clone()
+            } else {
+                format!("{p}.{key}")
+            }
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => render(parent),
+    }
+}
+
+fn unknown_in<T: serde::de::DeserializeOwned>(v: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    let r: Result<T, _> = serde_ignored::deserialize(v, |p| found.push(render(&p)));
+    // A body that does not decode into the type (numbers for quantities,
+    // say) is left to validation; only a clean decode's findings count.
+    if r.is_err() {
+        return Vec::new();
+    }
+    found
+}
+
+/// The unknown fields of an object of a served kind (empty for kinds
+/// without a typed schema).
+pub fn unknown_fields(group: &str, version: &str, kind: &str, obj: &Value) -> Vec<String> {
+    use k8s_openapi::api as a;
+    let mut v = obj.clone();
+    if let Some(o) = v.as_object_mut() {
+        let api_version = if group.is_empty() {
+            version.to_string()
+        } else {
+            format!("{group}/{version}")
+        };
+        o.insert("apiVersion".into(), Value::String(api_version));
+        o.insert("kind".into(), Value::String(kind.to_string()));
+    }
+    macro_rules! kinds {
+        ($($g:literal, $ver:literal, $k:literal => $t:ty;)*) => {
+            match (group, version, kind) {
+                $(($g, $ver, $k) => unknown_in::<$t>(&v),)*
+                _ => Vec::new(),
+            }
+        };
+    }
+    kinds! {
+        "", "v1", "Namespace" => a::core::v1::Namespace;
+        "", "v1", "Pod" => a::core::v1::Pod;
+        "", "v1", "Service" => a::core::v1::Service;
+        "", "v1", "Endpoints" => a::core::v1::Endpoints;
+        "", "v1", "ConfigMap" => a::core::v1::ConfigMap;
+        "", "v1", "Secret" => a::core::v1::Secret;
+        "", "v1", "ServiceAccount" => a::core::v1::ServiceAccount;
+        "", "v1", "Node" => a::core::v1::Node;
+        "", "v1", "Event" => a::core::v1::Event;
+        "", "v1", "PersistentVolume" => a::core::v1::PersistentVolume;
+        "", "v1", "PersistentVolumeClaim" => a::core::v1::PersistentVolumeClaim;
+        "", "v1", "LimitRange" => a::core::v1::LimitRange;
+        "", "v1", "ResourceQuota" => a::core::v1::ResourceQuota;
+        "", "v1", "ReplicationController" => a::core::v1::ReplicationController;
+        "apps", "v1", "Deployment" => a::apps::v1::Deployment;
+        "apps", "v1", "ReplicaSet" => a::apps::v1::ReplicaSet;
+        "apps", "v1", "StatefulSet" => a::apps::v1::StatefulSet;
+        "apps", "v1", "DaemonSet" => a::apps::v1::DaemonSet;
+        "apps", "v1", "ControllerRevision" => a::apps::v1::ControllerRevision;
+        "batch", "v1", "Job" => a::batch::v1::Job;
+        "batch", "v1", "CronJob" => a::batch::v1::CronJob;
+        "autoscaling", "v1", "HorizontalPodAutoscaler" => a::autoscaling::v1::HorizontalPodAutoscaler;
+        "autoscaling", "v2", "HorizontalPodAutoscaler" => a::autoscaling::v2::HorizontalPodAutoscaler;
+        "networking.k8s.io", "v1", "Ingress" => a::networking::v1::Ingress;
+        "networking.k8s.io", "v1", "IngressClass" => a::networking::v1::IngressClass;
+        "networking.k8s.io", "v1", "NetworkPolicy" => a::networking::v1::NetworkPolicy;
+        "discovery.k8s.io", "v1", "EndpointSlice" => a::discovery::v1::EndpointSlice;
+        "rbac.authorization.k8s.io", "v1", "ClusterRole" => a::rbac::v1::ClusterRole;
+        "rbac.authorization.k8s.io", "v1", "ClusterRoleBinding" => a::rbac::v1::ClusterRoleBinding;
+        "rbac.authorization.k8s.io", "v1", "Role" => a::rbac::v1::Role;
+        "rbac.authorization.k8s.io", "v1", "RoleBinding" => a::rbac::v1::RoleBinding;
+        "storage.k8s.io", "v1", "StorageClass" => a::storage::v1::StorageClass;
+        "coordination.k8s.io", "v1", "Lease" => a::coordination::v1::Lease;
+        "policy", "v1", "PodDisruptionBudget" => a::policy::v1::PodDisruptionBudget;
+        "scheduling.k8s.io", "v1", "PriorityClass" => a::scheduling::v1::PriorityClass;
+        "events.k8s.io", "v1", "Event" => a::events::v1::Event;
+        "certificates.k8s.io", "v1", "CertificateSigningRequest" => a::certificates::v1::CertificateSigningRequest;
+    }
+}
+
+/// Removes the fields at `paths` (upstream drops unknown fields when it
+/// decodes into its types, so they are never stored).
+pub fn prune(obj: &mut Value, paths: &[String]) {
+    for p in paths {
+        remove_path(obj, p);
+    }
+}
+
+fn remove_path(obj: &mut Value, path: &str) {
+    // Split `a.b[0].c` into steps: keys and indexes.
+    let mut steps: Vec<Result<String, usize>> = Vec::new();
+    for part in path.split('.') {
+        let mut rest = part;
+        if let Some(i) = rest.find('[') {
+            steps.push(Ok(rest[..i].to_string()));
+            rest = &rest[i..];
+            while let Some(end) = rest.find(']') {
+                if let Ok(n) = rest[1..end].parse() {
+                    steps.push(Err(n));
+                }
+                rest = &rest[end + 1..];
+            }
+        } else {
+            steps.push(Ok(rest.to_string()));
+        }
+    }
+    let Some((last, parents)) = steps.split_last() else {
+        return;
+    };
+    let mut cur = obj;
+    for s in parents {
+        let next = match s {
+            Ok(k) => cur.get_mut(k.as_str()),
+            Err(i) => cur.get_mut(*i),
+        };
+        match next {
+            Some(n) => cur = n,
+            None => return,
+        }
+    }
+    if let (Ok(k), Some(o)) = (last, cur.as_object_mut()) {
+        o.remove(k);
+    }
+}
+
+/// `duplicate field "a"`, `unknown field "b"` in upstream's wording.
+pub fn problems(duplicates: &[String], unknown: &[String]) -> Vec<String> {
+    duplicates
+        .iter()
+        .map(|d| format!("duplicate field \"{d}\""))
+        .chain(unknown.iter().map(|u| format!("unknown field \"{u}\"")))
+        .collect()
+}
+
+/// Strict mode's 400: `Pod in version "v1" cannot be handled as a Pod:
+/// strict decoding error: unknown field "spec.foo"`.
+pub fn strict_error(kind: &str, version: &str, problems: &[String]) -> ApiError {
+    ApiError::bad_request(format!(
+        "{kind} in version \"{version}\" cannot be handled as a {kind}: strict decoding error: {}",
+        problems.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn duplicates_are_found_with_their_paths() {
+        let body = br#"{"metadata":{"name":"a","name":"b"},"spec":{"containers":[{"name":"x","image":"i","image":"j"}]}}"#;
+        let (v, dups) = parse_json(body).expect("valid JSON");
+        assert_eq!(v["metadata"]["name"], "b");
+        assert_eq!(dups, vec!["metadata.name", "spec.containers[0].image"]);
+        assert!(parse_json(b"{\"a\":").is_err());
+        assert!(parse_json(b"{} trailing").is_err());
+    }
+
+    #[test]
+    fn unknown_fields_of_typed_kinds() {
+        let pod = json!({"metadata": {"name": "p", "bogus": 1}, "spec": {"containers": [{"name": "c", "image": "i", "imagePolicy": "x"}], "extra": true}});
+        let mut u = unknown_fields("", "v1", "Pod", &pod);
+        u.sort();
+        assert_eq!(
+            u,
+            vec![
+                "metadata.bogus",
+                "spec.containers[0].imagePolicy",
+                "spec.extra"
+            ]
+        );
+        let ok = json!({"metadata": {"name": "c"}, "data": {"k": "v"}});
+        assert!(unknown_fields("", "v1", "ConfigMap", &ok).is_empty());
+        assert!(unknown_fields("example.com", "v1", "Widget", &ok).is_empty());
+    }
+
+    #[test]
+    fn pruning_removes_unknown_fields() {
+        let mut pod =
+            json!({"spec": {"containers": [{"name": "c", "imagePolicy": "x"}], "extra": true}});
+        prune(
+            &mut pod,
+            &[
+                "spec.containers[0].imagePolicy".into(),
+                "spec.extra".into(),
+                "no.such".into(),
+            ],
+        );
+        assert_eq!(pod, json!({"spec": {"containers": [{"name": "c"}]}}));
+    }
+
+    #[test]
+    fn strict_message_matches_upstream() {
+        let p = problems(&["metadata.name".into()], &["dta".into()]);
+        assert_eq!(
+            strict_error("ConfigMap", "v1", &p).message,
+            "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: duplicate field \"metadata.name\", unknown field \"dta\""
+        );
+        assert_eq!(
+            FieldValidation::from_query(None).ok(),
+            Some(FieldValidation::Warn)
+        );
+        assert!(FieldValidation::from_query(Some("Loose")).is_err());
+    }
+}
