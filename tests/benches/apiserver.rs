@@ -109,14 +109,20 @@ fn main() -> anyhow::Result<()> {
 
 async fn raw_etcd(cluster: &ApiCluster) -> anyhow::Result<etcd_client::Client> {
     let read = |p: std::path::PathBuf| std::fs::read(p);
-    let tls = etcd_client::OpenSslClientConfig::default()
-        .ca_cert_pem(&read(cluster.pki.ca())?)
-        .client_cert_pem_and_key(
-            &read(cluster.pki.cert("apiserver-etcd-client"))?,
-            &read(cluster.pki.key("apiserver-etcd-client"))?,
-        );
-    let opts = etcd_client::ConnectOptions::new().with_openssl_tls(tls);
-    Ok(etcd_client::Client::connect([cluster.etcd.client_url.as_str()], Some(opts)).await?)
+    let (ca, cert, key) = (
+        read(cluster.pki.ca())?,
+        read(cluster.pki.cert("apiserver-etcd-client"))?,
+        read(cluster.pki.key("apiserver-etcd-client"))?,
+    );
+    // The same transport the apiserver uses, so the ratio compares the
+    // apiserver's work, not two different TLS connections.
+    let tls = apiserver::storage::transport::EtcdTls {
+        ca: &ca,
+        cert: &cert,
+        key: &key,
+    };
+    let servers = [cluster.etcd.client_url.clone()];
+    apiserver::storage::transport::connect(&servers, tls, etcd_client::ConnectOptions::new()).await
 }
 
 fn pod(name: &str, ns: &str) -> Vec<u8> {
