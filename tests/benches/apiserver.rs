@@ -116,11 +116,13 @@ async fn raw_etcd(cluster: &ApiCluster) -> anyhow::Result<etcd_client::Client> {
     );
     // The same transport the apiserver uses, so the ratio compares the
     // apiserver's work, not two different TLS connections.
-    let channels = apiserver::storage::channel::NoDelayChannels {
-        tls: apiserver::storage::channel::TlsFiles { ca, cert, key },
+    let tls = apiserver::storage::transport::EtcdTls {
+        ca: &ca,
+        cert: &cert,
+        key: &key,
     };
     let servers = [cluster.etcd.client_url.clone()];
-    Ok(etcd_client::Client::connect_with_balanced_channel(&servers, None, channels).await?)
+    apiserver::storage::transport::connect(&servers, tls, etcd_client::ConnectOptions::new()).await
 }
 
 fn pod(name: &str, ns: &str) -> Vec<u8> {

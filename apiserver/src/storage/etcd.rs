@@ -135,11 +135,12 @@ impl EtcdStorage {
             .with_connect_timeout(Duration::from_secs(2))
             .with_keep_alive(Duration::from_secs(5), Duration::from_secs(3))
             .with_keep_alive_while_idle(true);
-        let channels = super::channel::NoDelayChannels {
-            tls: super::channel::TlsFiles { ca, cert, key },
+        let tls = super::transport::EtcdTls {
+            ca: &ca,
+            cert: &cert,
+            key: &key,
         };
-        let client =
-            Client::connect_with_balanced_channel(&cfg.servers, Some(opts), channels).await?;
+        let client = super::transport::connect(&cfg.servers, tls, opts).await?;
         Ok(EtcdStorage {
             client,
             keys: KeyLayout::new(&cfg.prefix),

@@ -3,9 +3,9 @@
 //! updates. Every call is bounded by a deadline so a dead etcd turns into a
 //! fast 503/504 instead of a hung request.
 
-pub mod channel;
 pub mod etcd;
 pub mod keys;
+pub mod transport;
 
 pub use etcd::{EtcdConfig, EtcdStorage, ListPage, StoredObject, WatchEvent, WatchEventType};
 
