@@ -457,7 +457,7 @@ async fn bind_pod(
     };
     state
         .store
-        .patch(def, ns, name, "", dry_run, &change)
+        .patch(def, ns, name, "binding", dry_run, &change)
         .await?;
     Ok(reply_json(201, &crate::status::success(Value::Null)))
 }
