@@ -34,12 +34,20 @@ impl ApiWriter {
         });
         let api: Api<Pod> = Api::namespaced(self.client.clone(), ns);
         let bytes = serde_json::to_vec(&body).map_err(kube::Error::SerdeError)?;
-        api.create_subresource::<serde_json::Value>("binding", name, &PostParams::default(), bytes).await?;
+        api.create_subresource::<serde_json::Value>("binding", name, &PostParams::default(), bytes)
+            .await?;
         Ok(())
     }
 
     /// A core/v1 Event about `pod` (kubectl describe and get events show it).
-    pub async fn event(&self, pod: &Pod, kind: &str, reason: &str, action: &str, message: &str) -> Result<(), kube::Error> {
+    pub async fn event(
+        &self,
+        pod: &Pod,
+        kind: &str,
+        reason: &str,
+        action: &str,
+        message: &str,
+    ) -> Result<(), kube::Error> {
         let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
         let name = pod.metadata.name.as_deref().unwrap_or_default();
         let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
@@ -54,13 +62,20 @@ impl ApiWriter {
             "firstTimestamp": ts, "lastTimestamp": ts, "count": 1,
         }))
         .map_err(kube::Error::SerdeError)?;
-        Api::<Event>::namespaced(self.client.clone(), ns).create(&PostParams::default(), &event).await?;
+        Api::<Event>::namespaced(self.client.clone(), ns)
+            .create(&PostParams::default(), &event)
+            .await?;
         Ok(())
     }
 
     /// Sets PodScheduled=False/Unschedulable with the fit message, and the
     /// nominated node when preemption chose one.
-    pub async fn mark_unschedulable(&self, pod: &Pod, message: &str, nominated: Option<&str>) -> Result<(), kube::Error> {
+    pub async fn mark_unschedulable(
+        &self,
+        pod: &Pod,
+        message: &str,
+        nominated: Option<&str>,
+    ) -> Result<(), kube::Error> {
         let ns = pod.metadata.namespace.as_deref().unwrap_or("default");
         let name = pod.metadata.name.as_deref().unwrap_or_default();
         let mut status = json!({"conditions": [{
@@ -71,7 +86,12 @@ impl ApiWriter {
             status["nominatedNodeName"] = json!(n);
         }
         let api: Api<Pod> = Api::namespaced(self.client.clone(), ns);
-        api.patch_status(name, &PatchParams::default(), &Patch::Strategic(json!({"status": status}))).await?;
+        api.patch_status(
+            name,
+            &PatchParams::default(),
+            &Patch::Strategic(json!({"status": status})),
+        )
+        .await?;
         Ok(())
     }
 
@@ -90,19 +110,31 @@ impl ApiWriter {
     /// Writes what VolumeBinding decided for the chosen node.
     pub async fn apply_volume_decision(&self, d: &VolumeDecision) -> Result<(), kube::Error> {
         match d {
-            VolumeDecision::BindStatic { volume, namespace, claim, claim_uid } => {
+            VolumeDecision::BindStatic {
+                volume,
+                namespace,
+                claim,
+                claim_uid,
+            } => {
                 let api: Api<PersistentVolume> = Api::all(self.client.clone());
                 let patch = json!({
                     "metadata": {"annotations": {"pv.kubernetes.io/bound-by-controller": "yes"}},
                     "spec": {"claimRef": {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
                         "namespace": namespace, "name": claim, "uid": claim_uid}},
                 });
-                api.patch(volume, &PatchParams::default(), &Patch::Merge(patch)).await?;
+                api.patch(volume, &PatchParams::default(), &Patch::Merge(patch))
+                    .await?;
             }
-            VolumeDecision::Provision { namespace, claim, node } => {
-                let api: Api<PersistentVolumeClaim> = Api::namespaced(self.client.clone(), namespace);
+            VolumeDecision::Provision {
+                namespace,
+                claim,
+                node,
+            } => {
+                let api: Api<PersistentVolumeClaim> =
+                    Api::namespaced(self.client.clone(), namespace);
                 let patch = json!({"metadata": {"annotations": {SELECTED_NODE: node}}});
-                api.patch(claim, &PatchParams::default(), &Patch::Merge(patch)).await?;
+                api.patch(claim, &PatchParams::default(), &Patch::Merge(patch))
+                    .await?;
             }
         }
         Ok(())

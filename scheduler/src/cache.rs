@@ -32,7 +32,11 @@ impl Cache {
     }
 
     fn node_mut(&mut self, name: &str) -> &mut NodeInfo {
-        Arc::make_mut(self.nodes.entry(name.to_string()).or_insert_with(|| Arc::new(NodeInfo::new(name))))
+        Arc::make_mut(
+            self.nodes
+                .entry(name.to_string())
+                .or_insert_with(|| Arc::new(NodeInfo::new(name))),
+        )
     }
 
     pub fn add_or_update_node(&mut self, node: Arc<Node>) {
@@ -51,7 +55,11 @@ impl Cache {
     }
 
     pub fn node_names(&self) -> Vec<String> {
-        self.nodes.iter().filter(|(_, n)| n.node.is_some()).map(|(k, _)| k.clone()).collect()
+        self.nodes
+            .iter()
+            .filter(|(_, n)| n.node.is_some())
+            .map(|(k, _)| k.clone())
+            .collect()
     }
 
     fn remove_from_node(&mut self, key: &str, node: &str) {
@@ -74,7 +82,14 @@ impl Cache {
             self.remove_from_node(&key, &old.node);
         }
         self.node_mut(node).add_pod(info);
-        self.pods.insert(key, PodState { node: node.to_string(), assumed: false, deadline: None });
+        self.pods.insert(
+            key,
+            PodState {
+                node: node.to_string(),
+                assumed: false,
+                deadline: None,
+            },
+        );
     }
 
     pub fn remove_pod(&mut self, key: &str) {
@@ -98,7 +113,14 @@ impl Cache {
             return;
         }
         self.node_mut(node).add_pod(info);
-        self.pods.insert(key, PodState { node: node.to_string(), assumed: true, deadline: None });
+        self.pods.insert(
+            key,
+            PodState {
+                node: node.to_string(),
+                assumed: true,
+                deadline: None,
+            },
+        );
     }
 
     /// The binding call returned; the watch should confirm soon.
@@ -132,7 +154,14 @@ impl Cache {
 
     /// The nodes (with a Node object) as they are now.
     pub fn snapshot(&self) -> Snapshot {
-        Snapshot { nodes: self.nodes.values().filter(|n| n.node.is_some()).cloned().collect() }
+        Snapshot {
+            nodes: self
+                .nodes
+                .values()
+                .filter(|n| n.node.is_some())
+                .cloned()
+                .collect(),
+        }
     }
 
     pub fn node(&self, name: &str) -> Option<Arc<NodeInfo>> {
@@ -147,8 +176,11 @@ mod tests {
     use serde_json::json;
 
     fn node(name: &str) -> Arc<Node> {
-        Arc::new(serde_json::from_value(json!({"metadata": {"name": name},
-            "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}})).unwrap())
+        Arc::new(
+            serde_json::from_value(json!({"metadata": {"name": name},
+            "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}}))
+            .unwrap(),
+        )
     }
 
     #[test]
@@ -199,7 +231,11 @@ mod tests {
         let mut c = Cache::new();
         c.add_or_update_node(node("n1"));
         c.assume(Arc::new(pod_with_requests("p", "1", "1Gi")), "n1");
-        assert_eq!(c.cleanup_expired(), 0, "no deadline before binding finishes");
+        assert_eq!(
+            c.cleanup_expired(),
+            0,
+            "no deadline before binding finishes"
+        );
         c.finish_binding("default/p");
         c.pods.get_mut("default/p").unwrap().deadline = Some(Instant::now());
         assert_eq!(c.cleanup_expired(), 1);

@@ -13,8 +13,8 @@ use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::Client;
 use kube::api::Api;
-use kube::runtime::watcher::{self, Event};
 use kube::runtime::WatchStreamExt;
+use kube::runtime::watcher::{self, Event};
 use std::collections::HashSet;
 use std::fmt::Debug;
 use std::sync::Arc;
@@ -23,8 +23,13 @@ use tokio::sync::watch;
 /// Runs one watch forever; `apply`/`delete` get each change, and after a
 /// (re)list `delete` gets the keys that vanished meanwhile. `synced` turns
 /// true after the first list.
-async fn run<K, A, D>(api: Api<K>, key: fn(&K) -> String, apply: A, delete: D, synced: watch::Sender<bool>)
-where
+async fn run<K, A, D>(
+    api: Api<K>,
+    key: fn(&K) -> String,
+    apply: A,
+    delete: D,
+    synced: watch::Sender<bool>,
+) where
     K: kube::Resource + Clone + Debug + serde::de::DeserializeOwned + Send + 'static,
     K::DynamicType: Default,
     A: Fn(K) + Send,
@@ -32,7 +37,8 @@ where
 {
     let mut known: HashSet<String> = HashSet::new();
     let mut listing: HashSet<String> = HashSet::new();
-    let stream = watcher::watcher(api, watcher::Config::default().page_size(2000)).default_backoff();
+    let stream =
+        watcher::watcher(api, watcher::Config::default().page_size(2000)).default_backoff();
     futures::pin_mut!(stream);
     while let Some(ev) = stream.next().await {
         match ev {
@@ -67,13 +73,25 @@ fn name_of<K: kube::Resource>(o: &K) -> String {
 }
 
 fn ns_name_of<K: kube::Resource>(o: &K) -> String {
-    format!("{}/{}", o.meta().namespace.as_deref().unwrap_or_default(), o.meta().name.as_deref().unwrap_or_default())
+    format!(
+        "{}/{}",
+        o.meta().namespace.as_deref().unwrap_or_default(),
+        o.meta().name.as_deref().unwrap_or_default()
+    )
 }
 
 fn on_pod(s: &Scheduler, pod: Pod) {
     let key = pod_key(&pod);
-    let phase = pod.status.as_ref().and_then(|st| st.phase.as_deref()).unwrap_or_default();
-    let node = pod.spec.as_ref().and_then(|sp| sp.node_name.clone()).filter(|n| !n.is_empty());
+    let phase = pod
+        .status
+        .as_ref()
+        .and_then(|st| st.phase.as_deref())
+        .unwrap_or_default();
+    let node = pod
+        .spec
+        .as_ref()
+        .and_then(|sp| sp.node_name.clone())
+        .filter(|n| !n.is_empty());
     if matches!(phase, "Succeeded" | "Failed") {
         // Finished pods hold no resources.
         s.queue.delete(&key);
@@ -87,7 +105,8 @@ fn on_pod(s: &Scheduler, pod: Pod) {
     match node {
         Some(node) => {
             s.queue.delete(&key);
-            s.cache().add_or_update_pod(Arc::new(PodInfo::new(Arc::new(pod))), &node);
+            s.cache()
+                .add_or_update_pod(Arc::new(PodInfo::new(Arc::new(pod))), &node);
         }
         None => {
             if pod.metadata.deletion_timestamp.is_some() || !s.responsible_for(&pod) {
@@ -117,7 +136,11 @@ fn pdb_of(p: &PodDisruptionBudget) -> Option<Pdb> {
     Some(Pdb {
         namespace: p.metadata.namespace.clone().unwrap_or_default(),
         selector,
-        disruptions_allowed: p.status.as_ref().map(|s| i64::from(s.disruptions_allowed)).unwrap_or(0),
+        disruptions_allowed: p
+            .status
+            .as_ref()
+            .map(|s| i64::from(s.disruptions_allowed))
+            .unwrap_or(0),
     })
 }
 
@@ -173,7 +196,11 @@ pub fn start(client: Client, s: Arc<Scheduler>) -> Vec<watch::Receiver<bool>> {
             ));
         }};
     }
-    store_watch!(PersistentVolumeClaim, ns_name_of::<PersistentVolumeClaim>, claims);
+    store_watch!(
+        PersistentVolumeClaim,
+        ns_name_of::<PersistentVolumeClaim>,
+        claims
+    );
     store_watch!(PersistentVolume, name_of::<PersistentVolume>, volumes);
     store_watch!(StorageClass, name_of::<StorageClass>, classes);
 

@@ -35,12 +35,16 @@ impl LeaderConfig {
 
 /// Whether `lease` may be taken by `me` at `now`.
 pub fn can_acquire(lease: &Lease, me: &str, now: DateTime<Utc>) -> bool {
-    let Some(spec) = lease.spec.as_ref() else { return true };
+    let Some(spec) = lease.spec.as_ref() else {
+        return true;
+    };
     let holder = spec.holder_identity.as_deref().unwrap_or_default();
     if holder.is_empty() || holder == me {
         return true;
     }
-    let Some(renewed) = spec.renew_time.as_ref().map(|t| t.0) else { return true };
+    let Some(renewed) = spec.renew_time.as_ref().map(|t| t.0) else {
+        return true;
+    };
     let duration = chrono::Duration::seconds(i64::from(spec.lease_duration_seconds.unwrap_or(15)));
     renewed + duration < now
 }
@@ -50,7 +54,8 @@ fn claim(lease: &mut Lease, cfg: &LeaderConfig, now: DateTime<Utc>) {
     let was_mine = spec.holder_identity.as_deref() == Some(cfg.identity.as_str());
     if !was_mine {
         spec.acquire_time = Some(MicroTime(now));
-        spec.lease_transitions = Some(spec.lease_transitions.unwrap_or(0) + i32::from(spec.holder_identity.is_some()));
+        spec.lease_transitions =
+            Some(spec.lease_transitions.unwrap_or(0) + i32::from(spec.holder_identity.is_some()));
     }
     spec.holder_identity = Some(cfg.identity.clone());
     spec.lease_duration_seconds = Some(cfg.lease_duration.as_secs() as i32);
@@ -135,7 +140,9 @@ mod tests {
             spec: Some(LeaseSpec {
                 holder_identity: Some(holder.into()),
                 lease_duration_seconds: Some(15),
-                renew_time: Some(MicroTime(Utc::now() - chrono::Duration::seconds(renewed_secs_ago))),
+                renew_time: Some(MicroTime(
+                    Utc::now() - chrono::Duration::seconds(renewed_secs_ago),
+                )),
                 ..Default::default()
             }),
             ..Default::default()

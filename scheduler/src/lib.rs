@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod cache;
+pub mod client;
 pub mod config;
 pub mod framework;
 pub mod informers;

@@ -16,20 +16,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-async fn client(kubeconfig: Option<PathBuf>) -> Result<kube::Client> {
-    let config = match kubeconfig {
-        Some(path) => {
-            let kc = kube::config::Kubeconfig::read_from(&path)
-                .with_context(|| format!("cannot read kubeconfig {}", path.display()))?;
-            kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-                .await
-                .with_context(|| format!("invalid kubeconfig {}", path.display()))?
-        }
-        None => kube::Config::infer().await.context("no --kubeconfig and no in-cluster configuration")?,
-    };
-    kube::Client::try_from(config).context("cannot build the apiserver client")
-}
-
 #[tokio::main]
 async fn main() -> Result<()> {
     let opts = Options::parse();
@@ -43,33 +29,54 @@ async fn main() -> Result<()> {
         .kubeconfig
         .clone()
         .or_else(|| cfg.client_connection.kubeconfig.clone().map(PathBuf::from));
-    let leader_elect = cfg.leader_election.leader_elect.unwrap_or(opts.leader_elect);
+    let leader_elect = cfg
+        .leader_election
+        .leader_elect
+        .unwrap_or(opts.leader_elect);
     let volumes = Arc::new(VolumeBinding::default());
     let profiles = cfg.build_profiles(volumes.clone())?;
     let names: Vec<String> = profiles.iter().map(|p| p.scheduler_name.clone()).collect();
-    let client = client(kubeconfig).await?;
+    let client = scheduler::client::connect(kubeconfig.as_deref()).await?;
 
     let metrics = Arc::new(Metrics::default());
     let synced = Arc::new(AtomicBool::new(false));
     if opts.secure_port != 0 {
         let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "localhost".into());
         let acceptor = server_acceptor(
-            &ServingCert::SelfSigned { hosts: vec![host, "localhost".into(), "127.0.0.1".into()] },
+            &ServingCert::SelfSigned {
+                hosts: vec![host, "localhost".into(), "127.0.0.1".into()],
+            },
             None,
         )?;
         let listener = tokio::net::TcpListener::bind((opts.bind_address, opts.secure_port))
             .await
-            .with_context(|| format!("cannot listen on {}:{}", opts.bind_address, opts.secure_port))?;
+            .with_context(|| {
+                format!(
+                    "cannot listen on {}:{}",
+                    opts.bind_address, opts.secure_port
+                )
+            })?;
         let m = metrics.clone();
         let profile = names.first().cloned().unwrap_or_default();
         let s = synced.clone();
         let health = Health::new()
             .with_readiness(
                 "sched-handler-sync",
-                Arc::new(move || if s.load(Ordering::Relaxed) { Ok(()) } else { Err("informers not synced".into()) }),
+                Arc::new(move || {
+                    if s.load(Ordering::Relaxed) {
+                        Ok(())
+                    } else {
+                        Err("informers not synced".into())
+                    }
+                }),
             )
             .with_metrics(Arc::new(move || m.render(&profile)));
-        tokio::spawn(serve(listener, acceptor, Arc::new(health), std::future::pending()));
+        tokio::spawn(serve(
+            listener,
+            acceptor,
+            Arc::new(health),
+            std::future::pending(),
+        ));
     }
 
     let identity = format!(
@@ -80,17 +87,30 @@ async fn main() -> Result<()> {
     let mut lost_lease = None;
     if leader_elect {
         let mut lc = LeaderConfig::new(identity.clone());
-        lc.name = cfg.leader_election.resource_name.clone().unwrap_or(opts.leader_elect_resource_name.clone());
-        lc.namespace = cfg.leader_election.resource_namespace.clone().unwrap_or(opts.leader_elect_resource_namespace.clone());
+        lc.name = cfg
+            .leader_election
+            .resource_name
+            .clone()
+            .unwrap_or(opts.leader_elect_resource_name.clone());
+        lc.namespace = cfg
+            .leader_election
+            .resource_namespace
+            .clone()
+            .unwrap_or(opts.leader_elect_resource_namespace.clone());
         leader::acquire(client.clone(), &lc).await;
         lost_lease = Some(tokio::spawn(leader::keep_renewing(client.clone(), lc)));
     }
 
-    let writer = ApiWriter { client: client.clone(), instance: identity };
+    let writer = ApiWriter {
+        client: client.clone(),
+        instance: identity,
+    };
     let sched = Scheduler::new(profiles, writer, volumes, metrics);
     let ready = scheduler::informers::start(client, sched.clone());
     for mut r in ready {
-        r.wait_for(|v| *v).await.context("informer stopped before its first list")?;
+        r.wait_for(|v| *v)
+            .await
+            .context("informer stopped before its first list")?;
     }
     synced.store(true, Ordering::Relaxed);
     tracing::info!(profiles = ?names, "caches synced; scheduling");

@@ -6,7 +6,11 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "kube-scheduler", about = "Binds pending pods to nodes (filter and score plugins).", version)]
+#[command(
+    name = "kube-scheduler",
+    about = "Binds pending pods to nodes (filter and score plugins).",
+    version
+)]
 pub struct Options {
     #[command(flatten)]
     pub common: CommonFlags,
@@ -39,7 +43,14 @@ mod tests {
 
     #[test]
     fn upstream_flag_spellings() {
-        let o = Options::try_parse_from(["kube-scheduler", "--kubeconfig=/etc/k.kubeconfig", "--leader-elect=false", "--secure-port=0", "--v=2"]).unwrap();
+        let o = Options::try_parse_from([
+            "kube-scheduler",
+            "--kubeconfig=/etc/k.kubeconfig",
+            "--leader-elect=false",
+            "--secure-port=0",
+            "--v=2",
+        ])
+        .unwrap();
         assert!(!o.leader_elect);
         assert_eq!(o.secure_port, 0);
         assert_eq!(o.common.verbosity, 2);

@@ -36,7 +36,12 @@ pub fn ineligible(pod: &PodInfo, snapshot: &Snapshot) -> Option<String> {
     if spec.and_then(|s| s.preemption_policy.as_deref()) == Some("Never") {
         return Some("not eligible due to preemptionPolicy=Never.".into());
     }
-    let nominated = pod.pod.status.as_ref().and_then(|s| s.nominated_node_name.as_deref()).filter(|n| !n.is_empty())?;
+    let nominated = pod
+        .pod
+        .status
+        .as_ref()
+        .and_then(|s| s.nominated_node_name.as_deref())
+        .filter(|n| !n.is_empty())?;
     let node = snapshot.get(nominated)?;
     let terminating = node
         .pods
@@ -73,9 +78,20 @@ fn fits(profile: &Profile, pod: &PodInfo, snapshot: &Snapshot, node: &NodeInfo) 
 
 /// The fewest victims on one node, or None when evicting every
 /// lower-priority pod would still not make room.
-fn victims_on(profile: &Profile, pod: &PodInfo, snapshot: &Snapshot, node: &NodeInfo, pdbs: &[Pdb]) -> Option<Candidate> {
+fn victims_on(
+    profile: &Profile,
+    pod: &PodInfo,
+    snapshot: &Snapshot,
+    node: &NodeInfo,
+    pdbs: &[Pdb],
+) -> Option<Candidate> {
     let mut trial = node.clone();
-    let mut lower: Vec<Arc<PodInfo>> = node.pods.iter().filter(|p| p.priority < pod.priority).cloned().collect();
+    let mut lower: Vec<Arc<PodInfo>> = node
+        .pods
+        .iter()
+        .filter(|p| p.priority < pod.priority)
+        .cloned()
+        .collect();
     if lower.is_empty() {
         return None;
     }
@@ -89,7 +105,9 @@ fn victims_on(profile: &Profile, pod: &PodInfo, snapshot: &Snapshot, node: &Node
     // eviction would break a budget get the first chance to stay.
     lower.sort_by_key(|p| std::cmp::Reverse(p.priority));
     let mut budgets = pdbs.to_vec();
-    let (violating, fine): (Vec<_>, Vec<_>) = lower.into_iter().partition(|p| violates(p, &mut budgets.clone()));
+    let (violating, fine): (Vec<_>, Vec<_>) = lower
+        .into_iter()
+        .partition(|p| violates(p, &mut budgets.clone()));
     let mut victims = Vec::new();
     let mut pdb_violations = 0;
     for (list, breaks) in [(violating, true), (fine, false)] {
@@ -137,11 +155,21 @@ pub fn find_candidate(
         }
     }
     let best = candidates.into_iter().min_by_key(|c| {
-        let highest = c.victims.iter().map(|v| v.priority).max().unwrap_or(i32::MIN);
+        let highest = c
+            .victims
+            .iter()
+            .map(|v| v.priority)
+            .max()
+            .unwrap_or(i32::MIN);
         let sum: i64 = c.victims.iter().map(|v| i64::from(v.priority)).sum();
         (c.pdb_violations, highest, sum, c.victims.len())
     });
-    best.ok_or_else(|| format!("preemption: {}", nodes_available_message(snapshot.nodes.len(), &histogram).trim_end_matches('.')))
+    best.ok_or_else(|| {
+        format!(
+            "preemption: {}",
+            nodes_available_message(snapshot.nodes.len(), &histogram).trim_end_matches('.')
+        )
+    })
 }
 
 #[cfg(test)]
@@ -152,8 +180,10 @@ mod tests {
     use serde_json::json;
 
     fn prio(name: &str, cpu: &str, priority: i32, labels: serde_json::Value) -> PodInfo {
-        pod(json!({"metadata": {"name": name, "labels": labels}, "spec": {"priority": priority, "containers": [
-            {"name": "c", "image": "x", "resources": {"requests": {"cpu": cpu}}}]}}))
+        pod(
+            json!({"metadata": {"name": name, "labels": labels}, "spec": {"priority": priority, "containers": [
+            {"name": "c", "image": "x", "resources": {"requests": {"cpu": cpu}}}]}}),
+        )
     }
 
     fn full_node(name: &str, pods: &[(&str, &str, i32)]) -> NodeInfo {
@@ -165,7 +195,9 @@ mod tests {
     }
 
     fn preempt(snap: &Snapshot, p: &PodInfo, pdbs: &[Pdb]) -> Result<Candidate, String> {
-        let fit = Algorithm::default().schedule(&default_profile(), p, snap).unwrap_err();
+        let fit = Algorithm::default()
+            .schedule(&default_profile(), p, snap)
+            .unwrap_err();
         find_candidate(&default_profile(), p, snap, &fit, pdbs)
     }
 
@@ -177,13 +209,26 @@ mod tests {
         ]);
         let c = preempt(&snap, &prio("hi", "1", 100, json!({})), &[]).unwrap();
         assert_eq!(c.node, "b");
-        assert_eq!(c.victims.iter().map(|v| v.name.as_str()).collect::<Vec<_>>(), vec!["b1"]);
+        assert_eq!(
+            c.victims
+                .iter()
+                .map(|v| v.name.as_str())
+                .collect::<Vec<_>>(),
+            vec!["b1"]
+        );
     }
 
     #[test]
     fn budgets_steer_the_choice() {
-        let snap = snapshot(vec![full_node("a", &[("a1", "2", 1)]), full_node("b", &[("b1", "2", 1)])]);
-        let pdb = Pdb { namespace: "default".into(), selector: Selector::parse("app=a1").unwrap(), disruptions_allowed: 0 };
+        let snap = snapshot(vec![
+            full_node("a", &[("a1", "2", 1)]),
+            full_node("b", &[("b1", "2", 1)]),
+        ]);
+        let pdb = Pdb {
+            namespace: "default".into(),
+            selector: Selector::parse("app=a1").unwrap(),
+            disruptions_allowed: 0,
+        };
         let c = preempt(&snap, &prio("hi", "1", 100, json!({})), &[pdb]).unwrap();
         assert_eq!((c.node.as_str(), c.pdb_violations), ("b", 0));
     }
@@ -192,9 +237,17 @@ mod tests {
     fn explains_when_no_victims_help() {
         let snap = snapshot(vec![full_node("a", &[("a1", "2", 1000)])]);
         let err = preempt(&snap, &prio("hi", "1", 100, json!({})), &[]).unwrap_err();
-        assert_eq!(err, "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod");
-        let never = pod(json!({"metadata": {"name": "n"}, "spec": {"priority": 2000, "preemptionPolicy": "Never",
-            "containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "1"}}}]}}));
-        assert_eq!(preempt(&snap, &never, &[]).unwrap_err(), "preemption: not eligible due to preemptionPolicy=Never.");
+        assert_eq!(
+            err,
+            "preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod"
+        );
+        let never = pod(
+            json!({"metadata": {"name": "n"}, "spec": {"priority": 2000, "preemptionPolicy": "Never",
+            "containers": [{"name": "c", "image": "x", "resources": {"requests": {"cpu": "1"}}}]}}),
+        );
+        assert_eq!(
+            preempt(&snap, &never, &[]).unwrap_err(),
+            "preemption: not eligible due to preemptionPolicy=Never."
+        );
     }
 }

@@ -31,7 +31,13 @@ pub struct QueuedPod {
 impl QueuedPod {
     pub fn new(info: Arc<PodInfo>) -> QueuedPod {
         let now = Instant::now();
-        QueuedPod { info, first_seen: now, timestamp: now, attempts: 0, cycle: 0 }
+        QueuedPod {
+            info,
+            first_seen: now,
+            timestamp: now,
+            attempts: 0,
+            cycle: 0,
+        }
     }
 
     pub fn backoff(&self) -> Duration {
@@ -52,7 +58,9 @@ struct Entry {
 impl Ord for Entry {
     fn cmp(&self, o: &Self) -> Ordering {
         // Higher priority first, then earlier arrival.
-        self.priority.cmp(&o.priority).then_with(|| o.seq.cmp(&self.seq))
+        self.priority
+            .cmp(&o.priority)
+            .then_with(|| o.seq.cmp(&self.seq))
     }
 }
 impl PartialOrd for Entry {
@@ -95,12 +103,18 @@ impl Inner {
         self.seq += 1;
         let key = qp.info.key();
         qp.timestamp = Instant::now();
-        self.heap.push(Entry { priority: qp.info.priority, seq: self.seq, key: key.clone() });
+        self.heap.push(Entry {
+            priority: qp.info.priority,
+            seq: self.seq,
+            key: key.clone(),
+        });
         self.active.insert(key, (self.seq, qp));
     }
 
     fn contains(&self, key: &str) -> bool {
-        self.active.contains_key(key) || self.backoff.contains_key(key) || self.unschedulable.contains_key(key)
+        self.active.contains_key(key)
+            || self.backoff.contains_key(key)
+            || self.unschedulable.contains_key(key)
     }
 
     fn take(&mut self, key: &str) -> Option<QueuedPod> {
@@ -247,7 +261,12 @@ impl SchedulingQueue {
     pub fn flush(&self) {
         let now = Instant::now();
         let mut q = self.lock();
-        let due: Vec<String> = q.backoff.iter().filter(|(_, (until, _))| *until <= now).map(|(k, _)| k.clone()).collect();
+        let due: Vec<String> = q
+            .backoff
+            .iter()
+            .filter(|(_, (until, _))| *until <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
         let moved = !due.is_empty();
         for k in due {
             if let Some((_, qp)) = q.backoff.remove(&k) {
@@ -273,7 +292,11 @@ impl SchedulingQueue {
 
     pub fn lengths(&self) -> Lengths {
         let q = self.lock();
-        Lengths { active: q.active.len(), backoff: q.backoff.len(), unschedulable: q.unschedulable.len() }
+        Lengths {
+            active: q.active.len(),
+            backoff: q.backoff.len(),
+            unschedulable: q.unschedulable.len(),
+        }
     }
 
     /// Makes `pop` return None (shutdown).
@@ -290,7 +313,9 @@ mod tests {
     use serde_json::json;
 
     fn info(name: &str, priority: i32) -> Arc<PodInfo> {
-        Arc::new(pod(json!({"metadata": {"name": name}, "spec": {"priority": priority}})))
+        Arc::new(pod(
+            json!({"metadata": {"name": name}, "spec": {"priority": priority}}),
+        ))
     }
 
     #[tokio::test]
@@ -315,12 +340,26 @@ mod tests {
         q.add_or_update(info("p", 0));
         let p = q.pop().await.unwrap();
         q.add_unschedulable(p);
-        assert_eq!(q.lengths(), Lengths { active: 0, backoff: 0, unschedulable: 1 });
+        assert_eq!(
+            q.lengths(),
+            Lengths {
+                active: 0,
+                backoff: 0,
+                unschedulable: 1
+            }
+        );
         q.flush();
         assert_eq!(q.lengths().unschedulable, 1);
         q.move_all_to_active_or_backoff();
         // Failed a moment ago with a 1 s backoff: it waits in backoff.
-        assert_eq!(q.lengths(), Lengths { active: 0, backoff: 1, unschedulable: 0 });
+        assert_eq!(
+            q.lengths(),
+            Lengths {
+                active: 0,
+                backoff: 1,
+                unschedulable: 0
+            }
+        );
     }
 
     #[tokio::test]
@@ -330,7 +369,14 @@ mod tests {
         let p = q.pop().await.unwrap();
         q.move_all_to_active_or_backoff();
         q.add_unschedulable(p);
-        assert_eq!(q.lengths(), Lengths { active: 0, backoff: 1, unschedulable: 0 });
+        assert_eq!(
+            q.lengths(),
+            Lengths {
+                active: 0,
+                backoff: 1,
+                unschedulable: 0
+            }
+        );
     }
 
     #[tokio::test]

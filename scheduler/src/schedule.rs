@@ -85,7 +85,12 @@ pub fn run_filters(
 }
 
 impl Algorithm {
-    pub fn schedule(&mut self, profile: &Profile, pod: &PodInfo, snapshot: &Snapshot) -> Result<ScheduleResult, FitError> {
+    pub fn schedule(
+        &mut self,
+        profile: &Profile,
+        pod: &PodInfo,
+        snapshot: &Snapshot,
+    ) -> Result<ScheduleResult, FitError> {
         let n = snapshot.nodes.len();
         let mut fit_error = FitError {
             num_all_nodes: n,
@@ -189,14 +194,28 @@ fn select_host(nodes: &[Arc<NodeInfo>], totals: &[i64]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plugins::testing::{default_profile, node, node_with, pod, pod_with_requests, snapshot};
+    use crate::plugins::testing::{
+        default_profile, node, node_with, pod, pod_with_requests, snapshot,
+    };
     use serde_json::json;
 
     #[test]
     fn feasible_node_counts_follow_upstream() {
-        let cases = [(0, 50, 50), (0, 1000, 420), (0, 5000, 500), (0, 6000, 300), (0, 200, 100), (30, 1000, 300), (100, 1000, 1000)];
+        let cases = [
+            (0, 50, 50),
+            (0, 1000, 420),
+            (0, 5000, 500),
+            (0, 6000, 300),
+            (0, 200, 100),
+            (30, 1000, 300),
+            (100, 1000, 1000),
+        ];
         for (pct, all, want) in cases {
-            assert_eq!(num_feasible_nodes_to_find(pct, all), want, "{pct}% of {all}");
+            assert_eq!(
+                num_feasible_nodes_to_find(pct, all),
+                want,
+                "{pct}% of {all}"
+            );
         }
     }
 
@@ -212,12 +231,20 @@ mod tests {
         let p = profile_test_pod("500m");
         let mut algo = Algorithm::default();
         for _ in 0..5 {
-            assert_eq!(algo.schedule(&default_profile(), &p, &snap).unwrap().node, "idle");
+            assert_eq!(
+                algo.schedule(&default_profile(), &p, &snap).unwrap().node,
+                "idle"
+            );
         }
         let big = profile_test_pod("5");
         let err = algo.schedule(&default_profile(), &big, &snap).unwrap_err();
-        assert_eq!(err.message(), "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 2 Insufficient cpu.");
-        let empty = algo.schedule(&default_profile(), &p, &snapshot(vec![])).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 2 Insufficient cpu."
+        );
+        let empty = algo
+            .schedule(&default_profile(), &p, &snapshot(vec![]))
+            .unwrap_err();
         assert_eq!(empty.message(), "0/0 nodes are available:");
     }
 
@@ -228,11 +255,19 @@ mod tests {
 
     #[test]
     fn ties_are_broken_at_random() {
-        let snap = snapshot((0..4).map(|i| node_with(&format!("n{i}"), "4", "8Gi", json!({}))).collect());
+        let snap = snapshot(
+            (0..4)
+                .map(|i| node_with(&format!("n{i}"), "4", "8Gi", json!({})))
+                .collect(),
+        );
         let mut seen = std::collections::BTreeSet::new();
         let mut algo = Algorithm::default();
         for _ in 0..200 {
-            seen.insert(algo.schedule(&default_profile(), &profile_test_pod("1"), &snap).unwrap().node);
+            seen.insert(
+                algo.schedule(&default_profile(), &profile_test_pod("1"), &snap)
+                    .unwrap()
+                    .node,
+            );
         }
         assert_eq!(seen.len(), 4, "{seen:?}");
     }

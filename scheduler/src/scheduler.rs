@@ -48,10 +48,18 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(profiles: Vec<Profile>, writer: ApiWriter, volumes: Arc<VolumeBinding>, metrics: Arc<Metrics>) -> Arc<Scheduler> {
+    pub fn new(
+        profiles: Vec<Profile>,
+        writer: ApiWriter,
+        volumes: Arc<VolumeBinding>,
+        metrics: Arc<Metrics>,
+    ) -> Arc<Scheduler> {
         let (tx, rx) = mpsc::channel(EVENT_BUFFER);
         let sched = Arc::new(Scheduler {
-            profiles: profiles.into_iter().map(|p| (p.scheduler_name.clone(), Arc::new(p))).collect(),
+            profiles: profiles
+                .into_iter()
+                .map(|p| (p.scheduler_name.clone(), Arc::new(p)))
+                .collect(),
             cache: Mutex::new(Cache::new()),
             queue: SchedulingQueue::new(),
             writer: writer.clone(),
@@ -71,12 +79,29 @@ impl Scheduler {
 
     /// Whether one of our profiles handles this pod's `schedulerName`.
     pub fn responsible_for(&self, pod: &Pod) -> bool {
-        let name = pod.spec.as_ref().and_then(|s| s.scheduler_name.as_deref()).unwrap_or("default-scheduler");
+        let name = pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.scheduler_name.as_deref())
+            .unwrap_or("default-scheduler");
         self.profiles.contains_key(name)
     }
 
-    fn emit(&self, pod: &Arc<Pod>, kind: &'static str, reason: &'static str, action: &'static str, message: String) {
-        let req = EventRequest { pod: pod.clone(), kind, reason, action, message };
+    fn emit(
+        &self,
+        pod: &Arc<Pod>,
+        kind: &'static str,
+        reason: &'static str,
+        action: &'static str,
+        message: String,
+    ) {
+        let req = EventRequest {
+            pod: pod.clone(),
+            kind,
+            reason,
+            action,
+            message,
+        };
         if self.events.try_send(req).is_err() {
             tracing::debug!("event buffer full, dropping an event");
         }
@@ -113,7 +138,11 @@ impl Scheduler {
         let Some(profile) = pod
             .spec
             .as_ref()
-            .map(|s| s.scheduler_name.clone().unwrap_or_else(|| "default-scheduler".into()))
+            .map(|s| {
+                s.scheduler_name
+                    .clone()
+                    .unwrap_or_else(|| "default-scheduler".into())
+            })
             .and_then(|n| self.profiles.get(&n).cloned())
         else {
             self.queue.done(&key);
@@ -133,8 +162,14 @@ impl Scheduler {
                 self.metrics.unschedulable.fetch_add(1, Ordering::Relaxed);
                 let mut nominated = None;
                 if profile.preemption && !fit.node_statuses.is_empty() {
-                    self.metrics.preemption_attempts.fetch_add(1, Ordering::Relaxed);
-                    let pdbs: Vec<Pdb> = self.pdbs.read().map(|m| m.values().cloned().collect()).unwrap_or_default();
+                    self.metrics
+                        .preemption_attempts
+                        .fetch_add(1, Ordering::Relaxed);
+                    let pdbs: Vec<Pdb> = self
+                        .pdbs
+                        .read()
+                        .map(|m| m.values().cloned().collect())
+                        .unwrap_or_default();
                     match preemption::find_candidate(&profile, &qp.info, &snapshot, &fit, &pdbs) {
                         Ok(c) => {
                             self.preempt(&qp.info, &c);
@@ -145,14 +180,25 @@ impl Scheduler {
                 }
                 let message = fit.message();
                 tracing::info!(pod = %key, %message, "unschedulable");
-                self.emit(&pod, "Warning", "FailedScheduling", "Scheduling", message.clone());
+                self.emit(
+                    &pod,
+                    "Warning",
+                    "FailedScheduling",
+                    "Scheduling",
+                    message.clone(),
+                );
                 let writer = self.writer.clone();
                 tokio::spawn(async move {
-                    if let Err(e) = writer.mark_unschedulable(&pod, &message, nominated.as_deref()).await {
+                    if let Err(e) = writer
+                        .mark_unschedulable(&pod, &message, nominated.as_deref())
+                        .await
+                    {
                         tracing::debug!(error = %e, "cannot update PodScheduled condition");
                     }
                 });
-                self.metrics.attempt_duration.observe(started.elapsed().as_secs_f64());
+                self.metrics
+                    .attempt_duration
+                    .observe(started.elapsed().as_secs_f64());
                 self.queue.add_unschedulable(qp);
             }
         }
@@ -160,10 +206,18 @@ impl Scheduler {
 
     /// Evicts the chosen victims and tells them why.
     fn preempt(&self, preemptor: &PodInfo, c: &preemption::Candidate) {
-        self.metrics.preemption_victims.fetch_add(c.victims.len() as u64, Ordering::Relaxed);
+        self.metrics
+            .preemption_victims
+            .fetch_add(c.victims.len() as u64, Ordering::Relaxed);
         for v in &c.victims {
             tracing::info!(victim = %v.key(), preemptor = %preemptor.key(), node = %c.node, "preempting");
-            self.emit(&v.pod, "Normal", "Preempted", "Preempting", format!("Preempted by pod {} on node {}", preemptor.uid, c.node));
+            self.emit(
+                &v.pod,
+                "Normal",
+                "Preempted",
+                "Preempting",
+                format!("Preempted by pod {} on node {}", preemptor.uid, c.node),
+            );
             let writer = self.writer.clone();
             let victim = v.pod.clone();
             tokio::spawn(async move {
@@ -174,7 +228,13 @@ impl Scheduler {
         }
     }
 
-    async fn bind(self: Arc<Self>, profile: Arc<Profile>, qp: QueuedPod, node: String, started: Instant) {
+    async fn bind(
+        self: Arc<Self>,
+        profile: Arc<Profile>,
+        qp: QueuedPod,
+        node: String,
+        started: Instant,
+    ) {
         let key = qp.info.key();
         let pod = qp.info.pod.clone();
         let _permit = self.bindings.clone().acquire_owned().await;
@@ -197,22 +257,38 @@ impl Scheduler {
             Ok(()) => {
                 self.cache().finish_binding(&key);
                 self.metrics.scheduled.fetch_add(1, Ordering::Relaxed);
-                self.metrics.attempt_duration.observe(started.elapsed().as_secs_f64());
-                self.metrics.e2e_duration.observe(qp.first_seen.elapsed().as_secs_f64());
+                self.metrics
+                    .attempt_duration
+                    .observe(started.elapsed().as_secs_f64());
+                self.metrics
+                    .e2e_duration
+                    .observe(qp.first_seen.elapsed().as_secs_f64());
                 let ns = qp.info.namespace.clone();
                 let name = qp.info.name.clone();
-                self.emit(&pod, "Normal", "Scheduled", "Binding", format!("Successfully assigned {ns}/{name} to {node}"));
+                self.emit(
+                    &pod,
+                    "Normal",
+                    "Scheduled",
+                    "Binding",
+                    format!("Successfully assigned {ns}/{name} to {node}"),
+                );
             }
             Err(e) => {
                 self.cache().forget(&key);
                 self.metrics.errors.fetch_add(1, Ordering::Relaxed);
                 let gone = matches!(&e, kube::Error::Api(s) if s.code == 404 || s.code == 409);
-                tracing::warn!(pod = %key, %node, error = %e, "binding failed");
+                tracing::warn!(pod = %key, %node, error = ?e, "binding failed");
                 if gone {
                     // Deleted, or already bound by someone else: nothing to retry.
                     self.queue.done(&key);
                 } else {
-                    self.emit(&pod, "Warning", "FailedScheduling", "Scheduling", format!("Binding rejected: {e}"));
+                    self.emit(
+                        &pod,
+                        "Warning",
+                        "FailedScheduling",
+                        "Scheduling",
+                        format!("Binding rejected: {e}"),
+                    );
                     self.queue.add_backoff(qp);
                 }
             }
@@ -227,7 +303,10 @@ async fn write_events(writer: ApiWriter, rx: mpsc::Receiver<EventRequest>) {
         .for_each_concurrent(EVENT_WRITERS, |req| {
             let writer = writer.clone();
             async move {
-                if let Err(e) = writer.event(&req.pod, req.kind, req.reason, req.action, &req.message).await {
+                if let Err(e) = writer
+                    .event(&req.pod, req.kind, req.reason, req.action, &req.message)
+                    .await
+                {
                     tracing::debug!(error = %e, reason = req.reason, "cannot write event");
                 }
             }

@@ -94,7 +94,7 @@ impl SchedCluster {
             node = self.node_of(ns, pod);
             !node.is_empty() && node != "<none>"
         });
-        assert!(ok, "pod {ns}/{pod} not bound; scheduler log:\n{}", self.scheduler.log_tail(30));
+        assert!(ok, "pod {ns}/{pod} not bound; scheduler log:\n{}", self.scheduler.log_tail(120));
         node
     }
 
@@ -126,7 +126,7 @@ impl SchedCluster {
             msgs = self.events(ns, pod, reason);
             !msgs.is_empty()
         });
-        assert!(ok, "no {reason} event for {ns}/{pod}; scheduler log:\n{}", self.scheduler.log_tail(30));
+        assert!(ok, "no {reason} event for {ns}/{pod}; scheduler log:\n{}", self.scheduler.log_tail(120));
         msgs
     }
 }

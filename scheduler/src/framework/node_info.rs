@@ -35,7 +35,8 @@ pub fn normalize_image(name: &str) -> String {
         n.push_str(":latest");
     }
     let first = n.split('/').next().unwrap_or_default();
-    let has_registry = n.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    let has_registry =
+        n.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
     if !has_registry {
         if n.contains('/') {
             n = format!("docker.io/{n}");
@@ -124,9 +125,15 @@ mod tests {
             ("nginx", "docker.io/library/nginx:latest"),
             ("nginx:1.25", "docker.io/library/nginx:1.25"),
             ("bitnami/redis", "docker.io/bitnami/redis:latest"),
-            ("gcr.io/google_containers/pause:2.0", "gcr.io/google_containers/pause:2.0"),
+            (
+                "gcr.io/google_containers/pause:2.0",
+                "gcr.io/google_containers/pause:2.0",
+            ),
             ("localhost:5000/app", "localhost:5000/app:latest"),
-            ("docker.io/library/busybox:1.36", "docker.io/library/busybox:1.36"),
+            (
+                "docker.io/library/busybox:1.36",
+                "docker.io/library/busybox:1.36",
+            ),
         ];
         for (input, want) in cases {
             assert_eq!(normalize_image(input), want, "{input}");

@@ -157,19 +157,31 @@ impl PodInfo {
             host_ports,
             required_affinity: terms(
                 &pod,
-                pa.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()),
+                pa.and_then(|a| {
+                    a.required_during_scheduling_ignored_during_execution
+                        .as_ref()
+                }),
             ),
             required_anti_affinity: terms(
                 &pod,
-                paa.and_then(|a| a.required_during_scheduling_ignored_during_execution.as_ref()),
+                paa.and_then(|a| {
+                    a.required_during_scheduling_ignored_during_execution
+                        .as_ref()
+                }),
             ),
             preferred_affinity: weighted(
                 &pod,
-                pa.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()),
+                pa.and_then(|a| {
+                    a.preferred_during_scheduling_ignored_during_execution
+                        .as_ref()
+                }),
             ),
             preferred_anti_affinity: weighted(
                 &pod,
-                paa.and_then(|a| a.preferred_during_scheduling_ignored_during_execution.as_ref()),
+                paa.and_then(|a| {
+                    a.preferred_during_scheduling_ignored_during_execution
+                        .as_ref()
+                }),
             ),
             pod,
         }
@@ -208,18 +220,28 @@ mod tests {
 
     #[test]
     fn host_ports_default_protocol_and_address() {
-        let p = info(json!({"metadata": {"name": "p", "namespace": "d"}, "spec": {"containers": [
-            {"name": "a", "image": "x", "ports": [{"containerPort": 80, "hostPort": 8080}, {"containerPort": 53}]}
-        ]}}));
+        let p = info(
+            json!({"metadata": {"name": "p", "namespace": "d"}, "spec": {"containers": [
+                {"name": "a", "image": "x", "ports": [{"containerPort": 80, "hostPort": 8080}, {"containerPort": 53}]}
+            ]}}),
+        );
         assert_eq!(
             p.host_ports,
-            vec![HostPort { protocol: "TCP".into(), ip: "0.0.0.0".into(), port: 8080 }]
+            vec![HostPort {
+                protocol: "TCP".into(),
+                ip: "0.0.0.0".into(),
+                port: 8080
+            }]
         );
     }
 
     #[test]
     fn host_port_conflicts() {
-        let hp = |proto: &str, ip: &str, port| HostPort { protocol: proto.into(), ip: ip.into(), port };
+        let hp = |proto: &str, ip: &str, port| HostPort {
+            protocol: proto.into(),
+            ip: ip.into(),
+            port,
+        };
         let cases = [
             (hp("TCP", "0.0.0.0", 80), hp("TCP", "10.0.0.1", 80), true),
             (hp("TCP", "10.0.0.2", 80), hp("TCP", "10.0.0.1", 80), false),
@@ -233,12 +255,14 @@ mod tests {
 
     #[test]
     fn affinity_terms_default_to_own_namespace() {
-        let p = info(json!({"metadata": {"name": "p", "namespace": "web", "labels": {"app": "a"}}, "spec": {
-            "containers": [{"name": "a", "image": "x"}],
-            "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
-                {"labelSelector": {"matchLabels": {"app": "a"}}, "topologyKey": "kubernetes.io/hostname"}
-            ]}}
-        }}));
+        let p = info(
+            json!({"metadata": {"name": "p", "namespace": "web", "labels": {"app": "a"}}, "spec": {
+                "containers": [{"name": "a", "image": "x"}],
+                "affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                    {"labelSelector": {"matchLabels": {"app": "a"}}, "topologyKey": "kubernetes.io/hostname"}
+                ]}}
+            }}),
+        );
         let t = &p.required_anti_affinity[0];
         assert!(t.matches(&p));
         let mut other = p.clone();

@@ -126,10 +126,14 @@ mod tests {
         };
         e.node_statuses.insert(
             "a".into(),
-            Status::unresolvable("node(s) had untolerated taint {node-role.kubernetes.io/master: }"),
+            Status::unresolvable(
+                "node(s) had untolerated taint {node-role.kubernetes.io/master: }",
+            ),
         );
-        e.node_statuses.insert("b".into(), Status::unschedulable("Insufficient cpu"));
-        e.node_statuses.insert("c".into(), Status::unschedulable("Insufficient cpu"));
+        e.node_statuses
+            .insert("b".into(), Status::unschedulable("Insufficient cpu"));
+        e.node_statuses
+            .insert("c".into(), Status::unschedulable("Insufficient cpu"));
         assert_eq!(
             e.message(),
             "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 2 Insufficient cpu."

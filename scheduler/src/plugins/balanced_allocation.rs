@@ -36,7 +36,8 @@ impl ScorePlugin for BalancedAllocation {
             return 0;
         }
         let mean = fractions.iter().sum::<f64>() / fractions.len() as f64;
-        let variance = fractions.iter().map(|f| (f - mean).powi(2)).sum::<f64>() / fractions.len() as f64;
+        let variance =
+            fractions.iter().map(|f| (f - mean).powi(2)).sum::<f64>() / fractions.len() as f64;
         ((1.0 - variance.sqrt()) * MAX_NODE_SCORE as f64) as i64
     }
 }
@@ -57,7 +58,12 @@ mod tests {
             (node_with("skewed", "2", "8Gi", json!({})), 81),
         ];
         for (n, want) in cases {
-            assert_eq!(BalancedAllocation::default().score(&CycleState::new(), &p, &n), want, "{}", n.name);
+            assert_eq!(
+                BalancedAllocation::default().score(&CycleState::new(), &p, &n),
+                want,
+                "{}",
+                n.name
+            );
         }
     }
 }

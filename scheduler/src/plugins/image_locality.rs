@@ -28,11 +28,21 @@ impl ScorePlugin for ImageLocality {
     fn name(&self) -> &'static str {
         NAME
     }
-    fn pre_score(&self, state: &mut CycleState, pod: &PodInfo, _: &[Arc<NodeInfo>], snapshot: &Snapshot) {
+    fn pre_score(
+        &self,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        _: &[Arc<NodeInfo>],
+        snapshot: &Snapshot,
+    ) {
         let spec = pod.pod.spec.as_ref();
         let images: Vec<String> = spec
             .into_iter()
-            .flat_map(|s| s.containers.iter().chain(s.init_containers.iter().flatten()))
+            .flat_map(|s| {
+                s.containers
+                    .iter()
+                    .chain(s.init_containers.iter().flatten())
+            })
             .filter_map(|c| c.image.as_deref())
             .map(normalize_image)
             .collect();
@@ -90,12 +100,20 @@ mod tests {
             node(json!({"metadata": {"name": name}, "status": {"images": [
                 {"names": ["docker.io/library/nginx:1.25"], "sizeBytes": size}]}}))
         };
-        let snap = snapshot(vec![with("a", 500 * MB), with("b", 500 * MB), node(json!({"metadata": {"name": "c"}}))]);
+        let snap = snapshot(vec![
+            with("a", 500 * MB),
+            with("b", 500 * MB),
+            node(json!({"metadata": {"name": "c"}})),
+        ]);
         let p = pod(json!({"spec": {"containers": [{"name": "c", "image": "nginx:1.25"}]}}));
         let mut state = CycleState::new();
         ImageLocality.pre_score(&mut state, &p, &snap.nodes, &snap);
         // 500MB * 2/3 nodes = 333MB; (333-23)/(1000-23) → 31.
-        let scores: Vec<i64> = snap.nodes.iter().map(|n| ImageLocality.score(&state, &p, n)).collect();
+        let scores: Vec<i64> = snap
+            .nodes
+            .iter()
+            .map(|n| ImageLocality.score(&state, &p, n))
+            .collect();
         assert_eq!(scores, vec![31, 31, 0]);
         let small = snapshot(vec![with("a", 10 * MB)]);
         let mut state = CycleState::new();

@@ -4,7 +4,8 @@
 
 use crate::framework::pod_info::AffinityTerm;
 use crate::framework::{
-    Code, CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin, Snapshot, Status,
+    Code, CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin, Snapshot,
+    Status,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -70,7 +71,9 @@ impl FilterPlugin for InterPodAffinity {
                 continue;
             }
             for existing in &node.pods {
-                if !pod.required_affinity.is_empty() && matches_all(&pod.required_affinity, existing) {
+                if !pod.required_affinity.is_empty()
+                    && matches_all(&pod.required_affinity, existing)
+                {
                     for t in &pod.required_affinity {
                         if let Some(p) = pair(node, &t.topology_key) {
                             *st.affinity.entry(p).or_default() += 1;
@@ -102,19 +105,26 @@ impl FilterPlugin for InterPodAffinity {
                 .copied()
                 .unwrap_or(0)
         };
-        if node.labels.iter().any(|(k, v)| st.existing_anti.get(&(k.clone(), v.clone())).is_some_and(|c| *c > 0)) {
+        if node.labels.iter().any(|(k, v)| {
+            st.existing_anti
+                .get(&(k.clone(), v.clone()))
+                .is_some_and(|c| *c > 0)
+        }) {
             return Status::unschedulable(REASON_EXISTING_ANTI);
         }
         if !pod.required_affinity.is_empty() {
-            let satisfied = pod
-                .required_affinity
-                .iter()
-                .all(|t| node.labels.contains_key(&t.topology_key) && count(&st.affinity, &t.topology_key) > 0);
+            let satisfied = pod.required_affinity.iter().all(|t| {
+                node.labels.contains_key(&t.topology_key)
+                    && count(&st.affinity, &t.topology_key) > 0
+            });
             // The first pod of a group that selects itself may go anywhere
             // that has the topology keys.
             let first_of_group = st.affinity.is_empty()
                 && matches_all(&pod.required_affinity, pod)
-                && pod.required_affinity.iter().all(|t| node.labels.contains_key(&t.topology_key));
+                && pod
+                    .required_affinity
+                    .iter()
+                    .all(|t| node.labels.contains_key(&t.topology_key));
             if !satisfied && !first_of_group {
                 return Status {
                     code: Code::UnschedulableAndUnresolvable,
@@ -122,7 +132,11 @@ impl FilterPlugin for InterPodAffinity {
                 };
             }
         }
-        if pod.required_anti_affinity.iter().any(|t| count(&st.anti, &t.topology_key) > 0) {
+        if pod
+            .required_anti_affinity
+            .iter()
+            .any(|t| count(&st.anti, &t.topology_key) > 0)
+        {
             return Status::unschedulable(REASON_ANTI);
         }
         Status::success()
@@ -133,7 +147,13 @@ impl ScorePlugin for InterPodAffinity {
     fn name(&self) -> &'static str {
         NAME
     }
-    fn pre_score(&self, state: &mut CycleState, pod: &PodInfo, _: &[Arc<NodeInfo>], snapshot: &Snapshot) {
+    fn pre_score(
+        &self,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        _: &[Arc<NodeInfo>],
+        snapshot: &Snapshot,
+    ) {
         let own = !pod.preferred_affinity.is_empty() || !pod.preferred_anti_affinity.is_empty();
         let mut scores: HashMap<Pair, i64> = HashMap::new();
         let mut add = |node: &NodeInfo, t: &AffinityTerm, w: i64| {
@@ -142,7 +162,11 @@ impl ScorePlugin for InterPodAffinity {
             }
         };
         for node in &snapshot.nodes {
-            let pods = if own { &node.pods } else { &node.pods_with_affinity };
+            let pods = if own {
+                &node.pods
+            } else {
+                &node.pods_with_affinity
+            };
             for existing in pods {
                 for t in &pod.preferred_affinity {
                     if t.matches(existing) {
@@ -188,12 +212,17 @@ impl ScorePlugin for InterPodAffinity {
     }
 
     fn normalize(&self, _: &CycleState, scores: &mut [i64]) {
-        let (Some(min), Some(max)) = (scores.iter().min().copied(), scores.iter().max().copied()) else {
+        let (Some(min), Some(max)) = (scores.iter().min().copied(), scores.iter().max().copied())
+        else {
             return;
         };
         let diff = max - min;
         for s in scores.iter_mut() {
-            *s = if diff == 0 { 0 } else { MAX_NODE_SCORE * (*s - min) / diff };
+            *s = if diff == 0 {
+                0
+            } else {
+                MAX_NODE_SCORE * (*s - min) / diff
+            };
         }
     }
 }
@@ -205,11 +234,15 @@ mod tests {
     use serde_json::{Value, json};
 
     fn node_in(name: &str, zone: &str) -> NodeInfo {
-        node(json!({"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "zone": zone}}}))
+        node(
+            json!({"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "zone": zone}}}),
+        )
     }
 
     fn labelled(name: &str, labels: Value, affinity: Value) -> Arc<PodInfo> {
-        Arc::new(pod(json!({"metadata": {"name": name, "labels": labels}, "spec": {"affinity": affinity}})))
+        Arc::new(pod(
+            json!({"metadata": {"name": name, "labels": labels}, "spec": {"affinity": affinity}}),
+        ))
     }
 
     fn term(key: &str, value: &str, topology: &str) -> Value {
@@ -240,10 +273,12 @@ mod tests {
         n1.add_pod(labelled("s1", json!({"security": "S1"}), json!({})));
         n3.add_pod(labelled("s2", json!({"security": "S2"}), json!({})));
         let snap = snapshot(vec![n1, n2, n3]);
-        let seed = pod(json!({"metadata": {"name": "with-pod-affinity"}, "spec": {"affinity": {
-            "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term("security", "S1", "zone")]},
-            "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term("security", "S1", "kubernetes.io/hostname")]}
-        }}}));
+        let seed = pod(
+            json!({"metadata": {"name": "with-pod-affinity"}, "spec": {"affinity": {
+                "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term("security", "S1", "zone")]},
+                "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term("security", "S1", "kubernetes.io/hostname")]}
+            }}}),
+        );
         assert_eq!(
             run(&snap, &seed),
             vec![
@@ -268,9 +303,15 @@ mod tests {
         assert_eq!(run(&snap, &web)[0].1, Code::Unschedulable);
         assert_eq!(run(&snap, &web)[1].1, Code::Success);
         // A pod whose affinity selects itself may start a group anywhere.
-        let first = pod(json!({"metadata": {"name": "f", "labels": {"app": "db"}}, "spec": {"affinity": {
-            "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term("app", "db", "zone")]}}}}));
-        assert!(run(&snap, &first).iter().all(|(_, c)| *c != Code::UnschedulableAndUnresolvable));
+        let first = pod(
+            json!({"metadata": {"name": "f", "labels": {"app": "db"}}, "spec": {"affinity": {
+            "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term("app", "db", "zone")]}}}}),
+        );
+        assert!(
+            run(&snap, &first)
+                .iter()
+                .all(|(_, c)| *c != Code::UnschedulableAndUnresolvable)
+        );
     }
 
     #[test]
@@ -279,12 +320,18 @@ mod tests {
         let n2 = node_in("n2", "z1");
         n1.add_pod(labelled("s2", json!({"security": "S2"}), json!({})));
         let snap = snapshot(vec![n1, n2]);
-        let p = pod(json!({"spec": {"affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
-            {"weight": 100, "podAffinityTerm": term("security", "S2", "kubernetes.io/hostname")}]}}}}));
+        let p = pod(
+            json!({"spec": {"affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 100, "podAffinityTerm": term("security", "S2", "kubernetes.io/hostname")}]}}}}),
+        );
         let plugin = InterPodAffinity::default();
         let mut state = CycleState::new();
         plugin.pre_score(&mut state, &p, &snap.nodes, &snap);
-        let mut scores: Vec<i64> = snap.nodes.iter().map(|n| plugin.score(&state, &p, n)).collect();
+        let mut scores: Vec<i64> = snap
+            .nodes
+            .iter()
+            .map(|n| plugin.score(&state, &p, n))
+            .collect();
         assert_eq!(scores, vec![-100, 0]);
         plugin.normalize(&state, &mut scores);
         assert_eq!(scores, vec![0, 100]);

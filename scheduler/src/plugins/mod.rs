@@ -90,5 +90,8 @@ pub fn score_plugin(name: &str, args: &PluginArgs) -> Option<Arc<dyn ScorePlugin
 pub fn known(name: &str) -> bool {
     DEFAULT_FILTERS.contains(&name)
         || DEFAULT_SCORES.iter().any(|(n, _)| *n == name)
-        || matches!(name, "DefaultPreemption" | "PrioritySort" | "DefaultBinder" | "SchedulingGates")
+        || matches!(
+            name,
+            "DefaultPreemption" | "PrioritySort" | "DefaultBinder" | "SchedulingGates"
+        )
 }

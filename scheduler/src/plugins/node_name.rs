@@ -32,10 +32,19 @@ mod tests {
         let cases = [
             (json!({}), Code::Success),
             (json!({"spec": {"nodeName": "foo-node"}}), Code::Success),
-            (json!({"spec": {"nodeName": "bar"}}), Code::UnschedulableAndUnresolvable),
+            (
+                json!({"spec": {"nodeName": "bar"}}),
+                Code::UnschedulableAndUnresolvable,
+            ),
         ];
         for (p, want) in cases {
-            assert_eq!(NodeName.filter(&CycleState::new(), &pod(p.clone()), &n).code, want, "{p}");
+            assert_eq!(
+                NodeName
+                    .filter(&CycleState::new(), &pod(p.clone()), &n)
+                    .code,
+                want,
+                "{p}"
+            );
         }
     }
 }

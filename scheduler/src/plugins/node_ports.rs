@@ -12,15 +12,28 @@ impl FilterPlugin for NodePorts {
     fn name(&self) -> &'static str {
         NAME
     }
-    fn pre_filter(&self, _: &mut CycleState, pod: &PodInfo, _: &crate::framework::Snapshot) -> Status {
-        if pod.host_ports.is_empty() { Status::skip() } else { Status::success() }
+    fn pre_filter(
+        &self,
+        _: &mut CycleState,
+        pod: &PodInfo,
+        _: &crate::framework::Snapshot,
+    ) -> Status {
+        if pod.host_ports.is_empty() {
+            Status::skip()
+        } else {
+            Status::success()
+        }
     }
     fn filter(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
         let clash = pod
             .host_ports
             .iter()
             .any(|want| node.used_ports.iter().any(|used| used.conflicts(want)));
-        if clash { Status::unschedulable(REASON) } else { Status::success() }
+        if clash {
+            Status::unschedulable(REASON)
+        } else {
+            Status::success()
+        }
     }
 }
 
@@ -33,8 +46,10 @@ mod tests {
     use std::sync::Arc;
 
     fn with_port(name: &str, port: i32, ip: &str) -> PodInfo {
-        pod(json!({"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "image": "x",
-            "ports": [{"containerPort": 80, "hostPort": port, "hostIP": ip}]}]}}))
+        pod(
+            json!({"metadata": {"name": name}, "spec": {"containers": [{"name": "c", "image": "x",
+            "ports": [{"containerPort": 80, "hostPort": port, "hostIP": ip}]}]}}),
+        )
     }
 
     #[test]
@@ -47,9 +62,18 @@ mod tests {
             (with_port("c", 8080, "10.0.0.1"), Code::Unschedulable),
         ];
         for (p, want) in cases {
-            assert_eq!(NodePorts.filter(&CycleState::new(), &p, &n).code, want, "{}", p.name);
+            assert_eq!(
+                NodePorts.filter(&CycleState::new(), &p, &n).code,
+                want,
+                "{}",
+                p.name
+            );
         }
         assert!(n.remove_pod("default/old"));
-        assert!(NodePorts.filter(&CycleState::new(), &with_port("a", 8080, ""), &n).is_success());
+        assert!(
+            NodePorts
+                .filter(&CycleState::new(), &with_port("a", 8080, ""), &n)
+                .is_success()
+        );
     }
 }

@@ -3,7 +3,9 @@
 //! default) or how full they get (MostAllocated).
 
 use crate::framework::resources::Resource;
-use crate::framework::{CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin, Status};
+use crate::framework::{
+    CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin, Status,
+};
 
 pub const NAME: &str = "NodeResourcesFit";
 
@@ -78,7 +80,10 @@ impl FilterPlugin for NodeResourcesFit {
 /// cpu/memory defaults for request-less containers, as scoring counts.
 pub fn requested_and_allocatable(name: &str, pod: &PodInfo, node: &NodeInfo) -> (i64, i64) {
     let (pod_req, node_req) = match name {
-        "cpu" | "memory" => (pod.non_zero_requests.get(name), node.non_zero_requested.get(name)),
+        "cpu" | "memory" => (
+            pod.non_zero_requests.get(name),
+            node.non_zero_requested.get(name),
+        ),
         _ => (pod.requests.get(name), node.requested.get(name)),
     };
     (pod_req + node_req, node.allocatable.get(name))
@@ -97,8 +102,12 @@ impl ScorePlugin for NodeResourcesFit {
             }
             let s = match self.strategy {
                 ScoringStrategy::LeastAllocated if requested > allocatable => 0,
-                ScoringStrategy::LeastAllocated => (allocatable - requested) * MAX_NODE_SCORE / allocatable,
-                ScoringStrategy::MostAllocated => requested.min(allocatable) * MAX_NODE_SCORE / allocatable,
+                ScoringStrategy::LeastAllocated => {
+                    (allocatable - requested) * MAX_NODE_SCORE / allocatable
+                }
+                ScoringStrategy::MostAllocated => {
+                    requested.min(allocatable) * MAX_NODE_SCORE / allocatable
+                }
             };
             total += s * weight;
             weights += weight;
@@ -121,8 +130,14 @@ mod tests {
         n.add_pod(Arc::new(pod_with_requests("old", "1500m", "1Gi")));
         let cases = [
             (pod_with_requests("a", "500m", "1Gi"), vec![]),
-            (pod_with_requests("b", "600m", "1Gi"), vec!["Insufficient cpu"]),
-            (pod_with_requests("c", "600m", "4Gi"), vec!["Insufficient cpu", "Insufficient memory"]),
+            (
+                pod_with_requests("b", "600m", "1Gi"),
+                vec!["Insufficient cpu"],
+            ),
+            (
+                pod_with_requests("c", "600m", "4Gi"),
+                vec!["Insufficient cpu", "Insufficient memory"],
+            ),
             (
                 pod(json!({"spec": {"containers": [{"name": "c", "image": "x",
                     "resources": {"requests": {"example.com/gpu": "1"}}}]}})),
@@ -140,9 +155,22 @@ mod tests {
     fn pod_count_limit() {
         let mut n = node_with("n", "2", "4Gi", json!({}));
         n.allocatable.allowed_pod_number = 1;
-        assert!(FilterPlugin::filter(&NodeResourcesFit::default(), &CycleState::new(), &pod(json!({})), &n).is_success());
+        assert!(
+            FilterPlugin::filter(
+                &NodeResourcesFit::default(),
+                &CycleState::new(),
+                &pod(json!({})),
+                &n
+            )
+            .is_success()
+        );
         n.add_pod(Arc::new(pod(json!({"metadata": {"name": "x"}}))));
-        let st = FilterPlugin::filter(&NodeResourcesFit::default(), &CycleState::new(), &pod(json!({})), &n);
+        let st = FilterPlugin::filter(
+            &NodeResourcesFit::default(),
+            &CycleState::new(),
+            &pod(json!({})),
+            &n,
+        );
         assert_eq!(st.reasons, vec!["Too many pods"]);
     }
 
@@ -157,7 +185,10 @@ mod tests {
         // busy: (4-3)/4 = 25 for both; idle: (4-1)/4 = 75.
         assert_eq!(ScorePlugin::score(&least, &s, &p, &busy), 25);
         assert_eq!(ScorePlugin::score(&least, &s, &p, &idle), 75);
-        let most = NodeResourcesFit { strategy: ScoringStrategy::MostAllocated, ..Default::default() };
+        let most = NodeResourcesFit {
+            strategy: ScoringStrategy::MostAllocated,
+            ..Default::default()
+        };
         assert_eq!(ScorePlugin::score(&most, &s, &p, &busy), 75);
         assert_eq!(ScorePlugin::score(&most, &s, &p, &idle), 25);
     }

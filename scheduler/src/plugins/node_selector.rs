@@ -20,14 +20,22 @@ fn requirement_matches(r: &NodeSelectorRequirement, value: Option<&str>) -> bool
             ) else {
                 return false;
             };
-            if r.operator == "Gt" { v > bound } else { v < bound }
+            if r.operator == "Gt" {
+                v > bound
+            } else {
+                v < bound
+            }
         }
         _ => false,
     }
 }
 
 /// Whether one term matches; a term with no requirement matches nothing.
-pub fn term_matches(term: &NodeSelectorTerm, node_name: &str, labels: &BTreeMap<String, String>) -> bool {
+pub fn term_matches(
+    term: &NodeSelectorTerm,
+    node_name: &str,
+    labels: &BTreeMap<String, String>,
+) -> bool {
     let exprs = term.match_expressions.as_deref().unwrap_or_default();
     let fields = term.match_fields.as_deref().unwrap_or_default();
     if exprs.is_empty() && fields.is_empty() {
@@ -43,7 +51,11 @@ pub fn term_matches(term: &NodeSelectorTerm, node_name: &str, labels: &BTreeMap<
 }
 
 /// Whether any of the terms matches.
-pub fn terms_match(terms: &[NodeSelectorTerm], node_name: &str, labels: &BTreeMap<String, String>) -> bool {
+pub fn terms_match(
+    terms: &[NodeSelectorTerm],
+    node_name: &str,
+    labels: &BTreeMap<String, String>,
+) -> bool {
     terms.iter().any(|t| term_matches(t, node_name, labels))
 }
 
@@ -61,7 +73,10 @@ pub fn pod_requires_node(pod: &Pod, node_name: &str, labels: &BTreeMap<String, S
         .affinity
         .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|n| n.required_during_scheduling_ignored_during_execution.as_ref());
+        .and_then(|n| {
+            n.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        });
     match required {
         Some(r) => terms_match(&r.node_selector_terms, node_name, labels),
         None => true,
@@ -84,20 +99,56 @@ mod tests {
             ("cores".to_string(), "8".to_string()),
         ]);
         let cases = [
-            (json!({"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a", "b"]}]}), true),
-            (json!({"matchExpressions": [{"key": "zone", "operator": "In", "values": ["b"]}]}), false),
-            (json!({"matchExpressions": [{"key": "zone", "operator": "NotIn", "values": ["b"]}]}), true),
-            (json!({"matchExpressions": [{"key": "gpu", "operator": "NotIn", "values": ["b"]}]}), true),
-            (json!({"matchExpressions": [{"key": "zone", "operator": "Exists"}]}), true),
-            (json!({"matchExpressions": [{"key": "zone", "operator": "DoesNotExist"}]}), false),
-            (json!({"matchExpressions": [{"key": "cores", "operator": "Gt", "values": ["4"]}]}), true),
-            (json!({"matchExpressions": [{"key": "cores", "operator": "Lt", "values": ["4"]}]}), false),
-            (json!({"matchExpressions": [{"key": "zone", "operator": "Gt", "values": ["4"]}]}), false),
-            (json!({"matchExpressions": [
+            (
+                json!({"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a", "b"]}]}),
+                true,
+            ),
+            (
+                json!({"matchExpressions": [{"key": "zone", "operator": "In", "values": ["b"]}]}),
+                false,
+            ),
+            (
+                json!({"matchExpressions": [{"key": "zone", "operator": "NotIn", "values": ["b"]}]}),
+                true,
+            ),
+            (
+                json!({"matchExpressions": [{"key": "gpu", "operator": "NotIn", "values": ["b"]}]}),
+                true,
+            ),
+            (
+                json!({"matchExpressions": [{"key": "zone", "operator": "Exists"}]}),
+                true,
+            ),
+            (
+                json!({"matchExpressions": [{"key": "zone", "operator": "DoesNotExist"}]}),
+                false,
+            ),
+            (
+                json!({"matchExpressions": [{"key": "cores", "operator": "Gt", "values": ["4"]}]}),
+                true,
+            ),
+            (
+                json!({"matchExpressions": [{"key": "cores", "operator": "Lt", "values": ["4"]}]}),
+                false,
+            ),
+            (
+                json!({"matchExpressions": [{"key": "zone", "operator": "Gt", "values": ["4"]}]}),
+                false,
+            ),
+            (
+                json!({"matchExpressions": [
                 {"key": "zone", "operator": "In", "values": ["a"]},
-                {"key": "cores", "operator": "Lt", "values": ["4"]}]}), false),
-            (json!({"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}), true),
-            (json!({"matchFields": [{"key": "metadata.name", "operator": "NotIn", "values": ["n1"]}]}), false),
+                {"key": "cores", "operator": "Lt", "values": ["4"]}]}),
+                false,
+            ),
+            (
+                json!({"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}),
+                true,
+            ),
+            (
+                json!({"matchFields": [{"key": "metadata.name", "operator": "NotIn", "values": ["n1"]}]}),
+                false,
+            ),
             (json!({}), false),
         ];
         for (t, want) in cases {

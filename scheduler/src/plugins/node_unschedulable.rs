@@ -23,7 +23,12 @@ impl FilterPlugin for NodeUnschedulable {
             effect: "NoSchedule".into(),
             ..Default::default()
         };
-        let tolerations = pod.pod.spec.as_ref().and_then(|s| s.tolerations.as_deref()).unwrap_or_default();
+        let tolerations = pod
+            .pod
+            .spec
+            .as_ref()
+            .and_then(|s| s.tolerations.as_deref())
+            .unwrap_or_default();
         if tolerated_by_any(tolerations, &taint) {
             Status::success()
         } else {
@@ -55,6 +60,9 @@ mod tests {
         for (n, p, want) in cases {
             assert_eq!(NodeUnschedulable.filter(&s, p, n).code, want);
         }
-        assert_eq!(NodeUnschedulable.filter(&s, &plain, &cordoned).reasons, vec![REASON]);
+        assert_eq!(
+            NodeUnschedulable.filter(&s, &plain, &cordoned).reasons,
+            vec![REASON]
+        );
     }
 }

@@ -5,7 +5,9 @@
 //! get the cluster default constraints when they belong to a controller.
 
 use super::node_selector::pod_requires_node;
-use crate::framework::{CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin, Snapshot, Status};
+use crate::framework::{
+    CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin, Snapshot, Status,
+};
 use apimachinery::labels::Selector;
 use k8s_openapi::api::core::v1::TopologySpreadConstraint;
 use std::collections::{HashMap, HashSet};
@@ -13,7 +15,8 @@ use std::sync::Arc;
 
 pub const NAME: &str = "PodTopologySpread";
 pub const REASON: &str = "node(s) didn't match pod topology spread constraints";
-pub const REASON_MISSING_LABEL: &str = "node(s) didn't match pod topology spread constraints (missing required label)";
+pub const REASON_MISSING_LABEL: &str =
+    "node(s) didn't match pod topology spread constraints (missing required label)";
 const FILTER_KEY: &str = "PodTopologySpread/filter";
 const SCORE_KEY: &str = "PodTopologySpread/score";
 
@@ -50,7 +53,10 @@ impl Default for PodTopologySpread {
             ..Default::default()
         };
         PodTopologySpread {
-            default_constraints: vec![c("kubernetes.io/hostname", 3), c("topology.kubernetes.io/zone", 5)],
+            default_constraints: vec![
+                c("kubernetes.io/hostname", 3),
+                c("topology.kubernetes.io/zone", 5),
+            ],
         }
     }
 }
@@ -74,7 +80,9 @@ fn parse(pod: &PodInfo, c: &TopologySpreadConstraint, selector: Option<Selector>
         topology_key: c.topology_key.clone(),
         min_domains: i64::from(c.min_domains.unwrap_or(1).max(1)),
         selector,
-        extra: (!extra.is_empty()).then(|| Selector::parse(&extra.join(",")).ok()).flatten(),
+        extra: (!extra.is_empty())
+            .then(|| Selector::parse(&extra.join(",")).ok())
+            .flatten(),
     }
 }
 
@@ -82,17 +90,26 @@ impl PodTopologySpread {
     /// The pod's constraints with `when_unsatisfiable == action`, or the
     /// defaults (selecting the pod's own labels) for a controller's pod.
     pub fn constraints(&self, pod: &PodInfo, action: &str) -> Vec<Constraint> {
-        let own = pod.pod.spec.as_ref().and_then(|s| s.topology_spread_constraints.as_deref()).unwrap_or_default();
-        if !own.is_empty() {
-            return own.iter().filter(|c| c.when_unsatisfiable == action).map(|c| parse(pod, c, None)).collect();
-        }
-        let controlled = pod
+        let own = pod
             .pod
-            .metadata
-            .owner_references
-            .iter()
-            .flatten()
-            .any(|o| o.controller == Some(true) && matches!(o.kind.as_str(), "ReplicaSet" | "StatefulSet" | "ReplicationController"));
+            .spec
+            .as_ref()
+            .and_then(|s| s.topology_spread_constraints.as_deref())
+            .unwrap_or_default();
+        if !own.is_empty() {
+            return own
+                .iter()
+                .filter(|c| c.when_unsatisfiable == action)
+                .map(|c| parse(pod, c, None))
+                .collect();
+        }
+        let controlled = pod.pod.metadata.owner_references.iter().flatten().any(|o| {
+            o.controller == Some(true)
+                && matches!(
+                    o.kind.as_str(),
+                    "ReplicaSet" | "StatefulSet" | "ReplicationController"
+                )
+        });
         if !controlled || pod.labels.is_empty() {
             return Vec::new();
         }
@@ -109,10 +126,17 @@ impl PodTopologySpread {
 
 /// Matching pods per (constraint index, domain value), over the nodes that
 /// the pod's node affinity allows and that carry every constraint's key.
-fn count(pod: &PodInfo, constraints: &[Constraint], nodes: &[Arc<NodeInfo>]) -> Vec<HashMap<String, i64>> {
+fn count(
+    pod: &PodInfo,
+    constraints: &[Constraint],
+    nodes: &[Arc<NodeInfo>],
+) -> Vec<HashMap<String, i64>> {
     let mut counts = vec![HashMap::new(); constraints.len()];
     for node in nodes {
-        if !constraints.iter().all(|c| node.labels.contains_key(&c.topology_key)) {
+        if !constraints
+            .iter()
+            .all(|c| node.labels.contains_key(&c.topology_key))
+        {
             continue;
         }
         if !pod_requires_node(&pod.pod, &node.name, &node.labels) {
@@ -123,7 +147,9 @@ fn count(pod: &PodInfo, constraints: &[Constraint], nodes: &[Arc<NodeInfo>]) -> 
             let n = node
                 .pods
                 .iter()
-                .filter(|p| p.pod.metadata.deletion_timestamp.is_none() && c.matches(&pod.namespace, p))
+                .filter(|p| {
+                    p.pod.metadata.deletion_timestamp.is_none() && c.matches(&pod.namespace, p)
+                })
                 .count() as i64;
             *counts[i].entry(domain).or_insert(0) += n;
         }
@@ -159,7 +185,14 @@ impl FilterPlugin for PodTopologySpread {
                 }
             })
             .collect();
-        state.write(FILTER_KEY, FilterState { constraints, counts, min });
+        state.write(
+            FILTER_KEY,
+            FilterState {
+                constraints,
+                counts,
+                min,
+            },
+        );
         Status::success()
     }
 
@@ -194,7 +227,13 @@ impl ScorePlugin for PodTopologySpread {
     fn name(&self) -> &'static str {
         NAME
     }
-    fn pre_score(&self, state: &mut CycleState, pod: &PodInfo, feasible: &[Arc<NodeInfo>], snapshot: &Snapshot) {
+    fn pre_score(
+        &self,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        feasible: &[Arc<NodeInfo>],
+        snapshot: &Snapshot,
+    ) {
         let constraints = self.constraints(pod, "ScheduleAnyway");
         if constraints.is_empty() {
             return;
@@ -205,11 +244,21 @@ impl ScorePlugin for PodTopologySpread {
         let weights = constraints
             .iter()
             .map(|c| {
-                let domains: HashSet<&String> = feasible.iter().filter_map(|n| n.labels.get(&c.topology_key)).collect();
+                let domains: HashSet<&String> = feasible
+                    .iter()
+                    .filter_map(|n| n.labels.get(&c.topology_key))
+                    .collect();
                 ((domains.len() + 2) as f64).ln()
             })
             .collect();
-        state.write(SCORE_KEY, ScoreState { constraints, counts, weights });
+        state.write(
+            SCORE_KEY,
+            ScoreState {
+                constraints,
+                counts,
+                weights,
+            },
+        );
     }
 
     fn score(&self, state: &CycleState, _: &PodInfo, node: &NodeInfo) -> i64 {
@@ -259,7 +308,9 @@ mod tests {
         };
         let mut n = node(json!({"metadata": {"name": name, "labels": labels}}));
         for i in 0..app_pods {
-            n.add_pod(Arc::new(pod(json!({"metadata": {"name": format!("{name}-{i}"), "labels": {"app": "web"}}}))));
+            n.add_pod(Arc::new(pod(
+                json!({"metadata": {"name": format!("{name}-{i}"), "labels": {"app": "web"}}}),
+            )));
         }
         n
     }
@@ -270,14 +321,19 @@ mod tests {
         if let (Some(c), Some(e)) = (c.as_object_mut(), extra.as_object()) {
             c.extend(e.clone());
         }
-        pod(json!({"metadata": {"name": "new", "labels": {"app": "web"}}, "spec": {"topologySpreadConstraints": [c]}}))
+        pod(
+            json!({"metadata": {"name": "new", "labels": {"app": "web"}}, "spec": {"topologySpreadConstraints": [c]}}),
+        )
     }
 
     fn codes(snap: &Snapshot, p: &PodInfo) -> Vec<Code> {
         let plugin = PodTopologySpread::default();
         let mut state = CycleState::new();
         FilterPlugin::pre_filter(&plugin, &mut state, p, snap);
-        snap.nodes.iter().map(|n| FilterPlugin::filter(&plugin, &state, p, n).code).collect()
+        snap.nodes
+            .iter()
+            .map(|n| FilterPlugin::filter(&plugin, &state, p, n).code)
+            .collect()
     }
 
     #[test]
@@ -289,27 +345,50 @@ mod tests {
         ]);
         assert_eq!(
             codes(&snap, &spread(json!({}))),
-            vec![Code::Unschedulable, Code::Success, Code::UnschedulableAndUnresolvable]
+            vec![
+                Code::Unschedulable,
+                Code::Success,
+                Code::UnschedulableAndUnresolvable
+            ]
         );
-        assert_eq!(codes(&snap, &spread(json!({"maxSkew": 2})))[0], Code::Success);
+        assert_eq!(
+            codes(&snap, &spread(json!({"maxSkew": 2})))[0],
+            Code::Success
+        );
     }
 
     #[test]
     fn min_domains_treats_missing_domains_as_empty() {
-        let snap = snapshot(vec![zone_node("a", Some("z1"), 1), zone_node("b", Some("z2"), 1)]);
-        assert_eq!(codes(&snap, &spread(json!({}))), vec![Code::Success, Code::Success]);
+        let snap = snapshot(vec![
+            zone_node("a", Some("z1"), 1),
+            zone_node("b", Some("z2"), 1),
+        ]);
+        assert_eq!(
+            codes(&snap, &spread(json!({}))),
+            vec![Code::Success, Code::Success]
+        );
         // With minDomains 3 only two domains exist, so the global minimum is 0.
-        assert_eq!(codes(&snap, &spread(json!({"minDomains": 3}))), vec![Code::Unschedulable, Code::Unschedulable]);
+        assert_eq!(
+            codes(&snap, &spread(json!({"minDomains": 3}))),
+            vec![Code::Unschedulable, Code::Unschedulable]
+        );
     }
 
     #[test]
     fn schedule_anyway_prefers_emptier_domains() {
-        let snap = snapshot(vec![zone_node("a", Some("z1"), 3), zone_node("b", Some("z2"), 0)]);
+        let snap = snapshot(vec![
+            zone_node("a", Some("z1"), 3),
+            zone_node("b", Some("z2"), 0),
+        ]);
         let p = spread(json!({"whenUnsatisfiable": "ScheduleAnyway"}));
         let plugin = PodTopologySpread::default();
         let mut state = CycleState::new();
         plugin.pre_score(&mut state, &p, &snap.nodes, &snap);
-        let mut scores: Vec<i64> = snap.nodes.iter().map(|n| plugin.score(&state, &p, n)).collect();
+        let mut scores: Vec<i64> = snap
+            .nodes
+            .iter()
+            .map(|n| plugin.score(&state, &p, n))
+            .collect();
         plugin.normalize(&state, &mut scores);
         assert!(scores[1] > scores[0], "{scores:?}");
         assert_eq!(scores[1], 100);
@@ -320,8 +399,10 @@ mod tests {
         let plugin = PodTopologySpread::default();
         let bare = pod(json!({"metadata": {"labels": {"app": "web"}}}));
         assert!(plugin.constraints(&bare, "ScheduleAnyway").is_empty());
-        let owned = pod(json!({"metadata": {"labels": {"app": "web"}, "ownerReferences": [
-            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "u", "controller": true}]}}));
+        let owned = pod(
+            json!({"metadata": {"labels": {"app": "web"}, "ownerReferences": [
+            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "u", "controller": true}]}}),
+        );
         let c = plugin.constraints(&owned, "ScheduleAnyway");
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].max_skew, 3);

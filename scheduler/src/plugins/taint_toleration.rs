@@ -13,7 +13,11 @@ pub const NAME: &str = "TaintToleration";
 pub struct TaintToleration;
 
 fn tolerations(pod: &PodInfo) -> &[Toleration] {
-    pod.pod.spec.as_ref().and_then(|s| s.tolerations.as_deref()).unwrap_or_default()
+    pod.pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.tolerations.as_deref())
+        .unwrap_or_default()
 }
 
 impl FilterPlugin for TaintToleration {
@@ -44,7 +48,12 @@ impl ScorePlugin for TaintToleration {
         // Only PreferNoSchedule tolerations (or effect-less ones) count here.
         let tols: Vec<Toleration> = tolerations(pod)
             .iter()
-            .filter(|t| matches!(t.effect.as_deref(), None | Some("") | Some("PreferNoSchedule")))
+            .filter(|t| {
+                matches!(
+                    t.effect.as_deref(),
+                    None | Some("") | Some("PreferNoSchedule")
+                )
+            })
             .cloned()
             .collect();
         node.taints
@@ -72,11 +81,23 @@ mod tests {
             {"key": "gpu", "value": "true", "effect": "NoExecute"},
             {"key": "soft", "effect": "PreferNoSchedule"}]}}));
         let plain = pod(json!({}));
-        let tolerates_gpu = pod(json!({"spec": {"tolerations": [{"key": "gpu", "operator": "Equal", "value": "true"}]}}));
+        let tolerates_gpu = pod(
+            json!({"spec": {"tolerations": [{"key": "gpu", "operator": "Equal", "value": "true"}]}}),
+        );
         let s = CycleState::new();
         let cases = [
-            (&master, &plain, Code::UnschedulableAndUnresolvable, "node(s) had untolerated taint {node-role.kubernetes.io/master: }"),
-            (&gpu, &plain, Code::UnschedulableAndUnresolvable, "node(s) had untolerated taint {gpu: true}"),
+            (
+                &master,
+                &plain,
+                Code::UnschedulableAndUnresolvable,
+                "node(s) had untolerated taint {node-role.kubernetes.io/master: }",
+            ),
+            (
+                &gpu,
+                &plain,
+                Code::UnschedulableAndUnresolvable,
+                "node(s) had untolerated taint {gpu: true}",
+            ),
             (&gpu, &tolerates_gpu, Code::Success, ""),
         ];
         for (n, p, code, msg) in cases {
@@ -89,17 +110,25 @@ mod tests {
     fn prefer_no_schedule_lowers_the_score() {
         let nodes = [
             node(json!({"metadata": {"name": "a"}})),
-            node(json!({"metadata": {"name": "b"}, "spec": {"taints": [{"key": "x", "effect": "PreferNoSchedule"}]}})),
+            node(
+                json!({"metadata": {"name": "b"}, "spec": {"taints": [{"key": "x", "effect": "PreferNoSchedule"}]}}),
+            ),
             node(json!({"metadata": {"name": "c"}, "spec": {"taints": [
                 {"key": "x", "effect": "PreferNoSchedule"}, {"key": "y", "effect": "PreferNoSchedule"}]}})),
         ];
         let s = CycleState::new();
         let p = pod(json!({}));
-        let mut scores: Vec<i64> = nodes.iter().map(|n| ScorePlugin::score(&TaintToleration, &s, &p, n)).collect();
+        let mut scores: Vec<i64> = nodes
+            .iter()
+            .map(|n| ScorePlugin::score(&TaintToleration, &s, &p, n))
+            .collect();
         assert_eq!(scores, vec![0, 1, 2]);
         ScorePlugin::normalize(&TaintToleration, &s, &mut scores);
         assert_eq!(scores, vec![100, 50, 0]);
         let tolerant = pod(json!({"spec": {"tolerations": [{"key": "x", "operator": "Exists"}]}}));
-        assert_eq!(ScorePlugin::score(&TaintToleration, &s, &tolerant, &nodes[2]), 1);
+        assert_eq!(
+            ScorePlugin::score(&TaintToleration, &s, &tolerant, &nodes[2]),
+            1
+        );
     }
 }

@@ -46,11 +46,16 @@ pub fn snapshot(nodes: Vec<NodeInfo>) -> Snapshot {
 
 /// Upstream's default plugin set with default weights.
 pub fn default_profile() -> crate::profile::Profile {
-    use crate::plugins::{DEFAULT_FILTERS, DEFAULT_SCORES, PluginArgs, filter_plugin, score_plugin};
+    use crate::plugins::{
+        DEFAULT_FILTERS, DEFAULT_SCORES, PluginArgs, filter_plugin, score_plugin,
+    };
     let args = PluginArgs::default();
     crate::profile::Profile {
         scheduler_name: "default-scheduler".into(),
-        filters: DEFAULT_FILTERS.iter().filter_map(|n| filter_plugin(n, &args)).collect(),
+        filters: DEFAULT_FILTERS
+            .iter()
+            .filter_map(|n| filter_plugin(n, &args))
+            .collect(),
         scores: DEFAULT_SCORES
             .iter()
             .filter_map(|(n, w)| score_plugin(n, &args).map(|p| (p, *w)))

@@ -6,7 +6,9 @@
 //! claim's `volume.kubernetes.io/selected-node` annotation.
 
 use super::node_selector::terms_match;
-use crate::framework::{CycleState, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, Snapshot, Status};
+use crate::framework::{
+    CycleState, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, Snapshot, Status,
+};
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 use k8s_openapi::api::storage::v1::StorageClass;
 use std::collections::HashMap;
@@ -38,9 +40,18 @@ pub struct VolumeBinding {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VolumeDecision {
     /// Reserve volume `volume` for claim `namespace/claim`.
-    BindStatic { volume: String, namespace: String, claim: String, claim_uid: String },
+    BindStatic {
+        volume: String,
+        namespace: String,
+        claim: String,
+        claim_uid: String,
+    },
     /// Ask the provisioner to create a volume for the claim on `node`.
-    Provision { namespace: String, claim: String, node: String },
+    Provision {
+        namespace: String,
+        claim: String,
+        node: String,
+    },
 }
 
 #[derive(Clone)]
@@ -49,7 +60,8 @@ struct Claims {
     delayed: Vec<Arc<PersistentVolumeClaim>>,
 }
 
-type QuantityMap = std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>;
+type QuantityMap =
+    std::collections::BTreeMap<String, k8s_openapi::apimachinery::pkg::api::resource::Quantity>;
 
 /// The `storage` entry of a capacity or requests map, in bytes.
 fn storage_of(m: Option<&QuantityMap>) -> i64 {
@@ -60,7 +72,12 @@ fn storage_of(m: Option<&QuantityMap>) -> i64 {
 }
 
 fn storage_request(c: &PersistentVolumeClaim) -> i64 {
-    storage_of(c.spec.as_ref().and_then(|s| s.resources.as_ref()).and_then(|r| r.requests.as_ref()))
+    storage_of(
+        c.spec
+            .as_ref()
+            .and_then(|s| s.resources.as_ref())
+            .and_then(|r| r.requests.as_ref()),
+    )
 }
 
 fn volume_fits_node(pv: &PersistentVolume, node: &NodeInfo) -> bool {
@@ -76,7 +93,9 @@ fn volume_fits_node(pv: &PersistentVolume, node: &NodeInfo) -> bool {
 /// Whether `pv` could serve `claim`: unclaimed (or claimed by it), same
 /// class, large enough, every requested access mode.
 fn volume_serves(pv: &PersistentVolume, claim: &PersistentVolumeClaim) -> bool {
-    let Some(spec) = pv.spec.as_ref() else { return false };
+    let Some(spec) = pv.spec.as_ref() else {
+        return false;
+    };
     if let Some(r) = spec.claim_ref.as_ref() {
         let same = r.name.as_deref() == claim.metadata.name.as_deref()
             && r.namespace.as_deref() == claim.metadata.namespace.as_deref();
@@ -84,11 +103,18 @@ fn volume_serves(pv: &PersistentVolume, claim: &PersistentVolumeClaim) -> bool {
             return false;
         }
     }
-    if pv.status.as_ref().and_then(|s| s.phase.as_deref()).is_some_and(|p| p != "Available" && p != "Pending") {
+    if pv
+        .status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .is_some_and(|p| p != "Available" && p != "Pending")
+    {
         return false;
     }
     let cspec = claim.spec.as_ref();
-    let class = cspec.and_then(|s| s.storage_class_name.as_deref()).unwrap_or_default();
+    let class = cspec
+        .and_then(|s| s.storage_class_name.as_deref())
+        .unwrap_or_default();
     if spec.storage_class_name.as_deref().unwrap_or_default() != class {
         return false;
     }
@@ -113,33 +139,55 @@ impl VolumeBinding {
             .and_then(|s| s.volumes.as_ref())
             .into_iter()
             .flatten()
-            .filter_map(|v| v.persistent_volume_claim.as_ref().map(|c| c.claim_name.as_str()))
+            .filter_map(|v| {
+                v.persistent_volume_claim
+                    .as_ref()
+                    .map(|c| c.claim_name.as_str())
+            })
             .collect();
         if names.is_empty() {
             return Ok(None);
         }
-        let store = self.store.read().map_err(|_| Status::error("volume store poisoned"))?;
-        let mut claims = Claims { bound: Vec::new(), delayed: Vec::new() };
+        let store = self
+            .store
+            .read()
+            .map_err(|_| Status::error("volume store poisoned"))?;
+        let mut claims = Claims {
+            bound: Vec::new(),
+            delayed: Vec::new(),
+        };
         for name in names {
             let key = format!("{}/{name}", pod.namespace);
             let Some(claim) = store.claims.get(&key) else {
-                return Err(Status::unresolvable(format!("persistentvolumeclaim \"{name}\" not found")));
+                return Err(Status::unresolvable(format!(
+                    "persistentvolumeclaim \"{name}\" not found"
+                )));
             };
             if claim.metadata.deletion_timestamp.is_some() {
-                return Err(Status::unresolvable(format!("persistentvolumeclaim \"{name}\" is being deleted")));
+                return Err(Status::unresolvable(format!(
+                    "persistentvolumeclaim \"{name}\" is being deleted"
+                )));
             }
             let spec = claim.spec.as_ref();
-            match spec.and_then(|s| s.volume_name.as_deref()).filter(|v| !v.is_empty()) {
+            match spec
+                .and_then(|s| s.volume_name.as_deref())
+                .filter(|v| !v.is_empty())
+            {
                 Some(volume) => match store.volumes.get(volume) {
                     Some(pv) => claims.bound.push(pv.clone()),
-                    None => return Err(Status::unresolvable(format!("persistentvolume \"{volume}\" not found"))),
+                    None => {
+                        return Err(Status::unresolvable(format!(
+                            "persistentvolume \"{volume}\" not found"
+                        )));
+                    }
                 },
                 None => {
-                    let class = spec.and_then(|s| s.storage_class_name.as_deref()).unwrap_or_default();
-                    let delayed = store
-                        .classes
-                        .get(class)
-                        .is_some_and(|c| c.volume_binding_mode.as_deref() == Some("WaitForFirstConsumer"));
+                    let class = spec
+                        .and_then(|s| s.storage_class_name.as_deref())
+                        .unwrap_or_default();
+                    let delayed = store.classes.get(class).is_some_and(|c| {
+                        c.volume_binding_mode.as_deref() == Some("WaitForFirstConsumer")
+                    });
                     if !delayed {
                         return Err(Status::unresolvable(REASON_IMMEDIATE));
                     }
@@ -153,7 +201,10 @@ impl VolumeBinding {
     /// For each delayed claim, a volume on `node` or a provisioning, or the
     /// reason there is none.
     fn plan(&self, claims: &Claims, node: &NodeInfo) -> Result<Vec<VolumeDecision>, Status> {
-        let store = self.store.read().map_err(|_| Status::error("volume store poisoned"))?;
+        let store = self
+            .store
+            .read()
+            .map_err(|_| Status::error("volume store poisoned"))?;
         let mut taken: Vec<String> = Vec::new();
         let mut out = Vec::new();
         for claim in &claims.delayed {
@@ -168,7 +219,8 @@ impl VolumeBinding {
                 })
                 .collect();
             // The smallest volume that fits, as upstream picks.
-            candidates.sort_by_key(|pv| storage_of(pv.spec.as_ref().and_then(|s| s.capacity.as_ref())));
+            candidates
+                .sort_by_key(|pv| storage_of(pv.spec.as_ref().and_then(|s| s.capacity.as_ref())));
             if let Some(pv) = candidates.first() {
                 let volume = pv.metadata.name.clone().unwrap_or_default();
                 taken.push(volume.clone());
@@ -180,12 +232,24 @@ impl VolumeBinding {
                 });
                 continue;
             }
-            let class = claim.spec.as_ref().and_then(|s| s.storage_class_name.as_deref()).unwrap_or_default();
-            let provisioner = store.classes.get(class).map(|c| c.provisioner.as_str()).unwrap_or(NO_PROVISIONER);
+            let class = claim
+                .spec
+                .as_ref()
+                .and_then(|s| s.storage_class_name.as_deref())
+                .unwrap_or_default();
+            let provisioner = store
+                .classes
+                .get(class)
+                .map(|c| c.provisioner.as_str())
+                .unwrap_or(NO_PROVISIONER);
             if provisioner == NO_PROVISIONER {
                 return Err(Status::unschedulable(REASON_NO_PV));
             }
-            out.push(VolumeDecision::Provision { namespace, claim: name, node: node.name.clone() });
+            out.push(VolumeDecision::Provision {
+                namespace,
+                claim: name,
+                node: node.name.clone(),
+            });
         }
         Ok(out)
     }
@@ -251,15 +315,20 @@ mod tests {
             let mut s = vb.store.write().unwrap();
             for c in claims {
                 let c: PersistentVolumeClaim = serde_json::from_value(c).unwrap();
-                s.claims.insert(format!("default/{}", c.metadata.name.clone().unwrap()), Arc::new(c));
+                s.claims.insert(
+                    format!("default/{}", c.metadata.name.clone().unwrap()),
+                    Arc::new(c),
+                );
             }
             for v in volumes {
                 let v: PersistentVolume = serde_json::from_value(v).unwrap();
-                s.volumes.insert(v.metadata.name.clone().unwrap(), Arc::new(v));
+                s.volumes
+                    .insert(v.metadata.name.clone().unwrap(), Arc::new(v));
             }
             for c in classes {
                 let c: StorageClass = serde_json::from_value(c).unwrap();
-                s.classes.insert(c.metadata.name.clone().unwrap(), Arc::new(c));
+                s.classes
+                    .insert(c.metadata.name.clone().unwrap(), Arc::new(c));
             }
         }
         vb
@@ -295,7 +364,9 @@ mod tests {
     }
 
     fn using(claim: &str) -> PodInfo {
-        pod(json!({"spec": {"volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": claim}}]}}))
+        pod(
+            json!({"spec": {"volumes": [{"name": "d", "persistentVolumeClaim": {"claimName": claim}}]}}),
+        )
     }
 
     fn run(vb: &VolumeBinding, p: &PodInfo, nodes: &[NodeInfo]) -> Result<Vec<Code>, Status> {
@@ -309,37 +380,73 @@ mod tests {
 
     #[test]
     fn bound_volume_pins_the_node() {
-        let vb = plugin(vec![claim("mongodata", Some("pv1"))], vec![local_pv("pv1", "node2", Some("mongodata"))], vec![wffc(NO_PROVISIONER)]);
+        let vb = plugin(
+            vec![claim("mongodata", Some("pv1"))],
+            vec![local_pv("pv1", "node2", Some("mongodata"))],
+            vec![wffc(NO_PROVISIONER)],
+        );
         let codes = run(&vb, &using("mongodata"), &[host("node1"), host("node2")]).unwrap();
-        assert_eq!(codes, vec![Code::UnschedulableAndUnresolvable, Code::Success]);
+        assert_eq!(
+            codes,
+            vec![Code::UnschedulableAndUnresolvable, Code::Success]
+        );
     }
 
     #[test]
     fn wait_for_first_consumer_finds_a_local_volume() {
-        let vb = plugin(vec![claim("mongodata", None)], vec![local_pv("pv1", "node2", None)], vec![wffc(NO_PROVISIONER)]);
+        let vb = plugin(
+            vec![claim("mongodata", None)],
+            vec![local_pv("pv1", "node2", None)],
+            vec![wffc(NO_PROVISIONER)],
+        );
         let codes = run(&vb, &using("mongodata"), &[host("node1"), host("node2")]).unwrap();
         assert_eq!(codes, vec![Code::Unschedulable, Code::Success]);
         assert_eq!(
             vb.decisions(&using("mongodata"), &host("node2")),
-            vec![VolumeDecision::BindStatic { volume: "pv1".into(), namespace: "default".into(), claim: "mongodata".into(), claim_uid: "u1".into() }]
+            vec![VolumeDecision::BindStatic {
+                volume: "pv1".into(),
+                namespace: "default".into(),
+                claim: "mongodata".into(),
+                claim_uid: "u1".into()
+            }]
         );
     }
 
     #[test]
     fn provisioner_classes_select_the_node() {
-        let vb = plugin(vec![claim("data", None)], vec![], vec![wffc("example.com/csi")]);
-        assert_eq!(run(&vb, &using("data"), &[host("node1")]).unwrap(), vec![Code::Success]);
+        let vb = plugin(
+            vec![claim("data", None)],
+            vec![],
+            vec![wffc("example.com/csi")],
+        );
+        assert_eq!(
+            run(&vb, &using("data"), &[host("node1")]).unwrap(),
+            vec![Code::Success]
+        );
         assert_eq!(
             vb.decisions(&using("data"), &host("node1")),
-            vec![VolumeDecision::Provision { namespace: "default".into(), claim: "data".into(), node: "node1".into() }]
+            vec![VolumeDecision::Provision {
+                namespace: "default".into(),
+                claim: "data".into(),
+                node: "node1".into()
+            }]
         );
     }
 
     #[test]
     fn missing_and_immediate_claims_reject_every_node() {
         let vb = plugin(vec![claim("imm", None)], vec![], vec![]);
-        assert_eq!(run(&vb, &using("nope"), &[]).unwrap_err().message(), "persistentvolumeclaim \"nope\" not found");
-        assert_eq!(run(&vb, &using("imm"), &[]).unwrap_err().message(), REASON_IMMEDIATE);
-        assert_eq!(run(&vb, &pod(json!({})), &[host("a")]).unwrap_err().code, Code::Skip);
+        assert_eq!(
+            run(&vb, &using("nope"), &[]).unwrap_err().message(),
+            "persistentvolumeclaim \"nope\" not found"
+        );
+        assert_eq!(
+            run(&vb, &using("imm"), &[]).unwrap_err().message(),
+            REASON_IMMEDIATE
+        );
+        assert_eq!(
+            run(&vb, &pod(json!({})), &[host("a")]).unwrap_err().code,
+            Code::Skip
+        );
     }
 }
