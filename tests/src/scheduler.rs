@@ -18,13 +18,21 @@ pub struct SchedCluster {
 }
 
 /// Starts kube-scheduler against `api` with `extra` flags.
-pub fn spawn_scheduler(api: &ApiCluster, health_port: u16, extra: &[&str], log_name: &str) -> Daemon {
+pub fn spawn_scheduler(
+    api: &ApiCluster,
+    health_port: u16,
+    extra: &[&str],
+    log_name: &str,
+) -> Daemon {
     let mut cmd = Command::new(bins::binary("kube-scheduler"));
-    cmd.arg(format!("--kubeconfig={}", api.kubeconfig("kube-scheduler").display()))
-        .arg("--bind-address=127.0.0.1")
-        .arg(format!("--secure-port={health_port}"))
-        .args(extra)
-        .env("RUST_LOG", "info,scheduler=debug");
+    cmd.arg(format!(
+        "--kubeconfig={}",
+        api.kubeconfig("kube-scheduler").display()
+    ))
+    .arg("--bind-address=127.0.0.1")
+    .arg(format!("--secure-port={health_port}"))
+    .args(extra)
+    .env("RUST_LOG", "info,scheduler=debug");
     Daemon::spawn(log_name, &mut cmd, api.work.path())
 }
 
@@ -34,12 +42,23 @@ impl SchedCluster {
     pub fn start(extra: &[&str]) -> SchedCluster {
         let api = ApiCluster::start();
         let health_port = free_port();
-        let mut flags = vec!["--leader-elect=false"];
+        let mut flags = Vec::new();
+        if !extra.iter().any(|f| f.starts_with("--leader-elect")) {
+            flags.push("--leader-elect=false");
+        }
         flags.extend_from_slice(extra);
         let scheduler = spawn_scheduler(&api, health_port, &flags, "kube-scheduler");
-        let c = SchedCluster { scheduler, health_port, api };
+        let c = SchedCluster {
+            scheduler,
+            health_port,
+            api,
+        };
         let ready = wait_until(Duration::from_secs(30), || c.health("/readyz").0 == 200);
-        assert!(ready, "kube-scheduler not ready:\n{}", c.scheduler.log_tail(40));
+        assert!(
+            ready,
+            "kube-scheduler not ready:\n{}",
+            c.scheduler.log_tail(40)
+        );
         c
     }
 
@@ -63,14 +82,24 @@ impl SchedCluster {
         }
         let node = json!({"apiVersion": "v1", "kind": "Node",
             "metadata": {"name": name, "labels": all_labels}, "spec": {"taints": taints}});
-        let (ok, out, err) = self.api.kubectl_stdin(&["create", "-f", "-"], &node.to_string());
+        let (ok, out, err) = self
+            .api
+            .kubectl_stdin(&["create", "-f", "-"], &node.to_string());
         assert!(ok, "create node {name}: {out}{err}");
         let status = json!({"status": {
             "capacity": {"cpu": cpu, "memory": memory, "pods": "110"},
             "allocatable": {"cpu": cpu, "memory": memory, "pods": "110"},
             "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "kubelet is posting ready status"}],
         }});
-        self.kubectl_ok(&["patch", "node", name, "--subresource=status", "--type=merge", "-p", &status.to_string()]);
+        self.kubectl_ok(&[
+            "patch",
+            "node",
+            name,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            &status.to_string(),
+        ]);
     }
 
     /// Applies a manifest with kubectl.
@@ -84,7 +113,10 @@ impl SchedCluster {
     pub fn node_of(&self, ns: &str, pod: &str) -> String {
         let out = self.kubectl_ok(&["get", "pod", pod, "-n", ns, "-o", "wide", "--no-headers"]);
         // NAME READY STATUS RESTARTS AGE IP NODE NOMINATED READINESS
-        out.split_whitespace().nth(6).unwrap_or_default().to_string()
+        out.split_whitespace()
+            .nth(6)
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// Waits until the pod is bound; returns the node.
@@ -94,7 +126,11 @@ impl SchedCluster {
             node = self.node_of(ns, pod);
             !node.is_empty() && node != "<none>"
         });
-        assert!(ok, "pod {ns}/{pod} not bound; scheduler log:\n{}", self.scheduler.log_tail(120));
+        assert!(
+            ok,
+            "pod {ns}/{pod} not bound; scheduler log:\n{}",
+            self.scheduler.log_tail(120)
+        );
         node
     }
 
@@ -107,7 +143,12 @@ impl SchedCluster {
     /// Messages of the pod's events with `reason`.
     pub fn events(&self, ns: &str, pod: &str, reason: &str) -> Vec<String> {
         let out = self.kubectl_ok(&[
-            "get", "events", "-n", ns, "-o", "json",
+            "get",
+            "events",
+            "-n",
+            ns,
+            "-o",
+            "json",
             &format!("--field-selector=involvedObject.name={pod},reason={reason}"),
         ]);
         let v: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
@@ -126,7 +167,11 @@ impl SchedCluster {
             msgs = self.events(ns, pod, reason);
             !msgs.is_empty()
         });
-        assert!(ok, "no {reason} event for {ns}/{pod}; scheduler log:\n{}", self.scheduler.log_tail(120));
+        assert!(
+            ok,
+            "no {reason} event for {ns}/{pod}; scheduler log:\n{}",
+            self.scheduler.log_tail(120)
+        );
         msgs
     }
 }
@@ -153,10 +198,17 @@ pub fn health_get(port: u16, path: &str) -> (u16, String) {
     let out = Command::new(bins::system("curl"))
         .args(["-sS", "--max-time", "10", "--cacert"])
         .arg(&pem)
-        .args(["--resolve", &format!("localhost:{port}:127.0.0.1"), "-w", "\n%{http_code}"])
+        .args([
+            "--resolve",
+            &format!("localhost:{port}:127.0.0.1"),
+            "-w",
+            "\n%{http_code}",
+        ])
         .arg(format!("https://localhost:{port}{path}"))
         .output();
-    let Ok(out) = out else { return (0, String::new()) };
+    let Ok(out) = out else {
+        return (0, String::new());
+    };
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     let (body, code) = text.rsplit_once('\n').unwrap_or(("", &text));
     (code.trim().parse().unwrap_or(0), body.to_string())
