@@ -39,9 +39,29 @@ impl Cache {
         )
     }
 
-    pub fn add_or_update_node(&mut self, node: Arc<Node>) {
+    /// Adds or replaces a node; returns whether anything a filter reads
+    /// changed (not just a heartbeat), so parked pods are worth a retry.
+    pub fn add_or_update_node(&mut self, node: Arc<Node>) -> bool {
         let name = node.metadata.name.clone().unwrap_or_default();
-        self.node_mut(&name).set_node(node);
+        let info = self.node_mut(&name);
+        let before = info.node.is_some().then(|| {
+            (
+                info.labels.clone(),
+                info.taints.clone(),
+                info.unschedulable,
+                info.allocatable.clone(),
+                info.images.clone(),
+            )
+        });
+        info.set_node(node);
+        let after = (
+            info.labels.clone(),
+            info.taints.clone(),
+            info.unschedulable,
+            info.allocatable.clone(),
+            info.images.clone(),
+        );
+        before.is_none_or(|b| b != after)
     }
 
     pub fn remove_node(&mut self, name: &str) {
@@ -201,6 +221,19 @@ mod tests {
         c.assume(p, "n1");
         c.forget("default/p");
         assert_eq!(c.snapshot().nodes[0].pods.len(), 0);
+    }
+
+    #[test]
+    fn only_relevant_node_changes_count() {
+        let mut c = Cache::new();
+        assert!(c.add_or_update_node(node("n1")), "a new node");
+        assert!(!c.add_or_update_node(node("n1")), "a heartbeat");
+        let cordoned: Node = serde_json::from_value(
+            json!({"metadata": {"name": "n1"}, "spec": {"unschedulable": true},
+            "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}}),
+        )
+        .unwrap();
+        assert!(c.add_or_update_node(Arc::new(cordoned)));
     }
 
     #[test]

@@ -156,8 +156,10 @@ pub fn start(client: Client, s: Arc<Scheduler>) -> Vec<watch::Receiver<bool>> {
         Api::<Node>::all(client.clone()),
         name_of::<Node>,
         move |n: Node| {
-            a.cache().add_or_update_node(Arc::new(n));
-            a.queue.move_all_to_active_or_backoff();
+            let relevant = a.cache().add_or_update_node(Arc::new(n));
+            if relevant {
+                a.queue.move_all_to_active_or_backoff();
+            }
         },
         move |name: &str, _| d.cache().remove_node(name),
         tx,

@@ -162,9 +162,15 @@ impl SchedulingQueue {
         } else if let Some((_, qp)) = q.backoff.get_mut(&key) {
             qp.info = info;
         } else if let Some((since, mut qp)) = q.unschedulable.remove(&key) {
-            // The pod itself changed: it may fit now.
+            // A change to the pod's spec or labels may make it fit; a
+            // status-only change (our own PodScheduled condition) does not.
+            let changed = qp.info.pod.spec != info.pod.spec || qp.info.labels != info.labels;
             qp.info = info;
-            q.requeue(qp, since);
+            if changed {
+                q.requeue(qp, since);
+            } else {
+                q.unschedulable.insert(key, (since, qp));
+            }
         } else {
             q.push_active(QueuedPod::new(info));
         }
@@ -391,6 +397,25 @@ mod tests {
         assert!(q.contains("default/p"));
         q.delete("default/p");
         assert!(!q.contains("default/p"));
+    }
+
+    #[tokio::test]
+    async fn only_spec_or_label_changes_requeue_a_parked_pod() {
+        let q = SchedulingQueue::new();
+        q.add_or_update(info("p", 0));
+        let p = q.pop().await.unwrap();
+        q.add_unschedulable(p);
+        q.add_or_update(info("p", 0));
+        assert_eq!(
+            q.lengths().unschedulable,
+            1,
+            "status-only update keeps it parked"
+        );
+        let relabelled = Arc::new(pod(
+            json!({"metadata": {"name": "p", "labels": {"x": "y"}}, "spec": {"priority": 0}}),
+        ));
+        q.add_or_update(relabelled);
+        assert_eq!(q.lengths().unschedulable, 0);
     }
 
     #[test]
