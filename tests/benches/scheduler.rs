@@ -31,6 +31,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 const CONCURRENCY: usize = 64;
+
+/// A workload: its name, how many pods, and the extra pod spec of pod i.
+type Workload = (&'static str, usize, fn(usize) -> Value);
 const ZONES: usize = 10;
 
 fn env(name: &str, default: usize) -> usize {
@@ -79,7 +82,7 @@ fn main() -> anyhow::Result<()> {
         "workload", "pods", "pods/s", "p50", "p99", "RSS MiB"
     );
 
-    let workloads: Vec<(&str, usize, fn(usize) -> Value)> = vec![
+    let workloads: Vec<Workload> = vec![
         ("SchedulingBasic", pods, |_| json!({})),
         ("SchedulingNodeAffinity", pods / 10, |_| {
             json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
