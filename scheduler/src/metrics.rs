@@ -63,6 +63,8 @@ pub struct Metrics {
     pub preemption_attempts: AtomicU64,
     pub preemption_victims: AtomicU64,
     pub attempt_duration: Histogram,
+    /// Filter + score time alone (no API calls).
+    pub algorithm_duration: Histogram,
     pub e2e_duration: Histogram,
     pub queue: Mutex<Lengths>,
 }
@@ -89,6 +91,12 @@ impl Metrics {
         self.attempt_duration.render(
             "scheduler_scheduling_attempt_duration_seconds",
             &format!("profile=\"{profile}\""),
+            &mut out,
+        );
+        out.push_str("# HELP scheduler_scheduling_algorithm_duration_seconds Scheduling algorithm latency in seconds.\n# TYPE scheduler_scheduling_algorithm_duration_seconds histogram\n");
+        self.algorithm_duration.render(
+            "scheduler_scheduling_algorithm_duration_seconds",
+            "",
             &mut out,
         );
         out.push_str("# HELP scheduler_pod_scheduling_sli_duration_seconds E2e latency for a pod being scheduled, from the time the pod enters the scheduling queue until it is bound.\n# TYPE scheduler_pod_scheduling_sli_duration_seconds histogram\n");

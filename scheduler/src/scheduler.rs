@@ -150,7 +150,11 @@ impl Scheduler {
         };
         let started = Instant::now();
         let snapshot = self.cache().snapshot();
-        match algorithm.schedule(&profile, &qp.info, &snapshot) {
+        let outcome = algorithm.schedule(&profile, &qp.info, &snapshot);
+        self.metrics
+            .algorithm_duration
+            .observe(started.elapsed().as_secs_f64());
+        match outcome {
             Ok(result) => {
                 tracing::debug!(pod = %key, node = %result.node, evaluated = result.evaluated_nodes, feasible = result.feasible_nodes, "scheduled");
                 self.cache().assume(qp.info.clone(), &result.node);

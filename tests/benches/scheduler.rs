@@ -107,10 +107,12 @@ fn main() -> anyhow::Result<()> {
         };
         let r = rt.block_on(run_workload(&admin, &ns, group, count, extra))?;
         println!(
-            "{:<26} {:>7} {:>10.0} {:>12} {:>12} {:>10.1}",
+            "{:<26} {:>11} {:>10.0} {:>10.0} {:>7.2} {:>11} {:>11} {:>8.1}",
             name,
             format!("{}/{}", r.bound, count),
+            r.created_rate,
             r.rate,
+            r.rate / r.created_rate,
             ms(r.p50),
             ms(r.p99),
             rss_mib(pid, "VmRSS:")
@@ -167,6 +169,8 @@ async fn create_nodes(client: &ApiClient, n: usize) -> anyhow::Result<()> {
 }
 
 struct WorkloadResult {
+    /// Pods the load generator created per second (the ceiling).
+    created_rate: f64,
     bound: usize,
     rate: f64,
     p50: Duration,
@@ -272,6 +276,7 @@ async fn run_workload(
         }
     })
     .await?;
+    let created_rate = count as f64 / start.elapsed().as_secs_f64().max(1e-9);
     let deadline = Duration::from_secs(120 + count as u64 / 20);
     let _ = tokio::time::timeout(deadline, watch).await;
     let created = created.lock().await;
@@ -282,6 +287,7 @@ async fn run_workload(
         .filter_map(|(n, b)| created.get(n).map(|c| b.saturating_duration_since(*c)))
         .collect();
     Ok(WorkloadResult {
+        created_rate,
         bound: bound.len(),
         rate: bound.len() as f64 / last.duration_since(start).as_secs_f64().max(1e-9),
         p50: percentile(&lat, 50.0),

@@ -188,7 +188,7 @@ pub fn health_get(port: u16, path: &str) -> (u16, String) {
     let fetch = Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "openssl s_client -connect 127.0.0.1:{port} -showcerts </dev/null 2>/dev/null | openssl x509 > {}",
+            "openssl s_client -connect 127.0.0.1:{port} -showcerts </dev/null 2>/dev/null | openssl x509 > {} 2>/dev/null",
             pem.display()
         ))
         .status();
