@@ -105,6 +105,10 @@ fn on_pod(s: &Scheduler, pod: Pod) {
     match node {
         Some(node) => {
             s.queue.delete(&key);
+            s.nominated
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&key);
             s.cache()
                 .add_or_update_pod(Arc::new(PodInfo::new(Arc::new(pod))), &node);
         }
@@ -115,13 +119,26 @@ fn on_pod(s: &Scheduler, pod: Pod) {
             if s.cache().is_assumed(&key) {
                 return;
             }
-            s.queue.add_or_update(Arc::new(PodInfo::new(Arc::new(pod))));
+            let nominated = pod
+                .status
+                .as_ref()
+                .and_then(|st| st.nominated_node_name.clone())
+                .filter(|n| !n.is_empty());
+            let info = Arc::new(PodInfo::new(Arc::new(pod)));
+            if let Some(n) = nominated {
+                s.set_nominated(&info, Some(&n));
+            }
+            s.queue.add_or_update(info);
         }
     }
 }
 
 fn on_pod_deleted(s: &Scheduler, key: &str) {
     s.queue.delete(key);
+    s.nominated
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(key);
     let had = s.cache().contains_pod(key);
     s.cache().remove_pod(key);
     if had {

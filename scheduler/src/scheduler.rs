@@ -41,6 +41,9 @@ pub struct Scheduler {
     pub writer: ApiWriter,
     pub metrics: Arc<Metrics>,
     pub pdbs: RwLock<HashMap<String, Pdb>>,
+    /// Pods that preempted and wait for their victims to go: key →
+    /// (nominated node, pod). Their room is held for them.
+    pub nominated: Mutex<HashMap<String, (String, Arc<PodInfo>)>>,
     /// The storage objects VolumeBinding reads (shared with the plugin).
     pub volumes: Arc<VolumeBinding>,
     events: mpsc::Sender<EventRequest>,
@@ -65,6 +68,7 @@ impl Scheduler {
             writer: writer.clone(),
             metrics,
             pdbs: RwLock::new(HashMap::new()),
+            nominated: Mutex::new(HashMap::new()),
             volumes,
             events: tx,
             bindings: Arc::new(Semaphore::new(MAX_CONCURRENT_BINDINGS)),
@@ -149,7 +153,7 @@ impl Scheduler {
             return;
         };
         let started = Instant::now();
-        let snapshot = self.cache().snapshot();
+        let snapshot = self.with_nominated_pods(self.cache().snapshot(), &qp.info);
         let outcome = algorithm.schedule(&profile, &qp.info, &snapshot);
         self.metrics
             .algorithm_duration
@@ -158,6 +162,7 @@ impl Scheduler {
             Ok(result) => {
                 tracing::debug!(pod = %key, node = %result.node, evaluated = result.evaluated_nodes, feasible = result.feasible_nodes, "scheduled");
                 self.cache().assume(qp.info.clone(), &result.node);
+                self.set_nominated(&qp.info, None);
                 self.queue.done(&key);
                 let me = self.clone();
                 tokio::spawn(async move { me.bind(profile, qp, result.node, started).await });
@@ -177,6 +182,7 @@ impl Scheduler {
                     match preemption::find_candidate(&profile, &qp.info, &snapshot, &fit, &pdbs) {
                         Ok(c) => {
                             self.preempt(&qp.info, &c);
+                            self.set_nominated(&qp.info, Some(&c.node));
                             nominated = Some(c.node);
                         }
                         Err(msg) => fit.post_filter_msg = Some(msg),
@@ -206,6 +212,43 @@ impl Scheduler {
                 self.queue.add_unschedulable(qp);
             }
         }
+    }
+
+    /// Records (or clears) the node a pod waits for after preempting.
+    pub fn set_nominated(&self, pod: &Arc<PodInfo>, node: Option<&str>) {
+        let mut m = self.nominated.lock().unwrap_or_else(|e| e.into_inner());
+        match node {
+            Some(n) => {
+                m.insert(pod.key(), (n.to_string(), pod.clone()));
+            }
+            None => {
+                m.remove(&pod.key());
+            }
+        }
+    }
+
+    /// The snapshot with every other nominated pod of at least `pod`'s
+    /// priority counted on its nominated node, so the room freed by
+    /// preemption is not taken by someone else.
+    fn with_nominated_pods(
+        &self,
+        mut snapshot: crate::framework::Snapshot,
+        pod: &PodInfo,
+    ) -> crate::framework::Snapshot {
+        let m = self.nominated.lock().unwrap_or_else(|e| e.into_inner());
+        if m.is_empty() {
+            return snapshot;
+        }
+        let me = pod.key();
+        for (key, (node, other)) in m.iter() {
+            if *key == me || other.priority < pod.priority {
+                continue;
+            }
+            if let Some(slot) = snapshot.nodes.iter_mut().find(|n| n.name == *node) {
+                Arc::make_mut(slot).add_pod(other.clone());
+            }
+        }
+        snapshot
     }
 
     /// Evicts the chosen victims and tells them why.
