@@ -78,8 +78,8 @@ fn main() -> anyhow::Result<()> {
     );
     println!();
     println!(
-        "{:<26} {:>7} {:>10} {:>12} {:>12} {:>10}",
-        "workload", "pods", "pods/s", "p50", "p99", "RSS MiB"
+        "{:<26} {:>11} {:>10} {:>10} {:>7} {:>11} {:>11} {:>8}",
+        "workload", "bound", "created/s", "bound/s", "ratio", "p50", "p99", "RSS MiB"
     );
 
     let workloads: Vec<Workload> = vec![
@@ -132,6 +132,32 @@ fn main() -> anyhow::Result<()> {
         .filter(|l| l.starts_with("scheduler_schedule_attempts_total"))
     {
         println!("{line}");
+    }
+    let metric = |name: &str| {
+        metrics
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().last())
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    for (what, name) in [
+        (
+            "scheduling attempt (algorithm + binding call)",
+            "scheduler_scheduling_attempt_duration_seconds",
+        ),
+        (
+            "scheduling algorithm (filter + score, no API calls)",
+            "scheduler_scheduling_algorithm_duration_seconds",
+        ),
+    ] {
+        let (sum, n) = (
+            metric(&format!("{name}_sum")),
+            metric(&format!("{name}_count")),
+        );
+        if n > 0.0 {
+            println!("mean {what}: {:.3} ms over {n} attempts", sum / n * 1000.0);
+        }
     }
     println!(
         "reference: upstream CI floor 680 pods/s (SchedulingBasic 5000/10000); goal >= 1000 pods/s, RSS <= 200 MiB"

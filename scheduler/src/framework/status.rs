@@ -1,6 +1,7 @@
 //! The outcome of one plugin on one node, and the fit error that collects
 //! them into upstream's "0/N nodes are available: ..." message.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +21,8 @@ pub enum Code {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Status {
     pub code: Code,
-    pub reasons: Vec<String>,
+    /// Mostly fixed upstream texts, so no allocation per failing node.
+    pub reasons: Vec<Cow<'static, str>>,
 }
 
 impl Status {
@@ -36,19 +38,19 @@ impl Status {
             reasons: Vec::new(),
         }
     }
-    pub fn unschedulable(reason: impl Into<String>) -> Status {
+    pub fn unschedulable(reason: impl Into<Cow<'static, str>>) -> Status {
         Status {
             code: Code::Unschedulable,
             reasons: vec![reason.into()],
         }
     }
-    pub fn unresolvable(reason: impl Into<String>) -> Status {
+    pub fn unresolvable(reason: impl Into<Cow<'static, str>>) -> Status {
         Status {
             code: Code::UnschedulableAndUnresolvable,
             reasons: vec![reason.into()],
         }
     }
-    pub fn error(reason: impl Into<String>) -> Status {
+    pub fn error(reason: impl Into<Cow<'static, str>>) -> Status {
         Status {
             code: Code::Error,
             reasons: vec![reason.into()],
@@ -95,7 +97,7 @@ impl FitError {
                 let mut histogram = BTreeMap::new();
                 for status in self.node_statuses.values() {
                     for r in &status.reasons {
-                        *histogram.entry(r.clone()).or_insert(0) += 1;
+                        *histogram.entry(r.to_string()).or_insert(0) += 1;
                     }
                 }
                 nodes_available_message(self.num_all_nodes, &histogram)

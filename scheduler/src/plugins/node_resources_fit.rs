@@ -6,6 +6,7 @@ use crate::framework::resources::Resource;
 use crate::framework::{
     CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin, Status,
 };
+use std::borrow::Cow;
 
 pub const NAME: &str = "NodeResourcesFit";
 
@@ -33,27 +34,31 @@ impl Default for NodeResourcesFit {
 
 /// The reasons a pod does not fit a node's remaining resources, in
 /// upstream's words; empty when it fits.
-pub fn insufficient_resources(pod: &Resource, node: &NodeInfo) -> Vec<String> {
+pub fn insufficient_resources(pod: &Resource, node: &NodeInfo) -> Vec<Cow<'static, str>> {
     let mut reasons = Vec::new();
     if node.pods.len() as i64 + 1 > node.allocatable.allowed_pod_number {
-        reasons.push("Too many pods".to_string());
+        reasons.push(Cow::Borrowed("Too many pods"));
     }
     if pod.is_zero() {
         return reasons;
     }
     let free = |name: &str| node.allocatable.get(name) - node.requested.get(name);
-    for (name, want) in [
-        ("cpu", pod.milli_cpu),
-        ("memory", pod.memory),
-        ("ephemeral-storage", pod.ephemeral_storage),
+    for (name, want, reason) in [
+        ("cpu", pod.milli_cpu, "Insufficient cpu"),
+        ("memory", pod.memory, "Insufficient memory"),
+        (
+            "ephemeral-storage",
+            pod.ephemeral_storage,
+            "Insufficient ephemeral-storage",
+        ),
     ] {
         if want > 0 && want > free(name) {
-            reasons.push(format!("Insufficient {name}"));
+            reasons.push(Cow::Borrowed(reason));
         }
     }
     for (name, want) in &pod.scalar {
         if *want > 0 && *want > free(name) {
-            reasons.push(format!("Insufficient {name}"));
+            reasons.push(Cow::Owned(format!("Insufficient {name}")));
         }
     }
     reasons
