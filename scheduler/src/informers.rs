@@ -80,7 +80,9 @@ fn ns_name_of<K: kube::Resource>(o: &K) -> String {
     )
 }
 
-fn on_pod(s: &Scheduler, pod: Pod) {
+fn on_pod(s: &Scheduler, mut pod: Pod) {
+    // managedFields are large and no plugin reads them.
+    pod.metadata.managed_fields = None;
     let key = pod_key(&pod);
     let phase = pod
         .status
@@ -172,7 +174,8 @@ pub fn start(client: Client, s: Arc<Scheduler>) -> Vec<watch::Receiver<bool>> {
     tokio::spawn(run(
         Api::<Node>::all(client.clone()),
         name_of::<Node>,
-        move |n: Node| {
+        move |mut n: Node| {
+            n.metadata.managed_fields = None;
             let relevant = a.cache().add_or_update_node(Arc::new(n));
             if relevant {
                 a.queue.move_all_to_active_or_backoff();
