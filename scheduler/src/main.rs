@@ -115,9 +115,7 @@ async fn main() -> Result<()> {
     synced.store(true, Ordering::Relaxed);
     tracing::info!(profiles = ?names, "caches synced; scheduling");
     tokio::spawn(sched.clone().housekeeping());
-    let run = sched
-        .run_on_own_thread()
-        .context("cannot start the scheduling loop")?;
+    let run = tokio::spawn(sched.run());
 
     tokio::select! {
         _ = tokio::signal::ctrl_c() => tracing::info!("interrupted"),

@@ -48,9 +48,6 @@ pub struct Scheduler {
     pub volumes: Arc<VolumeBinding>,
     events: mpsc::Sender<EventRequest>,
     bindings: Arc<Semaphore>,
-    /// The I/O runtime: bindings, events and status writes run there, so
-    /// the scheduling loop (on its own thread) never delays them.
-    io: tokio::runtime::Handle,
 }
 
 impl Scheduler {
@@ -75,7 +72,6 @@ impl Scheduler {
             volumes,
             events: tx,
             bindings: Arc::new(Semaphore::new(MAX_CONCURRENT_BINDINGS)),
-            io: tokio::runtime::Handle::current(),
         });
         tokio::spawn(write_events(writer, rx));
         sched
@@ -130,27 +126,6 @@ impl Scheduler {
         }
     }
 
-    /// Runs the scheduling loop on a thread of its own (filtering and
-    /// scoring are CPU work); returns when the queue closes.
-    pub fn run_on_own_thread(
-        self: Arc<Self>,
-    ) -> std::io::Result<tokio::sync::oneshot::Receiver<()>> {
-        let (done, finished) = tokio::sync::oneshot::channel();
-        std::thread::Builder::new()
-            .name("scheduling-loop".into())
-            .spawn(move || {
-                match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(rt) => rt.block_on(self.run()),
-                    Err(e) => tracing::error!(error = %e, "cannot start the scheduling loop"),
-                }
-                let _ = done.send(());
-            })?;
-        Ok(finished)
-    }
-
     /// Runs scheduling cycles until the queue closes.
     pub async fn run(self: Arc<Self>) {
         let mut algorithm = Algorithm::default();
@@ -190,8 +165,7 @@ impl Scheduler {
                 self.set_nominated(&qp.info, None);
                 self.queue.done(&key);
                 let me = self.clone();
-                self.io
-                    .spawn(async move { me.bind(profile, qp, result.node, started).await });
+                tokio::spawn(async move { me.bind(profile, qp, result.node, started).await });
             }
             Err(mut fit) => {
                 self.metrics.unschedulable.fetch_add(1, Ordering::Relaxed);
@@ -293,7 +267,7 @@ impl Scheduler {
             );
             let writer = self.writer.clone();
             let victim = v.pod.clone();
-            self.io.spawn(async move {
+            tokio::spawn(async move {
                 if let Err(e) = writer.evict(&victim).await {
                     tracing::warn!(error = %e, "cannot delete preemption victim");
                 }
