@@ -9,3 +9,4 @@ pub mod etcd;
 pub mod net;
 pub mod pki;
 pub mod process;
+pub mod scheduler;

@@ -1,0 +1,142 @@
+//! A node with the pods the scheduler believes run on it (bound and
+//! assumed) and their sums, as the filters and scores read them.
+
+use super::pod_info::{HostPort, PodInfo};
+use super::resources::Resource;
+use k8s_openapi::api::core::v1::{Node, Taint};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Default)]
+pub struct NodeInfo {
+    pub name: String,
+    pub node: Option<Arc<Node>>,
+    pub labels: BTreeMap<String, String>,
+    pub taints: Vec<Taint>,
+    pub unschedulable: bool,
+    pub allocatable: Resource,
+    pub requested: Resource,
+    pub non_zero_requested: Resource,
+    pub pods: Vec<Arc<PodInfo>>,
+    /// The subset of `pods` with any pod (anti-)affinity term, so that the
+    /// affinity plugin need not look at every pod in the cluster.
+    pub pods_with_affinity: Vec<Arc<PodInfo>>,
+    pub used_ports: Vec<HostPort>,
+    /// Normalised image name → size in bytes, from `status.images`.
+    pub images: HashMap<String, i64>,
+}
+
+/// `nginx` → `docker.io/library/nginx:latest`, so that a pod's image and a
+/// node's image list compare the way the container runtime names them.
+pub fn normalize_image(name: &str) -> String {
+    let mut n = name.to_string();
+    let last = n.rsplit('/').next().unwrap_or_default();
+    if !last.contains(':') && !last.contains('@') {
+        n.push_str(":latest");
+    }
+    let first = n.split('/').next().unwrap_or_default();
+    let has_registry =
+        n.contains('/') && (first.contains('.') || first.contains(':') || first == "localhost");
+    if !has_registry {
+        if n.contains('/') {
+            n = format!("docker.io/{n}");
+        } else {
+            n = format!("docker.io/library/{n}");
+        }
+    }
+    n
+}
+
+impl NodeInfo {
+    pub fn new(name: &str) -> NodeInfo {
+        NodeInfo {
+            name: name.to_string(),
+            ..Default::default()
+        }
+    }
+
+    /// Replaces the node object (labels, taints, allocatable, images).
+    pub fn set_node(&mut self, node: Arc<Node>) {
+        let spec = node.spec.as_ref();
+        let status = node.status.as_ref();
+        self.labels = node.metadata.labels.clone().unwrap_or_default();
+        self.taints = spec.and_then(|s| s.taints.clone()).unwrap_or_default();
+        self.unschedulable = spec.and_then(|s| s.unschedulable).unwrap_or(false);
+        self.allocatable = Resource::from_map(status.and_then(|s| s.allocatable.as_ref()));
+        self.images.clear();
+        for image in status.and_then(|s| s.images.as_ref()).into_iter().flatten() {
+            for n in image.names.iter().flatten() {
+                self.images
+                    .insert(normalize_image(n), image.size_bytes.unwrap_or(0));
+            }
+        }
+        self.node = Some(node);
+    }
+
+    pub fn add_pod(&mut self, pod: Arc<PodInfo>) {
+        self.requested.add(&pod.requests);
+        self.non_zero_requested.add(&pod.non_zero_requests);
+        self.used_ports.extend(pod.host_ports.iter().cloned());
+        if pod.has_affinity() {
+            self.pods_with_affinity.push(pod.clone());
+        }
+        self.pods.push(pod);
+    }
+
+    /// Removes the pod `namespace/name`; returns whether it was there.
+    pub fn remove_pod(&mut self, key: &str) -> bool {
+        let Some(i) = self.pods.iter().position(|p| p.key() == key) else {
+            return false;
+        };
+        let pod = self.pods.swap_remove(i);
+        if let Some(j) = self.pods_with_affinity.iter().position(|p| p.key() == key) {
+            self.pods_with_affinity.swap_remove(j);
+        }
+        self.requested.sub(&pod.requests);
+        self.non_zero_requested.sub(&pod.non_zero_requests);
+        for hp in &pod.host_ports {
+            if let Some(j) = self.used_ports.iter().position(|u| u == hp) {
+                self.used_ports.swap_remove(j);
+            }
+        }
+        true
+    }
+}
+
+/// The nodes as one scheduling cycle sees them; immutable during the cycle.
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    pub nodes: Vec<Arc<NodeInfo>>,
+}
+
+impl Snapshot {
+    pub fn get(&self, name: &str) -> Option<&Arc<NodeInfo>> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_names_normalise_like_the_runtime() {
+        let cases = [
+            ("nginx", "docker.io/library/nginx:latest"),
+            ("nginx:1.25", "docker.io/library/nginx:1.25"),
+            ("bitnami/redis", "docker.io/bitnami/redis:latest"),
+            (
+                "gcr.io/google_containers/pause:2.0",
+                "gcr.io/google_containers/pause:2.0",
+            ),
+            ("localhost:5000/app", "localhost:5000/app:latest"),
+            (
+                "docker.io/library/busybox:1.36",
+                "docker.io/library/busybox:1.36",
+            ),
+        ];
+        for (input, want) in cases {
+            assert_eq!(normalize_image(input), want, "{input}");
+        }
+    }
+}

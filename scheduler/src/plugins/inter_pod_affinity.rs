@@ -1,0 +1,339 @@
+//! InterPodAffinity: required pod affinity and anti-affinity by
+//! `topologyKey` (the incoming pod's terms, and existing pods' anti-affinity
+//! against it) as a filter; preferred terms of both sides as a score.
+
+use crate::framework::pod_info::AffinityTerm;
+use crate::framework::{
+    Code, CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin, Snapshot,
+    Status,
+};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+pub const NAME: &str = "InterPodAffinity";
+pub const REASON_EXISTING_ANTI: &str = "node(s) didn't satisfy existing pods anti-affinity rules";
+pub const REASON_AFFINITY: &str = "node(s) didn't match pod affinity rules";
+pub const REASON_ANTI: &str = "node(s) didn't match pod anti-affinity rules";
+const FILTER_KEY: &str = "InterPodAffinity/filter";
+const SCORE_KEY: &str = "InterPodAffinity/score";
+
+/// A topology domain: (topology key, value).
+type Pair = (String, String);
+
+pub struct InterPodAffinity {
+    /// Weight of an existing pod's *required* affinity term that matches
+    /// the incoming pod, when scoring (upstream's hardPodAffinityWeight).
+    pub hard_pod_affinity_weight: i64,
+}
+
+impl Default for InterPodAffinity {
+    fn default() -> Self {
+        InterPodAffinity {
+            hard_pod_affinity_weight: 1,
+        }
+    }
+}
+
+#[derive(Default)]
+struct FilterState {
+    /// Domains where an existing pod's required anti-affinity forbids us.
+    existing_anti: HashMap<Pair, i64>,
+    /// Per domain: existing pods that match all our affinity terms.
+    affinity: HashMap<Pair, i64>,
+    /// Per domain: existing pods that match one of our anti-affinity terms.
+    anti: HashMap<Pair, i64>,
+}
+
+fn pair(node: &NodeInfo, key: &str) -> Option<Pair> {
+    node.labels.get(key).map(|v| (key.to_string(), v.clone()))
+}
+
+fn matches_all(terms: &[AffinityTerm], pod: &PodInfo) -> bool {
+    terms.iter().all(|t| t.matches(pod))
+}
+
+impl FilterPlugin for InterPodAffinity {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn pre_filter(&self, state: &mut CycleState, pod: &PodInfo, snapshot: &Snapshot) -> Status {
+        let mut st = FilterState::default();
+        let own_terms = !pod.required_affinity.is_empty() || !pod.required_anti_affinity.is_empty();
+        for node in &snapshot.nodes {
+            for existing in &node.pods_with_affinity {
+                for t in &existing.required_anti_affinity {
+                    if let Some(p) = pair(node, &t.topology_key).filter(|_| t.matches(pod)) {
+                        *st.existing_anti.entry(p).or_default() += 1;
+                    }
+                }
+            }
+            if !own_terms {
+                continue;
+            }
+            for existing in &node.pods {
+                if !pod.required_affinity.is_empty()
+                    && matches_all(&pod.required_affinity, existing)
+                {
+                    for t in &pod.required_affinity {
+                        if let Some(p) = pair(node, &t.topology_key) {
+                            *st.affinity.entry(p).or_default() += 1;
+                        }
+                    }
+                }
+                for t in &pod.required_anti_affinity {
+                    if let Some(p) = pair(node, &t.topology_key).filter(|_| t.matches(existing)) {
+                        *st.anti.entry(p).or_default() += 1;
+                    }
+                }
+            }
+        }
+        if st.existing_anti.is_empty() && !own_terms {
+            return Status::skip();
+        }
+        state.write(FILTER_KEY, st);
+        Status::success()
+    }
+
+    fn filter(&self, state: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
+        let Some(st) = state.read::<FilterState>(FILTER_KEY) else {
+            return Status::success();
+        };
+        let count = |m: &HashMap<Pair, i64>, key: &str| {
+            node.labels
+                .get(key)
+                .and_then(|v| m.get(&(key.to_string(), v.clone())))
+                .copied()
+                .unwrap_or(0)
+        };
+        if node.labels.iter().any(|(k, v)| {
+            st.existing_anti
+                .get(&(k.clone(), v.clone()))
+                .is_some_and(|c| *c > 0)
+        }) {
+            return Status::unschedulable(REASON_EXISTING_ANTI);
+        }
+        if !pod.required_affinity.is_empty() {
+            let satisfied = pod.required_affinity.iter().all(|t| {
+                node.labels.contains_key(&t.topology_key)
+                    && count(&st.affinity, &t.topology_key) > 0
+            });
+            // The first pod of a group that selects itself may go anywhere
+            // that has the topology keys.
+            let first_of_group = st.affinity.is_empty()
+                && matches_all(&pod.required_affinity, pod)
+                && pod
+                    .required_affinity
+                    .iter()
+                    .all(|t| node.labels.contains_key(&t.topology_key));
+            if !satisfied && !first_of_group {
+                return Status {
+                    code: Code::UnschedulableAndUnresolvable,
+                    reasons: vec![REASON_AFFINITY.into()],
+                };
+            }
+        }
+        if pod
+            .required_anti_affinity
+            .iter()
+            .any(|t| count(&st.anti, &t.topology_key) > 0)
+        {
+            return Status::unschedulable(REASON_ANTI);
+        }
+        Status::success()
+    }
+}
+
+impl ScorePlugin for InterPodAffinity {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+    fn pre_score(
+        &self,
+        state: &mut CycleState,
+        pod: &PodInfo,
+        _: &[Arc<NodeInfo>],
+        snapshot: &Snapshot,
+    ) {
+        let own = !pod.preferred_affinity.is_empty() || !pod.preferred_anti_affinity.is_empty();
+        let mut scores: HashMap<Pair, i64> = HashMap::new();
+        let mut add = |node: &NodeInfo, t: &AffinityTerm, w: i64| {
+            if let Some(p) = pair(node, &t.topology_key) {
+                *scores.entry(p).or_default() += w;
+            }
+        };
+        for node in &snapshot.nodes {
+            let pods = if own {
+                &node.pods
+            } else {
+                &node.pods_with_affinity
+            };
+            for existing in pods {
+                for t in &pod.preferred_affinity {
+                    if t.matches(existing) {
+                        add(node, t, t.weight);
+                    }
+                }
+                for t in &pod.preferred_anti_affinity {
+                    if t.matches(existing) {
+                        add(node, t, -t.weight);
+                    }
+                }
+                for t in &existing.required_affinity {
+                    if self.hard_pod_affinity_weight > 0 && t.matches(pod) {
+                        add(node, t, self.hard_pod_affinity_weight);
+                    }
+                }
+                for t in &existing.preferred_affinity {
+                    if t.matches(pod) {
+                        add(node, t, t.weight);
+                    }
+                }
+                for t in &existing.preferred_anti_affinity {
+                    if t.matches(pod) {
+                        add(node, t, -t.weight);
+                    }
+                }
+            }
+        }
+        state.write(SCORE_KEY, scores);
+    }
+
+    fn score(&self, state: &CycleState, _: &PodInfo, node: &NodeInfo) -> i64 {
+        let Some(scores) = state.read::<HashMap<Pair, i64>>(SCORE_KEY) else {
+            return 0;
+        };
+        if scores.is_empty() {
+            return 0;
+        }
+        node.labels
+            .iter()
+            .filter_map(|(k, v)| scores.get(&(k.clone(), v.clone())))
+            .sum()
+    }
+
+    fn normalize(&self, _: &CycleState, scores: &mut [i64]) {
+        let (Some(min), Some(max)) = (scores.iter().min().copied(), scores.iter().max().copied())
+        else {
+            return;
+        };
+        let diff = max - min;
+        for s in scores.iter_mut() {
+            *s = if diff == 0 {
+                0
+            } else {
+                MAX_NODE_SCORE * (*s - min) / diff
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plugins::testing::{node, pod, snapshot};
+    use serde_json::{Value, json};
+
+    fn node_in(name: &str, zone: &str) -> NodeInfo {
+        node(
+            json!({"metadata": {"name": name, "labels": {"kubernetes.io/hostname": name, "zone": zone}}}),
+        )
+    }
+
+    fn labelled(name: &str, labels: Value, affinity: Value) -> Arc<PodInfo> {
+        Arc::new(pod(
+            json!({"metadata": {"name": name, "labels": labels}, "spec": {"affinity": affinity}}),
+        ))
+    }
+
+    fn term(key: &str, value: &str, topology: &str) -> Value {
+        json!({"labelSelector": {"matchExpressions": [{"key": key, "operator": "In", "values": [value]}]}, "topologyKey": topology})
+    }
+
+    fn run(snap: &Snapshot, p: &PodInfo) -> Vec<(String, Code)> {
+        let mut state = CycleState::new();
+        let pre = FilterPlugin::pre_filter(&InterPodAffinity::default(), &mut state, p, snap);
+        snap.nodes
+            .iter()
+            .map(|n| {
+                let code = if pre.code == Code::Skip {
+                    Code::Success
+                } else {
+                    FilterPlugin::filter(&InterPodAffinity::default(), &state, p, n).code
+                };
+                (n.name.clone(), code)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn required_affinity_by_zone_and_anti_affinity_by_host() {
+        let mut n1 = node_in("n1", "z1");
+        let n2 = node_in("n2", "z1");
+        let mut n3 = node_in("n3", "z2");
+        n1.add_pod(labelled("s1", json!({"security": "S1"}), json!({})));
+        n3.add_pod(labelled("s2", json!({"security": "S2"}), json!({})));
+        let snap = snapshot(vec![n1, n2, n3]);
+        let seed = pod(
+            json!({"metadata": {"name": "with-pod-affinity"}, "spec": {"affinity": {
+                "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term("security", "S1", "zone")]},
+                "podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term("security", "S1", "kubernetes.io/hostname")]}
+            }}}),
+        );
+        assert_eq!(
+            run(&snap, &seed),
+            vec![
+                ("n1".to_string(), Code::Unschedulable),
+                ("n2".to_string(), Code::Success),
+                ("n3".to_string(), Code::UnschedulableAndUnresolvable),
+            ]
+        );
+    }
+
+    #[test]
+    fn existing_anti_affinity_and_first_of_group() {
+        let mut n1 = node_in("n1", "z1");
+        let n2 = node_in("n2", "z2");
+        n1.add_pod(labelled(
+            "lonely",
+            json!({}),
+            json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term("app", "web", "zone")]}}),
+        ));
+        let snap = snapshot(vec![n1, n2]);
+        let web = pod(json!({"metadata": {"name": "web", "labels": {"app": "web"}}}));
+        assert_eq!(run(&snap, &web)[0].1, Code::Unschedulable);
+        assert_eq!(run(&snap, &web)[1].1, Code::Success);
+        // A pod whose affinity selects itself may start a group anywhere.
+        let first = pod(
+            json!({"metadata": {"name": "f", "labels": {"app": "db"}}, "spec": {"affinity": {
+            "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term("app", "db", "zone")]}}}}),
+        );
+        assert!(
+            run(&snap, &first)
+                .iter()
+                .all(|(_, c)| *c != Code::UnschedulableAndUnresolvable)
+        );
+    }
+
+    #[test]
+    fn preferred_anti_affinity_scores_away() {
+        let mut n1 = node_in("n1", "z1");
+        let n2 = node_in("n2", "z1");
+        n1.add_pod(labelled("s2", json!({"security": "S2"}), json!({})));
+        let snap = snapshot(vec![n1, n2]);
+        let p = pod(
+            json!({"spec": {"affinity": {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": 100, "podAffinityTerm": term("security", "S2", "kubernetes.io/hostname")}]}}}}),
+        );
+        let plugin = InterPodAffinity::default();
+        let mut state = CycleState::new();
+        plugin.pre_score(&mut state, &p, &snap.nodes, &snap);
+        let mut scores: Vec<i64> = snap
+            .nodes
+            .iter()
+            .map(|n| plugin.score(&state, &p, n))
+            .collect();
+        assert_eq!(scores, vec![-100, 0]);
+        plugin.normalize(&state, &mut scores);
+        assert_eq!(scores, vec![0, 100]);
+    }
+}
