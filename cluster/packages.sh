@@ -5,7 +5,7 @@ set -euo pipefail
 
 runtime=(etcd-server etcd-client supervisor openssl ca-certificates iproute2 procps)
 build=(protobuf-compiler libssl-dev pkg-config gcc)
-testing=(golang-cfssl curl python3)
+testing=(golang-cfssl curl python3 python3-venv)
 
 want=("${runtime[@]}" "${build[@]}")
 if [ "${1:-}" = "test" ]; then
@@ -24,3 +24,13 @@ fi
 
 command -v cargo >/dev/null || { echo "cargo (Rust toolchain) is required" >&2; exit 1; }
 command -v kubectl >/dev/null || echo "note: kubectl is not installed; install kubectl v1.32 to drive the cluster" >&2
+
+# The official Python client, for the client-compatibility tests.
+if [ "${1:-}" = "test" ]; then
+  repo=$(cd "$(dirname "$0")/.." && pwd)
+  venv="$repo/target/pyenv"
+  if ! "$venv/bin/python3" -c "import kubernetes" 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q "kubernetes==32.0.1"
+  fi
+fi

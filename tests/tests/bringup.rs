@@ -163,8 +163,10 @@ fn supervisord_starts_etcd_that_requires_a_client_certificate() {
         .arg("health"));
     assert!(!ok, "etcd answered plaintext HTTP");
 
-    let status = m.supervisorctl(&["status", "etcd"]);
-    assert!(status.contains("RUNNING"), "{status}");
+    let running = wait_until(Duration::from_secs(20), || {
+        m.supervisorctl(&["status", "etcd"]).contains("RUNNING")
+    });
+    assert!(running, "{}", m.supervisorctl(&["status"]));
 
     m.stop();
     assert!(port_closed(m.client_port), "etcd outlived supervisord");
@@ -210,11 +212,13 @@ fn supervisord_brings_up_etcd_and_kube_apiserver_for_kubectl() {
     assert!(!ok, "kube-proxy was allowed to delete a namespace");
     assert!(err.contains("forbidden"), "{err}");
 
-    let status = m.supervisorctl(&["status"]);
-    assert!(
-        status.lines().filter(|l| l.contains("RUNNING")).count() == 2,
-        "{status}"
-    );
+    // supervisord calls a program RUNNING once it has stayed up `startsecs`.
+    let running = |m: &Machine| {
+        let status = m.supervisorctl(&["status"]);
+        status.lines().filter(|l| l.contains("RUNNING")).count()
+    };
+    let both = wait_until(Duration::from_secs(20), || running(&m) == 2);
+    assert!(both, "{}", m.supervisorctl(&["status"]));
     m.stop();
     assert!(
         port_closed(m.apiserver_port) && port_closed(m.client_port),

@@ -45,9 +45,25 @@ fn decode_component(s: &str) -> String {
         .into_owned()
 }
 
-/// `watch=1|true` turns a list into a watch, as upstream accepts.
+/// A boolean query parameter as upstream reads it (Go's `strconv.ParseBool`:
+/// `1 t T TRUE true True` and `0 f F FALSE false False`); the Python client
+/// sends `watch=True`.
+pub fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether the boolean query parameter `name` is set to true.
+pub fn query_flag(q: &Query, name: &str) -> bool {
+    q.get(name).and_then(|v| parse_bool(v)) == Some(true)
+}
+
+/// `watch=true` (any spelling of true) turns a list into a watch.
 pub fn is_watch_param(q: &Query) -> bool {
-    matches!(q.get("watch").map(String::as_str), Some("1" | "true"))
+    query_flag(q, "watch")
 }
 
 /// Upstream's request-info parsing.

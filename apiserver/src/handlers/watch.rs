@@ -66,7 +66,10 @@ pub async fn serve(
         strategy::for_resource(def),
     )?;
     let prefix = state.store.collection_prefix(def, ns)?;
-    let bookmarks = ctx.q("allowWatchBookmarks") == Some("true");
+    let bookmarks = ctx
+        .q("allowWatchBookmarks")
+        .and_then(super::request::parse_bool)
+        == Some(true);
     let timeout = ctx
         .q("timeoutSeconds")
         .and_then(|t| t.parse::<u64>().ok())
@@ -77,7 +80,10 @@ pub async fn serve(
     // "" and "0" start with the current state as ADDED events.
     // Streaming lists (`sendInitialEvents=true`): the current state as
     // ADDED events, then a bookmark marking the end of the initial events.
-    let send_initial = ctx.q("sendInitialEvents") == Some("true");
+    let send_initial = ctx
+        .q("sendInitialEvents")
+        .and_then(super::request::parse_bool)
+        == Some(true);
     if send_initial && ctx.q("resourceVersionMatch") != Some("NotOlderThan") {
         return Err(ApiError::invalid(
             "ListOptions",
