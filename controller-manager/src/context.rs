@@ -2,6 +2,7 @@
 //! and the event recorder. Cheap to clone (everything behind `Arc`).
 
 use crate::events::{EventRecorder, Recorder};
+use crate::informers::Informers;
 use crate::metrics::Metrics;
 use crate::options::Options;
 use std::sync::Arc;
@@ -12,12 +13,15 @@ pub struct Context {
     pub options: Arc<Options>,
     pub events: EventRecorder,
     pub metrics: Arc<Metrics>,
+    /// Shared watches and caches, one per kind.
+    pub informers: Informers,
 }
 
 impl Context {
     pub fn new(client: kube::Client, options: Options) -> Context {
         Context {
             events: EventRecorder::new(client.clone()),
+            informers: Informers::new(client.clone()),
             client,
             options: Arc::new(options),
             metrics: Arc::new(Metrics::default()),

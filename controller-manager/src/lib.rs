@@ -8,6 +8,7 @@ pub mod context;
 pub mod controllers;
 pub mod error;
 pub mod events;
+pub mod informers;
 pub mod leader;
 pub mod metrics;
 pub mod options;
