@@ -1,0 +1,30 @@
+//! The controllers, one module each, and the table `--controllers` picks
+//! from. Each entry is upstream's controller name and a function starting
+//! the controller; it runs until the process stops.
+//!
+//! Keep `CONTROLLERS` one line per controller, workload controllers in the
+//! first block and cluster controllers in the second, so branches adding
+//! controllers merge without conflicts.
+
+use crate::Context;
+use futures::future::BoxFuture;
+
+pub mod runtime;
+pub mod selection;
+
+// Workload controllers (branch cm-workloads).
+
+// Cluster controllers (branch cm-cluster).
+
+pub use runtime::{requeue_on_error, run_controller};
+pub use selection::{UnknownController, enabled_controllers};
+
+/// Starts one controller; resolves only when the controller stops.
+pub type StartFn = fn(Context) -> BoxFuture<'static, anyhow::Result<()>>;
+
+/// Every controller, under upstream's name (see `selection` for aliases).
+pub static CONTROLLERS: &[(&str, StartFn)] = &[
+    // Workload controllers (branch cm-workloads).
+
+    // Cluster controllers (branch cm-cluster).
+];
