@@ -15,6 +15,15 @@ pub mod selection;
 // Workload controllers (branch cm-workloads).
 
 // Cluster controllers (branch cm-cluster).
+pub mod cronjob;
+pub mod endpoints;
+pub mod endpointslice;
+pub mod namespace;
+pub mod nodeipam;
+pub mod reflected;
+pub mod root_ca_cert_publisher;
+pub mod serviceaccount;
+pub mod serviceaccount_token;
 
 pub use runtime::{requeue_on_error, run_controller};
 pub use selection::{UnknownController, enabled_controllers};
@@ -27,4 +36,12 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
     // Workload controllers (branch cm-workloads).
 
     // Cluster controllers (branch cm-cluster).
+    ("endpoints", |ctx| Box::pin(endpoints::run(ctx))),
+    ("endpointslice", |ctx| Box::pin(endpointslice::run(ctx))),
+    ("endpointslice-mirroring", |ctx| Box::pin(endpointslice::mirroring::run(ctx))),
+    ("namespace", |ctx| Box::pin(namespace::run(ctx))),
+    ("serviceaccount", |ctx| Box::pin(serviceaccount::run(ctx))),
+    ("root-ca-cert-publisher", |ctx| Box::pin(root_ca_cert_publisher::run(ctx))),
+    ("serviceaccount-token", |ctx| Box::pin(serviceaccount_token::run(ctx))),
+    ("node-ipam", |ctx| Box::pin(nodeipam::run(ctx))),
 ];

@@ -7,7 +7,7 @@
 pub mod subsets;
 
 use crate::Context;
-use crate::controllers::reflected::{self, now_rfc3339};
+use crate::controllers::reflected::now_rfc3339;
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
 use apimachinery::labels::Selector;
@@ -34,7 +34,10 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let pods = reflected::reflect(Api::<Pod>::all(client.clone()), watcher::Config::default());
+    // Pods are read from the process's shared cache; the separate watch
+    // below only triggers (it also sees deletions, which the shared
+    // stream does not pass on).
+    let pods = ctx.informers.get::<Pod>().store.clone();
     let controller = Controller::new(Api::<Service>::all(client.clone()), watcher::Config::default())
         .with_config(Config::default().concurrency(ctx.options.concurrent_endpoint_syncs));
     let services = controller.store();
