@@ -9,10 +9,13 @@
 use crate::Context;
 use futures::future::BoxFuture;
 
+pub mod expectations;
+pub mod podutil;
 pub mod runtime;
 pub mod selection;
 
 // Workload controllers (branch cm-workloads).
+pub mod replicaset;
 
 // Cluster controllers (branch cm-cluster).
 pub mod cronjob;
@@ -34,6 +37,8 @@ pub type StartFn = fn(Context) -> BoxFuture<'static, anyhow::Result<()>>;
 /// Every controller, under upstream's name (see `selection` for aliases).
 pub static CONTROLLERS: &[(&str, StartFn)] = &[
     // Workload controllers (branch cm-workloads).
+    ("replicaset", |c| Box::pin(replicaset::run(c))),
+    ("replicationcontroller", |c| Box::pin(replicaset::run_replication_controller(c))),
 
     // Cluster controllers (branch cm-cluster).
     ("endpoints", |ctx| Box::pin(endpoints::run(ctx))),
