@@ -21,12 +21,15 @@ pub mod replicaset;
 pub mod cronjob;
 pub mod endpoints;
 pub mod endpointslice;
+pub mod garbage_collector;
+pub mod job;
 pub mod namespace;
 pub mod nodeipam;
 pub mod reflected;
 pub mod root_ca_cert_publisher;
 pub mod serviceaccount;
 pub mod serviceaccount_token;
+pub mod ttl_after_finished;
 
 pub use runtime::{requeue_on_error, run_controller};
 pub use selection::{UnknownController, enabled_controllers};
@@ -49,4 +52,8 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
     ("root-ca-cert-publisher", |ctx| Box::pin(root_ca_cert_publisher::run(ctx))),
     ("serviceaccount-token", |ctx| Box::pin(serviceaccount_token::run(ctx))),
     ("node-ipam", |ctx| Box::pin(nodeipam::run(ctx))),
+    ("garbage-collector", |ctx| Box::pin(garbage_collector::run(ctx))),
+    ("job", |ctx| Box::pin(job::run(ctx))),
+    ("cronjob", |ctx| Box::pin(cronjob::run(ctx))),
+    ("ttl-after-finished", |ctx| Box::pin(ttl_after_finished::run(ctx))),
 ];
