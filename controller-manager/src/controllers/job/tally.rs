@@ -208,7 +208,8 @@ mod tests {
         let disrupted = pod("Failed", json!({"status": {"conditions": [{"type": "DisruptionTarget", "status": "True"}]}}));
         assert_eq!(failure_verdict(rules, &disrupted), FailureVerdict::Ignore);
         assert_eq!(failure_verdict(rules, &pod("Failed", exit(3))), FailureVerdict::Count);
-        let t = tally(&j, &[&pod("Failed", exit(42)), &disrupted]);
+        let failed42 = pod("Failed", exit(42));
+        let t = tally(&j, &[&failed42, &disrupted]);
         assert_eq!(t.failed, 1);
         assert!(t.fail_job.is_some());
     }
