@@ -10,4 +10,5 @@ pub mod health;
 pub mod kubeconfig;
 pub mod labels;
 pub mod logging;
+pub mod quantity;
 pub mod tls;

@@ -143,12 +143,16 @@ mod tests {
 
     #[test]
     fn token_file_parses_quoted_groups() {
-        let f = TokenFile::parse("abc,kubelet-bootstrap,10001,\"system:kubelet-bootstrap,ops\"\n# c\n")
-            .expect("valid file");
+        let f =
+            TokenFile::parse("abc,kubelet-bootstrap,10001,\"system:kubelet-bootstrap,ops\"\n# c\n")
+                .expect("valid file");
         let u = f.lookup("abc").expect("known token");
         assert_eq!(u.name, "kubelet-bootstrap");
         assert_eq!(u.uid, "10001");
-        assert_eq!(u.groups, vec!["system:kubelet-bootstrap", "ops", AUTHENTICATED]);
+        assert_eq!(
+            u.groups,
+            vec!["system:kubelet-bootstrap", "ops", AUTHENTICATED]
+        );
         assert!(f.lookup("nope").is_none());
         assert!(TokenFile::parse("only,two").is_err());
     }
@@ -157,8 +161,10 @@ mod tests {
     fn certificate_subjects_become_users() {
         use openssl::x509::{X509, X509NameBuilder};
         let mut name = X509NameBuilder::new().expect("builder");
-        name.append_entry_by_nid(Nid::ORGANIZATIONNAME, "system:masters").expect("O");
-        name.append_entry_by_nid(Nid::COMMONNAME, "admin").expect("CN");
+        name.append_entry_by_nid(Nid::ORGANIZATIONNAME, "system:masters")
+            .expect("O");
+        name.append_entry_by_nid(Nid::COMMONNAME, "admin")
+            .expect("CN");
         let name = name.build();
         let mut b = X509::builder().expect("x509 builder");
         b.set_subject_name(&name).expect("subject");

@@ -40,8 +40,10 @@ pub enum Decision {
 /// Paths anyone (also anonymous) may read, as upstream's
 /// `system:public-info-viewer` grants.
 pub fn is_public_path(path: &str) -> bool {
-    matches!(path, "/healthz" | "/livez" | "/readyz" | "/version" | "/version/")
-        || path.starts_with("/healthz/")
+    matches!(
+        path,
+        "/healthz" | "/livez" | "/readyz" | "/version" | "/version/"
+    ) || path.starts_with("/healthz/")
         || path.starts_with("/livez/")
         || path.starts_with("/readyz/")
 }
@@ -58,57 +60,27 @@ impl Authorizer {
         if user.groups.iter().any(|g| g == "system:masters") {
             return Decision::Allow;
         }
+        let mut reason = String::new();
         for m in &self.modes {
             match m {
                 Mode::AlwaysAllow => return Decision::Allow,
                 Mode::AlwaysDeny => return Decision::Deny(String::new()),
-                Mode::Rbac => {
-                    if let Some(d) = self.rbac.authorize(user, info) {
-                        return d;
-                    }
-                }
+                Mode::Rbac => match self.rbac.authorize(user, info) {
+                    Ok(()) => return Decision::Allow,
+                    Err(r) => reason = r,
+                },
+                // The Node authorizer is not implemented; the bootstrap
+                // policy binds system:node to the system:nodes group instead.
                 Mode::Node => {}
             }
         }
-        Decision::Deny(String::new())
+        Decision::Deny(reason)
     }
 }
 
-/// Upstream's forbidden message for a request.
-pub fn forbidden_message(user: &UserInfo, info: &RequestInfo) -> String {
-    if !info.is_resource_request {
-        return format!(
-            "forbidden: User \"{}\" cannot {} path \"{}\"",
-            user.name, info.verb, info.path
-        );
-    }
-    let resource = if info.subresource.is_empty() {
-        info.resource.clone()
-    } else {
-        format!("{}/{}", info.resource, info.subresource)
-    };
-    let what = if info.name.is_empty() {
-        format!("{} is forbidden", resource_qualified(info))
-    } else {
-        format!("{} \"{}\" is forbidden", resource_qualified(info), info.name)
-    };
-    let scope = if info.namespace.is_empty() {
-        "at the cluster scope".to_string()
-    } else {
-        format!("in the namespace \"{}\"", info.namespace)
-    };
-    format!(
-        "{what}: User \"{}\" cannot {} resource \"{resource}\" in API group \"{}\" {scope}",
-        user.name, info.verb, info.api_group
-    )
-}
-
-fn resource_qualified(info: &RequestInfo) -> String {
-    if info.api_group.is_empty() {
-        info.resource.clone()
-    } else {
-        format!("{}.{}", info.resource, info.api_group)
-    }
+/// Upstream's forbidden message for a request (`reason` from RBAC follows).
+pub fn forbidden_message(user: &UserInfo, info: &RequestInfo, reason: &str) -> String {
+    crate::rbac::forbidden_status_message(&crate::rbac_cache::attributes(user, info), reason)
 }
 
 #[cfg(test)]
@@ -117,7 +89,10 @@ mod tests {
 
     #[test]
     fn modes_parse() {
-        assert_eq!(Mode::parse_list("Node,RBAC").ok(), Some(vec![Mode::Node, Mode::Rbac]));
+        assert_eq!(
+            Mode::parse_list("Node,RBAC").ok(),
+            Some(vec![Mode::Node, Mode::Rbac])
+        );
         assert!(Mode::parse_list("ABAC").is_err());
     }
 
@@ -132,7 +107,7 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(
-            forbidden_message(&u, &info),
+            forbidden_message(&u, &info, ""),
             "pods is forbidden: User \"bob\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\""
         );
     }

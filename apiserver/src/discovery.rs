@@ -6,7 +6,8 @@ use crate::resources::{self, RESOURCES, ResourceDef};
 use serde_json::{Value, json};
 
 /// The content type of aggregated discovery responses.
-pub const AGGREGATED_V2: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+pub const AGGREGATED_V2: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 /// Does the Accept header ask for aggregated discovery (v2)?
 pub fn wants_aggregated(accept: Option<&str>) -> bool {
@@ -213,7 +214,9 @@ pub fn aggregated(core: bool) -> Value {
 
 /// Every resource's singular/plural/short name, for error messages.
 pub fn known_plural(group: &str, plural: &str) -> bool {
-    RESOURCES.iter().any(|r| r.group == group && r.plural == plural)
+    RESOURCES
+        .iter()
+        .any(|r| r.group == group && r.plural == plural)
 }
 
 #[cfg(test)]

@@ -5,16 +5,17 @@
 //! `storage` (etcd). `resources` is the table that drives routing and
 //! discovery; `bootstrap` creates what must always exist.
 
+pub mod allocator;
 pub mod authn;
 pub mod authz;
 pub mod bootstrap;
+pub mod defaults;
 pub mod discovery;
 pub mod handlers;
 pub mod metrics;
 pub mod openapi;
 pub mod options;
 pub mod printers;
-pub mod printing;
 pub mod protobuf;
 pub mod rbac;
 pub mod rbac_cache;
@@ -47,7 +48,12 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         request_timeout: Duration::from_secs(opts.etcd_request_timeout_seconds.max(1)),
     })
     .await?;
-    let store = registry::Store::new(etcd);
+    let allocators = allocator::ServiceAllocators::new(
+        etcd.clone(),
+        &opts.service_cluster_ip_range,
+        &opts.service_node_port_range,
+    )?;
+    let store = registry::Store::new(etcd, Some(allocators));
     let acceptor = apimachinery::tls::server_acceptor(
         &apimachinery::tls::ServingCert::Files {
             cert: opts.tls_cert_file.clone(),
@@ -57,11 +63,13 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     )?;
     let addr = SocketAddr::new(opts.bind_address, opts.secure_port);
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    let advertise_ip = opts.advertise_address.unwrap_or(if opts.bind_address.is_unspecified() {
-        IpAddr::from([127, 0, 0, 1])
-    } else {
-        opts.bind_address
-    });
+    let advertise_ip = opts
+        .advertise_address
+        .unwrap_or(if opts.bind_address.is_unspecified() {
+            IpAddr::from([127, 0, 0, 1])
+        } else {
+            opts.bind_address
+        });
     let state = Arc::new(AppState {
         store: store.clone(),
         authorizer: authz::Authorizer {
@@ -74,11 +82,18 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         metrics: metrics::Metrics::default(),
         started: std::sync::atomic::AtomicBool::new(false),
     });
+    state.authorizer.rbac.spawn_sync(store.clone());
+    let master = bootstrap::Master {
+        ip: advertise_ip.to_string(),
+        port: opts.secure_port,
+    };
     {
         let state = state.clone();
         tokio::spawn(async move {
-            bootstrap::run(state.store.clone()).await;
-            state.started.store(true, std::sync::atomic::Ordering::Relaxed);
+            bootstrap::run(state.store.clone(), master).await;
+            state
+                .started
+                .store(true, std::sync::atomic::Ordering::Relaxed);
             tracing::info!("bootstrap done");
         });
     }

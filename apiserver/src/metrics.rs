@@ -7,7 +7,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 /// Histogram bucket bounds in seconds.
-const BUCKETS: &[f64] = &[0.005, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0];
+const BUCKETS: &[f64] = &[
+    0.005, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0,
+];
 
 #[derive(Default)]
 struct Histogram {
@@ -99,9 +101,15 @@ mod tests {
         m.observe("get", "pods", 200, Duration::from_millis(30));
         m.observe("list", "pods", 403, Duration::from_millis(1));
         let out = m.render();
-        assert!(out.contains("apiserver_request_total{code=\"200\",resource=\"pods\",verb=\"GET\"} 2"));
-        assert!(out.contains("apiserver_request_total{code=\"403\",resource=\"pods\",verb=\"LIST\"} 1"));
+        assert!(
+            out.contains("apiserver_request_total{code=\"200\",resource=\"pods\",verb=\"GET\"} 2")
+        );
+        assert!(
+            out.contains("apiserver_request_total{code=\"403\",resource=\"pods\",verb=\"LIST\"} 1")
+        );
         assert!(out.contains("apiserver_request_duration_seconds_bucket{resource=\"pods\",verb=\"GET\",le=\"0.005\"} 1"));
-        assert!(out.contains("apiserver_request_duration_seconds_count{resource=\"pods\",verb=\"GET\"} 2"));
+        assert!(out.contains(
+            "apiserver_request_duration_seconds_count{resource=\"pods\",verb=\"GET\"} 2"
+        ));
     }
 }

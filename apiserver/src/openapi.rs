@@ -19,7 +19,12 @@ fn gv_path(group: &str, version: &str) -> String {
 fn table_hash() -> String {
     let mut h: u64 = 0xcbf29ce484222325;
     for r in RESOURCES {
-        for b in r.group.bytes().chain(r.version.bytes()).chain(r.plural.bytes()) {
+        for b in r
+            .group
+            .bytes()
+            .chain(r.version.bytes())
+            .chain(r.plural.bytes())
+        {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x100000001b3);
         }
@@ -39,7 +44,10 @@ pub fn root() -> Value {
     let hash = table_hash();
     for (g, v) in gvs {
         let p = gv_path(g, v);
-        paths.insert(p.clone(), json!({ "serverRelativeURL": format!("/openapi/v3/{p}?hash={hash}") }));
+        paths.insert(
+            p.clone(),
+            json!({ "serverRelativeURL": format!("/openapi/v3/{p}?hash={hash}") }),
+        );
     }
     json!({ "paths": paths })
 }
@@ -75,7 +83,20 @@ pub fn group_version(group: &str, version: &str) -> Option<Value> {
         let write = ["dryRun", "fieldManager", "fieldValidation"];
         let mut coll = Map::new();
         if r.supports("list") {
-            coll.insert("get".into(), operation(r, "list", &["labelSelector", "fieldSelector", "limit", "continue", "watch"]));
+            coll.insert(
+                "get".into(),
+                operation(
+                    r,
+                    "list",
+                    &[
+                        "labelSelector",
+                        "fieldSelector",
+                        "limit",
+                        "continue",
+                        "watch",
+                    ],
+                ),
+            );
         }
         if r.supports("create") {
             coll.insert("post".into(), operation(r, "post", &write));
@@ -88,10 +109,24 @@ pub fn group_version(group: &str, version: &str) -> Option<Value> {
                 item.insert("put".into(), operation(r, "put", &write));
             }
             if r.supports("patch") {
-                item.insert("patch".into(), operation(r, "patch", &["dryRun", "fieldManager", "fieldValidation", "force"]));
+                item.insert(
+                    "patch".into(),
+                    operation(
+                        r,
+                        "patch",
+                        &["dryRun", "fieldManager", "fieldValidation", "force"],
+                    ),
+                );
             }
             if r.supports("delete") {
-                item.insert("delete".into(), operation(r, "delete", &["dryRun", "gracePeriodSeconds", "propagationPolicy"]));
+                item.insert(
+                    "delete".into(),
+                    operation(
+                        r,
+                        "delete",
+                        &["dryRun", "gracePeriodSeconds", "propagationPolicy"],
+                    ),
+                );
             }
             paths.insert(format!("{collection}/{{name}}"), Value::Object(item));
         }
@@ -113,14 +148,24 @@ mod tests {
         let doc = group_version("apps", "v1").expect("apps/v1 served");
         let op = &doc["paths"]["/apis/apps/v1/namespaces/{namespace}/deployments/{name}"]["patch"];
         assert_eq!(op["x-kubernetes-group-version-kind"]["kind"], "Deployment");
-        assert!(op["parameters"].as_array().into_iter().flatten().any(|p| p["name"] == "fieldValidation"));
+        assert!(
+            op["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|p| p["name"] == "fieldValidation")
+        );
         assert!(group_version("apps", "v7").is_none());
     }
 
     #[test]
     fn root_lists_every_group_version() {
         let r = root();
-        assert!(r["paths"]["api/v1"]["serverRelativeURL"].as_str().is_some_and(|u| u.starts_with("/openapi/v3/api/v1?hash=")));
+        assert!(
+            r["paths"]["api/v1"]["serverRelativeURL"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("/openapi/v3/api/v1?hash="))
+        );
         assert!(r["paths"].get("apis/autoscaling/v2").is_some());
     }
 }

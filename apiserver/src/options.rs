@@ -6,7 +6,10 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "kube-apiserver", about = "The Kubernetes API server: REST API over HTTPS, state in etcd over mutual TLS.")]
+#[command(
+    name = "kube-apiserver",
+    about = "The Kubernetes API server: REST API over HTTPS, state in etcd over mutual TLS."
+)]
 pub struct Options {
     #[command(flatten)]
     pub common: apimachinery::flags::CommonFlags,
@@ -105,7 +108,12 @@ mod tests {
     #[test]
     fn upstream_flags_parse() {
         let mut args = base();
-        args.extend(["--secure-port=7443", "--authorization-mode=RBAC", "--anonymous-auth=false", "--v=2"]);
+        args.extend([
+            "--secure-port=7443",
+            "--authorization-mode=RBAC",
+            "--anonymous-auth=false",
+            "--v=2",
+        ]);
         let o = Options::try_parse_from(args).expect("valid flags");
         assert_eq!(o.etcd_servers.len(), 2);
         assert_eq!(o.secure_port, 7443);

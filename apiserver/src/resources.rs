@@ -250,7 +250,9 @@ pub fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static Resou
 /// The preferred-version row of a group's kind, for objects that must be
 /// found by kind (bootstrap, reviews).
 pub fn by_kind(group: &str, kind: &str) -> Option<&'static ResourceDef> {
-    RESOURCES.iter().find(|r| r.group == group && r.kind == kind)
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.kind == kind)
 }
 
 #[cfg(test)]
@@ -272,7 +274,10 @@ mod tests {
     fn groups_list_preferred_version_first() {
         let g = groups();
         let autoscaling = g.iter().find(|g| g.name == "autoscaling");
-        assert_eq!(autoscaling.map(|g| g.versions.clone()), Some(vec!["v2", "v1"]));
+        assert_eq!(
+            autoscaling.map(|g| g.versions.clone()),
+            Some(vec!["v2", "v1"])
+        );
         assert!(g.iter().any(|g| g.name == "apps"));
         assert!(!g.iter().any(|g| g.name.is_empty()));
     }

@@ -74,7 +74,8 @@ async fn serve_conn(
             return;
         }
     };
-    let handshake = tokio::time::timeout(Duration::from_secs(10), Pin::new(&mut stream).accept()).await;
+    let handshake =
+        tokio::time::timeout(Duration::from_secs(10), Pin::new(&mut stream).accept()).await;
     match handshake {
         Ok(Ok(())) => {}
         Ok(Err(e)) => {

@@ -67,7 +67,11 @@ impl ApiError {
 
     /// A path that names no resource at all: upstream answers a bare 404.
     pub fn not_found_path() -> Self {
-        Self::new(404, "NotFound", "the server could not find the requested resource")
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
     }
 
     pub fn not_found(t: Target<'_>) -> Self {
@@ -143,7 +147,9 @@ impl ApiError {
         Self::new(
             415,
             "UnsupportedMediaType",
-            format!("the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {content_type:?})"),
+            format!(
+                "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {content_type:?})"
+            ),
         )
     }
 
@@ -272,7 +278,10 @@ mod tests {
             ApiError::already_exists(t).message,
             "deployments.apps \"web\" already exists"
         );
-        assert_eq!(ApiError::not_found(t).to_status()["details"]["group"], "apps");
+        assert_eq!(
+            ApiError::not_found(t).to_status()["details"]["group"],
+            "apps"
+        );
     }
 
     #[test]

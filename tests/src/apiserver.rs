@@ -100,14 +100,21 @@ impl ApiCluster {
     /// kubectl that must succeed; returns stdout.
     pub fn kubectl_ok(&self, args: &[&str]) -> String {
         let (ok, out, err) = self.kubectl(args);
-        assert!(ok, "kubectl {args:?} failed:\n{out}\n{err}\napiserver log:\n{}", self.apiserver.log_tail(20));
+        assert!(
+            ok,
+            "kubectl {args:?} failed:\n{out}\n{err}\napiserver log:\n{}",
+            self.apiserver.log_tail(20)
+        );
         out
     }
 
     /// `kubectl apply/create -f -` with `manifest` on stdin.
     pub fn kubectl_stdin(&self, args: &[&str], manifest: &str) -> (bool, String, String) {
         let mut child = Command::new(bins::system("kubectl"))
-            .arg(format!("--kubeconfig={}", self.kubeconfig("admin").display()))
+            .arg(format!(
+                "--kubeconfig={}",
+                self.kubeconfig("admin").display()
+            ))
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -115,7 +122,9 @@ impl ApiCluster {
             .spawn()
             .expect("kubectl runs");
         if let Some(mut stdin) = child.stdin.take() {
-            stdin.write_all(manifest.as_bytes()).expect("write manifest");
+            stdin
+                .write_all(manifest.as_bytes())
+                .expect("write manifest");
         }
         let out = child.wait_with_output().expect("kubectl finishes");
         (
@@ -127,12 +136,25 @@ impl ApiCluster {
 
     /// A raw HTTPS request as the admin; returns (status code, body as JSON
     /// or as a string value when it is not JSON).
-    pub fn request(&self, method: &str, path: &str, content_type: Option<&str>, body: Option<&[u8]>) -> (u16, Value) {
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> (u16, Value) {
         self.request_as(Some("admin"), method, path, content_type, body)
     }
 
     /// A raw request as `user` (a PKI certificate name), or anonymous.
-    pub fn request_as(&self, user: Option<&str>, method: &str, path: &str, content_type: Option<&str>, body: Option<&[u8]>) -> (u16, Value) {
+    pub fn request_as(
+        &self,
+        user: Option<&str>,
+        method: &str,
+        path: &str,
+        content_type: Option<&str>,
+        body: Option<&[u8]>,
+    ) -> (u16, Value) {
         let mut cmd = Command::new(bins::system("curl"));
         cmd.arg("-sS")
             .arg("--max-time")
@@ -144,7 +166,10 @@ impl ApiCluster {
             .arg("-w")
             .arg("\n%{http_code}");
         if let Some(u) = user {
-            cmd.arg("--cert").arg(self.pki.cert(u)).arg("--key").arg(self.pki.key(u));
+            cmd.arg("--cert")
+                .arg(self.pki.cert(u))
+                .arg("--key")
+                .arg(self.pki.key(u));
         }
         if let Some(ct) = content_type {
             cmd.arg("-H").arg(format!("Content-Type: {ct}"));
@@ -153,7 +178,9 @@ impl ApiCluster {
             cmd.arg("--data-binary").arg("@-");
         }
         cmd.arg(format!("{}{}", self.url, path));
-        cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("curl runs");
         if let (Some(b), Some(mut stdin)) = (body, child.stdin.take()) {
             let _ = stdin.write_all(b);
@@ -171,13 +198,25 @@ fn spawn_apiserver(pki: &Pki, etcd_url: &str, port: u16, work: &Path, extra: &[S
     let mut cmd = Command::new(bins::binary("kube-apiserver"));
     cmd.arg("--bind-address=127.0.0.1")
         .arg(format!("--secure-port={port}"))
-        .arg(format!("--tls-cert-file={}", pki.cert("apiserver").display()))
-        .arg(format!("--tls-private-key-file={}", pki.key("apiserver").display()))
+        .arg(format!(
+            "--tls-cert-file={}",
+            pki.cert("apiserver").display()
+        ))
+        .arg(format!(
+            "--tls-private-key-file={}",
+            pki.key("apiserver").display()
+        ))
         .arg(format!("--client-ca-file={}", pki.ca().display()))
         .arg(format!("--etcd-servers={etcd_url}"))
         .arg(format!("--etcd-cafile={}", pki.ca().display()))
-        .arg(format!("--etcd-certfile={}", pki.cert("apiserver-etcd-client").display()))
-        .arg(format!("--etcd-keyfile={}", pki.key("apiserver-etcd-client").display()))
+        .arg(format!(
+            "--etcd-certfile={}",
+            pki.cert("apiserver-etcd-client").display()
+        ))
+        .arg(format!(
+            "--etcd-keyfile={}",
+            pki.key("apiserver-etcd-client").display()
+        ))
         .arg(format!("--service-cluster-ip-range={SERVICE_CIDR}"))
         .args(extra);
     Daemon::spawn("kube-apiserver", &mut cmd, work)

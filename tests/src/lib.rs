@@ -4,6 +4,7 @@
 
 pub mod apiserver;
 pub mod bins;
+pub mod client;
 pub mod controller_manager;
 pub mod etcd;
 pub mod hollow;

@@ -51,15 +51,30 @@ fn kubectl_drives_namespaces_pods_deployments_and_configmaps() {
     // Bootstrap namespaces exist.
     let ns = c.kubectl_ok(&["get", "ns", "-o", "name"]);
     for n in ["default", "kube-system", "kube-public", "kube-node-lease"] {
-        assert!(ns.contains(&format!("namespace/{n}")), "missing {n} in:\n{ns}");
+        assert!(
+            ns.contains(&format!("namespace/{n}")),
+            "missing {n} in:\n{ns}"
+        );
     }
 
     // Discovery-driven commands.
     let res = c.kubectl_ok(&["api-resources"]);
-    assert!(res.contains("deployments") && res.contains("deploy") && res.contains("apps/v1"), "{res}");
+    assert!(
+        res.contains("deployments") && res.contains("deploy") && res.contains("apps/v1"),
+        "{res}"
+    );
     let versions = c.kubectl_ok(&["api-versions"]);
-    for gv in ["v1", "apps/v1", "batch/v1", "rbac.authorization.k8s.io/v1", "autoscaling/v2"] {
-        assert!(versions.lines().any(|l| l == gv), "api-versions lacks {gv}:\n{versions}");
+    for gv in [
+        "v1",
+        "apps/v1",
+        "batch/v1",
+        "rbac.authorization.k8s.io/v1",
+        "autoscaling/v2",
+    ] {
+        assert!(
+            versions.lines().any(|l| l == gv),
+            "api-versions lacks {gv}:\n{versions}"
+        );
     }
     assert!(c.kubectl_ok(&["version"]).contains("Server Version: v1.32"));
 
@@ -70,18 +85,48 @@ fn kubectl_drives_namespaces_pods_deployments_and_configmaps() {
     let pod = json(&c.kubectl_ok(&["get", "pod", "nginx", "-o", "json"]));
     assert_eq!(pod["status"]["phase"], "Pending");
     assert_eq!(pod["metadata"]["uid"].as_str().map(str::len), Some(36));
-    assert!(pod["metadata"]["creationTimestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
-    assert!(pod["metadata"]["resourceVersion"].as_str().is_some_and(|r| r.parse::<i64>().is_ok()));
+    assert!(
+        pod["metadata"]["creationTimestamp"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+    assert!(
+        pod["metadata"]["resourceVersion"]
+            .as_str()
+            .is_some_and(|r| r.parse::<i64>().is_ok())
+    );
     let yaml = c.kubectl_ok(&["get", "pod", "nginx", "-o", "yaml"]);
     assert!(yaml.contains("image: nginx:1.25"), "{yaml}");
-    assert_eq!(c.kubectl_ok(&["get", "pods", "-o", "name"]).trim(), "pod/nginx");
-    assert_eq!(c.kubectl_ok(&["get", "pods", "-l", "tier=fe", "-o", "name"]).trim(), "pod/nginx");
-    assert_eq!(c.kubectl_ok(&["get", "pods", "-l", "tier!=fe", "-o", "name"]).trim(), "");
     assert_eq!(
-        c.kubectl_ok(&["get", "pods", "--field-selector", "metadata.name=nginx", "-o", "name"]).trim(),
+        c.kubectl_ok(&["get", "pods", "-o", "name"]).trim(),
         "pod/nginx"
     );
-    assert!(c.kubectl_ok(&["get", "pods", "--show-labels"]).contains("app=web"));
+    assert_eq!(
+        c.kubectl_ok(&["get", "pods", "-l", "tier=fe", "-o", "name"])
+            .trim(),
+        "pod/nginx"
+    );
+    assert_eq!(
+        c.kubectl_ok(&["get", "pods", "-l", "tier!=fe", "-o", "name"])
+            .trim(),
+        ""
+    );
+    assert_eq!(
+        c.kubectl_ok(&[
+            "get",
+            "pods",
+            "--field-selector",
+            "metadata.name=nginx",
+            "-o",
+            "name"
+        ])
+        .trim(),
+        "pod/nginx"
+    );
+    assert!(
+        c.kubectl_ok(&["get", "pods", "--show-labels"])
+            .contains("app=web")
+    );
     c.kubectl_ok(&["label", "pod", "nginx", "stage=prod"]);
     c.kubectl_ok(&["annotate", "pod", "nginx", "owner=ops"]);
     let pod = json(&c.kubectl_ok(&["get", "pod", "nginx", "-o", "json"]));
@@ -89,7 +134,10 @@ fn kubectl_drives_namespaces_pods_deployments_and_configmaps() {
     assert_eq!(pod["metadata"]["annotations"]["owner"], "ops");
     let described = c.kubectl_ok(&["describe", "pod", "nginx"]);
     assert!(described.contains("nginx:1.25"), "{described}");
-    assert!(c.kubectl_ok(&["delete", "pod", "nginx"]).contains("pod \"nginx\" deleted"));
+    assert!(
+        c.kubectl_ok(&["delete", "pod", "nginx"])
+            .contains("pod \"nginx\" deleted")
+    );
     let (ok, _, err) = c.kubectl(&["get", "pod", "nginx"]);
     assert!(!ok);
     assert!(err.contains("pods \"nginx\" not found"), "{err}");
@@ -108,17 +156,34 @@ fn kubectl_drives_namespaces_pods_deployments_and_configmaps() {
     c.kubectl_ok(&["scale", "deployment", "web", "--replicas=5"]);
     let d = json(&c.kubectl_ok(&["get", "deploy", "web", "-o", "json"]));
     assert_eq!(d["spec"]["replicas"], 5);
-    assert!(c.kubectl_ok(&["get", "all"]).contains("deployment.apps/web"));
+    assert!(
+        c.kubectl_ok(&["get", "all"])
+            .contains("deployment.apps/web")
+    );
 
     // ConfigMaps and a namespace of our own.
     c.kubectl_ok(&["create", "namespace", "team-a"]);
-    c.kubectl_ok(&["create", "configmap", "cfg", "-n", "team-a", "--from-literal=k=v"]);
+    c.kubectl_ok(&[
+        "create",
+        "configmap",
+        "cfg",
+        "-n",
+        "team-a",
+        "--from-literal=k=v",
+    ]);
     let cm = json(&c.kubectl_ok(&["get", "cm", "cfg", "-n", "team-a", "-o", "json"]));
     assert_eq!(cm["data"]["k"], "v");
     assert_eq!(cm["metadata"]["namespace"], "team-a");
-    assert!(c.kubectl_ok(&["get", "cm", "-A", "-o", "name"]).contains("configmap/cfg"));
+    assert!(
+        c.kubectl_ok(&["get", "cm", "-A", "-o", "name"])
+            .contains("configmap/cfg")
+    );
     c.kubectl_ok(&["delete", "cm", "cfg", "-n", "team-a"]);
-    assert_eq!(c.kubectl_ok(&["get", "cm", "-n", "team-a", "-o", "name"]).trim(), "");
+    assert_eq!(
+        c.kubectl_ok(&["get", "cm", "-n", "team-a", "-o", "name"])
+            .trim(),
+        ""
+    );
 }
 
 #[test]
@@ -129,5 +194,8 @@ fn objects_survive_an_apiserver_restart() {
     c.restart_apiserver();
     let after = json(&c.kubectl_ok(&["get", "cm", "keep", "-o", "json"]));
     assert_eq!(before["metadata"]["uid"], after["metadata"]["uid"]);
-    assert_eq!(before["metadata"]["resourceVersion"], after["metadata"]["resourceVersion"]);
+    assert_eq!(
+        before["metadata"]["resourceVersion"],
+        after["metadata"]["resourceVersion"]
+    );
 }

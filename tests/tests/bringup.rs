@@ -1,72 +1,153 @@
-//! Bring-up: etcd started by supervisord from the repository's own program
-//! file serves only mutual TLS.
+//! Bring-up: the repository's own supervisord programs start etcd (mutual
+//! TLS only) and kube-apiserver, and the real kubectl reaches the cluster
+//! with the admin kubeconfig that `certs pki` wrote.
 
 use harness::bins;
 use harness::etcd::endpoint_health;
 use harness::net::free_port;
 use harness::pki::Pki;
 use harness::process::{Daemon, run, wait_until};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
+/// A supervisord of its own, in a temporary directory, running the named
+/// program files from `supervisord/` with the environment a machine's
+/// `cluster.env` would give.
+struct Machine {
+    pki: Pki,
+    env: Vec<(&'static str, String)>,
+    conf: PathBuf,
+    client_port: u16,
+    apiserver_port: u16,
+    supervisord: Daemon,
+    work: tempfile::TempDir,
+}
+
+impl Machine {
+    fn start(programs: &[&str]) -> Machine {
+        let work = tempfile::tempdir().unwrap();
+        let root = work.path();
+        let apiserver_port = free_port();
+        let pki = Pki::generate(
+            &root.join("pki"),
+            &format!("https://127.0.0.1:{apiserver_port}"),
+        );
+        let program_dir = root.join("supervisord.d");
+        for dir in ["data", "logs", "run", "supervisord.d"] {
+            std::fs::create_dir_all(root.join(dir)).unwrap();
+        }
+        let repo = bins::repo_root();
+        for p in programs {
+            let file = format!("{p}.ini");
+            std::fs::copy(
+                repo.join("supervisord").join(&file),
+                program_dir.join(&file),
+            )
+            .unwrap();
+        }
+        let (client, peer) = (free_port(), free_port());
+        let env = vec![
+            ("KUBE_BIN", bins::target_dir().display().to_string()),
+            ("KUBE_PKI", pki.dir.display().to_string()),
+            ("KUBE_DATA", root.join("data").display().to_string()),
+            ("KUBE_LOGS", root.join("logs").display().to_string()),
+            ("KUBE_RUN", root.join("run").display().to_string()),
+            ("KUBE_PROGRAMS", program_dir.display().to_string()),
+            ("KUBE_ETCD_BIN", bins::system("etcd").display().to_string()),
+            ("KUBE_ETCD_NAME", "etcd-7-21".to_string()),
+            ("KUBE_ETCD_IP", "127.0.0.1".to_string()),
+            ("KUBE_ETCD_CLIENT_PORT", client.to_string()),
+            ("KUBE_ETCD_PEER_PORT", peer.to_string()),
+            (
+                "KUBE_ETCD_INITIAL_CLUSTER",
+                format!("etcd-7-21=https://127.0.0.1:{peer}"),
+            ),
+            ("KUBE_ETCD_SERVERS", format!("https://127.0.0.1:{client}")),
+            ("APISERVER_IP", "127.0.0.1".to_string()),
+            ("APISERVER_PORT", apiserver_port.to_string()),
+            ("SERVICE_CLUSTER_IP_RANGE", "192.168.0.0/16".to_string()),
+            ("SERVICE_NODE_PORT_RANGE", "30000-32767".to_string()),
+        ];
+        let conf = repo.join("supervisord/supervisord.conf");
+        let mut cmd = Command::new(bins::system("supervisord"));
+        cmd.arg("--nodaemon")
+            .arg("-c")
+            .arg(&conf)
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
+        let supervisord = Daemon::spawn("supervisord", &mut cmd, root);
+        Machine {
+            pki,
+            env,
+            conf,
+            client_port: client,
+            apiserver_port,
+            supervisord,
+            work,
+        }
+    }
+
+    fn etcd_url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.client_port)
+    }
+
+    fn log(&self, program: &str) -> String {
+        std::fs::read_to_string(self.work.path().join("logs").join(format!("{program}.log")))
+            .unwrap_or_default()
+    }
+
+    fn wait_etcd(&self) {
+        let url = self.etcd_url();
+        let healthy = wait_until(Duration::from_secs(30), || {
+            endpoint_health(&url, &self.pki, Some("etcd-client")).0
+        });
+        assert!(
+            healthy,
+            "etcd never became healthy:\n{}\n{}",
+            self.supervisord.log_tail(20),
+            self.log("etcd")
+        );
+    }
+
+    fn supervisorctl(&self, args: &[&str]) -> String {
+        let (_, out, err) = run(Command::new(bins::system("supervisorctl"))
+            .arg("-c")
+            .arg(&self.conf)
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (*k, v.as_str()))));
+        format!("{out}{err}")
+    }
+
+    fn kubectl(&self, args: &[&str]) -> (bool, String, String) {
+        run(Command::new(bins::system("kubectl"))
+            .arg("--kubeconfig")
+            .arg(self.pki.kubeconfig("admin"))
+            .args(args))
+    }
+
+    fn stop(&mut self) {
+        self.supervisord.stop();
+    }
+}
+
+fn port_closed(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+}
+
 #[test]
 fn supervisord_starts_etcd_that_requires_a_client_certificate() {
-    let work = tempfile::tempdir().unwrap();
-    let root = work.path();
-    let pki = Pki::generate(&root.join("pki"), "https://127.0.0.1:6443");
-    let programs = root.join("supervisord.d");
-    for dir in ["data", "logs", "run"] {
-        std::fs::create_dir_all(root.join(dir)).unwrap();
-    }
-    std::fs::create_dir_all(&programs).unwrap();
-    let repo = bins::repo_root();
-    std::fs::copy(repo.join("supervisord/etcd.ini"), programs.join("etcd.ini")).unwrap();
+    let mut m = Machine::start(&["etcd"]);
+    m.wait_etcd();
+    let url = m.etcd_url();
 
-    let (client, peer) = (free_port(), free_port());
-    let env = [
-        ("KUBE_PKI", pki.dir.display().to_string()),
-        ("KUBE_DATA", root.join("data").display().to_string()),
-        ("KUBE_LOGS", root.join("logs").display().to_string()),
-        ("KUBE_RUN", root.join("run").display().to_string()),
-        ("KUBE_PROGRAMS", programs.display().to_string()),
-        ("KUBE_ETCD_BIN", bins::system("etcd").display().to_string()),
-        ("KUBE_ETCD_NAME", "etcd-7-21".to_string()),
-        ("KUBE_ETCD_IP", "127.0.0.1".to_string()),
-        ("KUBE_ETCD_CLIENT_PORT", client.to_string()),
-        ("KUBE_ETCD_PEER_PORT", peer.to_string()),
-        (
-            "KUBE_ETCD_INITIAL_CLUSTER",
-            format!("etcd-7-21=https://127.0.0.1:{peer}"),
-        ),
-    ];
-    let conf = repo.join("supervisord/supervisord.conf");
-    let mut cmd = Command::new(bins::system("supervisord"));
-    cmd.arg("--nodaemon")
-        .arg("-c")
-        .arg(&conf)
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())));
-    let mut supervisord = Daemon::spawn("supervisord", &mut cmd, root);
-
-    let url = format!("https://127.0.0.1:{client}");
-    let healthy = wait_until(Duration::from_secs(30), || {
-        endpoint_health(&url, &pki, Some("etcd-client")).0
-    });
-    let etcd_log = std::fs::read_to_string(root.join("logs/etcd.log")).unwrap_or_default();
-    assert!(
-        healthy,
-        "etcd under supervisord never became healthy:\n{}\n{etcd_log}",
-        supervisord.log_tail(20)
-    );
-
-    let (ok, out, err) = endpoint_health(&url, &pki, Some("etcd-client"));
+    let (ok, out, err) = endpoint_health(&url, &m.pki, Some("etcd-client"));
     assert!(ok, "{out}{err}");
     assert!(format!("{out}{err}").contains("is healthy"), "{out}{err}");
-
     // The apiserver's own etcd identity is accepted too.
-    assert!(endpoint_health(&url, &pki, Some("apiserver-etcd-client")).0);
+    assert!(endpoint_health(&url, &m.pki, Some("apiserver-etcd-client")).0);
 
     // Without a client certificate etcd refuses the connection.
-    let (ok, out, err) = endpoint_health(&url, &pki, None);
+    let (ok, out, err) = endpoint_health(&url, &m.pki, None);
     assert!(
         !ok,
         "etcd accepted a client without a certificate:\n{out}{err}"
@@ -76,26 +157,67 @@ fn supervisord_starts_etcd_that_requires_a_client_certificate() {
     // There is no plaintext client port.
     let (ok, ..) = run(Command::new(bins::system("etcdctl"))
         .env("ETCDCTL_API", "3")
-        .arg(format!("--endpoints=http://127.0.0.1:{client}"))
+        .arg(format!("--endpoints=http://127.0.0.1:{}", m.client_port))
         .arg("--dial-timeout=2s")
         .arg("endpoint")
         .arg("health"));
     assert!(!ok, "etcd answered plaintext HTTP");
 
-    // supervisord reports the program as running.
-    let (_, status, _) = run(Command::new(bins::system("supervisorctl"))
-        .arg("-c")
-        .arg(&conf)
-        .arg("status")
-        .arg("etcd")
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str()))));
+    let status = m.supervisorctl(&["status", "etcd"]);
     assert!(status.contains("RUNNING"), "{status}");
 
-    supervisord.stop();
-    assert!(!supervisord.is_running());
-    // supervisord stops its programs with it: the port is closed afterwards.
+    m.stop();
+    assert!(port_closed(m.client_port), "etcd outlived supervisord");
+}
+
+#[test]
+fn supervisord_brings_up_etcd_and_kube_apiserver_for_kubectl() {
+    let mut m = Machine::start(&["etcd", "kube-apiserver"]);
+    m.wait_etcd();
+    let ready = wait_until(Duration::from_secs(60), || {
+        m.kubectl(&["get", "--raw", "/readyz"]).0
+    });
     assert!(
-        std::net::TcpStream::connect(("127.0.0.1", client)).is_err(),
-        "etcd outlived supervisord"
+        ready,
+        "kube-apiserver never became ready:\n{}\n{}",
+        m.supervisorctl(&["status"]),
+        m.log("kube-apiserver")
+    );
+
+    let (ok, out, err) = m.kubectl(&["get", "namespaces", "-o", "name"]);
+    assert!(ok, "{err}");
+    for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        assert!(
+            out.lines().any(|l| l == format!("namespace/{ns}")),
+            "{ns} missing from:\n{out}"
+        );
+    }
+    let (ok, out, err) = m.kubectl(&[
+        "get",
+        "service",
+        "kubernetes",
+        "-o",
+        "jsonpath={.spec.clusterIP}",
+    ]);
+    assert!(ok, "{err}");
+    assert_eq!(out, "192.168.0.1");
+
+    // Another identity from the same PKI is authenticated but not an admin.
+    let (ok, _, err) = run(Command::new(bins::system("kubectl"))
+        .arg("--kubeconfig")
+        .arg(m.pki.kubeconfig("kube-proxy"))
+        .args(["delete", "namespace", "kube-public", "--dry-run=server"]));
+    assert!(!ok, "kube-proxy was allowed to delete a namespace");
+    assert!(err.contains("forbidden"), "{err}");
+
+    let status = m.supervisorctl(&["status"]);
+    assert!(
+        status.lines().filter(|l| l.contains("RUNNING")).count() == 2,
+        "{status}"
+    );
+    m.stop();
+    assert!(
+        port_closed(m.apiserver_port) && port_closed(m.client_port),
+        "a daemon outlived supervisord"
     );
 }

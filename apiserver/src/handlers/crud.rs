@@ -15,11 +15,20 @@ fn not_found_resource() -> ApiError {
     ApiError::not_found_path()
 }
 
-pub async fn serve_resource(state: &Arc<AppState>, ctx: &Ctx, body: hyper::body::Incoming) -> Result<Response<Body>, ApiError> {
+pub async fn serve_resource(
+    state: &Arc<AppState>,
+    ctx: &Ctx,
+    body: hyper::body::Incoming,
+) -> Result<Response<Body>, ApiError> {
     let info = &ctx.info;
-    let def = resources::lookup(&info.api_group, &info.api_version, &info.resource).ok_or_else(not_found_resource)?;
+    let def = resources::lookup(&info.api_group, &info.api_version, &info.resource)
+        .ok_or_else(not_found_resource)?;
     let verb = info.verb.as_str();
-    let target = Target { group: def.group, resource: def.plural, name: &info.name };
+    let target = Target {
+        group: def.group,
+        resource: def.plural,
+        name: &info.name,
+    };
     // A cluster-scoped resource under /namespaces/<ns>/ does not exist.
     if !def.namespaced && !info.namespace.is_empty() && def.plural != "namespaces" {
         return Err(not_found_resource());
@@ -38,7 +47,11 @@ pub async fn serve_resource(state: &Arc<AppState>, ctx: &Ctx, body: hyper::body:
         return super::reviews::serve(state, ctx, def, &body).await;
     }
     let out = encode::negotiate(ctx.header("accept"), ctx.q("includeObject"))?;
-    let ns = if def.namespaced { info.namespace.as_str() } else { "" };
+    let ns = if def.namespaced {
+        info.namespace.as_str()
+    } else {
+        ""
+    };
     let store = &state.store;
     let dry_run = ctx.q("dryRun").is_some_and(|d| d == "All");
     let sub = info.subresource.as_str();
@@ -67,8 +80,21 @@ pub async fn serve_resource(state: &Arc<AppState>, ctx: &Ctx, body: hyper::body:
         }
         ("create", "eviction") => {
             let _ = decode(ctx, read_body(body).await?)?;
-            store.delete(def, ns, &info.name, &DeleteOptions { dry_run, ..Default::default() }).await?;
-            Ok(reply_json(201, &crate::status::success(json!({"name": info.name, "kind": "pods"}))))
+            store
+                .delete(
+                    def,
+                    ns,
+                    &info.name,
+                    &DeleteOptions {
+                        dry_run,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            Ok(reply_json(
+                201,
+                &crate::status::success(json!({"name": info.name, "kind": "pods"})),
+            ))
         }
         ("update", "" | "status" | "finalize") => {
             let obj = decode(ctx, read_body(body).await?)?;
@@ -79,11 +105,17 @@ pub async fn serve_resource(state: &Arc<AppState>, ctx: &Ctx, body: hyper::body:
             let kind = patch_type(ctx)?;
             let p = decode_patch(read_body(body).await?)?;
             let change = move |cur: &Value| patch::apply(kind, cur, &p);
-            let updated = store.patch(def, ns, &info.name, sub, dry_run, &change).await?;
+            let updated = store
+                .patch(def, ns, &info.name, sub, dry_run, &change)
+                .await?;
             Ok(reply(def, out, 200, updated))
         }
         ("update" | "patch", "scale") => {
-            let kind = if verb == "patch" { Some(patch_type(ctx)?) } else { None };
+            let kind = if verb == "patch" {
+                Some(patch_type(ctx)?)
+            } else {
+                None
+            };
             let body = decode_patch(read_body(body).await?)?;
             let change = move |cur: &Value| -> Result<Value, ApiError> {
                 let scale = scale_of(def, cur);
@@ -91,23 +123,34 @@ pub async fn serve_resource(state: &Arc<AppState>, ctx: &Ctx, body: hyper::body:
                     Some(k) => patch::apply(k, &scale, &body)?,
                     None => body.clone(),
                 };
-                let replicas = new_scale.pointer("/spec/replicas").and_then(Value::as_i64).unwrap_or(0);
+                let replicas = new_scale
+                    .pointer("/spec/replicas")
+                    .and_then(Value::as_i64)
+                    .unwrap_or(0);
                 let mut obj = cur.clone();
                 obj["spec"]["replicas"] = json!(replicas);
                 Ok(obj)
             };
-            let updated = store.patch(def, ns, &info.name, "", dry_run, &change).await?;
+            let updated = store
+                .patch(def, ns, &info.name, "", dry_run, &change)
+                .await?;
             Ok(reply_json(200, &scale_of(def, &updated)))
         }
         ("delete", "") => {
             let opts = delete_options(ctx, &read_body(body).await?)?;
             let outcome = store.delete(def, ns, &info.name, &opts).await?;
-            let code = if matches!(outcome, DeleteOutcome::Marked(_)) { 202 } else { 200 };
+            let code = if matches!(outcome, DeleteOutcome::Marked(_)) {
+                202
+            } else {
+                200
+            };
             Ok(reply(def, out, code, outcome.into_object()))
         }
         ("deletecollection", "") => {
             let opts = delete_options(ctx, &read_body(body).await?)?;
-            let list = store.delete_collection(def, ns, &list_options(ctx), &opts).await?;
+            let list = store
+                .delete_collection(def, ns, &list_options(ctx), &opts)
+                .await?;
             Ok(reply(def, out, 200, list))
         }
         _ => Err(ApiError::method_not_supported(target, verb)),
@@ -128,7 +171,9 @@ fn reply_json(code: u16, v: &Value) -> Response<Body> {
 fn decode(ctx: &Ctx, body: bytes::Bytes) -> Result<Value, ApiError> {
     let v = encode::decode_body(ctx.header("content-type"), &body)?;
     if !v.is_object() {
-        return Err(ApiError::bad_request("the body of the request must be an object"));
+        return Err(ApiError::bad_request(
+            "the body of the request must be an object",
+        ));
     }
     Ok(v)
 }
@@ -136,7 +181,9 @@ fn decode(ctx: &Ctx, body: bytes::Bytes) -> Result<Value, ApiError> {
 fn decode_patch(body: bytes::Bytes) -> Result<Value, ApiError> {
     serde_json::from_slice(&body)
         .or_else(|_| serde_yaml::from_slice::<Value>(&body))
-        .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded: {e}")))
+        .map_err(|e| {
+            ApiError::bad_request(format!("the body of the request could not be decoded: {e}"))
+        })
 }
 
 fn patch_type(ctx: &Ctx) -> Result<PatchType, ApiError> {
@@ -160,16 +207,33 @@ fn delete_options(ctx: &Ctx, body: &[u8]) -> Result<DeleteOptions, ApiError> {
     if !body.iter().all(u8::is_ascii_whitespace) {
         let v = encode::decode_body(ctx.header("content-type"), body)?;
         o.grace_period_seconds = v.get("gracePeriodSeconds").and_then(Value::as_i64);
-        o.propagation_policy = v.get("propagationPolicy").and_then(Value::as_str).map(String::from);
-        if v.get("orphanDependents").and_then(Value::as_bool) == Some(true) && o.propagation_policy.is_none() {
+        o.propagation_policy = v
+            .get("propagationPolicy")
+            .and_then(Value::as_str)
+            .map(String::from);
+        if v.get("orphanDependents").and_then(Value::as_bool) == Some(true)
+            && o.propagation_policy.is_none()
+        {
             o.propagation_policy = Some("Orphan".into());
         }
-        o.precondition_uid = v.pointer("/preconditions/uid").and_then(Value::as_str).map(String::from);
-        o.precondition_rv = v.pointer("/preconditions/resourceVersion").and_then(Value::as_str).map(String::from);
-        o.dry_run = v.get("dryRun").and_then(Value::as_array).is_some_and(|a| a.iter().any(|x| x == "All"));
+        o.precondition_uid = v
+            .pointer("/preconditions/uid")
+            .and_then(Value::as_str)
+            .map(String::from);
+        o.precondition_rv = v
+            .pointer("/preconditions/resourceVersion")
+            .and_then(Value::as_str)
+            .map(String::from);
+        o.dry_run = v
+            .get("dryRun")
+            .and_then(Value::as_array)
+            .is_some_and(|a| a.iter().any(|x| x == "All"));
     }
     if let Some(g) = ctx.q("gracePeriodSeconds") {
-        o.grace_period_seconds = Some(g.parse().map_err(|_| ApiError::bad_request(format!("invalid gracePeriodSeconds: {g:?}")))?);
+        o.grace_period_seconds =
+            Some(g.parse().map_err(|_| {
+                ApiError::bad_request(format!("invalid gracePeriodSeconds: {g:?}"))
+            })?);
     }
     if let Some(p) = ctx.q("propagationPolicy") {
         o.propagation_policy = Some(p.to_string());
@@ -181,7 +245,11 @@ fn delete_options(ctx: &Ctx, body: &[u8]) -> Result<DeleteOptions, ApiError> {
             "DeleteOptions",
             "",
             "",
-            &vec![crate::validation::FieldError::not_supported("propagationPolicy", json!(p), &["Foreground", "Background", "Orphan"])],
+            &vec![crate::validation::FieldError::not_supported(
+                "propagationPolicy",
+                json!(p),
+                &["Foreground", "Background", "Orphan"],
+            )],
         ));
     }
     if ctx.q("dryRun").is_some_and(|d| d == "All") {
@@ -200,7 +268,12 @@ fn scale_of(def: &ResourceDef, obj: &Value) -> Value {
             } else {
                 // ReplicationControllers use a plain map.
                 s.as_object()
-                    .map(|m| m.iter().map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or(""))).collect::<Vec<_>>().join(","))
+                    .map(|m| {
+                        m.iter()
+                            .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or("")))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    })
                     .unwrap_or_default()
             }
         })
@@ -235,7 +308,12 @@ fn label_selector_string(s: &Value) -> String {
     if let Some(exprs) = s.get("matchExpressions").and_then(Value::as_array) {
         for e in exprs {
             let key = e["key"].as_str().unwrap_or("");
-            let vals: Vec<&str> = e["values"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
+            let vals: Vec<&str> = e["values"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
             match e["operator"].as_str().unwrap_or("") {
                 "In" => parts.push(format!("{key} in ({})", vals.join(","))),
                 "NotIn" => parts.push(format!("{key} notin ({})", vals.join(","))),
@@ -249,27 +327,52 @@ fn label_selector_string(s: &Value) -> String {
 }
 
 /// `pods/binding`: sets `spec.nodeName` once (the scheduler's write).
-async fn bind_pod(state: &AppState, def: &ResourceDef, ns: &str, name: &str, binding: &Value, dry_run: bool) -> Result<Response<Body>, ApiError> {
+async fn bind_pod(
+    state: &AppState,
+    def: &ResourceDef,
+    ns: &str,
+    name: &str,
+    binding: &Value,
+    dry_run: bool,
+) -> Result<Response<Body>, ApiError> {
     let node = binding
         .pointer("/target/name")
         .and_then(Value::as_str)
         .filter(|n| !n.is_empty())
         .ok_or_else(|| {
-            ApiError::invalid("Binding", "", name, &vec![crate::validation::FieldError::required("target.name", "")])
+            ApiError::invalid(
+                "Binding",
+                "",
+                name,
+                &vec![crate::validation::FieldError::required("target.name", "")],
+            )
         })?
         .to_string();
     let change = move |cur: &Value| -> Result<Value, ApiError> {
-        let existing = cur.pointer("/spec/nodeName").and_then(Value::as_str).unwrap_or("");
+        let existing = cur
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .unwrap_or("");
         if !existing.is_empty() {
             return Err(ApiError::conflict(
-                Target { group: "", resource: "pods", name: meta::name(cur) },
-                &format!("pod {} is already assigned to node \"{existing}\"", meta::name(cur)),
+                Target {
+                    group: "",
+                    resource: "pods",
+                    name: meta::name(cur),
+                },
+                &format!(
+                    "pod {} is already assigned to node \"{existing}\"",
+                    meta::name(cur)
+                ),
             ));
         }
         let mut new = cur.clone();
         new["spec"]["nodeName"] = json!(node);
         Ok(new)
     };
-    state.store.patch(def, ns, name, "", dry_run, &change).await?;
+    state
+        .store
+        .patch(def, ns, name, "", dry_run, &change)
+        .await?;
     Ok(reply_json(201, &crate::status::success(Value::Null)))
 }

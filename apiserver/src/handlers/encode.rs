@@ -38,7 +38,8 @@ pub fn negotiate(accept: Option<&str>, include: Option<&str>) -> Result<Output, 
         let param = |k: &str| params.iter().find(|(n, _)| *n == k).map(|(_, v)| *v);
         match (media, param("as")) {
             ("application/json" | "application/yaml" | "*/*", Some("Table"))
-                if param("g") == Some("meta.k8s.io") && matches!(param("v"), Some("v1" | "v1beta1")) =>
+                if param("g") == Some("meta.k8s.io")
+                    && matches!(param("v"), Some("v1" | "v1beta1")) =>
             {
                 let inc = match include {
                     Some("None") => IncludeObject::None,
@@ -48,7 +49,10 @@ pub fn negotiate(accept: Option<&str>, include: Option<&str>) -> Result<Output, 
                 return Ok(Output::Table(inc));
             }
             (_, Some(_)) => continue,
-            ("application/json" | "application/*" | "*/*" | "application/json-patch+json", None) => return Ok(Output::Json),
+            (
+                "application/json" | "application/*" | "*/*" | "application/json-patch+json",
+                None,
+            ) => return Ok(Output::Json),
             ("application/yaml", None) => return Ok(Output::Yaml),
             _ => continue,
         }
@@ -66,15 +70,23 @@ pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> Result<Value, Api
         .trim()
         .to_ascii_lowercase();
     let v: Value = match base.as_str() {
-        "application/json" | "" | "*/*" | "application/json-patch+json"
-        | "application/merge-patch+json" | "application/strategic-merge-patch+json" => {
+        "application/json"
+        | ""
+        | "*/*"
+        | "application/json-patch+json"
+        | "application/merge-patch+json"
+        | "application/strategic-merge-patch+json" => {
             serde_json::from_slice(body).map_err(|e| {
                 ApiError::bad_request(format!("the body of the request could not be decoded: {e}"))
             })?
         }
         crate::protobuf::CONTENT_TYPE => crate::protobuf::decode(body)?,
         "application/yaml" | "application/apply-patch+yaml" => serde_yaml::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("the body of the request could not be decoded as YAML: {e}")))?,
+            .map_err(|e| {
+                ApiError::bad_request(format!(
+                    "the body of the request could not be decoded as YAML: {e}"
+                ))
+            })?,
         other => return Err(ApiError::unsupported_media_type(other)),
     };
     Ok(v)
@@ -85,19 +97,31 @@ pub fn render(out: Output, v: &Value) -> (&'static str, Vec<u8>) {
     match out {
         Output::Yaml => match serde_yaml::to_string(v) {
             Ok(s) => ("application/yaml", s.into_bytes()),
-            Err(_) => ("application/json", serde_json::to_vec(v).unwrap_or_default()),
+            Err(_) => (
+                "application/json",
+                serde_json::to_vec(v).unwrap_or_default(),
+            ),
         },
-        _ => ("application/json", serde_json::to_vec(v).unwrap_or_default()),
+        _ => (
+            "application/json",
+            serde_json::to_vec(v).unwrap_or_default(),
+        ),
     }
 }
 
 /// A Table of `objects` (a list's items or one object).
-pub fn to_table(def: &ResourceDef, objects: &[Value], list_meta: Value, include: IncludeObject) -> Value {
+pub fn to_table(
+    def: &ResourceDef,
+    objects: &[Value],
+    list_meta: Value,
+    include: IncludeObject,
+) -> Value {
     let now = SystemTime::now();
     let rows: Vec<Value> = objects
         .iter()
         .map(|o| {
-            let mut row = json!({ "cells": crate::printing::row_cells(def.group, def.plural, o, now) });
+            let mut row =
+                json!({ "cells": crate::printers::row_cells(def.group, def.plural, o, now) });
             match include {
                 IncludeObject::Object => row["object"] = o.clone(),
                 IncludeObject::Metadata => {
@@ -116,7 +140,7 @@ pub fn to_table(def: &ResourceDef, objects: &[Value], list_meta: Value, include:
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
         "metadata": list_meta,
-        "columnDefinitions": crate::printing::column_definitions(def.group, def.plural),
+        "columnDefinitions": crate::printers::column_definitions(def.group, def.plural),
         "rows": rows,
     })
 }
@@ -130,9 +154,17 @@ pub fn shape(def: &ResourceDef, out: Output, v: Value) -> Value {
         return v;
     }
     match v.get("items").and_then(Value::as_array) {
-        Some(items) => to_table(def, items, v.get("metadata").cloned().unwrap_or(json!({})), include),
+        Some(items) => to_table(
+            def,
+            items,
+            v.get("metadata").cloned().unwrap_or(json!({})),
+            include,
+        ),
         None => {
-            let rv = v.pointer("/metadata/resourceVersion").cloned().unwrap_or(json!(""));
+            let rv = v
+                .pointer("/metadata/resourceVersion")
+                .cloned()
+                .unwrap_or(json!(""));
             to_table(def, &[v], json!({ "resourceVersion": rv }), include)
         }
     }
@@ -145,19 +177,37 @@ mod tests {
     #[test]
     fn kubectl_accept_headers() {
         let table = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
-        assert_eq!(negotiate(Some(table), Some("Object")), Ok(Output::Table(IncludeObject::Object)));
-        assert_eq!(negotiate(Some(table), None), Ok(Output::Table(IncludeObject::Metadata)));
+        assert_eq!(
+            negotiate(Some(table), Some("Object")),
+            Ok(Output::Table(IncludeObject::Object))
+        );
+        assert_eq!(
+            negotiate(Some(table), None),
+            Ok(Output::Table(IncludeObject::Metadata))
+        );
         assert_eq!(negotiate(Some("application/yaml"), None), Ok(Output::Yaml));
-        assert_eq!(negotiate(Some("application/vnd.kubernetes.protobuf, */*"), None), Ok(Output::Json));
+        assert_eq!(
+            negotiate(Some("application/vnd.kubernetes.protobuf, */*"), None),
+            Ok(Output::Json)
+        );
         assert_eq!(negotiate(None, None), Ok(Output::Json));
-        assert_eq!(negotiate(Some("text/html"), None).map_err(|e| e.code), Err(406));
+        assert_eq!(
+            negotiate(Some("text/html"), None).map_err(|e| e.code),
+            Err(406)
+        );
     }
 
     #[test]
     fn bodies_decode_by_type() {
-        assert_eq!(decode_body(Some("application/yaml"), b"a: 1").ok(), Some(json!({"a": 1})));
+        assert_eq!(
+            decode_body(Some("application/yaml"), b"a: 1").ok(),
+            Some(json!({"a": 1}))
+        );
         assert_eq!(decode_body(None, b"{\"a\":1}").ok(), Some(json!({"a": 1})));
         assert_eq!(decode_body(None, b"{bad").map_err(|e| e.code), Err(400));
-        assert_eq!(decode_body(Some("text/plain"), b"x").map_err(|e| e.code), Err(415));
+        assert_eq!(
+            decode_body(Some("text/plain"), b"x").map_err(|e| e.code),
+            Err(415)
+        );
     }
 }

@@ -71,7 +71,11 @@ pub fn respond(code: u16, content_type: &str, body: Vec<u8>) -> Response<Body> {
 }
 
 pub fn json_response(code: u16, v: &Value) -> Response<Body> {
-    respond(code, "application/json", serde_json::to_vec(v).unwrap_or_default())
+    respond(
+        code,
+        "application/json",
+        serde_json::to_vec(v).unwrap_or_default(),
+    )
 }
 
 pub fn error_response(e: &ApiError) -> Response<Body> {
@@ -89,7 +93,9 @@ pub async fn read_body(body: hyper::body::Incoming) -> Result<Bytes, ApiError> {
     match Limited::new(body, encode::MAX_BODY).collect().await {
         Ok(c) => Ok(c.to_bytes()),
         Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>().is_some() {
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
                 Err(ApiError::too_large())
             } else {
                 Err(ApiError::bad_request(format!("reading request body: {e}")))
@@ -104,7 +110,9 @@ fn authenticate(
     headers: &http::HeaderMap,
     cert_user: Option<&UserInfo>,
 ) -> Result<UserInfo, ApiError> {
-    if let Some(auth) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok())
+    if let Some(auth) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
         && let Some(token) = auth.strip_prefix("Bearer ").map(str::trim)
     {
         return state
@@ -160,11 +168,7 @@ async fn serve(
         return Err(ApiError::unauthorized());
     }
     if !public && let Decision::Deny(reason) = state.authorizer.authorize(&user, &info) {
-        let mut msg = authz::forbidden_message(&user, &info);
-        if !reason.is_empty() {
-            msg = format!("{msg}: {reason}");
-        }
-        let mut e = ApiError::forbidden(msg);
+        let mut e = ApiError::forbidden(authz::forbidden_message(&user, &info, &reason));
         if info.is_resource_request {
             e.details = serde_json::json!({"name": info.name, "kind": info.resource});
             if !info.api_group.is_empty() {

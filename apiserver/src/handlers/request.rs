@@ -128,10 +128,12 @@ pub fn request_info(method: &str, path: &str, query: &Query) -> RequestInfo {
                 "delete"
             }
         }
-        other => return RequestInfo {
-            verb: other.to_ascii_lowercase(),
-            ..info
-        },
+        other => {
+            return RequestInfo {
+                verb: other.to_ascii_lowercase(),
+                ..info
+            };
+        }
     }
     .to_string();
     info
@@ -150,23 +152,141 @@ mod tests {
     fn table() {
         // (method, path, verb, group, version, ns, resource, name, sub)
         let cases = [
-            ("GET", "/api/v1/namespaces/default/pods", "list", "", "v1", "default", "pods", "", ""),
-            ("GET", "/api/v1/namespaces/default/pods/web", "get", "", "v1", "default", "pods", "web", ""),
-            ("PUT", "/api/v1/namespaces/default/pods/web/status", "update", "", "v1", "default", "pods", "web", "status"),
-            ("GET", "/api/v1/pods?watch=true", "watch", "", "v1", "", "pods", "", ""),
-            ("GET", "/api/v1/watch/namespaces/kube-system/pods", "watch", "", "v1", "kube-system", "pods", "", ""),
-            ("GET", "/api/v1/namespaces", "list", "", "v1", "", "namespaces", "", ""),
-            ("GET", "/api/v1/namespaces/default", "get", "", "v1", "default", "namespaces", "default", ""),
-            ("PUT", "/api/v1/namespaces/ns1/finalize", "update", "", "v1", "ns1", "namespaces", "ns1", "finalize"),
-            ("DELETE", "/apis/apps/v1/namespaces/a/deployments", "deletecollection", "apps", "v1", "a", "deployments", "", ""),
-            ("POST", "/apis/apps/v1/namespaces/a/deployments", "create", "apps", "v1", "a", "deployments", "", ""),
-            ("PATCH", "/api/v1/nodes/n1/status", "patch", "", "v1", "", "nodes", "n1", "status"),
+            (
+                "GET",
+                "/api/v1/namespaces/default/pods",
+                "list",
+                "",
+                "v1",
+                "default",
+                "pods",
+                "",
+                "",
+            ),
+            (
+                "GET",
+                "/api/v1/namespaces/default/pods/web",
+                "get",
+                "",
+                "v1",
+                "default",
+                "pods",
+                "web",
+                "",
+            ),
+            (
+                "PUT",
+                "/api/v1/namespaces/default/pods/web/status",
+                "update",
+                "",
+                "v1",
+                "default",
+                "pods",
+                "web",
+                "status",
+            ),
+            (
+                "GET",
+                "/api/v1/pods?watch=true",
+                "watch",
+                "",
+                "v1",
+                "",
+                "pods",
+                "",
+                "",
+            ),
+            (
+                "GET",
+                "/api/v1/watch/namespaces/kube-system/pods",
+                "watch",
+                "",
+                "v1",
+                "kube-system",
+                "pods",
+                "",
+                "",
+            ),
+            (
+                "GET",
+                "/api/v1/namespaces",
+                "list",
+                "",
+                "v1",
+                "",
+                "namespaces",
+                "",
+                "",
+            ),
+            (
+                "GET",
+                "/api/v1/namespaces/default",
+                "get",
+                "",
+                "v1",
+                "default",
+                "namespaces",
+                "default",
+                "",
+            ),
+            (
+                "PUT",
+                "/api/v1/namespaces/ns1/finalize",
+                "update",
+                "",
+                "v1",
+                "ns1",
+                "namespaces",
+                "ns1",
+                "finalize",
+            ),
+            (
+                "DELETE",
+                "/apis/apps/v1/namespaces/a/deployments",
+                "deletecollection",
+                "apps",
+                "v1",
+                "a",
+                "deployments",
+                "",
+                "",
+            ),
+            (
+                "POST",
+                "/apis/apps/v1/namespaces/a/deployments",
+                "create",
+                "apps",
+                "v1",
+                "a",
+                "deployments",
+                "",
+                "",
+            ),
+            (
+                "PATCH",
+                "/api/v1/nodes/n1/status",
+                "patch",
+                "",
+                "v1",
+                "",
+                "nodes",
+                "n1",
+                "status",
+            ),
         ];
         for (m, p, verb, g, v, ns, res, name, sub) in cases {
             let i = ri(m, p);
             assert!(i.is_resource_request, "{p}");
             assert_eq!(
-                (i.verb.as_str(), i.api_group.as_str(), i.api_version.as_str(), i.namespace.as_str(), i.resource.as_str(), i.name.as_str(), i.subresource.as_str()),
+                (
+                    i.verb.as_str(),
+                    i.api_group.as_str(),
+                    i.api_version.as_str(),
+                    i.namespace.as_str(),
+                    i.resource.as_str(),
+                    i.name.as_str(),
+                    i.subresource.as_str()
+                ),
                 (verb, g, v, ns, res, name, sub),
                 "{m} {p}"
             );
@@ -175,7 +295,15 @@ mod tests {
 
     #[test]
     fn non_resource_paths() {
-        for p in ["/healthz", "/version", "/api", "/apis", "/apis/apps", "/api/v1", "/apis/apps/v1"] {
+        for p in [
+            "/healthz",
+            "/version",
+            "/api",
+            "/apis",
+            "/apis/apps",
+            "/api/v1",
+            "/apis/apps/v1",
+        ] {
             let i = ri("GET", p);
             assert!(!i.is_resource_request, "{p}");
             assert_eq!(i.verb, "get");
@@ -185,7 +313,10 @@ mod tests {
     #[test]
     fn query_decoding() {
         let q = parse_query(Some("labelSelector=app%3Dweb%2Ctier+in+(a)&limit=5"));
-        assert_eq!(q.get("labelSelector").map(String::as_str), Some("app=web,tier in (a)"));
+        assert_eq!(
+            q.get("labelSelector").map(String::as_str),
+            Some("app=web,tier in (a)")
+        );
         assert_eq!(q.get("limit").map(String::as_str), Some("5"));
     }
 }

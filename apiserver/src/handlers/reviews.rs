@@ -10,35 +10,61 @@ use crate::status::{ApiError, Target};
 use http::Response;
 use serde_json::{Value, json};
 
-pub async fn serve(state: &AppState, ctx: &Ctx, def: &ResourceDef, body: &[u8]) -> Result<Response<Body>, ApiError> {
+pub async fn serve(
+    state: &AppState,
+    ctx: &Ctx,
+    def: &ResourceDef,
+    body: &[u8],
+) -> Result<Response<Body>, ApiError> {
     if def.plural == "componentstatuses" {
         return component_statuses(state, ctx).await;
     }
     let mut obj = super::encode::decode_body(ctx.header("content-type"), body)?;
     if !obj.is_object() {
-        return Err(ApiError::bad_request("the body of the request must be an object"));
+        return Err(ApiError::bad_request(
+            "the body of the request must be an object",
+        ));
     }
     obj["apiVersion"] = json!(def.api_version());
     obj["kind"] = json!(def.kind);
     let status = match def.plural {
         "selfsubjectreviews" => json!({ "userInfo": ctx.user.to_json() }),
         "tokenreviews" => {
-            let token = obj.pointer("/spec/token").and_then(Value::as_str).unwrap_or("");
+            let token = obj
+                .pointer("/spec/token")
+                .and_then(Value::as_str)
+                .unwrap_or("");
             match state.tokens.as_ref().and_then(|t| t.lookup(token)) {
-                Some(u) => json!({ "authenticated": true, "user": u.to_json(), "audiences": obj.pointer("/spec/audiences").cloned().unwrap_or(json!([])) }),
+                Some(u) => {
+                    json!({ "authenticated": true, "user": u.to_json(), "audiences": obj.pointer("/spec/audiences").cloned().unwrap_or(json!([])) })
+                }
                 None => json!({ "authenticated": false, "error": "invalid bearer token" }),
             }
         }
-        "selfsubjectaccessreviews" => access(state, &ctx.user, obj.get("spec").unwrap_or(&Value::Null)),
+        "selfsubjectaccessreviews" => {
+            access(state, &ctx.user, obj.get("spec").unwrap_or(&Value::Null))
+        }
         "subjectaccessreviews" | "localsubjectaccessreviews" => {
             let spec = obj.get("spec").cloned().unwrap_or(Value::Null);
             let user = UserInfo {
-                name: spec.get("user").and_then(Value::as_str).unwrap_or("").to_string(),
-                uid: spec.get("uid").and_then(Value::as_str).unwrap_or("").to_string(),
+                name: spec
+                    .get("user")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
+                uid: spec
+                    .get("uid")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string(),
                 groups: spec
                     .get("groups")
                     .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(|g| g.as_str().map(String::from)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|g| g.as_str().map(String::from))
+                            .collect()
+                    })
                     .unwrap_or_default(),
             };
             access(state, &user, &spec)
@@ -49,7 +75,16 @@ pub async fn serve(state: &AppState, ctx: &Ctx, def: &ResourceDef, body: &[u8]) 
             "incomplete": true,
             "evaluationError": "rule listing is not supported by this authorizer",
         }),
-        _ => return Err(ApiError::method_not_supported(Target { group: def.group, resource: def.plural, name: "" }, "create")),
+        _ => {
+            return Err(ApiError::method_not_supported(
+                Target {
+                    group: def.group,
+                    resource: def.plural,
+                    name: "",
+                },
+                "create",
+            ));
+        }
     };
     obj["status"] = status;
     if obj.get("metadata").is_none() {
@@ -74,11 +109,22 @@ fn access(state: &AppState, user: &UserInfo, spec: &Value) -> Value {
             ..Default::default()
         }
     } else {
-        let nra = spec.get("nonResourceAttributes").cloned().unwrap_or(Value::Null);
+        let nra = spec
+            .get("nonResourceAttributes")
+            .cloned()
+            .unwrap_or(Value::Null);
         RequestInfo {
             is_resource_request: false,
-            verb: nra.get("verb").and_then(Value::as_str).unwrap_or("").to_string(),
-            path: nra.get("path").and_then(Value::as_str).unwrap_or("").to_string(),
+            verb: nra
+                .get("verb")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            path: nra
+                .get("path")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
             ..Default::default()
         }
     };
@@ -99,7 +145,11 @@ fn access(state: &AppState, user: &UserInfo, spec: &Value) -> Value {
 async fn component_statuses(state: &AppState, ctx: &Ctx) -> Result<Response<Body>, ApiError> {
     if ctx.info.verb != "get" && ctx.info.verb != "list" {
         return Err(ApiError::method_not_supported(
-            Target { group: "", resource: "componentstatuses", name: &ctx.info.name },
+            Target {
+                group: "",
+                resource: "componentstatuses",
+                name: &ctx.info.name,
+            },
             &ctx.info.verb,
         ));
     }
@@ -123,10 +173,17 @@ async fn component_statuses(state: &AppState, ctx: &Ctx) -> Result<Response<Body
         items
             .into_iter()
             .find(|i| i["metadata"]["name"] == ctx.info.name.as_str())
-            .ok_or_else(|| ApiError::not_found(Target { group: "", resource: "componentstatuses", name: &ctx.info.name }))?
+            .ok_or_else(|| {
+                ApiError::not_found(Target {
+                    group: "",
+                    resource: "componentstatuses",
+                    name: &ctx.info.name,
+                })
+            })?
     };
     let out = super::encode::negotiate(ctx.header("accept"), ctx.q("includeObject"))?;
-    let def = crate::resources::lookup("", "v1", "componentstatuses").ok_or_else(ApiError::not_found_path)?;
+    let def = crate::resources::lookup("", "v1", "componentstatuses")
+        .ok_or_else(ApiError::not_found_path)?;
     Ok(super::crud::reply(def, out, 200, obj))
 }
 
@@ -144,10 +201,24 @@ fn component(name: &str, condition: Value) -> Value {
 /// this only checks liveness, as upstream's componentstatus probe does.
 async fn probe_healthz(port: u16) -> Result<(), String> {
     let addr = format!("127.0.0.1:{port}");
-    let connect = tokio::time::timeout(std::time::Duration::from_secs(1), tokio::net::TcpStream::connect(&addr)).await;
+    let connect = tokio::time::timeout(
+        std::time::Duration::from_secs(1),
+        tokio::net::TcpStream::connect(&addr),
+    )
+    .await;
     match connect {
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(e)) => Err(format!("Get \"https://{addr}/healthz\": dial tcp {addr}: connect: {e}")),
-        Err(_) => Err(format!("Get \"https://{addr}/healthz\": dial tcp {addr}: i/o timeout")),
+        Ok(Err(e)) => {
+            let why = match e.kind() {
+                std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
+                _ => e.to_string(),
+            };
+            Err(format!(
+                "Get \"https://{addr}/healthz\": dial tcp {addr}: connect: {why}"
+            ))
+        }
+        Err(_) => Err(format!(
+            "Get \"https://{addr}/healthz\": dial tcp {addr}: i/o timeout"
+        )),
     }
 }

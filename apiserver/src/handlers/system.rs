@@ -14,10 +14,22 @@ struct Check {
 }
 
 async fn run_checks(state: &AppState, which: &str) -> Vec<Check> {
-    let mut checks = vec![Check { name: "ping", ok: true }, Check { name: "log", ok: true }];
+    let mut checks = vec![
+        Check {
+            name: "ping",
+            ok: true,
+        },
+        Check {
+            name: "log",
+            ok: true,
+        },
+    ];
     if which != "livez" {
         let etcd_ok = state.store.etcd.check().await.is_ok();
-        checks.push(Check { name: "etcd", ok: etcd_ok });
+        checks.push(Check {
+            name: "etcd",
+            ok: etcd_ok,
+        });
     }
     if which == "readyz" {
         checks.push(Check {
@@ -30,7 +42,12 @@ async fn run_checks(state: &AppState, which: &str) -> Vec<Check> {
 
 /// `/healthz`, `/livez`, `/readyz` (and `/<which>/<check>`), upstream's
 /// text format; `?verbose` lists every check.
-async fn health(state: &AppState, ctx: &Ctx, which: &str, single: Option<&str>) -> Result<Response<Body>, ApiError> {
+async fn health(
+    state: &AppState,
+    ctx: &Ctx,
+    which: &str,
+    single: Option<&str>,
+) -> Result<Response<Body>, ApiError> {
     let mut checks = run_checks(state, which).await;
     if let Some(name) = single {
         checks.retain(|c| c.name == name);
@@ -49,23 +66,38 @@ async fn health(state: &AppState, ctx: &Ctx, which: &str, single: Option<&str>) 
                 text.push_str(&format!("[-]{} failed: reason withheld\n", c.name));
             }
         }
-        text.push_str(&format!("{which} check {}\n", if ok { "passed" } else { "failed" }));
+        text.push_str(&format!(
+            "{which} check {}\n",
+            if ok { "passed" } else { "failed" }
+        ));
     } else {
         text.push_str("ok");
     }
-    Ok(respond(if ok { 200 } else { 500 }, "text/plain; charset=utf-8", text.into_bytes()))
+    Ok(respond(
+        if ok { 200 } else { 500 },
+        "text/plain; charset=utf-8",
+        text.into_bytes(),
+    ))
 }
 
-pub async fn serve_non_resource(state: &Arc<AppState>, ctx: &Ctx) -> Result<Response<Body>, ApiError> {
+pub async fn serve_non_resource(
+    state: &Arc<AppState>,
+    ctx: &Ctx,
+) -> Result<Response<Body>, ApiError> {
     let path = ctx.info.path.trim_end_matches('/');
     let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
     if ctx.method != Method::GET && ctx.method != Method::HEAD {
         return match segs.first() {
-            Some(&("api" | "apis" | "healthz" | "livez" | "readyz" | "version" | "metrics")) => Err(ApiError::new(
-                405,
-                "MethodNotAllowed",
-                format!("the server does not allow this method on the requested resource ({} {})", ctx.method, path),
-            )),
+            Some(&("api" | "apis" | "healthz" | "livez" | "readyz" | "version" | "metrics")) => {
+                Err(ApiError::new(
+                    405,
+                    "MethodNotAllowed",
+                    format!(
+                        "the server does not allow this method on the requested resource ({} {})",
+                        ctx.method, path
+                    ),
+                ))
+            }
             _ => Err(ApiError::not_found_path()),
         };
     }
@@ -77,12 +109,19 @@ pub async fn serve_non_resource(state: &Arc<AppState>, ctx: &Ctx) -> Result<Resp
             health(state, ctx, which, Some(&name)).await
         }
         ["version"] => Ok(json_response(200, &discovery::version())),
-        ["metrics"] => Ok(respond(200, "text/plain; version=0.0.4", state.metrics.render().into_bytes())),
+        ["metrics"] => Ok(respond(
+            200,
+            "text/plain; version=0.0.4",
+            state.metrics.render().into_bytes(),
+        )),
         ["api"] => {
             if discovery::wants_aggregated(accept) {
                 Ok(aggregated(discovery::aggregated(true)))
             } else {
-                Ok(json_response(200, &discovery::api_versions(&state.advertise)))
+                Ok(json_response(
+                    200,
+                    &discovery::api_versions(&state.advertise),
+                ))
             }
         }
         ["apis"] => {
@@ -113,5 +152,9 @@ pub async fn serve_non_resource(state: &Arc<AppState>, ctx: &Ctx) -> Result<Resp
 }
 
 fn aggregated(v: serde_json::Value) -> Response<Body> {
-    respond(200, discovery::AGGREGATED_V2, serde_json::to_vec(&v).unwrap_or_default())
+    respond(
+        200,
+        discovery::AGGREGATED_V2,
+        serde_json::to_vec(&v).unwrap_or_default(),
+    )
 }

@@ -53,8 +53,18 @@ fn filtered_type(filter: &Filter, ev: &WatchEvent) -> Option<&'static str> {
     }
 }
 
-pub async fn serve(state: &Arc<AppState>, ctx: &Ctx, def: &'static ResourceDef, ns: &str, out: Output) -> Result<Response<Body>, ApiError> {
-    let filter = Filter::new(ctx.q("labelSelector"), ctx.q("fieldSelector"), strategy::for_resource(def))?;
+pub async fn serve(
+    state: &Arc<AppState>,
+    ctx: &Ctx,
+    def: &'static ResourceDef,
+    ns: &str,
+    out: Output,
+) -> Result<Response<Body>, ApiError> {
+    let filter = Filter::new(
+        ctx.q("labelSelector"),
+        ctx.q("fieldSelector"),
+        strategy::for_resource(def),
+    )?;
     let prefix = state.store.collection_prefix(def, ns)?;
     let bookmarks = ctx.q("allowWatchBookmarks") == Some("true");
     let timeout = ctx
@@ -78,8 +88,16 @@ pub async fn serve(state: &Arc<AppState>, ctx: &Ctx, def: &'static ResourceDef, 
                 },
             )
             .await?;
-        let rev = list.pointer("/metadata/resourceVersion").and_then(Value::as_str).and_then(|r| r.parse().ok()).unwrap_or(0);
-        let items = list.get("items").and_then(Value::as_array).cloned().unwrap_or_default();
+        let rev = list
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0);
+        let items = list
+            .get("items")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         (items, rev)
     } else {
         let rev: i64 = rv
@@ -87,7 +105,12 @@ pub async fn serve(state: &Arc<AppState>, ctx: &Ctx, def: &'static ResourceDef, 
             .map_err(|_| ApiError::bad_request(format!("invalid resourceVersion: {rv:?}")))?;
         (Vec::new(), rev)
     };
-    let mut events = state.store.etcd.watch(&prefix, after).await.map_err(|e| e.to_api())?;
+    let mut events = state
+        .store
+        .etcd
+        .watch(&prefix, after)
+        .await
+        .map_err(|e| e.to_api())?;
     let (tx, rx) = mpsc::channel::<Bytes>(64);
     let shape = move |o: Value| -> Value { encode::shape(def, out, o) };
     tokio::spawn(async move {
@@ -164,10 +187,31 @@ mod tests {
         let f = Filter::new(Some("app=web"), None, strategy::for_resource(pods)).expect("valid");
         let web = json!({"app": "web"});
         let db = json!({"app": "db"});
-        assert_eq!(filtered_type(&f, &ev(WatchEventType::Added, web.clone(), None)), Some("ADDED"));
-        assert_eq!(filtered_type(&f, &ev(WatchEventType::Added, db.clone(), None)), None);
-        assert_eq!(filtered_type(&f, &ev(WatchEventType::Modified, db.clone(), Some(web.clone()))), Some("DELETED"));
-        assert_eq!(filtered_type(&f, &ev(WatchEventType::Modified, web.clone(), Some(db.clone()))), Some("ADDED"));
-        assert_eq!(filtered_type(&f, &ev(WatchEventType::Modified, web.clone(), Some(web))), Some("MODIFIED"));
+        assert_eq!(
+            filtered_type(&f, &ev(WatchEventType::Added, web.clone(), None)),
+            Some("ADDED")
+        );
+        assert_eq!(
+            filtered_type(&f, &ev(WatchEventType::Added, db.clone(), None)),
+            None
+        );
+        assert_eq!(
+            filtered_type(
+                &f,
+                &ev(WatchEventType::Modified, db.clone(), Some(web.clone()))
+            ),
+            Some("DELETED")
+        );
+        assert_eq!(
+            filtered_type(
+                &f,
+                &ev(WatchEventType::Modified, web.clone(), Some(db.clone()))
+            ),
+            Some("ADDED")
+        );
+        assert_eq!(
+            filtered_type(&f, &ev(WatchEventType::Modified, web.clone(), Some(web))),
+            Some("MODIFIED")
+        );
     }
 }

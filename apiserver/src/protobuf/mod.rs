@@ -40,7 +40,10 @@ fn schema() -> &'static Schema {
 }
 
 fn bad(msg: impl Into<String>) -> ApiError {
-    ApiError::bad_request(format!("the body of the request could not be decoded as protobuf: {}", msg.into()))
+    ApiError::bad_request(format!(
+        "the body of the request could not be decoded as protobuf: {}",
+        msg.into()
+    ))
 }
 
 /// The message name of an object from its apiVersion and kind.
@@ -49,20 +52,36 @@ fn message_name(api_version: &str, kind: &str) -> String {
     if matches!(kind, "DeleteOptions" | "Status" | "ListOptions") {
         return format!("io.k8s.apimachinery.pkg.apis.meta.v1.{kind}");
     }
-    let package = if group.is_empty() { "core" } else { group.split('.').next().unwrap_or(group) };
+    let package = if group.is_empty() {
+        "core"
+    } else {
+        group.split('.').next().unwrap_or(group)
+    };
     format!("io.k8s.api.{package}.{version}.{kind}")
 }
 
 /// Decodes an enveloped protobuf body into the object's JSON form.
 pub fn decode(body: &[u8]) -> Result<Value, ApiError> {
-    let rest = body.strip_prefix(MAGIC).ok_or_else(|| bad("missing the k8s protobuf prefix"))?;
+    let rest = body
+        .strip_prefix(MAGIC)
+        .ok_or_else(|| bad("missing the k8s protobuf prefix"))?;
     let envelope = decode_message(rest, "io.k8s.apimachinery.pkg.runtime.Unknown", 0)?;
-    let api_version = envelope.pointer("/typeMeta/apiVersion").and_then(Value::as_str).unwrap_or("").to_string();
-    let kind = envelope.pointer("/typeMeta/kind").and_then(Value::as_str).unwrap_or("").to_string();
+    let api_version = envelope
+        .pointer("/typeMeta/apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
+    let kind = envelope
+        .pointer("/typeMeta/kind")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_string();
     let raw = raw_bytes(rest)?;
     let name = message_name(&api_version, &kind);
     if !schema().contains_key(&name) {
-        return Err(ApiError::unsupported_media_type(&format!("{CONTENT_TYPE} for {api_version} {kind}")));
+        return Err(ApiError::unsupported_media_type(&format!(
+            "{CONTENT_TYPE} for {api_version} {kind}"
+        )));
     }
     let mut obj = decode_message(&raw, &name, 0)?;
     if let Some(o) = obj.as_object_mut() {
@@ -100,7 +119,8 @@ fn decode_message(bytes: &[u8], name: &str, depth: usize) -> Result<Value, ApiEr
         "io.k8s.apimachinery.pkg.api.resource.Quantity" => {
             return Ok(json!(first_string(bytes)?.unwrap_or_default()));
         }
-        "io.k8s.apimachinery.pkg.runtime.RawExtension" | "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1" => {
+        "io.k8s.apimachinery.pkg.runtime.RawExtension"
+        | "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1" => {
             let raw = first_bytes(bytes)?.unwrap_or_default();
             return serde_json::from_slice(&raw).map_err(|e| bad(format!("embedded JSON: {e}")));
         }
@@ -110,11 +130,15 @@ fn decode_message(bytes: &[u8], name: &str, depth: usize) -> Result<Value, ApiEr
         }
         _ => {}
     }
-    let fields = schema().get(name).ok_or_else(|| bad(format!("unknown message {name}")))?;
+    let fields = schema()
+        .get(name)
+        .ok_or_else(|| bad(format!("unknown message {name}")))?;
     let mut out = Map::new();
     let mut r = Reader::new(bytes);
     while let Some(f) = r.next_field().map_err(bad)? {
-        let Some(spec) = fields.get(&f.number.to_string()) else { continue };
+        let Some(spec) = fields.get(&f.number.to_string()) else {
+            continue;
+        };
         let v = decode_field(spec, &f, depth)?;
         if spec.t == "map" {
             let entry = out.entry(spec.n.clone()).or_insert_with(|| json!({}));
@@ -128,7 +152,11 @@ fn decode_message(bytes: &[u8], name: &str, depth: usize) -> Result<Value, ApiEr
             if let Some(a) = entry.as_array_mut() {
                 match v {
                     // Packed repeated scalars arrive as one blob.
-                    Value::Array(items) if spec.t != "message" && matches!(f.value, WireValue::Bytes(_)) => a.extend(items),
+                    Value::Array(items)
+                        if spec.t != "message" && matches!(f.value, WireValue::Bytes(_)) =>
+                    {
+                        a.extend(items)
+                    }
                     other => a.push(other),
                 }
             }
@@ -141,16 +169,45 @@ fn decode_message(bytes: &[u8], name: &str, depth: usize) -> Result<Value, ApiEr
 
 /// Fields that are pointers in Go, where a zero value was set on purpose.
 const KEEP_ZERO: &[&str] = &[
-    "replicas", "terminationGracePeriodSeconds", "revisionHistoryLimit", "progressDeadlineSeconds",
-    "activeDeadlineSeconds", "backoffLimit", "completions", "parallelism", "ttlSecondsAfterFinished",
-    "startingDeadlineSeconds", "successfulJobsHistoryLimit", "failedJobsHistoryLimit", "priority",
-    "expirationSeconds", "defaultMode", "mode", "runAsUser", "runAsGroup", "fsGroup", "minReplicas",
-    "gracePeriodSeconds", "value",
+    "replicas",
+    "terminationGracePeriodSeconds",
+    "revisionHistoryLimit",
+    "progressDeadlineSeconds",
+    "activeDeadlineSeconds",
+    "backoffLimit",
+    "completions",
+    "parallelism",
+    "ttlSecondsAfterFinished",
+    "startingDeadlineSeconds",
+    "successfulJobsHistoryLimit",
+    "failedJobsHistoryLimit",
+    "priority",
+    "expirationSeconds",
+    "defaultMode",
+    "mode",
+    "runAsUser",
+    "runAsGroup",
+    "fsGroup",
+    "minReplicas",
+    "gracePeriodSeconds",
+    "value",
 ];
 const KEEP_FALSE: &[&str] = &[
-    "automountServiceAccountToken", "allowPrivilegeEscalation", "privileged", "readOnlyRootFilesystem",
-    "runAsNonRoot", "hostUsers", "shareProcessNamespace", "enableServiceLinks", "setHostnameAsFQDN",
-    "optional", "immutable", "suspend", "allocateLoadBalancerNodePorts", "orphanDependents", "allowed",
+    "automountServiceAccountToken",
+    "allowPrivilegeEscalation",
+    "privileged",
+    "readOnlyRootFilesystem",
+    "runAsNonRoot",
+    "hostUsers",
+    "shareProcessNamespace",
+    "enableServiceLinks",
+    "setHostnameAsFQDN",
+    "optional",
+    "immutable",
+    "suspend",
+    "allocateLoadBalancerNodePorts",
+    "orphanDependents",
+    "allowed",
 ];
 
 /// gogo-protobuf writes Go's non-pointer fields even when they hold the
@@ -158,7 +215,9 @@ const KEEP_FALSE: &[&str] = &[
 /// whose zero value means something are kept by name.
 fn is_go_zero_value(name: &str, v: &Value) -> bool {
     match v {
-        Value::String(s) => s.is_empty() && !matches!(name, "storageClassName" | "ingressClassName"),
+        Value::String(s) => {
+            s.is_empty() && !matches!(name, "storageClassName" | "ingressClassName")
+        }
         Value::Bool(b) => !b && !KEEP_FALSE.contains(&name),
         Value::Number(n) => n.as_f64() == Some(0.0) && !KEEP_ZERO.contains(&name),
         Value::Null => true,
@@ -169,11 +228,15 @@ fn is_go_zero_value(name: &str, v: &Value) -> bool {
 fn decode_field(spec: &FieldSpec, f: &Field<'_>, depth: usize) -> Result<Value, ApiError> {
     match spec.t.as_str() {
         "message" => {
-            let WireValue::Bytes(b) = f.value else { return Err(bad(format!("{}: expected a message", spec.n))) };
+            let WireValue::Bytes(b) = f.value else {
+                return Err(bad(format!("{}: expected a message", spec.n)));
+            };
             decode_message(b, spec.m.as_deref().unwrap_or(""), depth + 1)
         }
         "map" => {
-            let WireValue::Bytes(b) = f.value else { return Err(bad(format!("{}: expected a map entry", spec.n))) };
+            let WireValue::Bytes(b) = f.value else {
+                return Err(bad(format!("{}: expected a map entry", spec.n)));
+            };
             let mut r = Reader::new(b);
             let (mut key, mut val) = (String::new(), Value::Null);
             while let Some(e) = r.next_field().map_err(bad)? {
@@ -210,7 +273,11 @@ fn decode_field(spec: &FieldSpec, f: &Field<'_>, depth: usize) -> Result<Value, 
             _ => Err(bad(format!("{}: expected a bool", spec.n))),
         },
         "int32" | "int64" | "uint32" | "uint64" => match f.value {
-            WireValue::Varint(v) => Ok(if spec.t == "int32" { json!(v as i32) } else { json!(v as i64) }),
+            WireValue::Varint(v) => Ok(if spec.t == "int32" {
+                json!(v as i32)
+            } else {
+                json!(v as i64)
+            }),
             WireValue::Bytes(b) => {
                 let mut r = Reader::new(b);
                 let mut items = Vec::new();
@@ -279,7 +346,8 @@ fn decode_time(bytes: &[u8], micro: bool) -> Result<Value, ApiError> {
     if secs <= 0 && nanos == 0 {
         return Ok(Value::Null);
     }
-    let t = chrono::DateTime::from_timestamp(secs, nanos).ok_or_else(|| bad("timestamp out of range"))?;
+    let t = chrono::DateTime::from_timestamp(secs, nanos)
+        .ok_or_else(|| bad("timestamp out of range"))?;
     Ok(json!(if micro {
         t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
     } else {
@@ -327,7 +395,11 @@ mod tests {
     use wire::tests::{bytes_field, varint_field};
 
     fn envelope(api_version: &str, kind: &str, raw: &[u8]) -> Vec<u8> {
-        let type_meta = [bytes_field(1, api_version.as_bytes()), bytes_field(2, kind.as_bytes())].concat();
+        let type_meta = [
+            bytes_field(1, api_version.as_bytes()),
+            bytes_field(2, kind.as_bytes()),
+        ]
+        .concat();
         let mut out = MAGIC.to_vec();
         out.extend(bytes_field(1, &type_meta));
         out.extend(bytes_field(2, raw));
@@ -353,24 +425,45 @@ mod tests {
         let template = bytes_field(2, &pod_spec);
         let replicas = varint_field(1, 3);
         let spec = [replicas, bytes_field(3, &template)].concat();
-        let raw = [bytes_field(1, &bytes_field(1, b"web")), bytes_field(2, &spec)].concat();
+        let raw = [
+            bytes_field(1, &bytes_field(1, b"web")),
+            bytes_field(2, &spec),
+        ]
+        .concat();
         let v = decode(&envelope("apps/v1", "Deployment", &raw)).expect("decodes");
         assert_eq!(v["spec"]["replicas"], 3);
-        assert_eq!(v["spec"]["template"]["spec"]["containers"][0]["image"], "nginx:1.25");
+        assert_eq!(
+            v["spec"]["template"]["spec"]["containers"][0]["image"],
+            "nginx:1.25"
+        );
         let ios = [varint_field(1, 1), bytes_field(3, b"25%")].concat();
         assert_eq!(decode_int_or_string(&ios).ok(), Some(json!("25%")));
-        assert_eq!(decode_int_or_string(&varint_field(2, 8080)).ok(), Some(json!(8080)));
+        assert_eq!(
+            decode_int_or_string(&varint_field(2, 8080)).ok(),
+            Some(json!(8080))
+        );
     }
 
     #[test]
     fn secrets_carry_base64_data_and_times_render() {
         let entry = [bytes_field(1, b"pw"), bytes_field(2, b"s3cret")].concat();
-        let raw = [bytes_field(1, &bytes_field(1, b"s")), bytes_field(2, &entry), bytes_field(3, b"Opaque")].concat();
+        let raw = [
+            bytes_field(1, &bytes_field(1, b"s")),
+            bytes_field(2, &entry),
+            bytes_field(3, b"Opaque"),
+        ]
+        .concat();
         let v = decode(&envelope("v1", "Secret", &raw)).expect("decodes");
         assert_eq!(v["data"]["pw"], "czNjcmV0");
         assert_eq!(v["type"], "Opaque");
-        assert_eq!(decode_time(&varint_field(1, 86400), false).ok(), Some(json!("1970-01-02T00:00:00Z")));
-        assert_eq!(decode_time(&varint_field(1, 0), false).ok(), Some(Value::Null));
+        assert_eq!(
+            decode_time(&varint_field(1, 86400), false).ok(),
+            Some(json!("1970-01-02T00:00:00Z"))
+        );
+        assert_eq!(
+            decode_time(&varint_field(1, 0), false).ok(),
+            Some(Value::Null)
+        );
         assert!(is_go_zero_value("generateName", &json!("")));
         assert!(!is_go_zero_value("replicas", &json!(0)));
         assert!(is_go_zero_value("nodePort", &json!(0)));
@@ -382,6 +475,9 @@ mod tests {
         let mut truncated = MAGIC.to_vec();
         truncated.extend([0x0a, 0x50, 0x01]);
         assert_eq!(decode(&truncated).map_err(|e| e.code), Err(400));
-        assert_eq!(decode(&envelope("v1", "Widget", b"")).map_err(|e| e.code), Err(415));
+        assert_eq!(
+            decode(&envelope("v1", "Widget", b"")).map_err(|e| e.code),
+            Err(415)
+        );
     }
 }

@@ -5,9 +5,7 @@ use serde_json::{Map, Value, json};
 
 /// RFC 3339 with second precision and `Z`, as upstream's `metav1.Time`.
 pub fn now_rfc3339() -> String {
-    chrono::Utc::now()
-        .format("%Y-%m-%dT%H:%M:%SZ")
-        .to_string()
+    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 /// `now + secs` in the same format (graceful deletion deadlines).

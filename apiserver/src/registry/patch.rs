@@ -22,7 +22,9 @@ impl PatchType {
             "application/json-patch+json" => Some(PatchType::Json),
             "application/merge-patch+json" => Some(PatchType::Merge),
             "application/strategic-merge-patch+json" => Some(PatchType::Strategic),
-            "application/apply-patch+yaml" | "application/apply-patch+cbor" => Some(PatchType::Apply),
+            "application/apply-patch+yaml" | "application/apply-patch+cbor" => {
+                Some(PatchType::Apply)
+            }
             _ => None,
         }
     }
@@ -34,7 +36,9 @@ pub fn apply(kind: PatchType, current: &Value, patch: &Value) -> Result<Value, A
         PatchType::Merge => Ok(merge_patch(current, patch)),
         PatchType::Strategic => {
             if !patch.is_object() {
-                return Err(ApiError::bad_request("the request body must be a JSON object"));
+                return Err(ApiError::bad_request(
+                    "the request body must be a JSON object",
+                ));
             }
             Ok(strategic_merge(current, patch, ""))
         }
@@ -70,8 +74,15 @@ pub fn merge_patch(target: &Value, patch: &Value) -> Value {
 /// The merge key of a list field, from upstream's `patchMergeKey` tags.
 fn merge_key(field: &str, items: &[Value]) -> Option<&'static str> {
     Some(match field {
-        "containers" | "initContainers" | "ephemeralContainers" | "env" | "volumes"
-        | "imagePullSecrets" | "secrets" | "resourceClaims" | "schedulingGates" => "name",
+        "containers"
+        | "initContainers"
+        | "ephemeralContainers"
+        | "env"
+        | "volumes"
+        | "imagePullSecrets"
+        | "secrets"
+        | "resourceClaims"
+        | "schedulingGates" => "name",
         "volumeMounts" => "mountPath",
         "volumeDevices" => "devicePath",
         "hostAliases" => "ip",
@@ -122,7 +133,9 @@ pub fn strategic_merge(target: &Value, patch: &Value, field: &str) -> Value {
             continue;
         }
         if let Some(list_field) = k.strip_prefix("$deleteFromPrimitiveList/") {
-            if let (Some(Value::Array(cur)), Some(del)) = (out.get(list_field).cloned(), v.as_array()) {
+            if let (Some(Value::Array(cur)), Some(del)) =
+                (out.get(list_field).cloned(), v.as_array())
+            {
                 let kept: Vec<Value> = cur.into_iter().filter(|x| !del.contains(x)).collect();
                 out.insert(list_field.to_string(), Value::Array(kept));
             }
@@ -219,9 +232,7 @@ pub fn json_patch(target: &Value, patch: &Value) -> Result<Value, ApiError> {
                 let v = if name == "move" {
                     remove(&mut doc, from)?
                 } else {
-                    doc.pointer(from)
-                        .cloned()
-                        .ok_or_else(|| missing(from))?
+                    doc.pointer(from).cloned().ok_or_else(|| missing(from))?
                 };
                 add(&mut doc, path, v)?;
             }
@@ -230,14 +241,14 @@ pub fn json_patch(target: &Value, patch: &Value) -> Result<Value, ApiError> {
                     return Err(ApiError::new(
                         422,
                         "Invalid",
-                        format!("the server rejected our request due to an error in our request: testing value {path} failed"),
+                        format!(
+                            "the server rejected our request due to an error in our request: testing value {path} failed"
+                        ),
                     ));
                 }
             }
             other => {
-                return Err(ApiError::bad_request(format!(
-                    "Unexpected kind: {other}"
-                )));
+                return Err(ApiError::bad_request(format!("Unexpected kind: {other}")));
             }
         }
     }
@@ -254,7 +265,9 @@ fn missing(path: &str) -> ApiError {
     ApiError::new(
         422,
         "Invalid",
-        format!("the server rejected our request due to an error in our request: doc is missing path: {path:?}"),
+        format!(
+            "the server rejected our request due to an error in our request: doc is missing path: {path:?}"
+        ),
     )
 }
 
@@ -330,7 +343,10 @@ mod tests {
         );
         let del = json!({"spec": {"containers": [{"name": "a", "$patch": "delete"}], "$setElementOrder/containers": [{"name": "b"}]}});
         let out = strategic_merge(&t, &del, "");
-        assert_eq!(out["spec"]["containers"], json!([{"name": "b", "image": "y:1"}]));
+        assert_eq!(
+            out["spec"]["containers"],
+            json!([{"name": "b", "image": "y:1"}])
+        );
         assert!(out["spec"].get("$setElementOrder/containers").is_none());
     }
 
@@ -353,14 +369,20 @@ mod tests {
             {"op": "replace", "path": "/list/0", "value": 0}
         ]);
         let out = json_patch(&t, &p).expect("valid patch");
-        assert_eq!(out, json!({"metadata": {"labels": {"b": "2"}}, "list": [0, 2, 3]}));
+        assert_eq!(
+            out,
+            json!({"metadata": {"labels": {"b": "2"}}, "list": [0, 2, 3]})
+        );
         let bad = json!([{"op": "remove", "path": "/nope"}]);
         assert_eq!(json_patch(&t, &bad).map_err(|e| e.code), Err(422));
     }
 
     #[test]
     fn content_types() {
-        assert_eq!(PatchType::from_content_type("application/merge-patch+json"), Some(PatchType::Merge));
+        assert_eq!(
+            PatchType::from_content_type("application/merge-patch+json"),
+            Some(PatchType::Merge)
+        );
         assert_eq!(
             PatchType::from_content_type("application/strategic-merge-patch+json; charset=utf-8"),
             Some(PatchType::Strategic)

@@ -26,7 +26,9 @@ impl Filter {
             None => labels::Selector::everything(),
         };
         let fields = match field_selector.filter(|s| !s.trim().is_empty()) {
-            Some(s) => fields::Selector::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?,
+            Some(s) => {
+                fields::Selector::parse(s).map_err(|e| ApiError::bad_request(e.to_string()))?
+            }
             None => fields::Selector::everything(),
         };
         for r in fields.requirements() {
@@ -48,10 +50,7 @@ impl Filter {
     }
 
     pub fn matches(&self, obj: &Value) -> bool {
-        if !self
-            .labels
-            .matches_value(obj.pointer("/metadata/labels"))
-        {
+        if !self.labels.matches_value(obj.pointer("/metadata/labels")) {
             return false;
         }
         if self.fields.requirements().is_empty() {

@@ -5,6 +5,7 @@ use super::checks;
 use super::meta::{self, metadata_mut};
 use super::selection::Filter;
 use super::strategy::{self, namespaces::has_spec_finalizers};
+use crate::allocator::{ServiceAllocators, service};
 use crate::resources::ResourceDef;
 use crate::status::{ApiError, Target};
 use crate::storage::{EtcdStorage, StorageError, StoredObject};
@@ -50,6 +51,12 @@ impl DeleteOutcome {
 #[derive(Clone)]
 pub struct Store {
     pub etcd: EtcdStorage,
+    /// Cluster IPs and node ports of Services (None: Services get none).
+    pub services: Option<ServiceAllocators>,
+}
+
+fn is_service(def: &ResourceDef) -> bool {
+    def.group.is_empty() && def.plural == "services"
 }
 
 /// How many times a read-modify-write retries after losing a CAS race
@@ -74,7 +81,11 @@ pub fn encode_continue(key: &str, revision: i64) -> String {
 
 pub fn decode_continue(token: &str) -> Result<(String, i64), ApiError> {
     use base64::Engine;
-    let bad = || ApiError::bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)");
+    let bad = || {
+        ApiError::bad_request(
+            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)",
+        )
+    };
     let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(token.trim_end_matches('='))
         .map_err(|_| bad())?;
@@ -90,8 +101,17 @@ fn parse_rv(rv: &str, what: &str) -> Result<i64, ApiError> {
 }
 
 impl Store {
-    pub fn new(etcd: EtcdStorage) -> Self {
-        Store { etcd }
+    pub fn new(etcd: EtcdStorage, services: Option<ServiceAllocators>) -> Self {
+        Store { etcd, services }
+    }
+
+    /// The Service allocators when `def` is Services and they are configured.
+    fn allocators(&self, def: &ResourceDef) -> Option<&ServiceAllocators> {
+        if is_service(def) {
+            self.services.as_ref()
+        } else {
+            None
+        }
     }
 
     fn key(&self, def: &ResourceDef, ns: &str, name: &str) -> Result<String, ApiError> {
@@ -126,9 +146,17 @@ impl Store {
         v
     }
 
-    async fn read(&self, def: &ResourceDef, ns: &str, name: &str) -> Result<StoredObject, ApiError> {
+    async fn read(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+    ) -> Result<StoredObject, ApiError> {
         let key = self.key(def, ns, name)?;
-        self.etcd.get(&key).await.map_err(|e| Self::err(def, name, e))
+        self.etcd
+            .get(&key)
+            .await
+            .map_err(|e| Self::err(def, name, e))
     }
 
     pub async fn get(&self, def: &ResourceDef, ns: &str, name: &str) -> Result<Value, ApiError> {
@@ -136,7 +164,12 @@ impl Store {
     }
 
     /// A list object (`PodList`, ...) of the matching objects.
-    pub async fn list(&self, def: &ResourceDef, ns: &str, opts: &ListOptions) -> Result<Value, ApiError> {
+    pub async fn list(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        opts: &ListOptions,
+    ) -> Result<Value, ApiError> {
         let strategy = strategy::for_resource(def);
         let filter = Filter::new(
             opts.label_selector.as_deref(),
@@ -148,7 +181,9 @@ impl Store {
             Some(t) if !t.is_empty() => {
                 let (key, rv) = decode_continue(t)?;
                 if !key.starts_with(&prefix) {
-                    return Err(ApiError::bad_request("continue key is not valid: key is outside the requested collection"));
+                    return Err(ApiError::bad_request(
+                        "continue key is not valid: key is outside the requested collection",
+                    ));
                 }
                 // Start strictly after the last key returned.
                 (Some(format!("{key}\0")), rv)
@@ -165,7 +200,11 @@ impl Store {
         // Filtering happens after the range read, so keep reading pages
         // until `limit` matches are found or the range ends.
         loop {
-            let want = if opts.limit > 0 { opts.limit - items.len() as i64 } else { 0 };
+            let want = if opts.limit > 0 {
+                opts.limit - items.len() as i64
+            } else {
+                0
+            };
             let page = self
                 .etcd
                 .list(&prefix, start.as_deref(), want, revision)
@@ -213,7 +252,13 @@ impl Store {
     }
 
     /// Creates `obj` in namespace `ns` (defaults, validation, metadata).
-    pub async fn create(&self, def: &ResourceDef, ns: &str, mut obj: Value, dry_run: bool) -> Result<Value, ApiError> {
+    pub async fn create(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        mut obj: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
         let strategy = strategy::for_resource(def);
         Self::check_type(def, &obj)?;
         {
@@ -231,14 +276,27 @@ impl Store {
             } else {
                 m.remove("namespace");
             }
-            let name = m.get("name").and_then(Value::as_str).unwrap_or("").to_string();
-            let generate = m.get("generateName").and_then(Value::as_str).unwrap_or("").to_string();
+            let name = m
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
+            let generate = m
+                .get("generateName")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string();
             if name.is_empty() && !generate.is_empty() {
                 m.insert("name".into(), json!(meta::generate_name(&generate)));
             }
             m.insert("uid".into(), json!(meta::new_uid()));
             m.insert("creationTimestamp".into(), json!(meta::now_rfc3339()));
-            for f in ["resourceVersion", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+            for f in [
+                "resourceVersion",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "selfLink",
+            ] {
                 m.remove(f);
             }
             if strategy.tracks_generation() {
@@ -263,15 +321,33 @@ impl Store {
         if dry_run {
             return Ok(obj);
         }
-        let rev = self.etcd.create(&key, &obj).await.map_err(|e| Self::err(def, &name, e))?;
+        let claimed = match self.allocators(def) {
+            Some(a) => Some(service::assign(a, &mut obj, None).await?),
+            None => None,
+        };
+        let rev = match self.etcd.create(&key, &obj).await {
+            Ok(rev) => rev,
+            Err(e) => {
+                if let (Some(a), Some(c)) = (self.allocators(def), &claimed) {
+                    service::rollback(a, c).await;
+                }
+                return Err(Self::err(def, &name, e));
+            }
+        };
         crate::storage::etcd::set_resource_version(&mut obj, rev);
         Ok(obj)
     }
 
     /// Creation in a missing or terminating namespace fails as upstream's
     /// NamespaceLifecycle admission does.
-    async fn require_namespace(&self, ns: &str, def: &ResourceDef, name: &str) -> Result<(), ApiError> {
-        let ns_def = crate::resources::lookup("", "v1", "namespaces").ok_or_else(ApiError::not_found_path)?;
+    async fn require_namespace(
+        &self,
+        ns: &str,
+        def: &ResourceDef,
+        name: &str,
+    ) -> Result<(), ApiError> {
+        let ns_def = crate::resources::lookup("", "v1", "namespaces")
+            .ok_or_else(ApiError::not_found_path)?;
         match self.get(ns_def, "", ns).await {
             Ok(n) if meta::is_deleting(&n) => {
                 let mut e = ApiError::forbidden(format!(
@@ -282,7 +358,11 @@ impl Store {
                 Err(e)
             }
             Ok(_) => Ok(()),
-            Err(e) if e.code == 404 => Err(ApiError::not_found(Target { group: "", resource: "namespaces", name: ns })),
+            Err(e) if e.code == 404 => Err(ApiError::not_found(Target {
+                group: "",
+                resource: "namespaces",
+                name: ns,
+            })),
             Err(e) => Err(e),
         }
     }
@@ -290,7 +370,9 @@ impl Store {
     /// apiVersion/kind in a body must name this resource (when present).
     fn check_type(def: &ResourceDef, obj: &Value) -> Result<(), ApiError> {
         if !obj.is_object() {
-            return Err(ApiError::bad_request("the object provided is not a JSON object"));
+            return Err(ApiError::bad_request(
+                "the object provided is not a JSON object",
+            ));
         }
         if let Some(kind) = obj.get("kind").and_then(Value::as_str)
             && !kind.is_empty()
@@ -305,7 +387,15 @@ impl Store {
     }
 
     /// Replaces an object (PUT). `subresource` "status" only changes status.
-    pub async fn update(&self, def: &ResourceDef, ns: &str, name: &str, subresource: &str, obj: Value, dry_run: bool) -> Result<Value, ApiError> {
+    pub async fn update(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+        subresource: &str,
+        obj: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
         Self::check_type(def, &obj)?;
         let body_name = meta::name(&obj);
         if !body_name.is_empty() && body_name != name {
@@ -336,7 +426,8 @@ impl Store {
             return Err(ApiError::stale(target(def, name)));
         }
         let new = Self::served(def, obj);
-        self.write_update(def, ns, name, subresource, current, new, dry_run).await
+        self.write_update(def, ns, name, subresource, current, new, dry_run)
+            .await
     }
 
     /// Applies `change` to the current object and writes it with CAS,
@@ -366,7 +457,10 @@ impl Store {
                 return Err(ApiError::stale(target(def, name)));
             }
             new = Self::served(def, new);
-            match self.write_update(def, ns, name, subresource, current, new, dry_run).await {
+            match self
+                .write_update(def, ns, name, subresource, current, new, dry_run)
+                .await
+            {
                 Err(e) if e.reason == "Conflict" && patch_rv.is_empty() => continue,
                 other => return other,
             }
@@ -411,12 +505,18 @@ impl Store {
                 return Err(ApiError::new(
                     404,
                     "NotFound",
-                    format!("the server could not find the requested resource ({other} {})", def.plural),
+                    format!(
+                        "the server could not find the requested resource ({other} {})",
+                        def.plural
+                    ),
                 ));
             }
         }
         if strategy.tracks_generation() && meta::spec_differs(&new, &old) {
-            let g = old.pointer("/metadata/generation").and_then(Value::as_i64).unwrap_or(0);
+            let g = old
+                .pointer("/metadata/generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(0);
             metadata_mut(&mut new).insert("generation".into(), json!(g + 1));
         }
         let errs = if subresource == "status" {
@@ -428,34 +528,58 @@ impl Store {
             return Err(ApiError::invalid(def.kind, def.group, name, &errs));
         }
         let key = self.key(def, ns, name)?;
-        // No change: no write, the stored resourceVersion stays.
-        if crate::storage::etcd::encode(&new) == crate::storage::etcd::encode(&old) {
-            return Ok(old);
-        }
-        if dry_run {
-            return Ok(new);
+        let deleting = meta::is_deleting(&new)
+            && meta::finalizers(&new).is_empty()
+            && !(def.plural == "namespaces" && has_spec_finalizers(&new));
+        // Services keep their cluster IP and get node ports before the
+        // no-change check, so an update that omits them is a no-op.
+        let changes = match (self.allocators(def), subresource) {
+            (Some(a), "") if !dry_run && !deleting => {
+                Some(service::assign(a, &mut new, Some(&old)).await?)
+            }
+            _ => None,
+        };
+        let unchanged = crate::storage::etcd::encode(&new) == crate::storage::etcd::encode(&old);
+        if unchanged || dry_run {
+            if let (Some(a), Some(c)) = (self.allocators(def), &changes) {
+                service::rollback(a, c).await;
+            }
+            // No change: no write, the stored resourceVersion stays.
+            return Ok(if unchanged { old } else { new });
         }
         // An object being deleted goes away when its last finalizer does.
-        if meta::is_deleting(&new) && meta::finalizers(&new).is_empty() && !(def.plural == "namespaces" && has_spec_finalizers(&new)) {
+        if deleting {
             let rev = self
                 .etcd
                 .delete(&key, current.mod_revision)
                 .await
                 .map_err(|e| Self::err(def, name, e))?;
+            if let Some(a) = self.allocators(def) {
+                service::release_all(a, &old).await;
+            }
             crate::storage::etcd::set_resource_version(&mut new, rev);
             return Ok(new);
         }
-        let rev = self
-            .etcd
-            .update(&key, &new, current.mod_revision)
-            .await
-            .map_err(|e| Self::err(def, name, e))?;
+        let written = self.etcd.update(&key, &new, current.mod_revision).await;
+        if let (Some(a), Some(c)) = (self.allocators(def), &changes) {
+            match &written {
+                Ok(_) => service::commit(a, c).await,
+                Err(_) => service::rollback(a, c).await,
+            }
+        }
+        let rev = written.map_err(|e| Self::err(def, name, e))?;
         crate::storage::etcd::set_resource_version(&mut new, rev);
         Ok(new)
     }
 
     /// DELETE of one object: preconditions, graceful deletion, finalizers.
-    pub async fn delete(&self, def: &ResourceDef, ns: &str, name: &str, opts: &DeleteOptions) -> Result<DeleteOutcome, ApiError> {
+    pub async fn delete(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+        opts: &DeleteOptions,
+    ) -> Result<DeleteOutcome, ApiError> {
         for _ in 0..CAS_RETRIES {
             let current = self.read(def, ns, name).await?;
             let obj = Self::served(def, current.value.clone());
@@ -464,7 +588,9 @@ impl Store {
                 if uid != have {
                     return Err(ApiError::conflict(
                         target(def, name),
-                        &format!("Precondition failed: UID in precondition: {uid}, UID in object meta: {have}"),
+                        &format!(
+                            "Precondition failed: UID in precondition: {uid}, UID in object meta: {have}"
+                        ),
                     ));
                 }
             }
@@ -473,7 +599,9 @@ impl Store {
                 if *rv != have {
                     return Err(ApiError::conflict(
                         target(def, name),
-                        &format!("Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {have}"),
+                        &format!(
+                            "Precondition failed: ResourceVersion in precondition: {rv}, ResourceVersion in object meta: {have}"
+                        ),
                     ));
                 }
             }
@@ -487,17 +615,26 @@ impl Store {
                     if new == obj {
                         return Ok(DeleteOutcome::Marked(obj));
                     }
-                    self.etcd.update(&key, &new, current.mod_revision).await.map(|rev| {
-                        let mut new = new;
-                        crate::storage::etcd::set_resource_version(&mut new, rev);
-                        DeleteOutcome::Marked(new)
-                    })
+                    self.etcd
+                        .update(&key, &new, current.mod_revision)
+                        .await
+                        .map(|rev| {
+                            let mut new = new;
+                            crate::storage::etcd::set_resource_version(&mut new, rev);
+                            DeleteOutcome::Marked(new)
+                        })
                 }
                 None => {
                     if opts.dry_run {
                         return Ok(DeleteOutcome::Deleted(obj));
                     }
-                    self.etcd.delete(&key, current.mod_revision).await.map(|_| DeleteOutcome::Deleted(obj))
+                    let gone = self.etcd.delete(&key, current.mod_revision).await;
+                    if gone.is_ok()
+                        && let Some(a) = self.allocators(def)
+                    {
+                        service::release_all(a, &obj).await;
+                    }
+                    gone.map(|_| DeleteOutcome::Deleted(obj))
                 }
             };
             match result {
@@ -511,7 +648,13 @@ impl Store {
     }
 
     /// DELETE of a collection: every matching object, one by one.
-    pub async fn delete_collection(&self, def: &ResourceDef, ns: &str, list: &ListOptions, opts: &DeleteOptions) -> Result<Value, ApiError> {
+    pub async fn delete_collection(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        list: &ListOptions,
+        opts: &DeleteOptions,
+    ) -> Result<Value, ApiError> {
         let mut listed = self.list(def, ns, list).await?;
         let mut deleted = Vec::new();
         if let Some(items) = listed.get_mut("items").and_then(Value::as_array_mut) {
@@ -547,7 +690,10 @@ fn keep_all_but_status(new: &mut Value, old: &Value) {
 fn allow_create_on_update(def: &ResourceDef) -> bool {
     matches!(
         (def.group, def.plural),
-        ("", "endpoints") | ("", "events") | ("events.k8s.io", "events") | ("coordination.k8s.io", "leases")
+        ("", "endpoints")
+            | ("", "events")
+            | ("events.k8s.io", "events")
+            | ("coordination.k8s.io", "leases")
     )
 }
 
@@ -572,8 +718,14 @@ fn mark_for_deletion(def: &ResourceDef, obj: &Value, opts: &DeleteOptions) -> Op
     // Pods bound to a node terminate gracefully: the kubelet stops the
     // containers and then deletes with grace 0.
     let grace = if def.plural == "pods" && def.group.is_empty() {
-        let bound = obj.pointer("/spec/nodeName").and_then(Value::as_str).is_some_and(|n| !n.is_empty());
-        let spec_grace = obj.pointer("/spec/terminationGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(30);
+        let bound = obj
+            .pointer("/spec/nodeName")
+            .and_then(Value::as_str)
+            .is_some_and(|n| !n.is_empty());
+        let spec_grace = obj
+            .pointer("/spec/terminationGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(30);
         let g = opts.grace_period_seconds.unwrap_or(spec_grace);
         if bound && g > 0 { Some(g) } else { None }
     } else {
@@ -593,7 +745,10 @@ fn mark_for_deletion(def: &ResourceDef, obj: &Value, opts: &DeleteOptions) -> Op
         m.insert("deletionGracePeriodSeconds".into(), json!(g));
     } else if let Some(g) = grace {
         // A shorter grace period may shorten a running termination.
-        let cur = m.get("deletionGracePeriodSeconds").and_then(Value::as_i64).unwrap_or(i64::MAX);
+        let cur = m
+            .get("deletionGracePeriodSeconds")
+            .and_then(Value::as_i64)
+            .unwrap_or(i64::MAX);
         if g < cur {
             m.insert("deletionTimestamp".into(), json!(meta::rfc3339_after(g)));
             m.insert("deletionGracePeriodSeconds".into(), json!(g));
@@ -613,7 +768,10 @@ mod tests {
     #[test]
     fn continue_tokens_round_trip() {
         let t = encode_continue("/registry/pods/default/web-1", 42);
-        assert_eq!(decode_continue(&t), Ok(("/registry/pods/default/web-1".to_string(), 42)));
+        assert_eq!(
+            decode_continue(&t),
+            Ok(("/registry/pods/default/web-1".to_string(), 42))
+        );
         assert_eq!(decode_continue("%%%").map_err(|e| e.code), Err(400));
     }
 
@@ -625,7 +783,10 @@ mod tests {
         let held = json!({"metadata": {"name": "a", "finalizers": ["x/y"]}});
         let m = mark_for_deletion(cm, &held, &DeleteOptions::default()).expect("kept");
         assert!(meta::is_deleting(&m));
-        let fg = DeleteOptions { propagation_policy: Some("Foreground".into()), ..Default::default() };
+        let fg = DeleteOptions {
+            propagation_policy: Some("Foreground".into()),
+            ..Default::default()
+        };
         let m = mark_for_deletion(cm, &plain, &fg).expect("kept");
         assert_eq!(m["metadata"]["finalizers"], json!(["foregroundDeletion"]));
     }
@@ -638,7 +799,10 @@ mod tests {
         let bound = json!({"metadata": {"name": "p"}, "spec": {"nodeName": "n1"}});
         let m = mark_for_deletion(pods, &bound, &DeleteOptions::default()).expect("graceful");
         assert_eq!(m["metadata"]["deletionGracePeriodSeconds"], 30);
-        let now = DeleteOptions { grace_period_seconds: Some(0), ..Default::default() };
+        let now = DeleteOptions {
+            grace_period_seconds: Some(0),
+            ..Default::default()
+        };
         assert!(mark_for_deletion(pods, &bound, &now).is_none());
     }
 
@@ -653,7 +817,8 @@ mod tests {
     #[test]
     fn status_updates_touch_only_status() {
         let old = json!({"metadata": {"labels": {"a": "1"}}, "spec": {"x": 1}, "status": {"p": 1}});
-        let mut new = json!({"metadata": {"labels": {"a": "2"}}, "spec": {"x": 2}, "status": {"p": 2}});
+        let mut new =
+            json!({"metadata": {"labels": {"a": "2"}}, "spec": {"x": 2}, "status": {"p": 2}});
         keep_all_but_status(&mut new, &old);
         assert_eq!(new["spec"]["x"], 1);
         assert_eq!(new["metadata"]["labels"]["a"], "1");

@@ -195,15 +195,16 @@ impl EtcdStorage {
             opts = opts.with_revision(revision);
         }
         let from = start.unwrap_or(prefix).to_string();
-        let resp = self.bounded(kv.get(from, Some(opts))).await.map_err(|e| {
-            match e {
+        let resp = self
+            .bounded(kv.get(from, Some(opts)))
+            .await
+            .map_err(|e| match e {
                 StorageError::Compacted { .. } => StorageError::Compacted {
                     requested: revision,
                     compacted: 0,
                 },
                 other => other,
-            }
-        })?;
+            })?;
         let revision = resp.header().map(|h| h.revision()).unwrap_or(revision);
         let items = resp
             .kvs()

@@ -59,7 +59,10 @@ mod tests {
     #[test]
     fn layout_matches_upstream() {
         let k = KeyLayout::new("/registry/");
-        assert_eq!(k.object("pods", "default", "web"), "/registry/pods/default/web");
+        assert_eq!(
+            k.object("pods", "default", "web"),
+            "/registry/pods/default/web"
+        );
         assert_eq!(k.object("minions", "", "n1"), "/registry/minions/n1");
         assert_eq!(k.collection("pods", "default"), "/registry/pods/default/");
         assert_eq!(k.collection("pods", ""), "/registry/pods/");

@@ -99,6 +99,48 @@ impl FieldError {
     pub fn duplicate(field: impl Into<String>, value: Value) -> Self {
         Self::new(ErrorType::Duplicate, field, value, "")
     }
+    pub fn not_found(field: impl Into<String>, value: Value) -> Self {
+        Self::new(ErrorType::NotFound, field, value, "")
+    }
+    /// Upstream's `field.TooLong`: the value is never shown.
+    pub fn too_long(field: impl Into<String>, max_bytes: usize) -> Self {
+        Self::new(
+            ErrorType::TooLong,
+            field,
+            Value::Null,
+            format!("must have at most {max_bytes} bytes"),
+        )
+    }
+    /// Upstream's `field.TooMany`.
+    pub fn too_many(field: impl Into<String>, actual: usize, max: usize) -> Self {
+        Self::new(
+            ErrorType::TooMany,
+            field,
+            json!(actual),
+            format!("must have at most {max} items"),
+        )
+    }
+    /// An `Invalid` error whose value upstream prints as a Go literal that
+    /// JSON cannot carry (`v1.LabelSelector{MatchLabels:...}`); `literal`
+    /// is shown verbatim.
+    pub fn invalid_literal(
+        field: impl Into<String>,
+        literal: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self::with_literal(ErrorType::Invalid, field, literal, detail)
+    }
+    /// Any error type with a verbatim Go literal as its value.
+    pub fn with_literal(
+        kind: ErrorType,
+        field: impl Into<String>,
+        literal: impl Into<String>,
+        detail: impl Into<String>,
+    ) -> Self {
+        let mut carrier = serde_json::Map::new();
+        carrier.insert(GO_LITERAL_KEY.to_string(), Value::String(literal.into()));
+        Self::new(kind, field, Value::Object(carrier), detail)
+    }
 
     /// The message without the field path, as a `StatusCause` carries it.
     pub fn body(&self) -> String {
@@ -124,13 +166,68 @@ impl FieldError {
     }
 }
 
-/// Values print the way Go's `%#v`/`%q` shows them in upstream messages:
-/// strings quoted, numbers and booleans bare, other JSON compact.
+/// The key of the one-entry object that carries a verbatim Go literal
+/// (see [`FieldError::invalid_literal`]).
+const GO_LITERAL_KEY: &str = "$goLiteral";
+
+/// Values print the way Go's `%v`/`%q`/`%#v` shows them in upstream
+/// messages: strings quoted, numbers and booleans bare, string maps as
+/// `map[string]string{"k":"v"}`, string lists as `[]string{"a", "b"}`,
+/// other JSON compact.
 fn render_value(v: &Value) -> String {
     match v {
-        Value::String(s) => format!("{s:?}"),
+        Value::String(s) => go_quote(s),
+        Value::Object(m) if m.len() == 1 && m.contains_key(GO_LITERAL_KEY) => {
+            match &m[GO_LITERAL_KEY] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            }
+        }
+        Value::Object(m) if m.values().all(Value::is_string) => {
+            // Go's fmt prints maps with sorted keys; serde_json's map is sorted too.
+            let items: Vec<String> = m
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "{}:{}",
+                        go_quote(k),
+                        go_quote(v.as_str().unwrap_or_default())
+                    )
+                })
+                .collect();
+            format!("map[string]string{{{}}}", items.join(", "))
+        }
+        Value::Array(a) if !a.is_empty() && a.iter().all(Value::is_string) => {
+            let items: Vec<String> = a
+                .iter()
+                .map(|v| go_quote(v.as_str().unwrap_or_default()))
+                .collect();
+            format!("[]string{{{}}}", items.join(", "))
+        }
         other => other.to_string(),
     }
+}
+
+/// Go's `%q`: double quotes with Go escapes (close to Rust's `{:?}` for
+/// the printable ASCII that names and labels use).
+pub fn go_quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
 }
 
 impl fmt::Display for FieldError {

@@ -15,6 +15,7 @@ pub mod runtime;
 pub mod selection;
 
 // Workload controllers (branch cm-workloads).
+pub mod deployment;
 pub mod replicaset;
 
 // Cluster controllers (branch cm-cluster).
@@ -40,6 +41,7 @@ pub type StartFn = fn(Context) -> BoxFuture<'static, anyhow::Result<()>>;
 /// Every controller, under upstream's name (see `selection` for aliases).
 pub static CONTROLLERS: &[(&str, StartFn)] = &[
     // Workload controllers (branch cm-workloads).
+    ("deployment", |c| Box::pin(deployment::run(c))),
     ("replicaset", |c| Box::pin(replicaset::run(c))),
     ("replicationcontroller", |c| Box::pin(replicaset::run_replication_controller(c))),
 

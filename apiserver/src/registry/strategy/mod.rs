@@ -6,9 +6,9 @@
 pub mod namespaces;
 mod pods;
 
+use super::checks as validation;
 use crate::resources::ResourceDef;
 use crate::validation::ErrorList;
-use super::checks as validation;
 use serde_json::Value;
 
 /// How one kind differs from the generic store's behaviour.
@@ -196,7 +196,10 @@ mod tests {
     fn path_values_print_like_selectors_expect() {
         let o = json!({"spec": {"nodeName": "n1", "unschedulable": true, "replicas": 3}});
         assert_eq!(path_value(&o, "spec.nodeName").as_deref(), Some("n1"));
-        assert_eq!(path_value(&o, "spec.unschedulable").as_deref(), Some("true"));
+        assert_eq!(
+            path_value(&o, "spec.unschedulable").as_deref(),
+            Some("true")
+        );
         assert_eq!(path_value(&o, "spec.replicas").as_deref(), Some("3"));
         assert_eq!(path_value(&o, "spec.missing"), None);
     }
@@ -219,6 +222,9 @@ mod tests {
     fn event_source_selects_component() {
         let def = lookup("", "v1", "events").expect("events served");
         let e = json!({"source": {"component": "kubelet"}});
-        assert_eq!(for_resource(def).field_value(&e, "source").as_deref(), Some("kubelet"));
+        assert_eq!(
+            for_resource(def).field_value(&e, "source").as_deref(),
+            Some("kubelet")
+        );
     }
 }

@@ -68,7 +68,10 @@ mod tests {
         Namespaces.prepare_for_create(def, &mut ns);
         assert_eq!(ns["status"]["phase"], "Active");
         assert_eq!(ns["spec"]["finalizers"], json!(["kubernetes"]));
-        assert_eq!(ns["metadata"]["labels"]["kubernetes.io/metadata.name"], "team-a");
+        assert_eq!(
+            ns["metadata"]["labels"]["kubernetes.io/metadata.name"],
+            "team-a"
+        );
         assert!(has_spec_finalizers(&ns));
     }
 }

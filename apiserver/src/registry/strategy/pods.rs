@@ -11,7 +11,10 @@ impl Strategy for Pods {
     fn prepare_for_create(&self, _def: &ResourceDef, obj: &mut Value) {
         let qos = qos_class(obj);
         if let Some(o) = obj.as_object_mut() {
-            o.insert("status".into(), json!({ "phase": "Pending", "qosClass": qos }));
+            o.insert(
+                "status".into(),
+                json!({ "phase": "Pending", "qosClass": qos }),
+            );
         }
     }
 
@@ -35,9 +38,9 @@ impl Strategy for Pods {
     fn field_value(&self, obj: &Value, field: &str) -> Option<String> {
         match field {
             // An absent hostNetwork selects as "false", as upstream.
-            "spec.hostNetwork" => Some(
-                super::path_value(obj, field).unwrap_or_else(|| "false".to_string()),
-            ),
+            "spec.hostNetwork" => {
+                Some(super::path_value(obj, field).unwrap_or_else(|| "false".to_string()))
+            }
             f => super::path_value(obj, f),
         }
     }
@@ -95,7 +98,8 @@ mod tests {
     #[test]
     fn created_pods_are_pending() {
         let def = crate::resources::lookup("", "v1", "pods").expect("pods served");
-        let mut p = json!({"spec": {"containers": [{"name": "a"}]}, "status": {"phase": "Running"}});
+        let mut p =
+            json!({"spec": {"containers": [{"name": "a"}]}, "status": {"phase": "Running"}});
         Pods.prepare_for_create(def, &mut p);
         assert_eq!(p["status"]["phase"], "Pending");
         assert_eq!(p["status"]["qosClass"], "BestEffort");
