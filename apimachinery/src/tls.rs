@@ -127,6 +127,11 @@ fn trust_client_ca(b: &mut SslAcceptorBuilder, ca: &Path) -> Result<(), TlsError
             .map_err(ssl(what.clone()))?;
     }
     b.set_verify(SslVerifyMode::PEER);
+    // Clients resume TLS sessions on new connections (kube-rs does); with
+    // client certificates verified, OpenSSL answers such a resumption with
+    // an internal-error alert unless sessions carry a context id.
+    b.set_session_id_context(b"kubernetes")
+        .map_err(ssl("session id context"))?;
     Ok(())
 }
 
