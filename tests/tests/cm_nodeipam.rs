@@ -3,6 +3,7 @@
 
 use harness::controller_manager::CmCluster;
 use harness::hollow::HollowNode;
+use harness::process::wait_until;
 use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -14,12 +15,22 @@ fn nodes_get_pod_cidrs_and_released_ranges_are_reused() {
         vec![HollowNode::new("hollow-0"), HollowNode::new("hollow-1")],
         &["--allocate-node-cidrs=true", "--node-cidr-mask-size=24"],
     );
-    c.wait_for(&["get", "nodes"], "{.items[*].spec.podCIDR}", "172.7.0.0/24 172.7.1.0/24", WAIT);
-    c.wait_for(&["get", "node", "hollow-0"], "{.spec.podCIDRs[0]}", "172.7.0.0/24", WAIT);
+    // Both nodes get one of the two lowest ranges, in whichever order.
+    let mut cidrs = Vec::new();
+    let both = wait_until(WAIT, || {
+        let out = c.jsonpath(&["get", "nodes"], "{.items[*].spec.podCIDR}");
+        cidrs = out.split_whitespace().map(String::from).collect::<Vec<_>>();
+        cidrs.sort();
+        cidrs == ["172.7.0.0/24", "172.7.1.0/24"]
+    });
+    assert!(both, "pod CIDRs: {cidrs:?}\n{}", c.cm.log_tail(30));
+    let first = c.jsonpath(&["get", "node", "hollow-0"], "{.spec.podCIDR}");
+    assert_eq!(c.jsonpath(&["get", "node", "hollow-0"], "{.spec.podCIDRs[0]}"), first);
     let hollow = c.hollow.as_ref().expect("hollow nodes");
     hollow.remove_node("hollow-0");
     hollow.add_node(HollowNode::new("hollow-2"));
-    c.wait_for(&["get", "node", "hollow-2"], "{.spec.podCIDR}", "172.7.0.0/24", WAIT);
+    // The range hollow-0 left is handed out again.
+    c.wait_for(&["get", "node", "hollow-2"], "{.spec.podCIDR}", &first, WAIT);
     hollow.add_node(HollowNode::new("hollow-3"));
     c.wait_for(&["get", "node", "hollow-3"], "{.spec.podCIDR}", "172.7.2.0/24", WAIT);
     // kubectl shows the range too.

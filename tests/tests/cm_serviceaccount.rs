@@ -95,7 +95,8 @@ stringData: {a: b}
     assert!(v.verify(&URL_SAFE_NO_PAD.decode(parts[2]).expect("sig")).expect("verify"), "bad token signature");
 
     // Other secrets are left as they were.
-    assert_eq!(api.kubectl_ok(&["get", "secret", "plain", "-o=jsonpath={.data}"]).trim(), r#"{"a":"Yg=="}"#);
+    assert_eq!(api.kubectl_ok(&["get", "secret", "plain", "-o=jsonpath={.data.a}"]).trim(), "Yg==");
+    assert_eq!(api.kubectl_ok(&["get", "secret", "plain", "-o=jsonpath={.metadata.annotations}"]).trim(), "");
 
     // A token whose account is deleted goes with it.
     api.kubectl_ok(&["delete", "serviceaccount", "builder"]);

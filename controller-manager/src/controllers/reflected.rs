@@ -50,3 +50,20 @@ pub fn is_controlled_by<K: Resource>(obj: &K, uid: &str) -> bool {
 pub fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
+
+/// Waits until `store` has its first full list. kube-runtime's readiness
+/// signal wakes only the last of several concurrent waiters (one oneshot
+/// behind a mutex), and the shared informers have several, so each waiter
+/// polls again on a short timer.
+pub async fn wait_synced<K>(store: &Store<K>)
+where
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + std::hash::Hash + Clone,
+{
+    loop {
+        match tokio::time::timeout(std::time::Duration::from_millis(200), store.wait_until_ready()).await {
+            Ok(_) => return,
+            Err(_) => continue,
+        }
+    }
+}

@@ -10,7 +10,7 @@ pub mod schedule;
 
 use crate::Context;
 use crate::controllers::job::finished;
-use crate::controllers::reflected::{controller_ref, is_controlled_by};
+use crate::controllers::reflected::{self, controller_ref, is_controlled_by};
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
 use crate::events::Recorder;
@@ -43,7 +43,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let controller = Controller::new(Api::<CronJob>::all(client.clone()), watcher::Config::default())
         .owns(Api::<Job>::all(client.clone()), watcher::Config::default())
         .with_config(Config::default().concurrency(ctx.options.concurrent_cron_job_syncs));
-    jobs.wait_until_ready().await?;
+    reflected::wait_synced(&jobs).await;
     let state = Arc::new(State { client, jobs, recorder: ctx.recorder("cronjob-controller") });
     run_controller("cronjob", ctx.metrics.clone(), controller, reconcile, state).await
 }

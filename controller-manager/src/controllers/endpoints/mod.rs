@@ -7,7 +7,7 @@
 pub mod subsets;
 
 use crate::Context;
-use crate::controllers::reflected::now_rfc3339;
+use crate::controllers::reflected::{self, now_rfc3339};
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
 use apimachinery::labels::Selector;
@@ -48,7 +48,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         .watches(Api::<Endpoints>::all(client.clone()), watcher::Config::default(), |ep| {
             Some(ObjectRef::<Service>::new(&ep.name_any()).within(&ep.namespace().unwrap_or_default()))
         });
-    pods.wait_until_ready().await?;
+    reflected::wait_synced(&pods).await;
     let state = Arc::new(State { client: client.clone(), pods });
     let leftovers = run_controller(
         "endpoints-cleanup",

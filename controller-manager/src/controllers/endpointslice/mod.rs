@@ -45,7 +45,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         .watches(Api::<Pod>::all(client.clone()), watcher::Config::default(), move |pod| {
             services_in_namespace(&services, pod.namespace().as_deref())
         });
-    pods.wait_until_ready().await?;
+    reflected::wait_synced(&pods).await;
     let state = Arc::new(State { client, pods });
     run_controller("endpointslice", ctx.metrics.clone(), controller, reconcile, state).await
 }

@@ -7,7 +7,7 @@
 pub mod tally;
 
 use crate::Context;
-use crate::controllers::reflected::{controller_ref, is_controlled_by};
+use crate::controllers::reflected::{self, controller_ref, is_controlled_by};
 use crate::controllers::expectations::Expectations;
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
@@ -43,7 +43,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let controller = Controller::new(Api::<Job>::all(client.clone()), watcher::Config::default())
         .owns(Api::<Pod>::all(client.clone()), watcher::Config::default())
         .with_config(Config::default().concurrency(ctx.options.concurrent_job_syncs));
-    pods.wait_until_ready().await?;
+    reflected::wait_synced(&pods).await;
     let state = Arc::new(State {
         client,
         pods,
