@@ -96,7 +96,7 @@ stringData: {a: b}
 
     // Other secrets are left as they were.
     assert_eq!(api.kubectl_ok(&["get", "secret", "plain", "-o=jsonpath={.data.a}"]).trim(), "Yg==");
-    assert_eq!(api.kubectl_ok(&["get", "secret", "plain", "-o=jsonpath={.metadata.annotations}"]).trim(), "");
+    assert_eq!(api.kubectl_ok(&["get", "secret", "plain", "-o=jsonpath={.data.token}"]).trim(), "");
 
     // A token whose account is deleted goes with it.
     api.kubectl_ok(&["delete", "serviceaccount", "builder"]);

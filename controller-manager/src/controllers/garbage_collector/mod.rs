@@ -242,7 +242,7 @@ async fn apply(client: &kube::Client, shared: &Mutex<Shared>, action: &Action, n
             }
             let kept: Vec<OwnerReference> =
                 live.owner_references().iter().filter(|r| !owners.contains(&r.uid)).cloned().collect();
-            live.metadata.owner_references = Some(kept);
+            live.metadata.owner_references = (!kept.is_empty()).then_some(kept);
             api.replace(&node.name, &PostParams::default(), &live).await?;
         }
         Action::RemoveFinalizer { finalizer, .. } => {
