@@ -62,14 +62,10 @@ metadata:
   name: builder-token
   annotations: {kubernetes.io/service-account.name: builder}
 type: kubernetes.io/service-account-token
----
-apiVersion: v1
-kind: Secret
-metadata: {name: plain}
-stringData: {a: b}
 "#,
     );
     assert!(ok, "{out}\n{err}");
+    api.kubectl_ok(&["create", "secret", "generic", "plain", "--from-literal=a=b"]);
     let mut token = String::new();
     let filled = wait_until(WAIT, || {
         token = decode(&api, "builder-token", "token");

@@ -67,3 +67,8 @@ where
         }
     }
 }
+
+/// How long a controller lets triggers settle before reconciling: a
+/// separate watch (used because shared streams do not report deletions)
+/// may wake a reconcile a moment before the shared cache shows the change.
+pub const SETTLE: std::time::Duration = std::time::Duration::from_millis(150);

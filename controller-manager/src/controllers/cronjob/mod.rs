@@ -39,10 +39,13 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let jobs = ctx.informers.get::<Job>().store.clone();
+    let job_informer = ctx.informers.get::<Job>();
+    let jobs = job_informer.store.clone();
+    let job_changes = job_informer.subscribe().await.ok_or_else(|| anyhow::anyhow!("job informer stopped"))?;
     let controller = Controller::new(Api::<CronJob>::all(client.clone()), watcher::Config::default())
         .owns(Api::<Job>::all(client.clone()), watcher::Config::default())
-        .with_config(Config::default().concurrency(ctx.options.concurrent_cron_job_syncs));
+        .owns_shared_stream(job_changes)
+        .with_config(Config::default().concurrency(ctx.options.concurrent_cron_job_syncs).debounce(reflected::SETTLE));
     reflected::wait_synced(&jobs).await;
     let state = Arc::new(State { client, jobs, recorder: ctx.recorder("cronjob-controller") });
     run_controller("cronjob", ctx.metrics.clone(), controller, reconcile, state).await

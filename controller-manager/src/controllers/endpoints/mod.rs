@@ -37,13 +37,19 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     // Pods are read from the process's shared cache; the separate watch
     // below only triggers (it also sees deletions, which the shared
     // stream does not pass on).
-    let pods = ctx.informers.get::<Pod>().store.clone();
+    let pod_informer = ctx.informers.get::<Pod>();
+    let pods = pod_informer.store.clone();
+    let pod_changes = pod_informer.subscribe().await.ok_or_else(|| anyhow::anyhow!("pod informer stopped"))?;
     let controller = Controller::new(Api::<Service>::all(client.clone()), watcher::Config::default())
-        .with_config(Config::default().concurrency(ctx.options.concurrent_endpoint_syncs));
+        .with_config(Config::default().concurrency(ctx.options.concurrent_endpoint_syncs).debounce(reflected::SETTLE));
     let services = controller.store();
+    let services_shared = services.clone();
     let controller = controller
         .watches(Api::<Pod>::all(client.clone()), watcher::Config::default(), move |pod| {
             services_in_namespace(&services, pod.namespace().as_deref())
+        })
+        .watches_shared_stream(pod_changes, move |pod| {
+            services_in_namespace(&services_shared, pod.namespace().as_deref())
         })
         .watches(Api::<Endpoints>::all(client.clone()), watcher::Config::default(), |ep| {
             Some(ObjectRef::<Service>::new(&ep.name_any()).within(&ep.namespace().unwrap_or_default()))

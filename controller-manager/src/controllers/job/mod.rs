@@ -39,10 +39,13 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let pods = ctx.informers.get::<Pod>().store.clone();
+    let pod_informer = ctx.informers.get::<Pod>();
+    let pods = pod_informer.store.clone();
+    let pod_changes = pod_informer.subscribe().await.ok_or_else(|| anyhow::anyhow!("pod informer stopped"))?;
     let controller = Controller::new(Api::<Job>::all(client.clone()), watcher::Config::default())
         .owns(Api::<Pod>::all(client.clone()), watcher::Config::default())
-        .with_config(Config::default().concurrency(ctx.options.concurrent_job_syncs));
+        .owns_shared_stream(pod_changes)
+        .with_config(Config::default().concurrency(ctx.options.concurrent_job_syncs).debounce(reflected::SETTLE));
     reflected::wait_synced(&pods).await;
     let state = Arc::new(State {
         client,
