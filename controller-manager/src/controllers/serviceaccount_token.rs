@@ -15,6 +15,7 @@ use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use kube::api::{Api, DeleteParams, PostParams};
 use kube::runtime::controller::{Action, Config};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::{Controller, watcher};
 use kube::{Resource, ResourceExt};
 use openssl::hash::MessageDigest;
@@ -103,6 +104,17 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
     let controller = Controller::new(Api::<Secret>::all(client.clone()), watcher::Config::default())
         .with_config(Config::default().concurrency(ctx.options.concurrent_serviceaccount_token_syncs));
+    // A deleted (or recreated) ServiceAccount wakes the token Secrets naming it.
+    let secrets = controller.store();
+    let controller = controller.watches(Api::<ServiceAccount>::all(client.clone()), watcher::Config::default(), move |sa| {
+        let (ns, name) = (sa.namespace(), sa.name_any());
+        secrets
+            .state()
+            .iter()
+            .filter(|s| s.namespace() == ns && s.annotations().get(NAME_ANNOTATION) == Some(&name))
+            .map(|s| ObjectRef::from_obj(s.as_ref()))
+            .collect::<Vec<_>>()
+    });
     let state = Arc::new(State { client, key, ca_pem });
     run_controller("serviceaccount-token", ctx.metrics.clone(), controller, reconcile, state).await
 }
