@@ -19,5 +19,4 @@ fn controller_manager_identity_has_controller_rights() {
         let (ok, out, err) = c.kubectl_as("kube-controller-manager", &a);
         assert!(ok && out.trim() == "yes", "can-i {args:?}: {out} {err}");
     }
-
 }

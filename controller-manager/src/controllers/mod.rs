@@ -31,7 +31,8 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
     // Workload controllers (branch cm-workloads).
     ("deployment", |c| Box::pin(deployment::run(c))),
     ("replicaset", |c| Box::pin(replicaset::run(c))),
-    ("replicationcontroller", |c| Box::pin(replicaset::run_replication_controller(c))),
-
+    ("replicationcontroller", |c| {
+        Box::pin(replicaset::run_replication_controller(c))
+    }),
     // Cluster controllers (branch cm-cluster).
 ];
