@@ -357,7 +357,7 @@ mod tests {
         let old_update = Time(now - chrono::Duration::seconds(700));
         let d = deployment(
             2,
-            json!({"replicas": 3, "updatedReplicas": 1, "availableReplicas": 2, "conditions": [
+            json!({"replicas": 3, "updatedReplicas": 1, "readyReplicas": 2, "availableReplicas": 2, "conditions": [
             {"type": "Progressing", "status": "True", "reason": RS_UPDATED, "lastUpdateTime": old_update, "lastTransitionTime": old_update}]}),
         );
         let old = rs("d-old", 2, 2, 2);
