@@ -17,6 +17,7 @@ pub mod selection;
 // Workload controllers (branch cm-workloads).
 pub mod deployment;
 pub mod replicaset;
+pub mod statefulset;
 
 // Cluster controllers (branch cm-cluster).
 
