@@ -12,10 +12,10 @@
 //! that woke it.
 
 use futures::StreamExt;
+use kube::Resource;
 use kube::api::Api;
 use kube::runtime::reflector::{self, ReflectHandle, Store};
 use kube::runtime::{WatchStreamExt, watcher};
-use kube::Resource;
 use serde::de::DeserializeOwned;
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -68,10 +68,10 @@ impl Informers {
         K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
     {
         let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(existing) = started.get(&TypeId::of::<K>()) {
-            if let Ok(informer) = existing.clone().downcast::<Informer<K>>() {
-                return informer;
-            }
+        if let Some(existing) = started.get(&TypeId::of::<K>())
+            && let Ok(informer) = existing.clone().downcast::<Informer<K>>()
+        {
+            return informer;
         }
         let informer = Arc::new(start::<K>(self.client.clone()));
         started.insert(TypeId::of::<K>(), informer.clone());
@@ -96,7 +96,8 @@ where
             futures::future::ready(())
         });
     tokio::spawn(watch);
-    let (subscribe_tx, mut requests) = mpsc::unbounded_channel::<oneshot::Sender<ReflectHandle<K>>>();
+    let (subscribe_tx, mut requests) =
+        mpsc::unbounded_channel::<oneshot::Sender<ReflectHandle<K>>>();
     // Keeps one subscription drained, to clone new subscribers from it at
     // the latest position without ever holding the watch back.
     if let Some(mut template) = template {
@@ -112,5 +113,8 @@ where
             }
         });
     }
-    Informer { store, subscribe_tx }
+    Informer {
+        store,
+        subscribe_tx,
+    }
 }

@@ -64,6 +64,12 @@ pub struct Options {
     #[arg(long, default_value_t = 10257)]
     pub secure_port: u16,
 
+    /// Serving certificate for /healthz and /metrics; self-signed when unset.
+    #[arg(long)]
+    pub tls_cert_file: Option<PathBuf>,
+    #[arg(long)]
+    pub tls_private_key_file: Option<PathBuf>,
+
     /// Controllers to enable: `*` for all on by default, `name` to enable,
     /// `-name` to disable.
     #[arg(long, value_delimiter = ',', default_value = "*")]

@@ -34,13 +34,16 @@ async fn serve_health(options: &Options, ctx: &Context) -> anyhow::Result<()> {
     if options.secure_port == 0 {
         return Ok(());
     }
-    let acceptor = server_acceptor(
-        &ServingCert::SelfSigned {
+    let cert = match (&options.tls_cert_file, &options.tls_private_key_file) {
+        (Some(cert), Some(key)) => ServingCert::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        },
+        _ => ServingCert::SelfSigned {
             hosts: vec!["localhost".into(), "127.0.0.1".into()],
         },
-        None,
-    )
-    .context("self-signed serving certificate")?;
+    };
+    let acceptor = server_acceptor(&cert, None).context("serving certificate")?;
     let addr = SocketAddr::new(options.bind_address, options.secure_port);
     let listener = tokio::net::TcpListener::bind(addr)
         .await

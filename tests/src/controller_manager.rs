@@ -41,19 +41,33 @@ impl CmCluster {
     /// (a `--controllers` value) with `nodes` hollow nodes, named
     /// `hollow-0`, `hollow-1`, ....
     pub fn start(controllers: &str, nodes: usize) -> CmCluster {
-        Self::start_with(controllers, (0..nodes).map(|i| HollowNode::new(&format!("hollow-{i}"))).collect(), &[])
+        Self::start_with(
+            controllers,
+            (0..nodes)
+                .map(|i| HollowNode::new(&format!("hollow-{i}")))
+                .collect(),
+            &[],
+        )
     }
 
     /// Like [`start`](Self::start) with chosen nodes and extra flags.
     pub fn start_with(controllers: &str, nodes: Vec<HollowNode>, extra: &[&str]) -> CmCluster {
         let api = ApiCluster::start();
-        let mut args = vec![format!("--controllers={controllers}"), "--leader-elect=false".to_string()];
+        let mut args = vec![
+            format!("--controllers={controllers}"),
+            "--leader-elect=false".to_string(),
+        ];
         args.extend(extra.iter().map(|s| s.to_string()));
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let (cm, cm_port) = spawn(&api, "kube-controller-manager", &refs);
         let hollow = (!nodes.is_empty())
             .then(|| HollowNodes::start(&api.kubeconfig("admin"), nodes, HollowOptions::default()));
-        CmCluster { hollow, cm, cm_port, api }
+        CmCluster {
+            hollow,
+            cm,
+            cm_port,
+            api,
+        }
     }
 
     pub fn kubectl(&self, args: &[&str]) -> (bool, String, String) {
@@ -63,7 +77,11 @@ impl CmCluster {
     /// kubectl that must succeed; shows the controller-manager log if not.
     pub fn kubectl_ok(&self, args: &[&str]) -> String {
         let (ok, out, err) = self.api.kubectl(args);
-        assert!(ok, "kubectl {args:?} failed:\n{out}\n{err}\ncontroller-manager log:\n{}", self.cm.log_tail(30));
+        assert!(
+            ok,
+            "kubectl {args:?} failed:\n{out}\n{err}\ncontroller-manager log:\n{}",
+            self.cm.log_tail(30)
+        );
         out
     }
 
@@ -102,7 +120,11 @@ impl CmCluster {
             &["get", "pods", "-n", namespace, "-l", selector],
             "{range .items[*]}{.metadata.name}{\"\\n\"}{end}",
         );
-        let mut names: Vec<String> = out.lines().map(String::from).filter(|s| !s.is_empty()).collect();
+        let mut names: Vec<String> = out
+            .lines()
+            .map(String::from)
+            .filter(|s| !s.is_empty())
+            .collect();
         names.sort();
         names
     }

@@ -35,13 +35,22 @@ fn replicaset_scales_adopts_releases_and_records_events() {
     c.wait_for(&rs, "{.status.availableReplicas}", "3", T);
     let pods = c.pod_names("default", "tier=frontend");
     assert_eq!(pods.len(), 3, "{pods:?}");
-    assert!(pods.iter().all(|p| p.starts_with("frontend-") && p.len() == "frontend-".len() + 5), "{pods:?}");
+    assert!(
+        pods.iter()
+            .all(|p| p.starts_with("frontend-") && p.len() == "frontend-".len() + 5),
+        "{pods:?}"
+    );
     // Each pod names the ReplicaSet as its controller.
     let owner = c.jsonpath(&["get", "pod", &pods[0]], "{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].name}/{.metadata.ownerReferences[0].controller}");
     assert_eq!(owner, "ReplicaSet/frontend/true");
     // The kubectl table shows the counts.
     let table = c.kubectl_ok(&["get", "rs", "frontend"]);
-    let row: Vec<&str> = table.lines().nth(1).unwrap_or_default().split_whitespace().collect();
+    let row: Vec<&str> = table
+        .lines()
+        .nth(1)
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
     assert_eq!(&row[..4], ["frontend", "3", "3", "3"], "{table}");
 
     // Scale up and down with kubectl scale.
@@ -49,7 +58,10 @@ fn replicaset_scales_adopts_releases_and_records_events() {
     c.wait_for(&rs, "{.status.readyReplicas}", "5", T);
     c.kubectl_ok(&["scale", "rs", "frontend", "--replicas=2"]);
     c.wait_for(&rs, "{.status.replicas}", "2", T);
-    assert!(harness::process::wait_until(T, || c.pod_names("default", "tier=frontend").len() == 2));
+    assert!(harness::process::wait_until(T, || c
+        .pod_names("default", "tier=frontend")
+        .len()
+        == 2));
 
     // A deleted pod is replaced.
     let victim = c.pod_names("default", "tier=frontend")[0].clone();
@@ -62,13 +74,29 @@ fn replicaset_scales_adopts_releases_and_records_events() {
     // Relabelling a pod releases it (its ownerReference goes) and a new one is made.
     let released = c.pod_names("default", "tier=frontend")[0].clone();
     c.kubectl_ok(&["label", "pod", &released, "tier=debug", "--overwrite"]);
-    c.wait_for(&["get", "pod", &released], "{.metadata.ownerReferences}", "", T);
-    assert!(harness::process::wait_until(T, || c.pod_names("default", "tier=frontend").len() == 2));
+    c.wait_for(
+        &["get", "pod", &released],
+        "{.metadata.ownerReferences}",
+        "",
+        T,
+    );
+    assert!(harness::process::wait_until(T, || c
+        .pod_names("default", "tier=frontend")
+        .len()
+        == 2));
 
     // An orphan matching the selector is adopted, and an extra pod is deleted.
     c.kubectl_ok(&["label", "pod", &released, "tier=frontend", "--overwrite"]);
-    c.wait_for(&["get", "pod", &released], "{.metadata.ownerReferences[0].name}", "frontend", T);
-    assert!(harness::process::wait_until(T, || c.pod_names("default", "tier=frontend").len() == 2));
+    c.wait_for(
+        &["get", "pod", &released],
+        "{.metadata.ownerReferences[0].name}",
+        "frontend",
+        T,
+    );
+    assert!(harness::process::wait_until(T, || c
+        .pod_names("default", "tier=frontend")
+        .len()
+        == 2));
 
     // Events like upstream's, visible in kubectl describe.
     let described = c.kubectl_ok(&["describe", "rs", "frontend"]);
@@ -77,10 +105,20 @@ fn replicaset_scales_adopts_releases_and_records_events() {
     assert!(described.contains("Created pod: frontend-"), "{described}");
     assert!(described.contains("SuccessfulDelete"), "{described}");
     let reasons = c.jsonpath(
-        &["get", "events", "--field-selector", "involvedObject.name=frontend"],
+        &[
+            "get",
+            "events",
+            "--field-selector",
+            "involvedObject.name=frontend",
+        ],
         "{range .items[*]}{.reason}/{.source.component}{\"\\n\"}{end}",
     );
-    assert!(reasons.lines().any(|l| l == "SuccessfulCreate/replicaset-controller"), "{reasons}");
+    assert!(
+        reasons
+            .lines()
+            .any(|l| l == "SuccessfulCreate/replicaset-controller"),
+        "{reasons}"
+    );
 }
 
 #[test]
@@ -89,9 +127,18 @@ fn replicaset_reports_failed_creates() {
     // A quota of 1 pod: the second create fails and the RS says why.
     c.kubectl_ok(&["create", "quota", "pods", "--hard=pods=1"]);
     c.apply(&RS.replace("replicas: 3", "replicas: 2"));
-    c.wait_for(&["get", "rs", "frontend"], "{.status.conditions[0].type}", "ReplicaFailure", T);
-    let reason = c.jsonpath(&["get", "rs", "frontend"], "{.status.conditions[0].reason}");
-    assert_eq!(reason, "FailedCreate");
+    c.wait_for(
+        &["get", "rs", "frontend"],
+        "{.status.conditions[0].type}/{.status.conditions[0].reason}",
+        "ReplicaFailure/FailedCreate",
+        T,
+    );
+    c.wait_for(&["get", "rs", "frontend"], "{.status.replicas}", "1", T);
+    let message = c.jsonpath(
+        &["get", "rs", "frontend"],
+        "{.status.conditions[0].message}",
+    );
+    assert!(message.contains("exceeded quota"), "{message}");
     let described = c.kubectl_ok(&["describe", "rs", "frontend"]);
     assert!(described.contains("FailedCreate"), "{described}");
 }
@@ -120,7 +167,10 @@ spec:
     c.wait_for(&["get", "rc", "nginx"], "{.status.readyReplicas}", "3", T);
     c.kubectl_ok(&["scale", "rc", "nginx", "--replicas=1"]);
     c.wait_for(&["get", "rc", "nginx"], "{.status.replicas}", "1", T);
-    assert!(harness::process::wait_until(T, || c.pod_names("default", "app=nginx").len() == 1));
+    assert!(harness::process::wait_until(T, || c
+        .pod_names("default", "app=nginx")
+        .len()
+        == 1));
     let described = c.kubectl_ok(&["describe", "rc", "nginx"]);
     assert!(described.contains("replication-controller"), "{described}");
 }

@@ -17,6 +17,7 @@ pub mod selection;
 // Workload controllers (branch cm-workloads).
 pub mod deployment;
 pub mod replicaset;
+pub mod statefulset;
 
 // Cluster controllers (branch cm-cluster).
 pub mod cronjob;
@@ -43,8 +44,9 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
     // Workload controllers (branch cm-workloads).
     ("deployment", |c| Box::pin(deployment::run(c))),
     ("replicaset", |c| Box::pin(replicaset::run(c))),
-    ("replicationcontroller", |c| Box::pin(replicaset::run_replication_controller(c))),
-
+    ("replicationcontroller", |c| {
+        Box::pin(replicaset::run_replication_controller(c))
+    }),
     // Cluster controllers (branch cm-cluster).
     ("endpoints", |ctx| Box::pin(endpoints::run(ctx))),
     ("endpointslice", |ctx| Box::pin(endpointslice::run(ctx))),

@@ -47,7 +47,11 @@ pub fn is_available(pod: &Pod, min_ready_seconds: i32, now: DateTime<Utc>) -> bo
 }
 
 /// Seconds until a ready pod becomes available, if it is ready but not yet.
-pub fn seconds_until_available(pod: &Pod, min_ready_seconds: i32, now: DateTime<Utc>) -> Option<i64> {
+pub fn seconds_until_available(
+    pod: &Pod,
+    min_ready_seconds: i32,
+    now: DateTime<Utc>,
+) -> Option<i64> {
     let since = ready_since(pod)??;
     let at = since + chrono::Duration::seconds(min_ready_seconds as i64);
     (at > now).then(|| (at - now).num_seconds() + 1)
@@ -142,10 +146,12 @@ pub fn deletion_order(a: &Pod, b: &Pod) -> Ordering {
         .then(phase_rank(a).cmp(&phase_rank(b)))
         .then(is_ready(a).cmp(&is_ready(b)))
         .then(deletion_cost(a).cmp(&deletion_cost(b)))
-        .then_with(|| match (ready_since(a).flatten(), ready_since(b).flatten()) {
-            (Some(x), Some(y)) => y.cmp(&x),
-            _ => Ordering::Equal,
-        })
+        .then_with(
+            || match (ready_since(a).flatten(), ready_since(b).flatten()) {
+                (Some(x), Some(y)) => y.cmp(&x),
+                _ => Ordering::Equal,
+            },
+        )
         .then(restarts(b).cmp(&restarts(a)))
         .then_with(|| created(b).cmp(&created(a)))
 }
@@ -162,7 +168,8 @@ mod tests {
             v["spec"]["nodeName"] = json!(n);
         }
         if let Some(t) = ready {
-            v["status"]["conditions"] = json!([{"type": "Ready", "status": "True", "lastTransitionTime": t}]);
+            v["status"]["conditions"] =
+                json!([{"type": "Ready", "status": "True", "lastTransitionTime": t}]);
         }
         serde_json::from_value(v).unwrap()
     }
@@ -170,15 +177,37 @@ mod tests {
     #[test]
     fn deletion_ranking() {
         let mut pods = [
-            pod("ready-old", Some("n"), "Running", Some("2024-01-01T00:00:00Z")),
-            pod("ready-new", Some("n"), "Running", Some("2024-01-02T00:00:00Z")),
+            pod(
+                "ready-old",
+                Some("n"),
+                "Running",
+                Some("2024-01-01T00:00:00Z"),
+            ),
+            pod(
+                "ready-new",
+                Some("n"),
+                "Running",
+                Some("2024-01-02T00:00:00Z"),
+            ),
             pod("running-unready", Some("n"), "Running", None),
             pod("pending", Some("n"), "Pending", None),
             pod("unscheduled", None, "Pending", None),
         ];
         pods.sort_by(deletion_order);
-        let names: Vec<_> = pods.iter().map(|p| p.metadata.name.clone().unwrap()).collect();
-        assert_eq!(names, ["unscheduled", "pending", "running-unready", "ready-new", "ready-old"]);
+        let names: Vec<_> = pods
+            .iter()
+            .map(|p| p.metadata.name.clone().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "unscheduled",
+                "pending",
+                "running-unready",
+                "ready-new",
+                "ready-old"
+            ]
+        );
     }
 
     #[test]

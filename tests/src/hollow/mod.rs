@@ -153,7 +153,11 @@ impl HollowNodes {
             agent.add_node(n);
         }
         agent.block_on(register_pending(client.clone(), state.clone()));
-        agent.spawn(heartbeats(client.clone(), state.clone(), options.lease_renew));
+        agent.spawn(heartbeats(
+            client.clone(),
+            state.clone(),
+            options.lease_renew,
+        ));
         agent.spawn(pods::run(client, state, options));
         agent
     }
@@ -176,7 +180,14 @@ impl HollowNodes {
             s.next_index += 1;
             s.nodes.insert(
                 node.name.clone(),
-                Played { node, index, silent: false, registered: false, pod_cidr: None, next_ip: 2 },
+                Played {
+                    node,
+                    index,
+                    silent: false,
+                    registered: false,
+                    pod_cidr: None,
+                    next_ip: 2,
+                },
             );
         }
         if self.runtime.is_some() {
@@ -247,10 +258,12 @@ fn node_status(p: &Played) -> serde_json::Value {
         "message": "kubelet is posting ready status",
         "lastHeartbeatTime": now(), "lastTransitionTime": now(),
     });
-    let pressure = |t: &str, reason: &str, msg: &str| json!({
-        "type": t, "status": "False", "reason": reason, "message": msg,
-        "lastHeartbeatTime": now(), "lastTransitionTime": now(),
-    });
+    let pressure = |t: &str, reason: &str, msg: &str| {
+        json!({
+            "type": t, "status": "False", "reason": reason, "message": msg,
+            "lastHeartbeatTime": now(), "lastTransitionTime": now(),
+        })
+    };
     json!({
         "capacity": {"cpu": n.cpu, "memory": n.memory, "pods": n.pods, "ephemeral-storage": "100Gi"},
         "allocatable": {"cpu": n.cpu, "memory": n.memory, "pods": n.pods, "ephemeral-storage": "100Gi"},
@@ -307,7 +320,11 @@ async fn register_pending(client: kube::Client, state: Shared) {
         }
         let status = json!({"status": node_status(&p)});
         if let Err(e) = api
-            .patch_status(&p.node.name, &PatchParams::default(), &Patch::Merge(&status))
+            .patch_status(
+                &p.node.name,
+                &PatchParams::default(),
+                &Patch::Merge(&status),
+            )
             .await
         {
             eprintln!("hollow: cannot post status of {}: {e}", p.node.name);
@@ -323,7 +340,10 @@ async fn renew_lease(client: &kube::Client, node: &str) {
     let api: Api<Lease> = Api::namespaced(client.clone(), "kube-node-lease");
     let renewed = json!({"spec": {"holderIdentity": node, "leaseDurationSeconds": 40,
         "renewTime": MicroTime(chrono::Utc::now())}});
-    match api.patch(node, &PatchParams::default(), &Patch::Merge(&renewed)).await {
+    match api
+        .patch(node, &PatchParams::default(), &Patch::Merge(&renewed))
+        .await
+    {
         Ok(_) => {}
         Err(kube::Error::Api(e)) if e.code == 404 => {
             let lease: Result<Lease, _> = serde_json::from_value(json!({
@@ -363,7 +383,11 @@ async fn heartbeats(client: kube::Client, state: Shared, every: Duration) {
                 if round % 4 == 0 {
                     let status = json!({"status": node_status(&p)});
                     let _ = nodes
-                        .patch_status(&p.node.name, &PatchParams::default(), &Patch::Merge(&status))
+                        .patch_status(
+                            &p.node.name,
+                            &PatchParams::default(),
+                            &Patch::Merge(&status),
+                        )
                         .await;
                 }
             }

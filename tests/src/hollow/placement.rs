@@ -32,7 +32,11 @@ fn requirement_holds(req: &NodeSelectorRequirement, value: Option<&String>) -> b
             ) else {
                 return false;
             };
-            if req.operator == "Gt" { v > bound } else { v < bound }
+            if req.operator == "Gt" {
+                v > bound
+            } else {
+                v < bound
+            }
         }
         _ => false,
     }
@@ -45,15 +49,20 @@ fn term_holds(term: &NodeSelectorTerm, node: &NodeFacts) -> bool {
         .flatten()
         .all(|r| requirement_holds(r, node.labels.get(&r.key)));
     let name = node.name.clone();
-    let fields_ok = term.match_fields.iter().flatten().all(|r| {
-        r.key == "metadata.name" && requirement_holds(r, Some(&name))
-    });
+    let fields_ok = term
+        .match_fields
+        .iter()
+        .flatten()
+        .all(|r| r.key == "metadata.name" && requirement_holds(r, Some(&name)));
     labels_ok && fields_ok
 }
 
 fn tolerates(tolerations: &[Toleration], taint: &Taint) -> bool {
     tolerations.iter().any(|t| {
-        let effect_ok = t.effect.as_deref().is_none_or(|e| e.is_empty() || e == taint.effect);
+        let effect_ok = t
+            .effect
+            .as_deref()
+            .is_none_or(|e| e.is_empty() || e == taint.effect);
         let key_ok = match t.key.as_deref() {
             None | Some("") => t.operator.as_deref() == Some("Exists"),
             Some(k) => k == taint.key,
@@ -78,7 +87,10 @@ pub fn fits(pod: &Pod, node: &NodeFacts) -> bool {
         .affinity
         .as_ref()
         .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|n| n.required_during_scheduling_ignored_during_execution.as_ref());
+        .and_then(|n| {
+            n.required_during_scheduling_ignored_during_execution
+                .as_ref()
+        });
     if let Some(req) = required {
         if !req.node_selector_terms.iter().any(|t| term_holds(t, node)) {
             return false;
@@ -111,10 +123,17 @@ mod tests {
     fn node(name: &str, labels: &[(&str, &str)], taints: &[(&str, &str)]) -> NodeFacts {
         NodeFacts {
             name: name.into(),
-            labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            labels: labels
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             taints: taints
                 .iter()
-                .map(|(k, e)| Taint { key: k.to_string(), effect: e.to_string(), ..Default::default() })
+                .map(|(k, e)| Taint {
+                    key: k.to_string(),
+                    effect: e.to_string(),
+                    ..Default::default()
+                })
                 .collect(),
             unschedulable: false,
         }
@@ -127,17 +146,53 @@ mod tests {
         let c = json!([{"name": "c", "image": "i"}]);
         let cases = [
             (pod(json!({"containers": c})), &plain, true),
-            (pod(json!({"containers": c, "nodeSelector": {"disktype": "ssd"}})), &plain, true),
-            (pod(json!({"containers": c, "nodeSelector": {"disktype": "hdd"}})), &plain, false),
+            (
+                pod(json!({"containers": c, "nodeSelector": {"disktype": "ssd"}})),
+                &plain,
+                true,
+            ),
+            (
+                pod(json!({"containers": c, "nodeSelector": {"disktype": "hdd"}})),
+                &plain,
+                false,
+            ),
             (pod(json!({"containers": c})), &tainted, false),
-            (pod(json!({"containers": c, "tolerations": [{"key": "dedicated", "operator": "Exists"}]})), &tainted, true),
-            (pod(json!({"containers": c, "tolerations": [{"operator": "Exists"}]})), &tainted, true),
-            (pod(json!({"containers": c, "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-                "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}]}}}})), &plain, true),
-            (pod(json!({"containers": c, "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-                "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n9"]}]}]}}}})), &plain, false),
-            (pod(json!({"containers": c, "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
-                "nodeSelectorTerms": [{"matchExpressions": [{"key": "disktype", "operator": "NotIn", "values": ["ssd"]}]}]}}}})), &plain, false),
+            (
+                pod(
+                    json!({"containers": c, "tolerations": [{"key": "dedicated", "operator": "Exists"}]}),
+                ),
+                &tainted,
+                true,
+            ),
+            (
+                pod(json!({"containers": c, "tolerations": [{"operator": "Exists"}]})),
+                &tainted,
+                true,
+            ),
+            (
+                pod(
+                    json!({"containers": c, "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n1"]}]}]}}}}),
+                ),
+                &plain,
+                true,
+            ),
+            (
+                pod(
+                    json!({"containers": c, "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["n9"]}]}]}}}}),
+                ),
+                &plain,
+                false,
+            ),
+            (
+                pod(
+                    json!({"containers": c, "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {
+                "nodeSelectorTerms": [{"matchExpressions": [{"key": "disktype", "operator": "NotIn", "values": ["ssd"]}]}]}}}}),
+                ),
+                &plain,
+                false,
+            ),
         ];
         for (i, (p, n, want)) in cases.iter().enumerate() {
             assert_eq!(fits(p, n), *want, "case {i}");

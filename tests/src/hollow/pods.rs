@@ -28,12 +28,19 @@ enum Action {
     Nothing,
     Bind(String),
     /// Report this phase and readiness.
-    Report { phase: String, ready: bool },
+    Report {
+        phase: String,
+        ready: bool,
+    },
     Remove,
 }
 
 fn annotation<'a>(pod: &'a Pod, key: &str) -> Option<&'a str> {
-    pod.metadata.annotations.as_ref()?.get(key).map(String::as_str)
+    pod.metadata
+        .annotations
+        .as_ref()?
+        .get(key)
+        .map(String::as_str)
 }
 
 /// What the hollow kubelet (or binder) should do with `pod`.
@@ -44,7 +51,10 @@ fn decide(pod: &Pod, state: &mut super::State, bind: bool) -> Action {
     };
     let node = spec.node_name.as_deref().unwrap_or("");
     if node.is_empty() {
-        let default_scheduler = spec.scheduler_name.as_deref().is_none_or(|s| s == "default-scheduler");
+        let default_scheduler = spec
+            .scheduler_name
+            .as_deref()
+            .is_none_or(|s| s == "default-scheduler");
         if !bind || !default_scheduler || pod.metadata.deletion_timestamp.is_some() {
             return Action::Nothing;
         }
@@ -84,7 +94,10 @@ fn decide(pod: &Pod, state: &mut super::State, bind: bool) -> Action {
     if phase == want_phase && ready_now == want_ready {
         return Action::Nothing;
     }
-    Action::Report { phase: want_phase, ready: want_ready }
+    Action::Report {
+        phase: want_phase,
+        ready: want_ready,
+    }
 }
 
 /// The `n`th address of `cidr` (IPv4).
@@ -98,7 +111,10 @@ fn address_in(cidr: &str, n: u32) -> Option<String> {
 }
 
 fn allocate_ip(p: &mut Played) -> String {
-    let cidr = p.pod_cidr.clone().unwrap_or_else(|| fallback_pod_cidr(p.index));
+    let cidr = p
+        .pod_cidr
+        .clone()
+        .unwrap_or_else(|| fallback_pod_cidr(p.index));
     p.next_ip = p.next_ip.wrapping_add(1);
     address_in(&cidr, p.next_ip).unwrap_or_else(|| "172.7.0.2".into())
 }
@@ -109,7 +125,9 @@ fn condition(t: &str, ok: bool, now: &Value) -> Value {
 
 /// The status patch a kubelet would write for `phase`/`ready`.
 fn status_patch(pod: &Pod, phase: &str, ready: bool, pod_ip: &str, host_ip: &str) -> Value {
-    let now = json!(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(chrono::Utc::now()));
+    let now = json!(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
+        chrono::Utc::now()
+    ));
     let running = phase == "Running";
     let containers: Vec<Value> = pod
         .spec
@@ -152,7 +170,12 @@ fn status_patch(pod: &Pod, phase: &str, ready: bool, pod_ip: &str, host_ip: &str
     }})
 }
 
-async fn act(client: kube::Client, state: Shared, pod: Pod, action: Action) -> Result<(), kube::Error> {
+async fn act(
+    client: kube::Client,
+    state: Shared,
+    pod: Pod,
+    action: Action,
+) -> Result<(), kube::Error> {
     let ns = pod.metadata.namespace.clone().unwrap_or_default();
     let name = pod.metadata.name.clone().unwrap_or_default();
     let api: Api<Pod> = Api::namespaced(client, &ns);
@@ -168,7 +191,11 @@ async fn act(client: kube::Client, state: Shared, pod: Pod, action: Action) -> R
                 .map(|_| ())
         }
         Action::Report { phase, ready } => {
-            let node = pod.spec.as_ref().and_then(|s| s.node_name.clone()).unwrap_or_default();
+            let node = pod
+                .spec
+                .as_ref()
+                .and_then(|s| s.node_name.clone())
+                .unwrap_or_default();
             let (ip, host) = {
                 let mut s = lock(&state);
                 match s.nodes.get_mut(&node) {
@@ -184,7 +211,10 @@ async fn act(client: kube::Client, state: Shared, pod: Pod, action: Action) -> R
         Action::Remove => {
             let dp = DeleteParams {
                 grace_period_seconds: Some(0),
-                preconditions: Some(Preconditions { uid: pod.metadata.uid.clone(), resource_version: None }),
+                preconditions: Some(Preconditions {
+                    uid: pod.metadata.uid.clone(),
+                    resource_version: None,
+                }),
                 ..Default::default()
             };
             api.delete(&name, &dp).await.map(|_| ())
@@ -199,7 +229,8 @@ async fn refresh_pod_cidrs(client: &kube::Client, state: &Shared) {
         let mut s = lock(state);
         for n in list {
             let name = n.metadata.name.clone().unwrap_or_default();
-            if let (Some(p), Some(cidr)) = (s.nodes.get_mut(&name), n.spec.and_then(|s| s.pod_cidr)) {
+            if let (Some(p), Some(cidr)) = (s.nodes.get_mut(&name), n.spec.and_then(|s| s.pod_cidr))
+            {
                 p.pod_cidr = Some(cidr);
             }
         }
@@ -215,17 +246,31 @@ pub(super) async fn run(client: kube::Client, state: Shared, options: HollowOpti
     let limit = Arc::new(Semaphore::new(options.parallelism.max(1)));
     let inflight: Arc<Mutex<HashSet<String>>> = Arc::default();
     let dispatch = {
-        let (client, state, limit, inflight) = (client.clone(), state.clone(), limit.clone(), inflight.clone());
+        let (client, state, limit, inflight) = (
+            client.clone(),
+            state.clone(),
+            limit.clone(),
+            inflight.clone(),
+        );
         move |pod: Pod| {
             let action = decide(&pod, &mut lock(&state), options.bind_unscheduled);
             if action == Action::Nothing {
                 return;
             }
             let uid = pod.metadata.uid.clone().unwrap_or_default();
-            if !inflight.lock().map(|mut s| s.insert(uid.clone())).unwrap_or(false) {
+            if !inflight
+                .lock()
+                .map(|mut s| s.insert(uid.clone()))
+                .unwrap_or(false)
+            {
                 return;
             }
-            let (client, state, limit, inflight) = (client.clone(), state.clone(), limit.clone(), inflight.clone());
+            let (client, state, limit, inflight) = (
+                client.clone(),
+                state.clone(),
+                limit.clone(),
+                inflight.clone(),
+            );
             tokio::spawn(async move {
                 let _permit = limit.acquire_owned().await;
                 if let Err(e) = act(client, state, pod, action).await {
@@ -242,7 +287,12 @@ pub(super) async fn run(client: kube::Client, state: Shared, options: HollowOpti
         }
     };
     let resync = {
-        let (dispatch, client, state, reader) = (dispatch.clone(), client.clone(), state.clone(), reader.clone());
+        let (dispatch, client, state, reader) = (
+            dispatch.clone(),
+            client.clone(),
+            state.clone(),
+            reader.clone(),
+        );
         async move {
             loop {
                 tokio::time::sleep(Duration::from_secs(2)).await;
@@ -275,9 +325,17 @@ mod tests {
     fn state_with(names: &[&str]) -> State {
         let mut s = State::default();
         for (i, n) in names.iter().enumerate() {
-            s.nodes.insert(n.to_string(), Played {
-                node: HollowNode::new(n), index: i, silent: false, registered: true, pod_cidr: None, next_ip: 2,
-            });
+            s.nodes.insert(
+                n.to_string(),
+                Played {
+                    node: HollowNode::new(n),
+                    index: i,
+                    silent: false,
+                    registered: true,
+                    pod_cidr: None,
+                    next_ip: 2,
+                },
+            );
         }
         s
     }
@@ -289,29 +347,60 @@ mod tests {
     #[test]
     fn actions() {
         let mut s = state_with(&["a", "b"]);
-        let unbound = pod(json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}}));
+        let unbound =
+            pod(json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c"}]}}));
         let first = decide(&unbound, &mut s, true);
         let second = decide(&unbound, &mut s, true);
         assert!(matches!(first, Action::Bind(_)));
         assert_ne!(first, second, "round robin");
         assert_eq!(decide(&unbound, &mut s, false), Action::Nothing);
 
-        let bound = pod(json!({"metadata": {"name": "p"}, "spec": {"nodeName": "a", "containers": [{"name": "c"}]}}));
-        assert_eq!(decide(&bound, &mut s, true), Action::Report { phase: "Running".into(), ready: true });
-        let elsewhere = pod(json!({"metadata": {"name": "p"}, "spec": {"nodeName": "zz", "containers": [{"name": "c"}]}}));
+        let bound = pod(
+            json!({"metadata": {"name": "p"}, "spec": {"nodeName": "a", "containers": [{"name": "c"}]}}),
+        );
+        assert_eq!(
+            decide(&bound, &mut s, true),
+            Action::Report {
+                phase: "Running".into(),
+                ready: true
+            }
+        );
+        let elsewhere = pod(
+            json!({"metadata": {"name": "p"}, "spec": {"nodeName": "zz", "containers": [{"name": "c"}]}}),
+        );
         assert_eq!(decide(&elsewhere, &mut s, true), Action::Nothing);
-        let failing = pod(json!({"metadata": {"name": "p", "annotations": {"hollow.test/phase": "Failed"}},
-            "spec": {"nodeName": "a", "containers": [{"name": "c"}]}}));
-        assert_eq!(decide(&failing, &mut s, true), Action::Report { phase: "Failed".into(), ready: false });
-        let running_ready = pod(json!({"metadata": {"name": "p"}, "spec": {"nodeName": "a", "containers": [{"name": "c"}]},
-            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}));
+        let failing = pod(
+            json!({"metadata": {"name": "p", "annotations": {"hollow.test/phase": "Failed"}},
+            "spec": {"nodeName": "a", "containers": [{"name": "c"}]}}),
+        );
+        assert_eq!(
+            decide(&failing, &mut s, true),
+            Action::Report {
+                phase: "Failed".into(),
+                ready: false
+            }
+        );
+        let running_ready = pod(
+            json!({"metadata": {"name": "p"}, "spec": {"nodeName": "a", "containers": [{"name": "c"}]},
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}),
+        );
         assert_eq!(decide(&running_ready, &mut s, true), Action::Nothing);
-        let unready = pod(json!({"metadata": {"name": "p", "annotations": {"hollow.test/ready": "false"}},
+        let unready = pod(
+            json!({"metadata": {"name": "p", "annotations": {"hollow.test/ready": "false"}},
             "spec": {"nodeName": "a", "containers": [{"name": "c"}]},
-            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}));
-        assert_eq!(decide(&unready, &mut s, true), Action::Report { phase: "Running".into(), ready: false });
-        let deleting = pod(json!({"metadata": {"name": "p", "deletionTimestamp": "2024-01-01T00:00:00Z"},
-            "spec": {"nodeName": "a", "containers": [{"name": "c"}]}}));
+            "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}),
+        );
+        assert_eq!(
+            decide(&unready, &mut s, true),
+            Action::Report {
+                phase: "Running".into(),
+                ready: false
+            }
+        );
+        let deleting = pod(
+            json!({"metadata": {"name": "p", "deletionTimestamp": "2024-01-01T00:00:00Z"},
+            "spec": {"nodeName": "a", "containers": [{"name": "c"}]}}),
+        );
         assert_eq!(decide(&deleting, &mut s, true), Action::Remove);
         s.nodes.get_mut("a").unwrap().silent = true;
         assert_eq!(decide(&deleting, &mut s, true), Action::Nothing);
@@ -319,7 +408,13 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(address_in("172.7.21.0/24", 1).as_deref(), Some("172.7.21.3"));
-        assert_eq!(address_in("10.244.0.0/16", 300).as_deref(), Some("10.244.1.46"));
+        assert_eq!(
+            address_in("172.7.21.0/24", 1).as_deref(),
+            Some("172.7.21.3")
+        );
+        assert_eq!(
+            address_in("10.244.0.0/16", 300).as_deref(),
+            Some("10.244.1.46")
+        );
     }
 }

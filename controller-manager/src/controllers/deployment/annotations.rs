@@ -66,15 +66,25 @@ mod tests {
     use super::*;
 
     fn map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn new_rs_annotations() {
-        let d = map(&[(CHANGE_CAUSE, "set image"), ("kubectl.kubernetes.io/last-applied-configuration", "{}"), (REVISION, "2")]);
+        let d = map(&[
+            (CHANGE_CAUSE, "set image"),
+            ("kubectl.kubernetes.io/last-applied-configuration", "{}"),
+            (REVISION, "2"),
+        ]);
         let fresh = for_new_rs(&BTreeMap::new(), &d, 2, 4, 5);
         assert_eq!(fresh.get(REVISION).map(String::as_str), Some("3"));
-        assert_eq!(fresh.get(CHANGE_CAUSE).map(String::as_str), Some("set image"));
+        assert_eq!(
+            fresh.get(CHANGE_CAUSE).map(String::as_str),
+            Some("set image")
+        );
         assert_eq!(fresh.get(DESIRED_REPLICAS).map(String::as_str), Some("4"));
         assert_eq!(fresh.get(MAX_REPLICAS).map(String::as_str), Some("5"));
         assert!(!fresh.contains_key("kubectl.kubernetes.io/last-applied-configuration"));

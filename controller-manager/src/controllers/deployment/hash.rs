@@ -36,16 +36,17 @@ pub fn without_hash(template: &PodTemplateSpec) -> Value {
         .and_then(Value::as_object_mut)
     {
         labels.remove(LABEL);
-        if labels.is_empty() {
-            if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-                meta.remove("labels");
-            }
+        if labels.is_empty()
+            && let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut)
+        {
+            meta.remove("labels");
         }
     }
-    if v.get("metadata").is_some_and(|m| m.as_object().is_some_and(|o| o.is_empty())) {
-        if let Some(o) = v.as_object_mut() {
-            o.remove("metadata");
-        }
+    if v.get("metadata")
+        .is_some_and(|m| m.as_object().is_some_and(|o| o.is_empty()))
+        && let Some(o) = v.as_object_mut()
+    {
+        o.remove("metadata");
     }
     v
 }
@@ -82,13 +83,22 @@ mod tests {
     #[test]
     fn hash_is_stable_safe_and_ignores_its_label() {
         let a = pod_template_hash(&template("nginx:1.27", None), None);
-        assert_eq!(a, pod_template_hash(&template("nginx:1.27", Some(&a)), None));
+        assert_eq!(
+            a,
+            pod_template_hash(&template("nginx:1.27", Some(&a)), None)
+        );
         assert_ne!(a, pod_template_hash(&template("nginx:1.28", None), None));
         assert_ne!(a, pod_template_hash(&template("nginx:1.27", None), Some(1)));
         assert!(!a.is_empty() && a.len() <= 10, "{a}");
         assert!(a.bytes().all(|b| ALPHABET.contains(&b)), "{a}");
-        assert!(equal_ignoring_hash(&template("x", Some("abc")), &template("x", None)));
-        assert!(!equal_ignoring_hash(&template("x", None), &template("y", None)));
+        assert!(equal_ignoring_hash(
+            &template("x", Some("abc")),
+            &template("x", None)
+        ));
+        assert!(!equal_ignoring_hash(
+            &template("x", None),
+            &template("y", None)
+        ));
         assert_eq!(fnv1a32(b"a"), 0xe40c292c);
         assert_eq!(safe_encode("0123456789"), "456789bcdf");
     }

@@ -42,7 +42,9 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let deployments = ctx.informers.get::<Deployment>();
     let replicasets = ctx.informers.get::<ReplicaSet>();
     let pods = ctx.informers.get::<Pod>();
-    let (Some(d_events), Some(rs_events)) = (deployments.subscribe().await, replicasets.subscribe().await) else {
+    let (Some(d_events), Some(rs_events)) =
+        (deployments.subscribe().await, replicasets.subscribe().await)
+    else {
         anyhow::bail!("informers stopped");
     };
     let state = Arc::new(State {
@@ -54,7 +56,14 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let controller = Controller::for_shared_stream(d_events, deployments.store.clone())
         .owns_shared_stream(rs_events)
         .with_config(Config::default().concurrency(ctx.options.concurrent_deployment_syncs));
-    run_controller("deployment", ctx.metrics.clone(), controller, reconcile, state).await
+    run_controller(
+        "deployment",
+        ctx.metrics.clone(),
+        controller,
+        reconcile,
+        state,
+    )
+    .await
 }
 
 fn counts(rs: &ReplicaSet) -> RsCounts {
@@ -66,13 +75,18 @@ fn counts(rs: &ReplicaSet) -> RsCounts {
 }
 
 async fn reconcile(d: Arc<Deployment>, st: Arc<State>) -> Result<Action> {
-    if st.deployments.get(&ObjectRef::from_obj(d.as_ref())).is_none() {
+    if st
+        .deployments
+        .get(&ObjectRef::from_obj(d.as_ref()))
+        .is_none()
+    {
         return Ok(Action::await_change());
     }
     let spec = d.spec.as_ref().ok_or(Error::Missing("spec"))?;
     let selector = Selector::from_label_selector(&serde_json::to_value(&spec.selector)?)
         .map_err(|e| Error::invalid("selector", e.0))?;
-    let dapi: Api<Deployment> = Api::namespaced(st.ctx.client.clone(), &d.namespace().unwrap_or_default());
+    let dapi: Api<Deployment> =
+        Api::namespaced(st.ctx.client.clone(), &d.namespace().unwrap_or_default());
     if selector.is_empty() {
         st.ctx.recorder("deployment-controller").warning(
             d.object_ref(&()),
@@ -81,7 +95,10 @@ async fn reconcile(d: Arc<Deployment>, st: Arc<State>) -> Result<Action> {
         );
         return Ok(Action::await_change());
     }
-    st.replicasets.wait_until_ready().await.map_err(|_| Error::Missing("replicaset cache"))?;
+    st.replicasets
+        .wait_until_ready()
+        .await
+        .map_err(|_| Error::Missing("replicaset cache"))?;
     let ns = d.namespace().unwrap_or_default();
     let in_ns: Vec<ReplicaSet> = st
         .replicasets
@@ -100,7 +117,10 @@ async fn reconcile(d: Arc<Deployment>, st: Arc<State>) -> Result<Action> {
     let (surge, unavailable) = if recreate {
         (0, 0)
     } else {
-        let ru = spec.strategy.as_ref().and_then(|s| s.rolling_update.as_ref());
+        let ru = spec
+            .strategy
+            .as_ref()
+            .and_then(|s| s.rolling_update.as_ref());
         rolling::fenceposts(
             ru.and_then(|r| r.max_surge.as_ref()),
             ru.and_then(|r| r.max_unavailable.as_ref()),
@@ -117,7 +137,12 @@ async fn reconcile(d: Arc<Deployment>, st: Arc<State>) -> Result<Action> {
     status::pause_condition(&d, &mut progress_status, now);
 
     let outcome = if d.metadata.deletion_timestamp.is_some() {
-        Outcome { new, old, created: false, changed: false }
+        Outcome {
+            new,
+            old,
+            created: false,
+            changed: false,
+        }
     } else if paused {
         scale_paused(&w, new, old, replicas, surge).await?
     } else if recreate {
@@ -137,7 +162,12 @@ async fn reconcile(d: Arc<Deployment>, st: Arc<State>) -> Result<Action> {
     let next = if paused {
         next
     } else {
-        status::rollout_status(&base_input, next, outcome.new.as_ref().map(|n| n.name_any()).as_deref(), now)
+        status::rollout_status(
+            &base_input,
+            next,
+            outcome.new.as_ref().map(|n| n.name_any()).as_deref(),
+            now,
+        )
     };
     let complete = next.updated_replicas == Some(replicas)
         && next.replicas == Some(replicas)
@@ -151,7 +181,11 @@ async fn reconcile(d: Arc<Deployment>, st: Arc<State>) -> Result<Action> {
     if outcome.changed {
         return Ok(Action::requeue(Duration::from_secs(1)));
     }
-    let deadline = if paused || complete { None } else { status::deadline_left(&base_input, &next, now) };
+    let deadline = if paused || complete {
+        None
+    } else {
+        status::deadline_left(&base_input, &next, now)
+    };
     Ok(match deadline {
         Some(left) => Action::requeue(Duration::from_secs((left + 1).clamp(1, 300) as u64)),
         None => Action::requeue(Duration::from_secs(300)),
@@ -176,7 +210,10 @@ async fn ensure_new(
     max_replicas: i32,
 ) -> Result<(ReplicaSet, bool)> {
     match new {
-        Some(rs) => Ok((w.refresh_new(rs, max_old_revision, max_replicas).await?, false)),
+        Some(rs) => Ok((
+            w.refresh_new(rs, max_old_revision, max_replicas).await?,
+            false,
+        )),
         None => w.create_new(initial, max_old_revision, max_replicas).await,
     }
 }
@@ -192,14 +229,30 @@ async fn rollout_rolling(
 ) -> Result<Outcome> {
     let old_total: i32 = old.iter().map(desired).sum();
     let initial = rolling::new_rs_replicas(replicas, surge, 0, old_total);
-    let (mut new_rs, created) = ensure_new(w, new, initial, max_old_revision, replicas + surge).await?;
+    let (mut new_rs, created) =
+        ensure_new(w, new, initial, max_old_revision, replicas + surge).await?;
     if created {
-        return Ok(Outcome { new: Some(new_rs), old, created, changed: initial > 0 });
+        return Ok(Outcome {
+            new: Some(new_rs),
+            old,
+            created,
+            changed: initial > 0,
+        });
     }
-    let target = rolling::new_rs_replicas(replicas, surge, desired(&new_rs), old_total + desired(&new_rs));
+    let target = rolling::new_rs_replicas(
+        replicas,
+        surge,
+        desired(&new_rs),
+        old_total + desired(&new_rs),
+    );
     if target != desired(&new_rs) {
         new_rs = w.scale(&new_rs, target, replicas + surge).await?;
-        return Ok(Outcome { new: Some(new_rs), old, created, changed: true });
+        return Ok(Outcome {
+            new: Some(new_rs),
+            old,
+            created,
+            changed: true,
+        });
     }
     let sizes = rolling::old_rs_replicas(
         replicas,
@@ -214,7 +267,12 @@ async fn rollout_rolling(
             changed = true;
         }
     }
-    Ok(Outcome { new: Some(new_rs), old, created, changed })
+    Ok(Outcome {
+        new: Some(new_rs),
+        old,
+        created,
+        changed,
+    })
 }
 
 async fn rollout_recreate(
@@ -232,20 +290,33 @@ async fn rollout_recreate(
             changed = true;
         }
     }
-    let old_uids: HashSet<String> = old.iter().filter_map(|rs| rs.metadata.uid.clone()).collect();
+    let old_uids: HashSet<String> = old
+        .iter()
+        .filter_map(|rs| rs.metadata.uid.clone())
+        .collect();
     let old_pods_running = pods.state().iter().any(|p| {
         controller_of(&p.metadata).is_some_and(|r| old_uids.contains(&r.uid))
             && (is_active(p) || p.metadata.deletion_timestamp.is_some())
     });
     if changed || old_pods_running {
-        return Ok(Outcome { new, old, created: false, changed: true });
+        return Ok(Outcome {
+            new,
+            old,
+            created: false,
+            changed: true,
+        });
     }
     let (mut new_rs, created) = ensure_new(w, new, replicas, max_old_revision, replicas).await?;
     if !created && desired(&new_rs) != replicas {
         new_rs = w.scale(&new_rs, replicas, replicas).await?;
         changed = true;
     }
-    Ok(Outcome { new: Some(new_rs), old, created, changed: changed || created })
+    Ok(Outcome {
+        new: Some(new_rs),
+        old,
+        created,
+        changed: changed || created,
+    })
 }
 
 /// Paused: no new ReplicaSet and no rollout, but `replicas` still applies
@@ -272,11 +343,20 @@ async fn scale_paused(
         }
         _ => {}
     }
-    Ok(Outcome { new, old, created: false, changed })
+    Ok(Outcome {
+        new,
+        old,
+        created: false,
+        changed,
+    })
 }
 
 /// Keeps the Deployment's revision annotation equal to its new ReplicaSet's.
-async fn sync_revision(api: &Api<Deployment>, d: &Deployment, new: Option<&ReplicaSet>) -> Result<()> {
+async fn sync_revision(
+    api: &Api<Deployment>,
+    d: &Deployment,
+    new: Option<&ReplicaSet>,
+) -> Result<()> {
     let Some(new) = new else { return Ok(()) };
     let Some(rev) = new.annotations().get(annotations::REVISION) else {
         return Ok(());
@@ -285,7 +365,12 @@ async fn sync_revision(api: &Api<Deployment>, d: &Deployment, new: Option<&Repli
         return Ok(());
     }
     let patch = serde_json::json!({"metadata": {"annotations": {annotations::REVISION: rev}}});
-    api.patch(&d.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+    api.patch(
+        &d.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await?;
     Ok(())
 }
 
@@ -295,6 +380,11 @@ async fn write_status(api: &Api<Deployment>, d: &Deployment, next: DeploymentSta
         return Ok(());
     }
     let patch = serde_json::json!({"status": next});
-    api.patch_status(&d.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+    api.patch_status(
+        &d.name_any(),
+        &PatchParams::default(),
+        &Patch::Merge(&patch),
+    )
+    .await?;
     Ok(())
 }

@@ -30,9 +30,15 @@ pub fn available(rs: &ReplicaSet) -> i32 {
 
 /// The ReplicaSets `d` owns after adopting matching orphans and releasing
 /// owned ones that stopped matching.
-pub async fn claim(ctx: &Context, d: &Deployment, selector: &Selector, all: &[ReplicaSet]) -> Vec<ReplicaSet> {
+pub async fn claim(
+    ctx: &Context,
+    d: &Deployment,
+    selector: &Selector,
+    all: &[ReplicaSet],
+) -> Vec<ReplicaSet> {
     let uid = d.metadata.uid.clone().unwrap_or_default();
-    let api: Api<ReplicaSet> = Api::namespaced(ctx.client.clone(), &d.namespace().unwrap_or_default());
+    let api: Api<ReplicaSet> =
+        Api::namespaced(ctx.client.clone(), &d.namespace().unwrap_or_default());
     let mut owned = Vec::new();
     for rs in all {
         let matches = selector.matches(rs.labels());
@@ -42,15 +48,31 @@ pub async fn claim(ctx: &Context, d: &Deployment, selector: &Selector, all: &[Re
                     owned.push(rs.clone());
                 } else {
                     let patch = json!({"metadata": {"ownerReferences": null, "resourceVersion": rs.metadata.resource_version}});
-                    let _ = api.patch(&rs.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await;
+                    let _ = api
+                        .patch(
+                            &rs.name_any(),
+                            &PatchParams::default(),
+                            &Patch::Merge(&patch),
+                        )
+                        .await;
                 }
             }
             Some(_) => {}
-            None if matches && d.metadata.deletion_timestamp.is_none() && rs.metadata.deletion_timestamp.is_none() => {
+            None if matches
+                && d.metadata.deletion_timestamp.is_none()
+                && rs.metadata.deletion_timestamp.is_none() =>
+            {
                 let mut refs = rs.metadata.owner_references.clone().unwrap_or_default();
                 refs.push(controller_ref("apps/v1", "Deployment", &d.metadata));
                 let patch = json!({"metadata": {"ownerReferences": refs, "resourceVersion": rs.metadata.resource_version}});
-                if let Ok(adopted) = api.patch(&rs.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await {
+                if let Ok(adopted) = api
+                    .patch(
+                        &rs.name_any(),
+                        &PatchParams::default(),
+                        &Patch::Merge(&patch),
+                    )
+                    .await
+                {
                     owned.push(adopted);
                 }
             }
@@ -69,10 +91,17 @@ pub fn split(d: &Deployment, mut owned: Vec<ReplicaSet>) -> (Option<ReplicaSet>,
             .as_ref()
             .map(|t| t.0)
             .cmp(&b.metadata.creation_timestamp.as_ref().map(|t| t.0))
-            .then(annotations::revision_of(a.annotations().into()).cmp(&annotations::revision_of(b.annotations().into())))
+            .then(
+                annotations::revision_of(a.annotations().into())
+                    .cmp(&annotations::revision_of(b.annotations().into())),
+            )
             .then(a.name_any().cmp(&b.name_any()))
     });
-    let template = d.spec.as_ref().map(|s| s.template.clone()).unwrap_or_default();
+    let template = d
+        .spec
+        .as_ref()
+        .map(|s| s.template.clone())
+        .unwrap_or_default();
     let pos = owned.iter().position(|rs| {
         rs.spec
             .as_ref()
@@ -126,22 +155,43 @@ impl<'a> Writer<'a> {
             },
             "spec": {"replicas": to},
         });
-        let out = self.api.patch(&rs.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+        let out = self
+            .api
+            .patch(
+                &rs.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
+            .await?;
         if from != to {
             let direction = if to > from { "up" } else { "down" };
             self.recorder.normal(
                 self.d_ref.clone(),
                 "ScalingReplicaSet",
-                format!("Scaled {direction} replica set {} to {to} from {from}", rs.name_any()),
+                format!(
+                    "Scaled {direction} replica set {} to {to} from {from}",
+                    rs.name_any()
+                ),
             );
         }
         Ok(out)
     }
 
     /// Brings the new ReplicaSet's annotations and minReadySeconds up to date.
-    pub async fn refresh_new(&self, rs: ReplicaSet, max_old_revision: i64, max_replicas: i32) -> Result<ReplicaSet> {
+    pub async fn refresh_new(
+        &self,
+        rs: ReplicaSet,
+        max_old_revision: i64,
+        max_replicas: i32,
+    ) -> Result<ReplicaSet> {
         let current = rs.annotations().clone();
-        let want = annotations::for_new_rs(&current, self.d.annotations(), max_old_revision, self.replicas(), max_replicas);
+        let want = annotations::for_new_rs(
+            &current,
+            self.d.annotations(),
+            max_old_revision,
+            self.replicas(),
+            max_replicas,
+        );
         let min_ready = self.d.spec.as_ref().and_then(|s| s.min_ready_seconds);
         let rs_min_ready = rs.spec.as_ref().and_then(|s| s.min_ready_seconds);
         if want == current && min_ready.unwrap_or(0) == rs_min_ready.unwrap_or(0) {
@@ -151,13 +201,25 @@ impl<'a> Writer<'a> {
             "metadata": {"resourceVersion": rs.metadata.resource_version, "annotations": want},
             "spec": {"minReadySeconds": min_ready},
         });
-        Ok(self.api.patch(&rs.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?)
+        Ok(self
+            .api
+            .patch(
+                &rs.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
+            .await?)
     }
 
     /// Creates the ReplicaSet for the Deployment's template with `replicas`.
     /// Returns it and whether it was created (false: found after a race).
     /// A name taken by a different template bumps `collisionCount`.
-    pub async fn create_new(&self, replicas: i32, max_old_revision: i64, max_replicas: i32) -> Result<(ReplicaSet, bool)> {
+    pub async fn create_new(
+        &self,
+        replicas: i32,
+        max_old_revision: i64,
+        max_replicas: i32,
+    ) -> Result<(ReplicaSet, bool)> {
         let spec = self.d.spec.as_ref().ok_or(Error::Missing("spec"))?;
         let collision = self.d.status.as_ref().and_then(|s| s.collision_count);
         let hash = pod_template_hash(&spec.template, collision);
@@ -185,7 +247,11 @@ impl<'a> Writer<'a> {
                     self.replicas(),
                     max_replicas,
                 )),
-                owner_references: Some(vec![controller_ref("apps/v1", "Deployment", &self.d.metadata)]),
+                owner_references: Some(vec![controller_ref(
+                    "apps/v1",
+                    "Deployment",
+                    &self.d.metadata,
+                )]),
                 ..Default::default()
             },
             spec: Some(ReplicaSetSpec {
@@ -209,7 +275,8 @@ impl<'a> Writer<'a> {
             }
             Err(kube::Error::Api(e)) if e.code == 409 => {
                 let existing = self.api.get(&name).await?;
-                let ours = controller_of(&existing.metadata).is_some_and(|r| Some(&r.uid) == self.d.metadata.uid.as_ref());
+                let ours = controller_of(&existing.metadata)
+                    .is_some_and(|r| Some(&r.uid) == self.d.metadata.uid.as_ref());
                 let same = existing
                     .spec
                     .as_ref()
@@ -219,10 +286,20 @@ impl<'a> Writer<'a> {
                     return Ok((existing, false));
                 }
                 let count = collision.unwrap_or(0) + 1;
-                let dapi: Api<Deployment> = Api::namespaced(self.ctx.client.clone(), &self.d.namespace().unwrap_or_default());
-                dapi.patch_status(&self.d.name_any(), &PatchParams::default(), &Patch::Merge(json!({"status": {"collisionCount": count}})))
-                    .await?;
-                Err(Error::invalid("replicaset name", format!("{name} is taken by another template; collisionCount is now {count}")))
+                let dapi: Api<Deployment> = Api::namespaced(
+                    self.ctx.client.clone(),
+                    &self.d.namespace().unwrap_or_default(),
+                );
+                dapi.patch_status(
+                    &self.d.name_any(),
+                    &PatchParams::default(),
+                    &Patch::Merge(json!({"status": {"collisionCount": count}})),
+                )
+                .await?;
+                Err(Error::invalid(
+                    "replicaset name",
+                    format!("{name} is taken by another template; collisionCount is now {count}"),
+                ))
             }
             Err(e) => Err(e.into()),
         }

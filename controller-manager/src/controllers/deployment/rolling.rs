@@ -30,7 +30,11 @@ fn scaled(v: Option<&IntOrString>, default_pct: i32, total: i32, round_up: bool)
 
 fn percent(pct: i32, total: i32, round_up: bool) -> i32 {
     let prod = i64::from(pct) * i64::from(total);
-    let v = if round_up { (prod + 99) / 100 } else { prod / 100 };
+    let v = if round_up {
+        (prod + 99) / 100
+    } else {
+        prod / 100
+    };
     v as i32
 }
 
@@ -66,7 +70,12 @@ pub fn new_rs_replicas(replicas: i32, surge: i32, new_desired: i32, all_desired:
 /// `old`: first shrink the ones with unavailable pods (they serve nobody),
 /// then shrink by availability while `replicas - maxUnavailable` stay
 /// available.
-pub fn old_rs_replicas(replicas: i32, unavailable: i32, new: Option<&RsCounts>, old: &[RsCounts]) -> Vec<i32> {
+pub fn old_rs_replicas(
+    replicas: i32,
+    unavailable: i32,
+    new: Option<&RsCounts>,
+    old: &[RsCounts],
+) -> Vec<i32> {
     let mut sizes: Vec<i32> = old.iter().map(|r| r.desired).collect();
     let old_total: i32 = sizes.iter().sum();
     if old_total == 0 {
@@ -88,7 +97,8 @@ pub fn old_rs_replicas(replicas: i32, unavailable: i32, new: Option<&RsCounts>, 
         sizes[i] -= cut;
         budget -= cut;
     }
-    let available: i32 = old.iter().map(|r| r.available).sum::<i32>() + new.map_or(0, |n| n.available);
+    let available: i32 =
+        old.iter().map(|r| r.available).sum::<i32>() + new.map_or(0, |n| n.available);
     let mut left = available - min_available;
     for size in sizes.iter_mut() {
         if left <= 0 {
@@ -110,7 +120,11 @@ mod tests {
     }
 
     fn rs(desired: i32, available: i32) -> RsCounts {
-        RsCounts { name: String::new(), desired, available }
+        RsCounts {
+            name: String::new(),
+            desired,
+            available,
+        }
     }
 
     #[test]
@@ -118,7 +132,10 @@ mod tests {
         assert_eq!(fenceposts(None, None, 4), (1, 1));
         assert_eq!(fenceposts(None, None, 10), (3, 2));
         assert_eq!(fenceposts(Some(&s("0%")), Some(&s("0%")), 10), (0, 1));
-        assert_eq!(fenceposts(Some(&IntOrString::Int(2)), Some(&IntOrString::Int(0)), 3), (2, 0));
+        assert_eq!(
+            fenceposts(Some(&IntOrString::Int(2)), Some(&IntOrString::Int(0)), 3),
+            (2, 0)
+        );
         assert_eq!(fenceposts(None, Some(&s("100%")), 3), (1, 3));
     }
 
@@ -146,7 +163,10 @@ mod tests {
         // At the availability floor nothing goes.
         assert_eq!(old_rs_replicas(4, 0, Some(&rs(1, 0)), &[rs(4, 4)]), vec![4]);
         // Oldest first across several old sets.
-        assert_eq!(old_rs_replicas(4, 2, Some(&rs(0, 0)), &[rs(2, 2), rs(2, 2)]), vec![0, 2]);
+        assert_eq!(
+            old_rs_replicas(4, 2, Some(&rs(0, 0)), &[rs(2, 2), rs(2, 2)]),
+            vec![0, 2]
+        );
         assert_eq!(old_rs_replicas(4, 1, None, &[rs(0, 0)]), vec![0]);
     }
 }

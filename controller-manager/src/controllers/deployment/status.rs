@@ -14,7 +14,13 @@ pub const TIMED_OUT: &str = "ProgressDeadlineExceeded";
 pub const PAUSED: &str = "DeploymentPaused";
 pub const RESUMED: &str = "DeploymentResumed";
 
-fn cond(type_: &str, status: &str, reason: &str, message: String, now: DateTime<Utc>) -> DeploymentCondition {
+fn cond(
+    type_: &str,
+    status: &str,
+    reason: &str,
+    message: String,
+    now: DateTime<Utc>,
+) -> DeploymentCondition {
     DeploymentCondition {
         type_: type_.into(),
         status: status.into(),
@@ -26,7 +32,11 @@ fn cond(type_: &str, status: &str, reason: &str, message: String, now: DateTime<
 }
 
 pub fn get<'a>(status: &'a DeploymentStatus, type_: &str) -> Option<&'a DeploymentCondition> {
-    status.conditions.as_ref()?.iter().find(|c| c.type_ == type_)
+    status
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
 }
 
 /// Sets `c` unless the same status and reason are already there; keeps
@@ -88,9 +98,27 @@ pub fn base_status(
         conditions: current.conditions.clone(),
     };
     if available >= replicas - max_unavailable {
-        set(&mut status, cond("Available", "True", "MinimumReplicasAvailable", "Deployment has minimum availability.".into(), now));
+        set(
+            &mut status,
+            cond(
+                "Available",
+                "True",
+                "MinimumReplicasAvailable",
+                "Deployment has minimum availability.".into(),
+                now,
+            ),
+        );
     } else {
-        set(&mut status, cond("Available", "False", "MinimumReplicasUnavailable", "Deployment does not have minimum availability.".into(), now));
+        set(
+            &mut status,
+            cond(
+                "Available",
+                "False",
+                "MinimumReplicasUnavailable",
+                "Deployment does not have minimum availability.".into(),
+                now,
+            ),
+        );
     }
     // A ReplicaSet that cannot create pods makes the Deployment say so.
     let failure = all.iter().find_map(|rs| {
@@ -103,7 +131,16 @@ pub fn base_status(
             .cloned()
     });
     match failure {
-        Some(f) => set(&mut status, cond("ReplicaFailure", "True", f.reason.as_deref().unwrap_or("FailedCreate"), f.message.unwrap_or_default(), now)),
+        Some(f) => set(
+            &mut status,
+            cond(
+                "ReplicaFailure",
+                "True",
+                f.reason.as_deref().unwrap_or("FailedCreate"),
+                f.message.unwrap_or_default(),
+                now,
+            ),
+        ),
         None => remove(&mut status, "ReplicaFailure"),
     }
     status
@@ -132,7 +169,10 @@ fn made_progress(old: &DeploymentStatus, new: &DeploymentStatus) -> bool {
 pub fn deadline_left(d: &Deployment, s: &DeploymentStatus, now: DateTime<Utc>) -> Option<i64> {
     let deadline = d.spec.as_ref()?.progress_deadline_seconds?;
     let c = get(s, "Progressing")?;
-    if matches!(c.reason.as_deref(), Some(NEW_RS_AVAILABLE | TIMED_OUT | PAUSED)) {
+    if matches!(
+        c.reason.as_deref(),
+        Some(NEW_RS_AVAILABLE | TIMED_OUT | PAUSED)
+    ) {
         return None;
     }
     let from = c.last_update_time.as_ref()?.0;
@@ -140,8 +180,17 @@ pub fn deadline_left(d: &Deployment, s: &DeploymentStatus, now: DateTime<Utc>) -
 }
 
 /// Adds the Progressing condition for a rollout in progress or done.
-pub fn rollout_status(d: &Deployment, mut s: DeploymentStatus, new_name: Option<&str>, now: DateTime<Utc>) -> DeploymentStatus {
-    let has_deadline = d.spec.as_ref().and_then(|s| s.progress_deadline_seconds).is_some();
+pub fn rollout_status(
+    d: &Deployment,
+    mut s: DeploymentStatus,
+    new_name: Option<&str>,
+    now: DateTime<Utc>,
+) -> DeploymentStatus {
+    let has_deadline = d
+        .spec
+        .as_ref()
+        .and_then(|s| s.progress_deadline_seconds)
+        .is_some();
     if !has_deadline {
         remove(&mut s, "Progressing");
         return s;
@@ -150,44 +199,111 @@ pub fn rollout_status(d: &Deployment, mut s: DeploymentStatus, new_name: Option<
     let quoted = |n: Option<&str>| format!("{:?}", n.unwrap_or_default());
     if is_complete(d, &s) {
         if new_name.is_some() {
-            set(&mut s, cond("Progressing", "True", NEW_RS_AVAILABLE, format!("ReplicaSet {} has successfully progressed.", quoted(new_name)), now));
+            set(
+                &mut s,
+                cond(
+                    "Progressing",
+                    "True",
+                    NEW_RS_AVAILABLE,
+                    format!(
+                        "ReplicaSet {} has successfully progressed.",
+                        quoted(new_name)
+                    ),
+                    now,
+                ),
+            );
         }
     } else if made_progress(&old, &s) {
-        let mut c = cond("Progressing", "True", RS_UPDATED, format!("ReplicaSet {} is progressing.", quoted(new_name)), now);
-        if let Some(existing) = get(&s, "Progressing") {
-            if existing.status == "True" {
-                c.last_transition_time = existing.last_transition_time.clone();
-            }
+        let mut c = cond(
+            "Progressing",
+            "True",
+            RS_UPDATED,
+            format!("ReplicaSet {} is progressing.", quoted(new_name)),
+            now,
+        );
+        if let Some(existing) = get(&s, "Progressing")
+            && existing.status == "True"
+        {
+            c.last_transition_time = existing.last_transition_time.clone();
         }
         // Always refresh lastUpdateTime: progress resets the deadline.
         remove(&mut s, "Progressing");
         set(&mut s, c);
     } else if deadline_left(d, &s, now).is_some_and(|left| left < 0) {
-        set(&mut s, cond("Progressing", "False", TIMED_OUT, format!("ReplicaSet {} has timed out progressing.", quoted(new_name)), now));
+        set(
+            &mut s,
+            cond(
+                "Progressing",
+                "False",
+                TIMED_OUT,
+                format!("ReplicaSet {} has timed out progressing.", quoted(new_name)),
+                now,
+            ),
+        );
     }
     s
 }
 
 /// The Progressing condition a (un)paused Deployment shows.
 pub fn pause_condition(d: &Deployment, s: &mut DeploymentStatus, now: DateTime<Utc>) {
-    if d.spec.as_ref().and_then(|s| s.progress_deadline_seconds).is_none() {
+    if d.spec
+        .as_ref()
+        .and_then(|s| s.progress_deadline_seconds)
+        .is_none()
+    {
         return;
     }
     let paused = d.spec.as_ref().and_then(|s| s.paused).unwrap_or(false);
     let reason = get(s, "Progressing").and_then(|c| c.reason.clone());
     if paused && reason.as_deref() != Some(PAUSED) {
-        set(s, cond("Progressing", "Unknown", PAUSED, "Deployment is paused".into(), now));
+        set(
+            s,
+            cond(
+                "Progressing",
+                "Unknown",
+                PAUSED,
+                "Deployment is paused".into(),
+                now,
+            ),
+        );
     } else if !paused && reason.as_deref() == Some(PAUSED) {
-        set(s, cond("Progressing", "Unknown", RESUMED, "Deployment is resumed".into(), now));
+        set(
+            s,
+            cond(
+                "Progressing",
+                "Unknown",
+                RESUMED,
+                "Deployment is resumed".into(),
+                now,
+            ),
+        );
     }
 }
 
 /// The Progressing condition when the new ReplicaSet was just made or found.
 pub fn new_rs_condition(s: &mut DeploymentStatus, created: bool, name: &str, now: DateTime<Utc>) {
     if created {
-        set(s, cond("Progressing", "True", NEW_RS_CREATED, format!("Created new replica set {name:?}"), now));
+        set(
+            s,
+            cond(
+                "Progressing",
+                "True",
+                NEW_RS_CREATED,
+                format!("Created new replica set {name:?}"),
+                now,
+            ),
+        );
     } else if get(s, "Progressing").is_none() {
-        set(s, cond("Progressing", "True", FOUND_NEW_RS, format!("Found new replica set {name:?}"), now));
+        set(
+            s,
+            cond(
+                "Progressing",
+                "True",
+                FOUND_NEW_RS,
+                format!("Found new replica set {name:?}"),
+                now,
+            ),
+        );
     }
 }
 
@@ -213,28 +329,51 @@ mod tests {
         let d = deployment(3, json!({"replicas": 3, "updatedReplicas": 2}));
         let new = rs("d-new", 3, 3, 3);
         let s = base_status(&d, &[&new], Some(&new), 0, now);
-        assert_eq!((s.replicas, s.updated_replicas, s.available_replicas, s.unavailable_replicas), (Some(3), Some(3), Some(3), Some(0)));
-        assert_eq!(get(&s, "Available").unwrap().reason.as_deref(), Some("MinimumReplicasAvailable"));
+        assert_eq!(
+            (
+                s.replicas,
+                s.updated_replicas,
+                s.available_replicas,
+                s.unavailable_replicas
+            ),
+            (Some(3), Some(3), Some(3), Some(0))
+        );
+        assert_eq!(
+            get(&s, "Available").unwrap().reason.as_deref(),
+            Some("MinimumReplicasAvailable")
+        );
         let s = rollout_status(&d, s, Some("d-new"), now);
         let p = get(&s, "Progressing").unwrap();
         assert_eq!(p.reason.as_deref(), Some(NEW_RS_AVAILABLE));
-        assert_eq!(p.message.as_deref(), Some("ReplicaSet \"d-new\" has successfully progressed."));
+        assert_eq!(
+            p.message.as_deref(),
+            Some("ReplicaSet \"d-new\" has successfully progressed.")
+        );
     }
 
     #[test]
     fn stalled_rollout_times_out() {
         let now = Utc::now();
         let old_update = Time(now - chrono::Duration::seconds(700));
-        let d = deployment(2, json!({"replicas": 3, "updatedReplicas": 1, "availableReplicas": 2, "conditions": [
-            {"type": "Progressing", "status": "True", "reason": RS_UPDATED, "lastUpdateTime": old_update, "lastTransitionTime": old_update}]}));
+        let d = deployment(
+            2,
+            json!({"replicas": 3, "updatedReplicas": 1, "readyReplicas": 2, "availableReplicas": 2, "conditions": [
+            {"type": "Progressing", "status": "True", "reason": RS_UPDATED, "lastUpdateTime": old_update, "lastTransitionTime": old_update}]}),
+        );
         let old = rs("d-old", 2, 2, 2);
         let new = rs("d-new", 1, 0, 0);
         let s = base_status(&d, &[&old, &new], Some(&new), 0, now);
         assert_eq!(get(&s, "Available").unwrap().status, "True");
         let s = rollout_status(&d, s, Some("d-new"), now);
         let p = get(&s, "Progressing").unwrap();
-        assert_eq!((p.status.as_str(), p.reason.as_deref()), ("False", Some(TIMED_OUT)));
-        assert_eq!(p.message.as_deref(), Some("ReplicaSet \"d-new\" has timed out progressing."));
+        assert_eq!(
+            (p.status.as_str(), p.reason.as_deref()),
+            ("False", Some(TIMED_OUT))
+        );
+        assert_eq!(
+            p.message.as_deref(),
+            Some("ReplicaSet \"d-new\" has timed out progressing.")
+        );
     }
 
     #[test]
@@ -244,9 +383,15 @@ mod tests {
         d.spec.as_mut().unwrap().paused = Some(true);
         let mut s = DeploymentStatus::default();
         pause_condition(&d, &mut s, now);
-        assert_eq!(get(&s, "Progressing").unwrap().reason.as_deref(), Some(PAUSED));
+        assert_eq!(
+            get(&s, "Progressing").unwrap().reason.as_deref(),
+            Some(PAUSED)
+        );
         d.spec.as_mut().unwrap().paused = Some(false);
         pause_condition(&d, &mut s, now);
-        assert_eq!(get(&s, "Progressing").unwrap().message.as_deref(), Some("Deployment is resumed"));
+        assert_eq!(
+            get(&s, "Progressing").unwrap().message.as_deref(),
+            Some("Deployment is resumed")
+        );
     }
 }

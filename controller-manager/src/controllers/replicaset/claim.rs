@@ -8,8 +8,8 @@ use crate::Context;
 use crate::controllers::podutil::{controller_of, controller_ref};
 use crate::error::Result;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, Patch, PatchParams};
 use kube::ResourceExt;
+use kube::api::{Api, Patch, PatchParams};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -37,10 +37,12 @@ pub async fn claim<K: ReplicaKind>(
             }
             Some(_) => {}
             None => {
-                if matches && !set_terminating && pod.metadata.deletion_timestamp.is_none() {
-                    if adopt(&api, pod, set).await {
-                        owned.push(pod.clone());
-                    }
+                if matches
+                    && !set_terminating
+                    && pod.metadata.deletion_timestamp.is_none()
+                    && adopt(&api, pod, set).await
+                {
+                    owned.push(pod.clone());
                 }
             }
         }
@@ -60,7 +62,11 @@ async fn adopt<K: ReplicaKind>(api: &Api<Pod>, pod: &Pod, set: &K) -> bool {
         "resourceVersion": pod.metadata.resource_version,
     }});
     match api
-        .patch(&pod.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+        .patch(
+            &pod.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
         .await
     {
         Ok(_) => {
@@ -88,7 +94,11 @@ async fn release(api: &Api<Pod>, pod: &Pod, owner_uid: &str) {
         "resourceVersion": pod.metadata.resource_version,
     }});
     match api
-        .patch(&pod.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+        .patch(
+            &pod.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
         .await
     {
         Ok(_) => tracing::info!(pod = %pod.name_any(), "released pod"),

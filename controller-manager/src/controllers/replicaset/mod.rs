@@ -97,6 +97,18 @@ async fn run_kind<K: ReplicaKind>(ctx: Context) -> anyhow::Result<()> {
     .await
 }
 
+/// The message of the ReplicaFailure condition the status already shows.
+fn standing_failure(status: &serde_json::Value) -> Option<String> {
+    status
+        .get("conditions")?
+        .as_array()?
+        .iter()
+        .find(|c| c["type"] == "ReplicaFailure" && c["status"] == "True")?
+        .get("message")?
+        .as_str()
+        .map(String::from)
+}
+
 fn key_of<K: Resource>(obj: &K) -> String {
     format!(
         "{}/{}",
@@ -126,20 +138,40 @@ async fn reconcile<K: ReplicaKind>(set: Arc<K>, st: Arc<State<K>>) -> Result<Act
         .collect();
     let live: HashMap<&str, bool> = in_namespace
         .iter()
-        .filter_map(|p| Some((p.metadata.uid.as_deref()?, p.metadata.deletion_timestamp.is_none())))
+        .filter_map(|p| {
+            Some((
+                p.metadata.uid.as_deref()?,
+                p.metadata.deletion_timestamp.is_none(),
+            ))
+        })
         .collect();
     let owned = claim::claim(&st.ctx, set.as_ref(), &view, &in_namespace).await?;
-    let active: Vec<&Pod> = owned.iter().map(Arc::as_ref).filter(|p| is_active(p)).collect();
+    let active: Vec<&Pod> = owned
+        .iter()
+        .map(Arc::as_ref)
+        .filter(|p| is_active(p))
+        .collect();
 
-    let mut failure = None;
     let terminating = set.meta().deletion_timestamp.is_some();
-    if !terminating
+    let current = set.status_json();
+    let failure = if !terminating
         && st
             .expectations
             .satisfied(&key, |uid| live.get(uid).copied().unwrap_or(false))
     {
-        failure = scale::scale(&st.ctx, &st.expectations, &key, set.as_ref(), &view, &active).await?;
-    }
+        scale::scale(
+            &st.ctx,
+            &st.expectations,
+            &key,
+            set.as_ref(),
+            &view,
+            &active,
+        )
+        .await?
+    } else {
+        // Not scaling this time: a standing failure still stands.
+        standing_failure(&current)
+    };
 
     let now = chrono::Utc::now();
     let template_labels = view
@@ -148,7 +180,6 @@ async fn reconcile<K: ReplicaKind>(set: Arc<K>, st: Arc<State<K>>) -> Result<Act
         .as_ref()
         .and_then(|m| m.labels.clone())
         .unwrap_or_default();
-    let current = set.status_json();
     let desired = status::compute(
         &active,
         &template_labels,

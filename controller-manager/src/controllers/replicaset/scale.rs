@@ -8,8 +8,8 @@ use crate::controllers::podutil::{controller_ref, deletion_order, pod_from_templ
 use crate::error::Result;
 use futures::future::join_all;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DeleteParams, PostParams};
 use kube::ResourceExt;
+use kube::api::{Api, DeleteParams, PostParams};
 
 /// Batch sizes for creating `n` pods: 1, 2, 4, ... (slow start), so a
 /// failing template costs one failed create, not hundreds.

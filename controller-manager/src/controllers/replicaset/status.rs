@@ -88,9 +88,11 @@ mod tests {
     use super::*;
 
     fn pod(labels: Value, ready_at: Option<&str>) -> Pod {
-        let mut v = json!({"metadata": {"name": "p", "labels": labels}, "status": {"phase": "Running"}});
+        let mut v =
+            json!({"metadata": {"name": "p", "labels": labels}, "status": {"phase": "Running"}});
         if let Some(t) = ready_at {
-            v["status"]["conditions"] = json!([{"type": "Ready", "status": "True", "lastTransitionTime": t}]);
+            v["status"]["conditions"] =
+                json!([{"type": "Ready", "status": "True", "lastTransitionTime": t}]);
         }
         serde_json::from_value(v).unwrap()
     }
@@ -98,9 +100,13 @@ mod tests {
     #[test]
     fn counts() {
         let now = "2024-01-01T00:01:00Z".parse().unwrap();
-        let tl: BTreeMap<String, String> = [("app".into(), "web".into()), ("tier".into(), "fe".into())].into();
+        let tl: BTreeMap<String, String> =
+            [("app".into(), "web".into()), ("tier".into(), "fe".into())].into();
         let pods = [
-            pod(json!({"app": "web", "tier": "fe"}), Some("2024-01-01T00:00:00Z")),
+            pod(
+                json!({"app": "web", "tier": "fe"}),
+                Some("2024-01-01T00:00:00Z"),
+            ),
             pod(json!({"app": "web"}), Some("2024-01-01T00:00:50Z")),
             pod(json!({"app": "web", "tier": "fe"}), None),
         ];
@@ -116,6 +122,9 @@ mod tests {
         assert_eq!(failed["readyReplicas"], Value::Null);
         assert!(!differs(&failed, &failed));
         assert!(differs(&s, &json!({"replicas": 3})));
-        assert!(!differs(&json!({"replicas": 0, "readyReplicas": null}), &json!({})));
+        assert!(!differs(
+            &json!({"replicas": 0, "readyReplicas": null}),
+            &json!({})
+        ));
     }
 }
