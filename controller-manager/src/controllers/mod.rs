@@ -26,7 +26,9 @@ pub mod endpointslice;
 pub mod garbage_collector;
 pub mod job;
 pub mod namespace;
+pub mod node_lifecycle;
 pub mod nodeipam;
+pub mod pod_gc;
 pub mod reflected;
 pub mod root_ca_cert_publisher;
 pub mod serviceaccount;
@@ -60,4 +62,6 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
     ("job", |ctx| Box::pin(job::run(ctx))),
     ("cronjob", |ctx| Box::pin(cronjob::run(ctx))),
     ("ttl-after-finished", |ctx| Box::pin(ttl_after_finished::run(ctx))),
+    ("node-lifecycle", |ctx| Box::pin(node_lifecycle::run(ctx))),
+    ("pod-garbage-collector", |ctx| Box::pin(pod_gc::run(ctx))),
 ];
