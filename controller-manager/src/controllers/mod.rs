@@ -29,6 +29,9 @@ pub mod namespace;
 pub mod node_lifecycle;
 pub mod nodeipam;
 pub mod pod_gc;
+pub mod pv_binder;
+pub mod pv_protection;
+pub mod pvc_protection;
 pub mod reflected;
 pub mod root_ca_cert_publisher;
 pub mod serviceaccount;
@@ -64,4 +67,7 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
     ("ttl-after-finished", |ctx| Box::pin(ttl_after_finished::run(ctx))),
     ("node-lifecycle", |ctx| Box::pin(node_lifecycle::run(ctx))),
     ("pod-garbage-collector", |ctx| Box::pin(pod_gc::run(ctx))),
+    ("persistentvolume-binder", |ctx| Box::pin(pv_binder::run(ctx))),
+    ("pv-protection", |ctx| Box::pin(pv_protection::run(ctx))),
+    ("pvc-protection", |ctx| Box::pin(pvc_protection::run(ctx))),
 ];
