@@ -113,6 +113,9 @@ async fn reconcile_claim(pvc: Arc<PersistentVolumeClaim>, st: Arc<State>) -> Res
                     format!("storageclass.storage.k8s.io \"{class}\" not found")
                 };
                 st.recorder.normal(pvc.object_ref(&()), "FailedBinding", message);
+                if pvc.status.as_ref().and_then(|s| s.phase.as_deref()).is_none() {
+                    set_claim_phase(&st, &pvc, "Pending", None).await?;
+                }
                 return Ok(Action::requeue(Duration::from_secs(15)));
             };
             pv.clone()
