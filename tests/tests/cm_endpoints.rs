@@ -46,7 +46,10 @@ fn pod_ip(c: &CmCluster, name: &str) -> String {
 }
 
 fn sorted_ips(a: &str, b: &str) -> String {
-    let mut v = [a.parse::<std::net::IpAddr>().expect("ip"), b.parse().expect("ip")];
+    let mut v = [
+        a.parse::<std::net::IpAddr>().expect("ip"),
+        b.parse().expect("ip"),
+    ];
     v.sort();
     format!("{} {}", v[0], v[1])
 }
@@ -60,22 +63,70 @@ fn endpoints_and_slices_follow_pod_readiness() {
     let (a, b) = (pod_ip(&c, "web-a"), pod_ip(&c, "web-b"));
 
     // Both ready pods, on the named target port resolved per pod.
-    c.wait_for(&["get", "endpoints", "web"], "{.subsets[0].addresses[*].ip}", &sorted_ips(&a, &b), WAIT);
-    c.wait_for(&["get", "endpoints", "web"], "{.subsets[0].ports[0].port}", "8080", WAIT);
-    c.wait_for(&["get", "endpoints", "web"], "{.metadata.labels.team}", "a", WAIT);
+    c.wait_for(
+        &["get", "endpoints", "web"],
+        "{.subsets[0].addresses[*].ip}",
+        &sorted_ips(&a, &b),
+        WAIT,
+    );
+    c.wait_for(
+        &["get", "endpoints", "web"],
+        "{.subsets[0].ports[0].port}",
+        "8080",
+        WAIT,
+    );
+    c.wait_for(
+        &["get", "endpoints", "web"],
+        "{.metadata.labels.team}",
+        "a",
+        WAIT,
+    );
     let out = c.kubectl_ok(&["get", "endpoints", "web"]);
-    assert!(out.contains(&format!("{a}:8080")) && out.contains(&format!("{b}:8080")), "{out}");
+    assert!(
+        out.contains(&format!("{a}:8080")) && out.contains(&format!("{b}:8080")),
+        "{out}"
+    );
 
     // The slice lists the same addresses, owned by the Service.
-    let slices = ["get", "endpointslices", "-l", "kubernetes.io/service-name=web"];
-    c.wait_for(&slices, "{.items[*].endpoints[*].addresses[0]}", &sorted_ips(&a, &b), WAIT);
-    c.wait_for(&slices, "{.items[0].metadata.ownerReferences[0].kind}", "Service", WAIT);
-    c.wait_for(&slices, "{.items[0].metadata.labels.endpointslice\\.kubernetes\\.io/managed-by}", "endpointslice-controller.k8s.io", WAIT);
+    let slices = [
+        "get",
+        "endpointslices",
+        "-l",
+        "kubernetes.io/service-name=web",
+    ];
+    c.wait_for(
+        &slices,
+        "{.items[*].endpoints[*].addresses[0]}",
+        &sorted_ips(&a, &b),
+        WAIT,
+    );
+    c.wait_for(
+        &slices,
+        "{.items[0].metadata.ownerReferences[0].kind}",
+        "Service",
+        WAIT,
+    );
+    c.wait_for(
+        &slices,
+        "{.items[0].metadata.labels.endpointslice\\.kubernetes\\.io/managed-by}",
+        "endpointslice-controller.k8s.io",
+        WAIT,
+    );
 
     // web-a stops being ready: it moves to notReadyAddresses.
     c.kubectl_ok(&["annotate", "pod", "web-a", "hollow.test/ready=false"]);
-    c.wait_for(&["get", "endpoints", "web"], "{.subsets[0].notReadyAddresses[*].ip}", &a, WAIT);
-    c.wait_for(&["get", "endpoints", "web"], "{.subsets[0].addresses[*].ip}", &b, WAIT);
+    c.wait_for(
+        &["get", "endpoints", "web"],
+        "{.subsets[0].notReadyAddresses[*].ip}",
+        &a,
+        WAIT,
+    );
+    c.wait_for(
+        &["get", "endpoints", "web"],
+        "{.subsets[0].addresses[*].ip}",
+        &b,
+        WAIT,
+    );
     c.wait_for(
         &slices,
         &format!("{{.items[0].endpoints[?(@.addresses[0]==\"{a}\")].conditions.ready}}"),
@@ -85,13 +136,22 @@ fn endpoints_and_slices_follow_pod_readiness() {
 
     // A deleted pod leaves the endpoints.
     c.kubectl_ok(&["delete", "pod", "web-b", "--wait=false"]);
-    c.wait_for(&["get", "endpoints", "web"], "{.subsets[0].addresses[*].ip}", "", WAIT);
+    c.wait_for(
+        &["get", "endpoints", "web"],
+        "{.subsets[0].addresses[*].ip}",
+        "",
+        WAIT,
+    );
 
     // Deleting the Service removes its Endpoints (the GC would remove the
     // slices through their ownerReference; it is not running here).
     c.kubectl_ok(&["delete", "service", "web"]);
     let gone = wait_until(WAIT, || !c.kubectl(&["get", "endpoints", "web"]).0);
-    assert!(gone, "endpoints web outlived its service:\n{}", c.cm.log_tail(30));
+    assert!(
+        gone,
+        "endpoints web outlived its service:\n{}",
+        c.cm.log_tail(30)
+    );
 }
 
 #[test]
@@ -112,8 +172,18 @@ subsets:
   ports: [{port: 3306}]
 "#,
     );
-    let slices = ["get", "endpointslices", "-l", "kubernetes.io/service-name=mysql"];
-    c.wait_for(&slices, "{.items[*].endpoints[*].addresses[0]}", "10.4.7.11 10.4.7.12", WAIT);
+    let slices = [
+        "get",
+        "endpointslices",
+        "-l",
+        "kubernetes.io/service-name=mysql",
+    ];
+    c.wait_for(
+        &slices,
+        "{.items[*].endpoints[*].addresses[0]}",
+        "10.4.7.11 10.4.7.12",
+        WAIT,
+    );
     c.wait_for(
         &slices,
         "{.items[0].metadata.labels.endpointslice\\.kubernetes\\.io/managed-by}",
@@ -122,8 +192,14 @@ subsets:
     );
     // The endpoints controller never rewrote the hand-made object.
     std::thread::sleep(Duration::from_secs(2));
-    let ips = c.jsonpath(&["get", "endpoints", "mysql"], "{.subsets[0].addresses[*].ip}");
+    let ips = c.jsonpath(
+        &["get", "endpoints", "mysql"],
+        "{.subsets[0].addresses[*].ip}",
+    );
     assert_eq!(ips, "10.4.7.11 10.4.7.12");
     let annotations = c.jsonpath(&["get", "endpoints", "mysql"], "{.metadata.annotations}");
-    assert!(!annotations.contains("last-change-trigger-time"), "{annotations}");
+    assert!(
+        !annotations.contains("last-change-trigger-time"),
+        "{annotations}"
+    );
 }

@@ -11,8 +11,23 @@ const WAIT: Duration = Duration::from_secs(40);
 fn namespace_deletion_empties_it_then_removes_it() {
     let c = CmCluster::start("namespace", 0);
     c.kubectl_ok(&["create", "namespace", "demo"]);
-    c.kubectl_ok(&["-n", "demo", "create", "configmap", "settings", "--from-literal=a=b"]);
-    c.kubectl_ok(&["-n", "demo", "create", "secret", "generic", "pw", "--from-literal=p=q"]);
+    c.kubectl_ok(&[
+        "-n",
+        "demo",
+        "create",
+        "configmap",
+        "settings",
+        "--from-literal=a=b",
+    ]);
+    c.kubectl_ok(&[
+        "-n",
+        "demo",
+        "create",
+        "secret",
+        "generic",
+        "pw",
+        "--from-literal=p=q",
+    ]);
     c.kubectl_ok(&["-n", "demo", "create", "serviceaccount", "builder"]);
     c.kubectl_ok(&["-n", "demo", "create", "deployment", "web", "--image=nginx"]);
     assert_eq!(
@@ -31,8 +46,13 @@ fn namespace_deletion_empties_it_then_removes_it() {
     c.kubectl_ok(&["create", "namespace", "demo"]);
     for kind in ["configmaps", "secrets", "deployments", "serviceaccounts"] {
         let names = c.jsonpath(&["-n", "demo", "get", kind], "{.items[*].metadata.name}");
-        assert!(!names.contains("settings") && !names.contains("pw") && !names.contains("web") && !names.contains("builder"),
-            "{kind} survived the namespace: {names}");
+        assert!(
+            !names.contains("settings")
+                && !names.contains("pw")
+                && !names.contains("web")
+                && !names.contains("builder"),
+            "{kind} survived the namespace: {names}"
+        );
     }
 }
 
@@ -40,8 +60,21 @@ fn namespace_deletion_empties_it_then_removes_it() {
 fn active_namespaces_are_left_alone() {
     let c = CmCluster::start("namespace", 0);
     c.kubectl_ok(&["create", "namespace", "keep"]);
-    c.kubectl_ok(&["-n", "keep", "create", "configmap", "settings", "--from-literal=a=b"]);
+    c.kubectl_ok(&[
+        "-n",
+        "keep",
+        "create",
+        "configmap",
+        "settings",
+        "--from-literal=a=b",
+    ]);
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(c.jsonpath(&["-n", "keep", "get", "configmap", "settings"], "{.data.a}"), "b");
-    assert_eq!(c.jsonpath(&["get", "namespace", "keep"], "{.status.phase}"), "Active");
+    assert_eq!(
+        c.jsonpath(&["-n", "keep", "get", "configmap", "settings"], "{.data.a}"),
+        "b"
+    );
+    assert_eq!(
+        c.jsonpath(&["get", "namespace", "keep"], "{.status.phase}"),
+        "Active"
+    );
 }

@@ -25,14 +25,27 @@ fn nodes_get_pod_cidrs_and_released_ranges_are_reused() {
     });
     assert!(both, "pod CIDRs: {cidrs:?}\n{}", c.cm.log_tail(30));
     let first = c.jsonpath(&["get", "node", "hollow-0"], "{.spec.podCIDR}");
-    assert_eq!(c.jsonpath(&["get", "node", "hollow-0"], "{.spec.podCIDRs[0]}"), first);
+    assert_eq!(
+        c.jsonpath(&["get", "node", "hollow-0"], "{.spec.podCIDRs[0]}"),
+        first
+    );
     let hollow = c.hollow.as_ref().expect("hollow nodes");
     hollow.remove_node("hollow-0");
     hollow.add_node(HollowNode::new("hollow-2"));
     // The range hollow-0 left is handed out again.
-    c.wait_for(&["get", "node", "hollow-2"], "{.spec.podCIDR}", &first, WAIT);
+    c.wait_for(
+        &["get", "node", "hollow-2"],
+        "{.spec.podCIDR}",
+        &first,
+        WAIT,
+    );
     hollow.add_node(HollowNode::new("hollow-3"));
-    c.wait_for(&["get", "node", "hollow-3"], "{.spec.podCIDR}", "172.7.2.0/24", WAIT);
+    c.wait_for(
+        &["get", "node", "hollow-3"],
+        "{.spec.podCIDR}",
+        "172.7.2.0/24",
+        WAIT,
+    );
     // kubectl shows the range too.
     let out = c.kubectl_ok(&["get", "node", "hollow-3", "-o", "wide"]);
     assert!(out.contains("hollow-3"), "{out}");
@@ -41,7 +54,15 @@ fn nodes_get_pod_cidrs_and_released_ranges_are_reused() {
 #[test]
 fn without_allocate_node_cidrs_nothing_is_assigned() {
     let c = CmCluster::start("node-ipam", 1);
-    c.wait_for(&["get", "nodes"], "{.items[*].metadata.name}", "hollow-0", WAIT);
+    c.wait_for(
+        &["get", "nodes"],
+        "{.items[*].metadata.name}",
+        "hollow-0",
+        WAIT,
+    );
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(c.jsonpath(&["get", "node", "hollow-0"], "{.spec.podCIDR}"), "");
+    assert_eq!(
+        c.jsonpath(&["get", "node", "hollow-0"], "{.spec.podCIDR}"),
+        ""
+    );
 }

@@ -25,24 +25,54 @@ fn claims_bind_release_and_are_protected() {
     c.apply(&pv("pv-small", "1Gi", "manual", "Retain"));
     c.apply(&pv("pv-big", "5Gi", "manual", "Retain"));
     c.apply(&pv("pv-scratch", "1Gi", "scratch", "Delete"));
-    c.wait_for(&["get", "pv", "pv-big"], "{.status.phase}", "Available", WAIT);
-    c.wait_for(&["get", "pv", "pv-big"], "{.metadata.finalizers[0]}", "kubernetes.io/pv-protection", WAIT);
+    c.wait_for(
+        &["get", "pv", "pv-big"],
+        "{.status.phase}",
+        "Available",
+        WAIT,
+    );
+    c.wait_for(
+        &["get", "pv", "pv-big"],
+        "{.metadata.finalizers[0]}",
+        "kubernetes.io/pv-protection",
+        WAIT,
+    );
 
     // The smallest volume that fits is bound, both ways.
     c.apply(&pvc("data", "500Mi", "manual"));
     c.wait_for(&["get", "pvc", "data"], "{.status.phase}", "Bound", WAIT);
-    assert_eq!(c.jsonpath(&["get", "pvc", "data"], "{.spec.volumeName}"), "pv-small");
-    assert_eq!(c.jsonpath(&["get", "pvc", "data"], "{.status.capacity.storage}"), "1Gi");
+    assert_eq!(
+        c.jsonpath(&["get", "pvc", "data"], "{.spec.volumeName}"),
+        "pv-small"
+    );
+    assert_eq!(
+        c.jsonpath(&["get", "pvc", "data"], "{.status.capacity.storage}"),
+        "1Gi"
+    );
     c.wait_for(&["get", "pv", "pv-small"], "{.status.phase}", "Bound", WAIT);
-    assert_eq!(c.jsonpath(&["get", "pv", "pv-small"], "{.spec.claimRef.name}"), "data");
-    c.wait_for(&["get", "pvc", "data"], "{.metadata.finalizers[0]}", "kubernetes.io/pvc-protection", WAIT);
+    assert_eq!(
+        c.jsonpath(&["get", "pv", "pv-small"], "{.spec.claimRef.name}"),
+        "data"
+    );
+    c.wait_for(
+        &["get", "pvc", "data"],
+        "{.metadata.finalizers[0]}",
+        "kubernetes.io/pvc-protection",
+        WAIT,
+    );
     let table = c.kubectl_ok(&["get", "pvc", "data"]);
-    assert!(table.contains("Bound") && table.contains("pv-small"), "{table}");
+    assert!(
+        table.contains("Bound") && table.contains("pv-small"),
+        "{table}"
+    );
 
     // Nothing fits: Pending, with an event.
     c.apply(&pvc("huge", "50Gi", "manual"));
     std::thread::sleep(Duration::from_secs(2));
-    assert_eq!(c.jsonpath(&["get", "pvc", "huge"], "{.status.phase}"), "Pending");
+    assert_eq!(
+        c.jsonpath(&["get", "pvc", "huge"], "{.status.phase}"),
+        "Pending"
+    );
 
     // A claim used by a pod stays while the pod does.
     c.apply(
@@ -50,17 +80,33 @@ fn claims_bind_release_and_are_protected() {
     );
     c.kubectl_ok(&["delete", "pvc", "data", "--wait=false"]);
     std::thread::sleep(Duration::from_secs(2));
-    assert!(c.kubectl(&["get", "pvc", "data"]).0, "claim in use was deleted");
+    assert!(
+        c.kubectl(&["get", "pvc", "data"]).0,
+        "claim in use was deleted"
+    );
     c.kubectl_ok(&["delete", "pod", "user"]);
     let gone = wait_until(WAIT, || !c.kubectl(&["get", "pvc", "data"]).0);
-    assert!(gone, "claim not released after its pod left:\n{}", c.cm.log_tail(30));
+    assert!(
+        gone,
+        "claim not released after its pod left:\n{}",
+        c.cm.log_tail(30)
+    );
     // Retain: the volume is Released and kept.
-    c.wait_for(&["get", "pv", "pv-small"], "{.status.phase}", "Released", WAIT);
+    c.wait_for(
+        &["get", "pv", "pv-small"],
+        "{.status.phase}",
+        "Released",
+        WAIT,
+    );
 
     // Delete: the volume goes with its claim.
     c.apply(&pvc("tmp", "1Gi", "scratch"));
     c.wait_for(&["get", "pvc", "tmp"], "{.status.phase}", "Bound", WAIT);
     c.kubectl_ok(&["delete", "pvc", "tmp"]);
     let deleted = wait_until(WAIT, || !c.kubectl(&["get", "pv", "pv-scratch"]).0);
-    assert!(deleted, "volume with reclaim policy Delete kept:\n{}", c.cm.log_tail(30));
+    assert!(
+        deleted,
+        "volume with reclaim policy Delete kept:\n{}",
+        c.cm.log_tail(30)
+    );
 }

@@ -28,13 +28,26 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let controller = Controller::new(Api::<Namespace>::all(client.clone()), watcher::Config::default())
-        .with_config(Config::default().concurrency(ctx.options.concurrent_namespace_syncs));
-    run_controller("namespace", ctx.metrics.clone(), controller, reconcile, Arc::new(State { client })).await
+    let controller = Controller::new(
+        Api::<Namespace>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .with_config(Config::default().concurrency(ctx.options.concurrent_namespace_syncs));
+    run_controller(
+        "namespace",
+        ctx.metrics.clone(),
+        controller,
+        reconcile,
+        Arc::new(State { client }),
+    )
+    .await
 }
 
 fn has_finalizer(ns: &Namespace) -> bool {
-    ns.spec.as_ref().and_then(|s| s.finalizers.as_ref()).is_some_and(|f| f.iter().any(|x| x == FINALIZER))
+    ns.spec
+        .as_ref()
+        .and_then(|s| s.finalizers.as_ref())
+        .is_some_and(|f| f.iter().any(|x| x == FINALIZER))
 }
 
 async fn reconcile(ns: Arc<Namespace>, st: Arc<State>) -> Result<Action> {
@@ -48,12 +61,24 @@ async fn reconcile(ns: Arc<Namespace>, st: Arc<State>) -> Result<Action> {
         return Ok(Action::requeue(RECHECK));
     }
     let api: Api<Namespace> = Api::all(st.client.clone());
-    let Some(mut cur) = api.get_opt(&name).await? else { return Ok(Action::await_change()) };
+    let Some(mut cur) = api.get_opt(&name).await? else {
+        return Ok(Action::await_change());
+    };
     if let Some(spec) = cur.spec.as_mut() {
-        spec.finalizers = Some(spec.finalizers.take().unwrap_or_default().into_iter().filter(|f| f != FINALIZER).collect());
+        spec.finalizers = Some(
+            spec.finalizers
+                .take()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|f| f != FINALIZER)
+                .collect(),
+        );
     }
     let body = serde_json::to_vec(&cur)?;
-    match api.replace_subresource("finalize", &name, &PostParams::default(), body).await {
+    match api
+        .replace_subresource("finalize", &name, &PostParams::default(), body)
+        .await
+    {
         Err(kube::Error::Api(e)) if e.code == 404 => {}
         r => {
             r?;
@@ -84,7 +109,11 @@ async fn delete_content(client: &kube::Client, ns: &str) -> Result<usize> {
                 continue;
             }
             remaining += list.items.len();
-            if list.items.iter().all(|o| o.meta().deletion_timestamp.is_some()) {
+            if list
+                .items
+                .iter()
+                .all(|o| o.meta().deletion_timestamp.is_some())
+            {
                 continue;
             }
             let dp = DeleteParams::background();
@@ -95,7 +124,11 @@ async fn delete_content(client: &kube::Client, ns: &str) -> Result<usize> {
                     Err(e) => return Err(e.into()),
                 }
             }
-            for obj in list.items.iter().filter(|o| o.meta().deletion_timestamp.is_none()) {
+            for obj in list
+                .items
+                .iter()
+                .filter(|o| o.meta().deletion_timestamp.is_none())
+            {
                 match api.delete(&obj.name_any(), &dp).await {
                     Err(kube::Error::Api(e)) if e.code == 404 => {}
                     r => {

@@ -21,16 +21,38 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let controller = Controller::new(Api::<PersistentVolume>::all(client.clone()), watcher::Config::default());
-    run_controller("pv-protection", ctx.metrics.clone(), controller, reconcile, Arc::new(State { client })).await
+    let controller = Controller::new(
+        Api::<PersistentVolume>::all(client.clone()),
+        watcher::Config::default(),
+    );
+    run_controller(
+        "pv-protection",
+        ctx.metrics.clone(),
+        controller,
+        reconcile,
+        Arc::new(State { client }),
+    )
+    .await
 }
 
 /// The finalizer list after adding or removing ours; `None` when unchanged.
 pub fn finalizers_with(current: &[String], finalizer: &str, present: bool) -> Option<Vec<String>> {
     let has = current.iter().any(|f| f == finalizer);
     match (has, present) {
-        (false, true) => Some(current.iter().cloned().chain([finalizer.to_string()]).collect()),
-        (true, false) => Some(current.iter().filter(|f| *f != finalizer).cloned().collect()),
+        (false, true) => Some(
+            current
+                .iter()
+                .cloned()
+                .chain([finalizer.to_string()])
+                .collect(),
+        ),
+        (true, false) => Some(
+            current
+                .iter()
+                .filter(|f| *f != finalizer)
+                .cloned()
+                .collect(),
+        ),
         _ => None,
     }
 }
@@ -41,8 +63,14 @@ async fn reconcile(pv: Arc<PersistentVolume>, st: Arc<State>) -> Result<Action> 
     let keep = !deleting || bound;
     if let Some(f) = finalizers_with(pv.finalizers(), FINALIZER, keep) {
         let api: Api<PersistentVolume> = Api::all(st.client.clone());
-        let patch = json!({"metadata": {"finalizers": f, "resourceVersion": pv.resource_version()}});
-        api.patch(&pv.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+        let patch =
+            json!({"metadata": {"finalizers": f, "resourceVersion": pv.resource_version()}});
+        api.patch(
+            &pv.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await?;
     }
     Ok(Action::await_change())
 }
@@ -54,10 +82,16 @@ mod tests {
     #[test]
     fn finalizer_edits() {
         let cur = vec!["a".to_string()];
-        assert_eq!(finalizers_with(&cur, FINALIZER, true), Some(vec!["a".into(), FINALIZER.into()]));
+        assert_eq!(
+            finalizers_with(&cur, FINALIZER, true),
+            Some(vec!["a".into(), FINALIZER.into()])
+        );
         assert_eq!(finalizers_with(&cur, FINALIZER, false), None);
         let with = vec![FINALIZER.to_string(), "a".to_string()];
-        assert_eq!(finalizers_with(&with, FINALIZER, false), Some(vec!["a".into()]));
+        assert_eq!(
+            finalizers_with(&with, FINALIZER, false),
+            Some(vec!["a".into()])
+        );
         assert_eq!(finalizers_with(&with, FINALIZER, true), None);
     }
 }

@@ -27,13 +27,33 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let pods = ctx.informers.get::<Pod>().store.clone();
     crate::controllers::reflected::wait_synced(&pods).await;
     // A pod going away may release the claims it mounts.
-    let controller = Controller::new(Api::<PersistentVolumeClaim>::all(client.clone()), watcher::Config::default())
-        .watches(Api::<Pod>::all(client.clone()), watcher::Config::default(), |pod| {
+    let controller = Controller::new(
+        Api::<PersistentVolumeClaim>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .watches(
+        Api::<Pod>::all(client.clone()),
+        watcher::Config::default(),
+        |pod| {
             let ns = pod.namespace().unwrap_or_default();
-            claims_of(&pod).into_iter().map(|c| ObjectRef::new(&c).within(&ns)).collect::<Vec<_>>()
-        })
-        .with_config(kube::runtime::controller::Config::default().debounce(crate::controllers::reflected::SETTLE));
-    run_controller("pvc-protection", ctx.metrics.clone(), controller, reconcile, Arc::new(State { client, pods })).await
+            claims_of(&pod)
+                .into_iter()
+                .map(|c| ObjectRef::new(&c).within(&ns))
+                .collect::<Vec<_>>()
+        },
+    )
+    .with_config(
+        kube::runtime::controller::Config::default()
+            .debounce(crate::controllers::reflected::SETTLE),
+    );
+    run_controller(
+        "pvc-protection",
+        ctx.metrics.clone(),
+        controller,
+        reconcile,
+        Arc::new(State { client, pods }),
+    )
+    .await
 }
 
 /// The claims a pod mounts.
@@ -41,13 +61,20 @@ pub fn claims_of(pod: &Pod) -> Vec<String> {
     pod.spec
         .iter()
         .flat_map(|s| s.volumes.iter().flatten())
-        .filter_map(|v| v.persistent_volume_claim.as_ref().map(|c| c.claim_name.clone()))
+        .filter_map(|v| {
+            v.persistent_volume_claim
+                .as_ref()
+                .map(|c| c.claim_name.clone())
+        })
         .collect()
 }
 
 fn in_use(st: &State, ns: &str, claim: &str) -> bool {
     st.pods.state().iter().any(|p| {
-        let done = matches!(p.status.as_ref().and_then(|s| s.phase.as_deref()), Some("Succeeded" | "Failed"));
+        let done = matches!(
+            p.status.as_ref().and_then(|s| s.phase.as_deref()),
+            Some("Succeeded" | "Failed")
+        );
         p.namespace().as_deref() == Some(ns) && !done && claims_of(p).iter().any(|c| c == claim)
     })
 }
@@ -58,8 +85,14 @@ async fn reconcile(pvc: Arc<PersistentVolumeClaim>, st: Arc<State>) -> Result<Ac
     let keep = !deleting || in_use(&st, &ns, &pvc.name_any());
     if let Some(f) = finalizers_with(pvc.finalizers(), FINALIZER, keep) {
         let api: Api<PersistentVolumeClaim> = Api::namespaced(st.client.clone(), &ns);
-        let patch = json!({"metadata": {"finalizers": f, "resourceVersion": pvc.resource_version()}});
-        api.patch(&pvc.name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+        let patch =
+            json!({"metadata": {"finalizers": f, "resourceVersion": pvc.resource_version()}});
+        api.patch(
+            &pvc.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await?;
     }
     Ok(Action::await_change())
 }

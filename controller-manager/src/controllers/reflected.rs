@@ -43,7 +43,9 @@ pub fn controller_ref<K: Resource<DynamicType = ()>>(owner: &K) -> OwnerReferenc
 
 /// Whether `obj` is controlled by the object with uid `uid`.
 pub fn is_controlled_by<K: Resource>(obj: &K, uid: &str) -> bool {
-    obj.owner_references().iter().any(|r| r.controller == Some(true) && r.uid == uid)
+    obj.owner_references()
+        .iter()
+        .any(|r| r.controller == Some(true) && r.uid == uid)
 }
 
 /// RFC 3339 "now", as Kubernetes writes timestamps.
@@ -61,7 +63,12 @@ where
     K::DynamicType: Eq + std::hash::Hash + Clone,
 {
     loop {
-        match tokio::time::timeout(std::time::Duration::from_millis(200), store.wait_until_ready()).await {
+        match tokio::time::timeout(
+            std::time::Duration::from_millis(200),
+            store.wait_until_ready(),
+        )
+        .await
+        {
             Ok(_) => return,
             Err(_) => continue,
         }

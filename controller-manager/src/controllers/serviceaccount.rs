@@ -20,12 +20,23 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let controller = Controller::new(Api::<Namespace>::all(client.clone()), watcher::Config::default()).watches(
+    let controller = Controller::new(
+        Api::<Namespace>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .watches(
         Api::<ServiceAccount>::all(client.clone()),
         watcher::Config::default().fields(&format!("metadata.name={DEFAULT_SERVICE_ACCOUNT}")),
         |sa| sa.namespace().map(|ns| ObjectRef::<Namespace>::new(&ns)),
     );
-    run_controller("serviceaccount", ctx.metrics.clone(), controller, reconcile, Arc::new(State { client })).await
+    run_controller(
+        "serviceaccount",
+        ctx.metrics.clone(),
+        controller,
+        reconcile,
+        Arc::new(State { client }),
+    )
+    .await
 }
 
 /// Whether a namespace is being deleted (nothing new may be created in it).

@@ -43,17 +43,25 @@ pub struct SigningKey {
 
 impl SigningKey {
     pub fn from_pem(pem: &[u8]) -> anyhow::Result<SigningKey> {
-        let key = PKey::private_key_from_pem(pem).context("parsing the service account private key")?;
+        let key =
+            PKey::private_key_from_pem(pem).context("parsing the service account private key")?;
         // The key id is the SHA-256 of the public key's DER, as upstream
         // derives it, so verifiers can pick the key.
         let der = key.public_key_to_der()?;
         let digest = openssl::hash::hash(MessageDigest::sha256(), &der)?;
-        Ok(SigningKey { key, key_id: URL_SAFE_NO_PAD.encode(digest) })
+        Ok(SigningKey {
+            key,
+            key_id: URL_SAFE_NO_PAD.encode(digest),
+        })
     }
 
     /// A signed JWT with `claims`; RS256 for RSA keys, ES256 for P-256.
     pub fn sign(&self, claims: &serde_json::Value) -> anyhow::Result<String> {
-        let alg = if self.key.rsa().is_ok() { "RS256" } else { "ES256" };
+        let alg = if self.key.rsa().is_ok() {
+            "RS256"
+        } else {
+            "ES256"
+        };
         let header = json!({"alg": alg, "kid": self.key_id});
         let input = format!(
             "{}.{}",
@@ -92,7 +100,9 @@ pub fn legacy_claims(namespace: &str, secret: &str, sa: &str, sa_uid: &str) -> s
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let Some(path) = ctx.options.service_account_private_key_file.clone() else {
-        tracing::warn!("serviceaccount-token controller disabled: no --service-account-private-key-file");
+        tracing::warn!(
+            "serviceaccount-token controller disabled: no --service-account-private-key-file"
+        );
         return Ok(());
     };
     let pem = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
@@ -102,21 +112,41 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         None => None,
     };
     let client = ctx.client.clone();
-    let controller = Controller::new(Api::<Secret>::all(client.clone()), watcher::Config::default())
-        .with_config(Config::default().concurrency(ctx.options.concurrent_serviceaccount_token_syncs));
+    let controller = Controller::new(
+        Api::<Secret>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .with_config(Config::default().concurrency(ctx.options.concurrent_serviceaccount_token_syncs));
     // A deleted (or recreated) ServiceAccount wakes the token Secrets naming it.
     let secrets = controller.store();
-    let controller = controller.watches(Api::<ServiceAccount>::all(client.clone()), watcher::Config::default(), move |sa| {
-        let (ns, name) = (sa.namespace(), sa.name_any());
-        secrets
-            .state()
-            .iter()
-            .filter(|s| s.namespace() == ns && s.annotations().get(NAME_ANNOTATION) == Some(&name))
-            .map(|s| ObjectRef::from_obj(s.as_ref()))
-            .collect::<Vec<_>>()
+    let controller = controller.watches(
+        Api::<ServiceAccount>::all(client.clone()),
+        watcher::Config::default(),
+        move |sa| {
+            let (ns, name) = (sa.namespace(), sa.name_any());
+            secrets
+                .state()
+                .iter()
+                .filter(|s| {
+                    s.namespace() == ns && s.annotations().get(NAME_ANNOTATION) == Some(&name)
+                })
+                .map(|s| ObjectRef::from_obj(s.as_ref()))
+                .collect::<Vec<_>>()
+        },
+    );
+    let state = Arc::new(State {
+        client,
+        key,
+        ca_pem,
     });
-    let state = Arc::new(State { client, key, ca_pem });
-    run_controller("serviceaccount-token", ctx.metrics.clone(), controller, reconcile, state).await
+    run_controller(
+        "serviceaccount-token",
+        ctx.metrics.clone(),
+        controller,
+        reconcile,
+        state,
+    )
+    .await
 }
 
 async fn reconcile(secret: Arc<Secret>, st: Arc<State>) -> Result<Action> {
@@ -126,7 +156,9 @@ async fn reconcile(secret: Arc<Secret>, st: Arc<State>) -> Result<Action> {
     let Some(sa_name) = secret.annotations().get(NAME_ANNOTATION).cloned() else {
         return Ok(Action::await_change());
     };
-    let ns = secret.namespace().ok_or(Error::Missing("metadata.namespace"))?;
+    let ns = secret
+        .namespace()
+        .ok_or(Error::Missing("metadata.namespace"))?;
     let secrets: Api<Secret> = Api::namespaced(st.client.clone(), &ns);
     let sas: Api<ServiceAccount> = Api::namespaced(st.client.clone(), &ns);
     let Some(sa) = sas.get_opt(&sa_name).await? else {
@@ -135,28 +167,44 @@ async fn reconcile(secret: Arc<Secret>, st: Arc<State>) -> Result<Action> {
         return Ok(Action::await_change());
     };
     let sa_uid = sa.uid().unwrap_or_default();
-    if let Some(uid) = secret.annotations().get(UID_ANNOTATION).filter(|u| !u.is_empty()) {
-        if *uid != sa_uid {
-            delete(&secrets, &secret.name_any()).await?;
-            return Ok(Action::await_change());
-        }
+    if let Some(uid) = secret
+        .annotations()
+        .get(UID_ANNOTATION)
+        .filter(|u| !u.is_empty())
+        && *uid != sa_uid
+    {
+        delete(&secrets, &secret.name_any()).await?;
+        return Ok(Action::await_change());
     }
     let data = secret.data.clone().unwrap_or_default();
-    let wants_ca = st.ca_pem.as_ref().is_some_and(|ca| data.get("ca.crt").map(|b| &b.0) != Some(ca));
+    let wants_ca = st
+        .ca_pem
+        .as_ref()
+        .is_some_and(|ca| data.get("ca.crt").map(|b| &b.0) != Some(ca));
     if data.contains_key("token") && data.contains_key("namespace") && !wants_ca {
         return Ok(Action::await_change());
     }
     let claims = legacy_claims(&ns, &secret.name_any(), &sa_name, &sa_uid);
-    let token = st.key.sign(&claims).map_err(|e| Error::invalid("service account token", e.to_string()))?;
+    let token = st
+        .key
+        .sign(&claims)
+        .map_err(|e| Error::invalid("service account token", e.to_string()))?;
     let mut updated = (*secret).clone();
     let d = updated.data.get_or_insert_with(Default::default);
-    d.entry("token".into()).or_insert_with(|| ByteString(token.into_bytes()));
+    d.entry("token".into())
+        .or_insert_with(|| ByteString(token.into_bytes()));
     d.insert("namespace".into(), ByteString(ns.clone().into_bytes()));
     if let Some(ca) = &st.ca_pem {
         d.insert("ca.crt".into(), ByteString(ca.clone()));
     }
-    updated.metadata.annotations.get_or_insert_with(Default::default).insert(UID_ANNOTATION.into(), sa_uid);
-    secrets.replace(&secret.name_any(), &PostParams::default(), &updated).await?;
+    updated
+        .metadata
+        .annotations
+        .get_or_insert_with(Default::default)
+        .insert(UID_ANNOTATION.into(), sa_uid);
+    secrets
+        .replace(&secret.name_any(), &PostParams::default(), &updated)
+        .await?;
     Ok(Action::await_change())
 }
 
@@ -178,7 +226,9 @@ mod tests {
         let rsa = Rsa::generate(2048).expect("rsa");
         let pem = rsa.private_key_to_pem().expect("pem");
         let key = SigningKey::from_pem(&pem).expect("key");
-        let token = key.sign(&legacy_claims("ns1", "tok", "builder", "u-1")).expect("sign");
+        let token = key
+            .sign(&legacy_claims("ns1", "tok", "builder", "u-1"))
+            .expect("sign");
         let parts: Vec<&str> = token.split('.').collect();
         assert_eq!(parts.len(), 3);
         let header: serde_json::Value =
@@ -189,15 +239,25 @@ mod tests {
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(parts[1]).expect("b64")).expect("json");
         assert_eq!(claims["sub"], "system:serviceaccount:ns1:builder");
         assert_eq!(claims["iss"], ISSUER);
-        let public = PKey::from_rsa(Rsa::public_key_from_pem(&rsa.public_key_to_pem().expect("pub")).expect("rsa"))
-            .expect("pkey");
+        let public = PKey::from_rsa(
+            Rsa::public_key_from_pem(&rsa.public_key_to_pem().expect("pub")).expect("rsa"),
+        )
+        .expect("pkey");
         let mut v = Verifier::new(MessageDigest::sha256(), &public).expect("verifier");
-        v.update(format!("{}.{}", parts[0], parts[1]).as_bytes()).expect("update");
-        assert!(v.verify(&URL_SAFE_NO_PAD.decode(parts[2]).expect("sig")).expect("verify"));
+        v.update(format!("{}.{}", parts[0], parts[1]).as_bytes())
+            .expect("update");
+        assert!(
+            v.verify(&URL_SAFE_NO_PAD.decode(parts[2]).expect("sig"))
+                .expect("verify")
+        );
         // A token for another account fails verification against this signature.
         let mut v = Verifier::new(MessageDigest::sha256(), &public).expect("verifier");
-        v.update(format!("{}.x{}", parts[0], parts[1]).as_bytes()).expect("update");
-        assert!(!v.verify(&URL_SAFE_NO_PAD.decode(parts[2]).expect("sig")).expect("verify"));
+        v.update(format!("{}.x{}", parts[0], parts[1]).as_bytes())
+            .expect("update");
+        assert!(
+            !v.verify(&URL_SAFE_NO_PAD.decode(parts[2]).expect("sig"))
+                .expect("verify")
+        );
     }
 
     #[test]

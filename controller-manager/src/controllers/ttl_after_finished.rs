@@ -21,8 +21,17 @@ struct State {
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
     let controller = Controller::new(Api::<Job>::all(client.clone()), watcher::Config::default())
-        .with_config(Config::default().concurrency(ctx.options.concurrent_ttl_after_finished_syncs));
-    run_controller("ttl-after-finished", ctx.metrics.clone(), controller, reconcile, Arc::new(State { client })).await
+        .with_config(
+            Config::default().concurrency(ctx.options.concurrent_ttl_after_finished_syncs),
+        );
+    run_controller(
+        "ttl-after-finished",
+        ctx.metrics.clone(),
+        controller,
+        reconcile,
+        Arc::new(State { client }),
+    )
+    .await
 }
 
 /// When a finished Job expires, or `None` for Jobs that never do.
@@ -42,7 +51,9 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
     if job.meta().deletion_timestamp.is_some() {
         return Ok(Action::await_change());
     }
-    let Some(expiry) = expires_at(&job) else { return Ok(Action::await_change()) };
+    let Some(expiry) = expires_at(&job) else {
+        return Ok(Action::await_change());
+    };
     let now = Utc::now();
     if now < expiry {
         return Ok(Action::requeue((expiry - now).to_std().unwrap_or_default()));
@@ -50,7 +61,10 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
     let api: Api<Job> = Api::namespaced(st.client.clone(), &job.namespace().unwrap_or_default());
     let dp = DeleteParams {
         propagation_policy: Some(PropagationPolicy::Foreground),
-        preconditions: Some(Preconditions { uid: job.uid(), resource_version: None }),
+        preconditions: Some(Preconditions {
+            uid: job.uid(),
+            resource_version: None,
+        }),
         ..Default::default()
     };
     tracing::info!(job = %job.name_any(), "deleting finished Job past its TTL");
@@ -81,8 +95,13 @@ mod tests {
 
     #[test]
     fn expiry() {
-        let t0 = DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").expect("t").with_timezone(&Utc);
-        assert_eq!(expires_at(&job(Some(10), Some("Complete"))), Some(t0 + chrono::Duration::seconds(10)));
+        let t0 = DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z")
+            .expect("t")
+            .with_timezone(&Utc);
+        assert_eq!(
+            expires_at(&job(Some(10), Some("Complete"))),
+            Some(t0 + chrono::Duration::seconds(10))
+        );
         assert_eq!(expires_at(&job(Some(0), Some("Failed"))), Some(t0));
         assert_eq!(expires_at(&job(None, Some("Complete"))), None);
         assert_eq!(expires_at(&job(Some(10), None)), None);

@@ -41,19 +41,37 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
     let job_informer = ctx.informers.get::<Job>();
     let jobs = job_informer.store.clone();
-    let job_changes = job_informer.subscribe().await.ok_or_else(|| anyhow::anyhow!("job informer stopped"))?;
-    let controller = Controller::new(Api::<CronJob>::all(client.clone()), watcher::Config::default())
-        .owns(Api::<Job>::all(client.clone()), watcher::Config::default())
-        .owns_shared_stream(job_changes)
-        .with_config(Config::default().concurrency(ctx.options.concurrent_cron_job_syncs).debounce(reflected::SETTLE));
+    let job_changes = job_informer
+        .subscribe()
+        .await
+        .ok_or_else(|| anyhow::anyhow!("job informer stopped"))?;
+    let controller = Controller::new(
+        Api::<CronJob>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .owns(Api::<Job>::all(client.clone()), watcher::Config::default())
+    .owns_shared_stream(job_changes)
+    .with_config(
+        Config::default()
+            .concurrency(ctx.options.concurrent_cron_job_syncs)
+            .debounce(reflected::SETTLE),
+    );
     reflected::wait_synced(&jobs).await;
-    let state = Arc::new(State { client, jobs, recorder: ctx.recorder("cronjob-controller") });
+    let state = Arc::new(State {
+        client,
+        jobs,
+        recorder: ctx.recorder("cronjob-controller"),
+    });
     run_controller("cronjob", ctx.metrics.clone(), controller, reconcile, state).await
 }
 
 /// The latest scheduled time in (`earliest`, `now`], and how many there
 /// were (capped at [`MAX_MISSED`] + 1).
-pub fn most_recent_missed<Tz: chrono::TimeZone>(s: &Schedule, earliest: DateTime<Tz>, now: &DateTime<Tz>) -> (Option<DateTime<Tz>>, usize) {
+pub fn most_recent_missed<Tz: chrono::TimeZone>(
+    s: &Schedule,
+    earliest: DateTime<Tz>,
+    now: &DateTime<Tz>,
+) -> (Option<DateTime<Tz>>, usize) {
     let mut latest = None;
     let mut count = 0;
     let mut t = earliest;
@@ -105,11 +123,16 @@ async fn reconcile(cj: Arc<CronJob>, st: Arc<State>) -> Result<Action> {
         .jobs
         .state()
         .into_iter()
-        .filter(|j| j.namespace().as_deref() == Some(ns.as_str()) && is_controlled_by(j.as_ref(), &uid))
+        .filter(|j| {
+            j.namespace().as_deref() == Some(ns.as_str()) && is_controlled_by(j.as_ref(), &uid)
+        })
         .collect();
     owned.sort_by_key(|j| j.metadata.creation_timestamp.clone());
     let old = cj.status.clone().unwrap_or_default();
-    let mut status = CronJobStatus { last_schedule_time: old.last_schedule_time.clone(), ..Default::default() };
+    let mut status = CronJobStatus {
+        last_schedule_time: old.last_schedule_time.clone(),
+        ..Default::default()
+    };
     status.last_successful_time = owned
         .iter()
         .filter(|j| finished(j).is_some_and(|c| c.type_ == "Complete"))
@@ -121,18 +144,27 @@ async fn reconcile(cj: Arc<CronJob>, st: Arc<State>) -> Result<Action> {
     let keep_ok = spec.successful_jobs_history_limit.unwrap_or(3).max(0) as usize;
     let keep_failed = spec.failed_jobs_history_limit.unwrap_or(1).max(0) as usize;
     for (kind, keep) in [("Complete", keep_ok), ("Failed", keep_failed)] {
-        let done: Vec<&Arc<Job>> = owned.iter().filter(|j| finished(j).is_some_and(|c| c.type_ == kind)).collect();
+        let done: Vec<&Arc<Job>> = owned
+            .iter()
+            .filter(|j| finished(j).is_some_and(|c| c.type_ == kind))
+            .collect();
         for j in done.iter().take(done.len().saturating_sub(keep)) {
             delete_job(&jobs_api, j, &st.recorder, &cj).await?;
         }
     }
-    let mut running: Vec<Arc<Job>> =
-        owned.into_iter().filter(|j| finished(j).is_none() && j.metadata.deletion_timestamp.is_none()).collect();
+    let mut running: Vec<Arc<Job>> = owned
+        .into_iter()
+        .filter(|j| finished(j).is_none() && j.metadata.deletion_timestamp.is_none())
+        .collect();
 
     let schedule = match Schedule::parse(&spec.schedule) {
         Ok(s) => s,
         Err(e) => {
-            st.recorder.warning(cj.object_ref(&()), "InvalidSchedule", format!("invalid schedule: {}: {e}", spec.schedule));
+            st.recorder.warning(
+                cj.object_ref(&()),
+                "InvalidSchedule",
+                format!("invalid schedule: {}: {e}", spec.schedule),
+            );
             status.active = Some(running.iter().map(|j| job_ref(j)).collect());
             write_status(&st, &cj, status).await?;
             return Ok(Action::await_change());
@@ -143,7 +175,11 @@ async fn reconcile(cj: Arc<CronJob>, st: Arc<State>) -> Result<Action> {
         Some(name) => match name.parse() {
             Ok(tz) => tz,
             Err(_) => {
-                st.recorder.warning(cj.object_ref(&()), "UnknownTimeZone", format!("invalid timeZone: {name:?}"));
+                st.recorder.warning(
+                    cj.object_ref(&()),
+                    "UnknownTimeZone",
+                    format!("invalid timeZone: {name:?}"),
+                );
                 return Ok(Action::await_change());
             }
         },
@@ -154,9 +190,9 @@ async fn reconcile(cj: Arc<CronJob>, st: Arc<State>) -> Result<Action> {
         .as_ref()
         .or(cj.metadata.creation_timestamp.as_ref())
         .map(|t| t.0.with_timezone(&tz))
-        .unwrap_or_else(|| now.clone());
+        .unwrap_or(now);
     if let Some(d) = spec.starting_deadline_seconds {
-        let floor = now.clone() - chrono::Duration::seconds(d);
+        let floor = now - chrono::Duration::seconds(d);
         if floor > earliest {
             earliest = floor;
         }
@@ -179,7 +215,9 @@ async fn reconcile(cj: Arc<CronJob>, st: Arc<State>) -> Result<Action> {
                     delete_job(&jobs_api, &j, &st.recorder, &cj).await?;
                 }
             }
-            if let Some(job) = create_job(&jobs_api, &cj, &at.with_timezone(&Utc), &st.recorder).await? {
+            if let Some(job) =
+                create_job(&jobs_api, &cj, &at.with_timezone(&Utc), &st.recorder).await?
+            {
                 running.push(Arc::new(job));
             }
             status.last_schedule_time = Some(Time(at.with_timezone(&Utc)));
@@ -190,19 +228,39 @@ async fn reconcile(cj: Arc<CronJob>, st: Arc<State>) -> Result<Action> {
     // Wake up for the next scheduled time.
     let next = schedule.next_after(&Utc::now().with_timezone(&tz));
     Ok(match next {
-        Some(n) => Action::requeue((n.with_timezone(&Utc) - Utc::now()).to_std().unwrap_or_default() + Duration::from_millis(100)),
+        Some(n) => Action::requeue(
+            (n.with_timezone(&Utc) - Utc::now())
+                .to_std()
+                .unwrap_or_default()
+                + Duration::from_millis(100),
+        ),
         None => Action::await_change(),
     })
 }
 
 /// Creates the Job for the run scheduled at `at`; `None` when it exists.
-async fn create_job(api: &Api<Job>, cj: &CronJob, at: &DateTime<Utc>, recorder: &Recorder) -> Result<Option<Job>> {
-    let template = cj.spec.as_ref().map(|s| s.job_template.clone()).unwrap_or_default();
-    let mut job = Job { spec: template.spec, ..Default::default() };
+async fn create_job(
+    api: &Api<Job>,
+    cj: &CronJob,
+    at: &DateTime<Utc>,
+    recorder: &Recorder,
+) -> Result<Option<Job>> {
+    let template = cj
+        .spec
+        .as_ref()
+        .map(|s| s.job_template.clone())
+        .unwrap_or_default();
+    let mut job = Job {
+        spec: template.spec,
+        ..Default::default()
+    };
     let meta = template.metadata.unwrap_or_default();
     job.metadata.labels = meta.labels;
     let mut annotations = meta.annotations.unwrap_or_default();
-    annotations.insert(SCHEDULED_TIMESTAMP_ANNOTATION.into(), at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    annotations.insert(
+        SCHEDULED_TIMESTAMP_ANNOTATION.into(),
+        at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
     job.metadata.annotations = Some(annotations);
     let name = format!("{}-{}", cj.name_any(), at.timestamp() / 60);
     job.metadata.name = Some(name.clone());
@@ -210,21 +268,36 @@ async fn create_job(api: &Api<Job>, cj: &CronJob, at: &DateTime<Utc>, recorder: 
     job.metadata.owner_references = Some(vec![controller_ref(cj)]);
     match api.create(&PostParams::default(), &job).await {
         Ok(created) => {
-            recorder.normal(cj.object_ref(&()), "SuccessfulCreate", format!("Created job {name}"));
+            recorder.normal(
+                cj.object_ref(&()),
+                "SuccessfulCreate",
+                format!("Created job {name}"),
+            );
             Ok(Some(created))
         }
         Err(kube::Error::Api(e)) if e.code == 409 => Ok(None),
         Err(e) => {
-            recorder.warning(cj.object_ref(&()), "FailedCreate", format!("Error creating job: {e}"));
+            recorder.warning(
+                cj.object_ref(&()),
+                "FailedCreate",
+                format!("Error creating job: {e}"),
+            );
             Err(e.into())
         }
     }
 }
 
 async fn delete_job(api: &Api<Job>, job: &Job, recorder: &Recorder, cj: &CronJob) -> Result<()> {
-    match api.delete(&job.name_any(), &DeleteParams::background()).await {
+    match api
+        .delete(&job.name_any(), &DeleteParams::background())
+        .await
+    {
         Ok(_) => {
-            recorder.normal(cj.object_ref(&()), "SuccessfulDelete", format!("Deleted job {}", job.name_any()));
+            recorder.normal(
+                cj.object_ref(&()),
+                "SuccessfulDelete",
+                format!("Deleted job {}", job.name_any()),
+            );
             Ok(())
         }
         Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
@@ -239,7 +312,12 @@ async fn write_status(st: &State, cj: &CronJob, status: CronJobStatus) -> Result
     let api: Api<CronJob> = Api::namespaced(st.client.clone(), &cj.namespace().unwrap_or_default());
     let mut updated = cj.clone();
     updated.status = Some(status);
-    api.replace_status(&cj.name_any(), &PostParams::default(), serde_json::to_vec(&updated)?).await?;
+    api.replace_status(
+        &cj.name_any(),
+        &PostParams::default(),
+        serde_json::to_vec(&updated)?,
+    )
+    .await?;
     Ok(())
 }
 
@@ -248,7 +326,9 @@ mod tests {
     use super::*;
 
     fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .with_timezone(&Utc)
     }
 
     #[test]
@@ -256,8 +336,18 @@ mod tests {
         let s = Schedule::parse("*/5 * * * *").expect("schedule");
         let cases = [
             ("2024-01-01T00:00:00Z", "2024-01-01T00:04:59Z", None, 0),
-            ("2024-01-01T00:00:00Z", "2024-01-01T00:05:00Z", Some("2024-01-01T00:05:00Z"), 1),
-            ("2024-01-01T00:00:00Z", "2024-01-01T00:17:00Z", Some("2024-01-01T00:15:00Z"), 3),
+            (
+                "2024-01-01T00:00:00Z",
+                "2024-01-01T00:05:00Z",
+                Some("2024-01-01T00:05:00Z"),
+                1,
+            ),
+            (
+                "2024-01-01T00:00:00Z",
+                "2024-01-01T00:17:00Z",
+                Some("2024-01-01T00:15:00Z"),
+                3,
+            ),
         ];
         for (from, now, want, n) in cases {
             let (got, count) = most_recent_missed(&s, at(from), &at(now));
@@ -265,7 +355,8 @@ mod tests {
         }
         // Weeks of missed minutes: capped count, still the latest time.
         let s = Schedule::parse("* * * * *").expect("schedule");
-        let (got, count) = most_recent_missed(&s, at("2024-01-01T00:00:00Z"), &at("2024-01-20T10:30:30Z"));
+        let (got, count) =
+            most_recent_missed(&s, at("2024-01-01T00:00:00Z"), &at("2024-01-20T10:30:30Z"));
         assert_eq!(got, Some(at("2024-01-20T10:30:00Z")));
         assert!(count > MAX_MISSED);
     }

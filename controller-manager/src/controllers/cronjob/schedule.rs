@@ -39,7 +39,9 @@ pub struct Schedule {
     dow_star: bool,
 }
 
-const MONTHS: &[&str] = &["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTHS: &[&str] = &[
+    "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+];
 const DAYS: &[&str] = &["sun", "mon", "tue", "wed", "thu", "fri", "sat"];
 
 struct Bounds {
@@ -68,12 +70,37 @@ impl Schedule {
         if fields.len() != 5 {
             return Err(ScheduleError::FieldCount(fields.len(), spec.to_string()));
         }
-        let minute = Bounds { min: 0, max: 59, names: &[], first_name: 0 };
-        let hour = Bounds { min: 0, max: 23, names: &[], first_name: 0 };
-        let dom = Bounds { min: 1, max: 31, names: &[], first_name: 0 };
-        let month = Bounds { min: 1, max: 12, names: MONTHS, first_name: 1 };
+        let minute = Bounds {
+            min: 0,
+            max: 59,
+            names: &[],
+            first_name: 0,
+        };
+        let hour = Bounds {
+            min: 0,
+            max: 23,
+            names: &[],
+            first_name: 0,
+        };
+        let dom = Bounds {
+            min: 1,
+            max: 31,
+            names: &[],
+            first_name: 0,
+        };
+        let month = Bounds {
+            min: 1,
+            max: 12,
+            names: MONTHS,
+            first_name: 1,
+        };
         // 7 is Sunday too.
-        let dow = Bounds { min: 0, max: 7, names: DAYS, first_name: 0 };
+        let dow = Bounds {
+            min: 0,
+            max: 7,
+            names: DAYS,
+            first_name: 0,
+        };
         let mut days_of_week = field_bits(fields[4], &dow)?;
         if days_of_week & (1 << 7) != 0 {
             days_of_week = (days_of_week & !(1 << 7)) | 1;
@@ -92,7 +119,11 @@ impl Schedule {
     fn day_matches(&self, d: NaiveDate) -> bool {
         let dom = self.days_of_month & (1 << d.day()) != 0;
         let dow = self.days_of_week & (1 << d.weekday().num_days_from_sunday()) != 0;
-        if self.dom_star || self.dow_star { dom && dow } else { dom || dow }
+        if self.dom_star || self.dow_star {
+            dom && dow
+        } else {
+            dom || dow
+        }
     }
 
     /// The first matching minute strictly after `after`, searched up to
@@ -121,10 +152,10 @@ impl Schedule {
                 continue;
             }
             // A local time skipped by a DST change does not happen.
-            if let Some(at) = tz.from_local_datetime(&t).earliest() {
-                if at > *after {
-                    return Some(at);
-                }
+            if let Some(at) = tz.from_local_datetime(&t).earliest()
+                && at > *after
+            {
+                return Some(at);
             }
             t += Duration::minutes(1);
         }
@@ -133,7 +164,11 @@ impl Schedule {
 }
 
 fn first_of_next_month(t: NaiveDateTime) -> Option<NaiveDateTime> {
-    let (y, m) = if t.month() == 12 { (t.year() + 1, 1) } else { (t.year(), t.month() + 1) };
+    let (y, m) = if t.month() == 12 {
+        (t.year() + 1, 1)
+    } else {
+        (t.year(), t.month() + 1)
+    };
     NaiveDate::from_ymd_opt(y, m, 1)?.and_hms_opt(0, 0, 0)
 }
 
@@ -152,7 +187,9 @@ fn field_bits(field: &str, b: &Bounds) -> Result<u64, ScheduleError> {
 fn range_bits(part: &str, b: &Bounds) -> Result<u64, ScheduleError> {
     let (range, step) = match part.split_once('/') {
         Some((r, s)) => {
-            let step: u32 = s.parse().map_err(|_| ScheduleError::Number(s.to_string()))?;
+            let step: u32 = s
+                .parse()
+                .map_err(|_| ScheduleError::Number(s.to_string()))?;
             if step == 0 {
                 return Err(ScheduleError::Step(part.to_string()));
             }
@@ -170,13 +207,25 @@ fn range_bits(part: &str, b: &Bounds) -> Result<u64, ScheduleError> {
         (v, if step.is_some() { b.max } else { v })
     };
     if start < b.min {
-        return Err(ScheduleError::BelowMin { start, min: b.min, field: part.to_string() });
+        return Err(ScheduleError::BelowMin {
+            start,
+            min: b.min,
+            field: part.to_string(),
+        });
     }
     if end > b.max {
-        return Err(ScheduleError::AboveMax { end, max: b.max, field: part.to_string() });
+        return Err(ScheduleError::AboveMax {
+            end,
+            max: b.max,
+            field: part.to_string(),
+        });
     }
     if start > end {
-        return Err(ScheduleError::Reversed { start, end, field: part.to_string() });
+        return Err(ScheduleError::Reversed {
+            start,
+            end,
+            field: part.to_string(),
+        });
     }
     let step = step.unwrap_or(1);
     let mut bits = 0u64;
@@ -202,28 +251,58 @@ mod tests {
     use chrono::Utc;
 
     fn at(s: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(s).expect("time").with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(s)
+            .expect("time")
+            .with_timezone(&Utc)
     }
 
     #[test]
     fn next_runs() {
         let cases = [
-            ("*/1 * * * *", "2024-01-01T00:00:30Z", "2024-01-01T00:01:00Z"),
-            ("*/5 * * * *", "2024-01-01T00:03:00Z", "2024-01-01T00:05:00Z"),
+            (
+                "*/1 * * * *",
+                "2024-01-01T00:00:30Z",
+                "2024-01-01T00:01:00Z",
+            ),
+            (
+                "*/5 * * * *",
+                "2024-01-01T00:03:00Z",
+                "2024-01-01T00:05:00Z",
+            ),
             ("0 * * * *", "2024-01-01T00:00:00Z", "2024-01-01T01:00:00Z"),
             ("@hourly", "2024-01-01T10:59:59Z", "2024-01-01T11:00:00Z"),
             ("@daily", "2024-01-01T10:00:00Z", "2024-01-02T00:00:00Z"),
             ("@weekly", "2024-01-01T10:00:00Z", "2024-01-07T00:00:00Z"),
             ("@monthly", "2024-01-15T00:00:00Z", "2024-02-01T00:00:00Z"),
             ("@yearly", "2024-01-15T00:00:00Z", "2025-01-01T00:00:00Z"),
-            ("30 2 * * mon-fri", "2024-01-05T03:00:00Z", "2024-01-08T02:30:00Z"),
-            ("0 0 29 feb *", "2023-03-01T00:00:00Z", "2024-02-29T00:00:00Z"),
-            ("15,45 9-10 * * *", "2024-01-01T09:46:00Z", "2024-01-01T10:15:00Z"),
-            ("5/20 * * * *", "2024-01-01T00:26:00Z", "2024-01-01T00:45:00Z"),
+            (
+                "30 2 * * mon-fri",
+                "2024-01-05T03:00:00Z",
+                "2024-01-08T02:30:00Z",
+            ),
+            (
+                "0 0 29 feb *",
+                "2023-03-01T00:00:00Z",
+                "2024-02-29T00:00:00Z",
+            ),
+            (
+                "15,45 9-10 * * *",
+                "2024-01-01T09:46:00Z",
+                "2024-01-01T10:15:00Z",
+            ),
+            (
+                "5/20 * * * *",
+                "2024-01-01T00:26:00Z",
+                "2024-01-01T00:45:00Z",
+            ),
             // Both day fields restricted: either may match (the 13th or a Friday).
             ("0 0 13 * 5", "2024-01-01T00:00:00Z", "2024-01-05T00:00:00Z"),
             ("0 0 * * 7", "2024-01-01T00:00:00Z", "2024-01-07T00:00:00Z"),
-            ("0 12 * JAN,Jul *", "2024-02-01T00:00:00Z", "2024-07-01T12:00:00Z"),
+            (
+                "0 12 * JAN,Jul *",
+                "2024-02-01T00:00:00Z",
+                "2024-07-01T12:00:00Z",
+            ),
         ];
         for (spec, now, want) in cases {
             let s = Schedule::parse(spec).unwrap_or_else(|e| panic!("{spec}: {e}"));
@@ -251,9 +330,30 @@ mod tests {
         let cases = [
             ("* * * *", ScheduleError::FieldCount(4, "* * * *".into())),
             ("@every 5m", ScheduleError::Descriptor("@every 5m".into())),
-            ("60 * * * *", ScheduleError::AboveMax { end: 60, max: 59, field: "60".into() }),
-            ("* * 0 * *", ScheduleError::BelowMin { start: 0, min: 1, field: "0".into() }),
-            ("5-1 * * * *", ScheduleError::Reversed { start: 5, end: 1, field: "5-1".into() }),
+            (
+                "60 * * * *",
+                ScheduleError::AboveMax {
+                    end: 60,
+                    max: 59,
+                    field: "60".into(),
+                },
+            ),
+            (
+                "* * 0 * *",
+                ScheduleError::BelowMin {
+                    start: 0,
+                    min: 1,
+                    field: "0".into(),
+                },
+            ),
+            (
+                "5-1 * * * *",
+                ScheduleError::Reversed {
+                    start: 5,
+                    end: 1,
+                    field: "5-1".into(),
+                },
+            ),
             ("*/0 * * * *", ScheduleError::Step("*/0".into())),
             ("x * * * *", ScheduleError::Number("x".into())),
         ];

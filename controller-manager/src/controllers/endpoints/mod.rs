@@ -39,43 +39,83 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     // stream does not pass on).
     let pod_informer = ctx.informers.get::<Pod>();
     let pods = pod_informer.store.clone();
-    let pod_changes = pod_informer.subscribe().await.ok_or_else(|| anyhow::anyhow!("pod informer stopped"))?;
-    let controller = Controller::new(Api::<Service>::all(client.clone()), watcher::Config::default())
-        .with_config(Config::default().concurrency(ctx.options.concurrent_endpoint_syncs).debounce(reflected::SETTLE));
+    let pod_changes = pod_informer
+        .subscribe()
+        .await
+        .ok_or_else(|| anyhow::anyhow!("pod informer stopped"))?;
+    let controller = Controller::new(
+        Api::<Service>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .with_config(
+        Config::default()
+            .concurrency(ctx.options.concurrent_endpoint_syncs)
+            .debounce(reflected::SETTLE),
+    );
     let services = controller.store();
     let services_shared = services.clone();
     let controller = controller
-        .watches(Api::<Pod>::all(client.clone()), watcher::Config::default(), move |pod| {
-            services_in_namespace(&services, pod.namespace().as_deref())
-        })
+        .watches(
+            Api::<Pod>::all(client.clone()),
+            watcher::Config::default(),
+            move |pod| services_in_namespace(&services, pod.namespace().as_deref()),
+        )
         .watches_shared_stream(pod_changes, move |pod| {
             services_in_namespace(&services_shared, pod.namespace().as_deref())
         })
-        .watches(Api::<Endpoints>::all(client.clone()), watcher::Config::default(), |ep| {
-            Some(ObjectRef::<Service>::new(&ep.name_any()).within(&ep.namespace().unwrap_or_default()))
-        });
+        .watches(
+            Api::<Endpoints>::all(client.clone()),
+            watcher::Config::default(),
+            |ep| {
+                Some(
+                    ObjectRef::<Service>::new(&ep.name_any())
+                        .within(&ep.namespace().unwrap_or_default()),
+                )
+            },
+        );
     reflected::wait_synced(&pods).await;
-    let state = Arc::new(State { client: client.clone(), pods });
+    let state = Arc::new(State {
+        client: client.clone(),
+        pods,
+    });
     let leftovers = run_controller(
         "endpoints-cleanup",
         ctx.metrics.clone(),
         // A deleted Service wakes its Endpoints up.
-        Controller::new(Api::<Endpoints>::all(client.clone()), watcher::Config::default()).watches(
+        Controller::new(
+            Api::<Endpoints>::all(client.clone()),
+            watcher::Config::default(),
+        )
+        .watches(
             Api::<Service>::all(client),
             watcher::Config::default(),
-            |svc| Some(ObjectRef::<Endpoints>::new(&svc.name_any()).within(&svc.namespace().unwrap_or_default())),
+            |svc| {
+                Some(
+                    ObjectRef::<Endpoints>::new(&svc.name_any())
+                        .within(&svc.namespace().unwrap_or_default()),
+                )
+            },
         ),
         delete_if_service_gone,
         state.clone(),
     );
-    let main = run_controller("endpoints", ctx.metrics.clone(), controller, reconcile, state);
+    let main = run_controller(
+        "endpoints",
+        ctx.metrics.clone(),
+        controller,
+        reconcile,
+        state,
+    );
     let (a, b) = futures::join!(main, leftovers);
     a.and(b)
 }
 
 /// Every Service of a namespace: a pod's labels may have stopped matching
 /// a selector, so all of them look again.
-pub fn services_in_namespace(services: &Store<Service>, ns: Option<&str>) -> Vec<ObjectRef<Service>> {
+pub fn services_in_namespace(
+    services: &Store<Service>,
+    ns: Option<&str>,
+) -> Vec<ObjectRef<Service>> {
     services
         .state()
         .iter()
@@ -87,12 +127,17 @@ pub fn services_in_namespace(services: &Store<Service>, ns: Option<&str>) -> Vec
 /// The pods of the Service's namespace its selector picks, or `None` for
 /// a Service that has no selector (its Endpoints are someone else's).
 pub fn selected_pods(svc: &Service, pods: &Store<Pod>) -> Result<Option<Vec<Arc<Pod>>>> {
-    let Some(spec) = svc.spec.as_ref() else { return Ok(None) };
+    let Some(spec) = svc.spec.as_ref() else {
+        return Ok(None);
+    };
     if spec.type_.as_deref() == Some("ExternalName") {
         return Ok(None);
     }
-    let Some(selector) = spec.selector.as_ref().filter(|s| !s.is_empty()) else { return Ok(None) };
-    let selector = Selector::from_map(selector).map_err(|e| Error::invalid("service selector", e.0))?;
+    let Some(selector) = spec.selector.as_ref().filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    let selector =
+        Selector::from_map(selector).map_err(|e| Error::invalid("service selector", e.0))?;
     let ns = svc.namespace();
     Ok(Some(
         pods.state()
@@ -106,10 +151,14 @@ async fn reconcile(svc: Arc<Service>, st: Arc<State>) -> Result<Action> {
     if svc.meta().deletion_timestamp.is_some() {
         return Ok(Action::await_change());
     }
-    let Some(pods) = selected_pods(&svc, &st.pods)? else { return Ok(Action::await_change()) };
+    let Some(pods) = selected_pods(&svc, &st.pods)? else {
+        return Ok(Action::await_change());
+    };
     let refs: Vec<&Pod> = pods.iter().map(Arc::as_ref).collect();
     let subsets = subsets::endpoint_subsets(&svc, &refs);
-    let ns = svc.namespace().ok_or(Error::Missing("metadata.namespace"))?;
+    let ns = svc
+        .namespace()
+        .ok_or(Error::Missing("metadata.namespace"))?;
     let name = svc.name_any();
     let api: Api<Endpoints> = Api::namespaced(st.client.clone(), &ns);
     let mut labels: BTreeMap<String, String> = svc.labels().clone();
@@ -120,7 +169,8 @@ async fn reconcile(svc: Arc<Service>, st: Arc<State>) -> Result<Action> {
     let desired_subsets = (!subsets.is_empty()).then_some(subsets);
     match api.get_opt(&name).await? {
         Some(mut cur) => {
-            let same = cur.subsets.clone().unwrap_or_default() == desired_subsets.clone().unwrap_or_default()
+            let same = cur.subsets.clone().unwrap_or_default()
+                == desired_subsets.clone().unwrap_or_default()
                 && cur.metadata.labels.clone().unwrap_or_default() == labels;
             if same {
                 return Ok(Action::await_change());
@@ -134,13 +184,21 @@ async fn reconcile(svc: Arc<Service>, st: Arc<State>) -> Result<Action> {
             api.replace(&name, &PostParams::default(), &cur).await?;
         }
         None => {
-            let mut ep = Endpoints { subsets: desired_subsets, ..Default::default() };
+            let mut ep = Endpoints {
+                subsets: desired_subsets,
+                ..Default::default()
+            };
             ep.metadata.name = Some(name);
             ep.metadata.namespace = Some(ns);
             ep.metadata.labels = Some(labels);
-            ep.metadata.annotations = Some(BTreeMap::from([(TRIGGER_TIME_ANNOTATION.to_string(), now_rfc3339())]));
+            ep.metadata.annotations = Some(BTreeMap::from([(
+                TRIGGER_TIME_ANNOTATION.to_string(),
+                now_rfc3339(),
+            )]));
             match api.create(&PostParams::default(), &ep).await {
-                Err(kube::Error::Api(e)) if e.code == 409 => return Ok(Action::requeue(std::time::Duration::from_millis(200))),
+                Err(kube::Error::Api(e)) if e.code == 409 => {
+                    return Ok(Action::requeue(std::time::Duration::from_millis(200)));
+                }
                 r => {
                     r?;
                 }

@@ -42,10 +42,13 @@ pub fn resolve_target_port(sp: &ServicePort, pod: &Pod) -> Option<i32> {
         Some(IntOrString::String(name)) => {
             let protocol = sp.protocol.as_deref().unwrap_or("TCP");
             let spec = pod.spec.as_ref()?;
-            spec.containers.iter().flat_map(|c| c.ports.iter().flatten()).find_map(|p| {
-                let same_protocol = p.protocol.as_deref().unwrap_or("TCP") == protocol;
-                (p.name.as_deref() == Some(name) && same_protocol).then_some(p.container_port)
-            })
+            spec.containers
+                .iter()
+                .flat_map(|c| c.ports.iter().flatten())
+                .find_map(|p| {
+                    let same_protocol = p.protocol.as_deref().unwrap_or("TCP") == protocol;
+                    (p.name.as_deref() == Some(name) && same_protocol).then_some(p.container_port)
+                })
         }
     }
 }
@@ -54,7 +57,11 @@ pub fn resolve_target_port(sp: &ServicePort, pod: &Pod) -> Option<i32> {
 /// nothing (no IP yet, finished, or being deleted when the service does
 /// not publish not-ready addresses).
 pub fn pod_endpoint(svc: &Service, pod: &Pod) -> Option<PodEndpoint> {
-    let ip = pod.status.as_ref().and_then(|s| s.pod_ip.clone()).filter(|ip| !ip.is_empty())?;
+    let ip = pod
+        .status
+        .as_ref()
+        .and_then(|s| s.pod_ip.clone())
+        .filter(|ip| !ip.is_empty())?;
     if pod_is_terminal(pod) {
         return None;
     }
@@ -68,7 +75,10 @@ pub fn pod_endpoint(svc: &Service, pod: &Pod) -> Option<PodEndpoint> {
     let svc_name = svc.metadata.name.as_deref().unwrap_or("");
     // A pod is reachable by name when it says it belongs to this subdomain.
     let hostname = pod_spec
-        .filter(|s| s.subdomain.as_deref() == Some(svc_name) && s.hostname.as_deref().is_some_and(|h| !h.is_empty()))
+        .filter(|s| {
+            s.subdomain.as_deref() == Some(svc_name)
+                && s.hostname.as_deref().is_some_and(|h| !h.is_empty())
+        })
         .and_then(|s| s.hostname.clone());
     let address = EndpointAddress {
         ip,
@@ -95,7 +105,12 @@ pub fn pod_endpoint(svc: &Service, pod: &Pod) -> Option<PodEndpoint> {
             })
         })
         .collect();
-    Some(PodEndpoint { address, ready: publish_not_ready || pod_condition_true(pod, "Ready"), terminating, ports })
+    Some(PodEndpoint {
+        address,
+        ready: publish_not_ready || pod_condition_true(pod, "Ready"),
+        terminating,
+        ports,
+    })
 }
 
 /// Whether a Service is headless (`clusterIP: None`).
@@ -108,18 +123,36 @@ pub fn is_headless(svc: &Service) -> bool {
 /// `notReadyAddresses`, everything sorted so an unchanged set of pods
 /// gives an unchanged object.
 pub fn endpoint_subsets(svc: &Service, pods: &[&Pod]) -> Vec<EndpointSubset> {
-    let headless_without_ports = is_headless(svc) && svc.spec.as_ref().and_then(|s| s.ports.as_ref()).is_none_or(Vec::is_empty);
-    type Group = (Vec<EndpointPort>, Vec<EndpointAddress>, Vec<EndpointAddress>);
+    let headless_without_ports = is_headless(svc)
+        && svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.ports.as_ref())
+            .is_none_or(Vec::is_empty);
+    type Group = (
+        Vec<EndpointPort>,
+        Vec<EndpointAddress>,
+        Vec<EndpointAddress>,
+    );
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     for pod in pods {
-        let Some(mut ep) = pod_endpoint(svc, pod) else { continue };
+        let Some(mut ep) = pod_endpoint(svc, pod) else {
+            continue;
+        };
         if ep.ports.is_empty() && !headless_without_ports {
             continue;
         }
-        ep.ports.sort_by(|a, b| (&a.name, a.port).cmp(&(&b.name, b.port)));
+        ep.ports
+            .sort_by(|a, b| (&a.name, a.port).cmp(&(&b.name, b.port)));
         let key = serde_json::to_string(&ep.ports).unwrap_or_default();
-        let g = groups.entry(key).or_insert_with(|| (ep.ports.clone(), Vec::new(), Vec::new()));
-        if ep.ready { g.1.push(ep.address) } else { g.2.push(ep.address) }
+        let g = groups
+            .entry(key)
+            .or_insert_with(|| (ep.ports.clone(), Vec::new(), Vec::new()));
+        if ep.ready {
+            g.1.push(ep.address)
+        } else {
+            g.2.push(ep.address)
+        }
     }
     groups
         .into_values()
@@ -137,8 +170,16 @@ pub fn endpoint_subsets(svc: &Service, pods: &[&Pod]) -> Vec<EndpointSubset> {
 
 fn sort_addresses(a: &mut [EndpointAddress]) {
     a.sort_by(|x, y| {
-        let xk = (x.ip.parse::<std::net::IpAddr>().ok(), &x.ip, x.target_ref.as_ref().and_then(|r| r.uid.as_ref()));
-        let yk = (y.ip.parse::<std::net::IpAddr>().ok(), &y.ip, y.target_ref.as_ref().and_then(|r| r.uid.as_ref()));
+        let xk = (
+            x.ip.parse::<std::net::IpAddr>().ok(),
+            &x.ip,
+            x.target_ref.as_ref().and_then(|r| r.uid.as_ref()),
+        );
+        let yk = (
+            y.ip.parse::<std::net::IpAddr>().ok(),
+            &y.ip,
+            y.target_ref.as_ref().and_then(|r| r.uid.as_ref()),
+        );
         xk.cmp(&yk)
     });
 }
@@ -149,7 +190,10 @@ mod tests {
     use serde_json::json;
 
     fn svc(spec: serde_json::Value) -> Service {
-        serde_json::from_value(json!({"metadata": {"name": "web", "namespace": "default"}, "spec": spec})).expect("service")
+        serde_json::from_value(
+            json!({"metadata": {"name": "web", "namespace": "default"}, "spec": spec}),
+        )
+        .expect("service")
     }
 
     fn pod(name: &str, ip: &str, ready: bool, extra: serde_json::Value) -> Pod {
@@ -181,21 +225,37 @@ mod tests {
 
     #[test]
     fn ready_and_not_ready_addresses_sorted_by_ip() {
-        let s = svc(json!({"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}));
-        let (a, b, c) = (pod("a", "10.0.0.10", true, json!({})), pod("b", "10.0.0.9", true, json!({})), pod("c", "10.0.0.5", false, json!({})));
+        let s =
+            svc(json!({"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}));
+        let (a, b, c) = (
+            pod("a", "10.0.0.10", true, json!({})),
+            pod("b", "10.0.0.9", true, json!({})),
+            pod("c", "10.0.0.5", false, json!({})),
+        );
         let subsets = endpoint_subsets(&s, &[&a, &b, &c]);
         assert_eq!(subsets.len(), 1);
         assert_eq!(ips(&subsets[0].addresses), ["10.0.0.9", "10.0.0.10"]);
         assert_eq!(ips(&subsets[0].not_ready_addresses), ["10.0.0.5"]);
         let ports = subsets[0].ports.as_ref().expect("ports");
-        assert_eq!((ports[0].port, ports[0].protocol.as_deref()), (8080, Some("TCP")));
-        let r = subsets[0].addresses.as_ref().expect("a")[0].target_ref.as_ref().expect("ref");
-        assert_eq!((r.kind.as_deref(), r.name.as_deref()), (Some("Pod"), Some("b")));
+        assert_eq!(
+            (ports[0].port, ports[0].protocol.as_deref()),
+            (8080, Some("TCP"))
+        );
+        let r = subsets[0].addresses.as_ref().expect("a")[0]
+            .target_ref
+            .as_ref()
+            .expect("ref");
+        assert_eq!(
+            (r.kind.as_deref(), r.name.as_deref()),
+            (Some("Pod"), Some("b"))
+        );
     }
 
     #[test]
     fn publish_not_ready_addresses_counts_every_pod_ready() {
-        let s = svc(json!({"selector": {"app": "web"}, "publishNotReadyAddresses": true, "ports": [{"port": 80}]}));
+        let s = svc(
+            json!({"selector": {"app": "web"}, "publishNotReadyAddresses": true, "ports": [{"port": 80}]}),
+        );
         let a = pod("a", "10.0.0.1", false, json!({}));
         let subsets = endpoint_subsets(&s, &[&a]);
         assert_eq!(ips(&subsets[0].addresses), ["10.0.0.1"]);
@@ -209,15 +269,31 @@ mod tests {
             {"name": "dns", "port": 53, "protocol": "UDP", "targetPort": "dns"}]}));
         let a = pod("a", "10.0.0.1", true, json!({}));
         // b names its port differently: it serves only dns.
-        let b = pod("b", "10.0.0.2", true, json!({"spec": {"containers": [{"name": "c", "image": "i",
-            "ports": [{"name": "other", "containerPort": 9090}, {"name": "dns", "containerPort": 5353, "protocol": "UDP"}]}]}}));
+        let b = pod(
+            "b",
+            "10.0.0.2",
+            true,
+            json!({"spec": {"containers": [{"name": "c", "image": "i",
+            "ports": [{"name": "other", "containerPort": 9090}, {"name": "dns", "containerPort": 5353, "protocol": "UDP"}]}]}}),
+        );
         let subsets = endpoint_subsets(&s, &[&a, &b]);
         assert_eq!(subsets.len(), 2);
-        let both = subsets.iter().find(|s| s.ports.as_ref().is_some_and(|p| p.len() == 2)).expect("a's subset");
+        let both = subsets
+            .iter()
+            .find(|s| s.ports.as_ref().is_some_and(|p| p.len() == 2))
+            .expect("a's subset");
         assert_eq!(ips(&both.addresses), ["10.0.0.1"]);
-        let ports: Vec<(Option<&str>, i32)> = both.ports.iter().flatten().map(|p| (p.name.as_deref(), p.port)).collect();
+        let ports: Vec<(Option<&str>, i32)> = both
+            .ports
+            .iter()
+            .flatten()
+            .map(|p| (p.name.as_deref(), p.port))
+            .collect();
         assert_eq!(ports, [(Some("dns"), 53), (Some("web"), 8080)]);
-        let dns_only = subsets.iter().find(|s| s.ports.as_ref().is_some_and(|p| p.len() == 1)).expect("b's subset");
+        let dns_only = subsets
+            .iter()
+            .find(|s| s.ports.as_ref().is_some_and(|p| p.len() == 1))
+            .expect("b's subset");
         assert_eq!(dns_only.ports.as_ref().expect("p")[0].port, 5353);
     }
 
@@ -225,18 +301,38 @@ mod tests {
     fn pods_without_ip_terminal_or_deleted_are_left_out() {
         let s = svc(json!({"selector": {"app": "web"}, "ports": [{"port": 80}]}));
         let no_ip = pod("a", "", true, json!({}));
-        let done = pod("b", "10.0.0.2", false, json!({"status": {"phase": "Succeeded"}}));
-        let going = pod("c", "10.0.0.3", true, json!({"metadata": {"deletionTimestamp": "2024-01-01T00:00:00Z"}}));
+        let done = pod(
+            "b",
+            "10.0.0.2",
+            false,
+            json!({"status": {"phase": "Succeeded"}}),
+        );
+        let going = pod(
+            "c",
+            "10.0.0.3",
+            true,
+            json!({"metadata": {"deletionTimestamp": "2024-01-01T00:00:00Z"}}),
+        );
         assert!(endpoint_subsets(&s, &[&no_ip, &done, &going]).is_empty());
     }
 
     #[test]
     fn headless_without_ports_lists_addresses_and_hostnames() {
         let s = svc(json!({"selector": {"app": "web"}, "clusterIP": "None"}));
-        let a = pod("a", "10.0.0.1", true, json!({"spec": {"hostname": "web-0", "subdomain": "web"}}));
+        let a = pod(
+            "a",
+            "10.0.0.1",
+            true,
+            json!({"spec": {"hostname": "web-0", "subdomain": "web"}}),
+        );
         let subsets = endpoint_subsets(&s, &[&a]);
         assert_eq!(subsets.len(), 1);
         assert!(subsets[0].ports.is_none());
-        assert_eq!(subsets[0].addresses.as_ref().expect("a")[0].hostname.as_deref(), Some("web-0"));
+        assert_eq!(
+            subsets[0].addresses.as_ref().expect("a")[0]
+                .hostname
+                .as_deref(),
+            Some("web-0")
+        );
     }
 }

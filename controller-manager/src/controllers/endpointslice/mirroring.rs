@@ -25,12 +25,28 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let controller = Controller::new(Api::<Endpoints>::all(client.clone()), watcher::Config::default())
-        .watches(Api::<Service>::all(client.clone()), watcher::Config::default(), |svc| {
-            Some(ObjectRef::<Endpoints>::new(&svc.name_any()).within(&svc.namespace().unwrap_or_default()))
-        });
-    run_controller("endpointslice-mirroring", ctx.metrics.clone(), controller, reconcile, Arc::new(State { client }))
-        .await
+    let controller = Controller::new(
+        Api::<Endpoints>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .watches(
+        Api::<Service>::all(client.clone()),
+        watcher::Config::default(),
+        |svc| {
+            Some(
+                ObjectRef::<Endpoints>::new(&svc.name_any())
+                    .within(&svc.namespace().unwrap_or_default()),
+            )
+        },
+    );
+    run_controller(
+        "endpointslice-mirroring",
+        ctx.metrics.clone(),
+        controller,
+        reconcile,
+        Arc::new(State { client }),
+    )
+    .await
 }
 
 async fn reconcile(ep: Arc<Endpoints>, st: Arc<State>) -> Result<Action> {
@@ -40,7 +56,10 @@ async fn reconcile(ep: Arc<Endpoints>, st: Arc<State>) -> Result<Action> {
     let ns = ep.namespace().ok_or(Error::Missing("metadata.namespace"))?;
     let services: Api<Service> = Api::namespaced(st.client.clone(), &ns);
     let service = services.get_opt(&ep.name_any()).await?;
-    let skip = ep.labels().get(SKIP_MIRROR_LABEL).is_some_and(|v| v == "true");
+    let skip = ep
+        .labels()
+        .get(SKIP_MIRROR_LABEL)
+        .is_some_and(|v| v == "true");
     let has_selector = service
         .as_ref()
         .and_then(|s| s.spec.as_ref())

@@ -38,37 +38,73 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     // stream does not pass on).
     let pod_informer = ctx.informers.get::<Pod>();
     let pods = pod_informer.store.clone();
-    let pod_changes = pod_informer.subscribe().await.ok_or_else(|| anyhow::anyhow!("pod informer stopped"))?;
-    let controller = Controller::new(Api::<Service>::all(client.clone()), watcher::Config::default())
-        .with_config(Config::default().concurrency(ctx.options.concurrent_service_endpoint_syncs).debounce(reflected::SETTLE));
+    let pod_changes = pod_informer
+        .subscribe()
+        .await
+        .ok_or_else(|| anyhow::anyhow!("pod informer stopped"))?;
+    let controller = Controller::new(
+        Api::<Service>::all(client.clone()),
+        watcher::Config::default(),
+    )
+    .with_config(
+        Config::default()
+            .concurrency(ctx.options.concurrent_service_endpoint_syncs)
+            .debounce(reflected::SETTLE),
+    );
     let services = controller.store();
     let services_shared = services.clone();
     let controller = controller
-        .owns(Api::<EndpointSlice>::all(client.clone()), watcher::Config::default())
+        .owns(
+            Api::<EndpointSlice>::all(client.clone()),
+            watcher::Config::default(),
+        )
         .watches_shared_stream(pod_changes, move |pod| {
             services_in_namespace(&services_shared, pod.namespace().as_deref())
         })
-        .watches(Api::<Pod>::all(client.clone()), watcher::Config::default(), move |pod| {
-            services_in_namespace(&services, pod.namespace().as_deref())
-        });
+        .watches(
+            Api::<Pod>::all(client.clone()),
+            watcher::Config::default(),
+            move |pod| services_in_namespace(&services, pod.namespace().as_deref()),
+        );
     reflected::wait_synced(&pods).await;
     let state = Arc::new(State { client, pods });
-    run_controller("endpointslice", ctx.metrics.clone(), controller, reconcile, state).await
+    run_controller(
+        "endpointslice",
+        ctx.metrics.clone(),
+        controller,
+        reconcile,
+        state,
+    )
+    .await
 }
 
 async fn reconcile(svc: Arc<Service>, st: Arc<State>) -> Result<Action> {
     if svc.meta().deletion_timestamp.is_some() {
         return Ok(Action::await_change());
     }
-    let Some(pods) = selected_pods(&svc, &st.pods)? else { return Ok(Action::await_change()) };
-    let endpoints: Vec<subsets::PodEndpoint> = pods.iter().filter_map(|p| subsets::pod_endpoint(&svc, p)).collect();
-    let headless_without_ports =
-        subsets::is_headless(&svc) && svc.spec.as_ref().and_then(|s| s.ports.as_ref()).is_none_or(Vec::is_empty);
+    let Some(pods) = selected_pods(&svc, &st.pods)? else {
+        return Ok(Action::await_change());
+    };
+    let endpoints: Vec<subsets::PodEndpoint> = pods
+        .iter()
+        .filter_map(|p| subsets::pod_endpoint(&svc, p))
+        .collect();
+    let headless_without_ports = subsets::is_headless(&svc)
+        && svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.ports.as_ref())
+            .is_none_or(Vec::is_empty);
     let desired = slices::slices_for_pods(&endpoints, headless_without_ports);
-    let ns = svc.namespace().ok_or(Error::Missing("metadata.namespace"))?;
+    let ns = svc
+        .namespace()
+        .ok_or(Error::Missing("metadata.namespace"))?;
     let mut labels = svc.labels().clone();
     if subsets::is_headless(&svc) {
-        labels.insert(crate::controllers::endpoints::HEADLESS_LABEL.into(), String::new());
+        labels.insert(
+            crate::controllers::endpoints::HEADLESS_LABEL.into(),
+            String::new(),
+        );
     }
     let target = SliceSet {
         namespace: ns,
@@ -105,14 +141,21 @@ impl SliceSet {
     /// rest deleted.
     pub async fn sync(&self, client: &kube::Client, desired: Vec<DesiredSlice>) -> Result<()> {
         let api: Api<EndpointSlice> = Api::namespaced(client.clone(), &self.namespace);
-        let selector = format!("{SERVICE_NAME_LABEL}={},{MANAGED_BY_LABEL}={}", self.service, self.managed_by);
-        let mut existing = api.list(&ListParams::default().labels(&selector)).await?.items;
+        let selector = format!(
+            "{SERVICE_NAME_LABEL}={},{MANAGED_BY_LABEL}={}",
+            self.service, self.managed_by
+        );
+        let mut existing = api
+            .list(&ListParams::default().labels(&selector))
+            .await?
+            .items;
         existing.sort_by_key(|s| s.name_any());
         let labels = self.labels();
         let mut unused: Vec<Option<EndpointSlice>> = existing.into_iter().map(Some).collect();
         for want in desired {
             let slot = unused.iter_mut().find(|s| {
-                s.as_ref().is_some_and(|s| s.address_type == want.address_type && s.ports == want.ports)
+                s.as_ref()
+                    .is_some_and(|s| s.address_type == want.address_type && s.ports == want.ports)
             });
             match slot.and_then(Option::take) {
                 Some(mut cur) => {
@@ -123,7 +166,8 @@ impl SliceSet {
                         cur.endpoints = want.endpoints;
                         cur.metadata.labels = Some(labels.clone());
                         cur.metadata.owner_references = Some(vec![self.owner.clone()]);
-                        api.replace(&cur.name_any(), &PostParams::default(), &cur).await?;
+                        api.replace(&cur.name_any(), &PostParams::default(), &cur)
+                            .await?;
                     }
                 }
                 None => {
@@ -142,7 +186,10 @@ impl SliceSet {
             }
         }
         for extra in unused.into_iter().flatten() {
-            match api.delete(&extra.name_any(), &DeleteParams::default()).await {
+            match api
+                .delete(&extra.name_any(), &DeleteParams::default())
+                .await
+            {
                 Err(kube::Error::Api(e)) if e.code == 404 => {}
                 r => {
                     r?;

@@ -46,11 +46,22 @@ impl Propagation {
 pub enum Action {
     /// Delete a dependent. `confirm_absent` lists owners the graph does not
     /// know, to be confirmed gone with the apiserver first.
-    Delete { uid: String, propagation: Propagation, confirm_absent: Vec<OwnerReference> },
+    Delete {
+        uid: String,
+        propagation: Propagation,
+        confirm_absent: Vec<OwnerReference>,
+    },
     /// Drop ownerReferences to these owner uids from a dependent.
-    RemoveOwners { uid: String, owners: Vec<String>, confirm_absent: Vec<OwnerReference> },
+    RemoveOwners {
+        uid: String,
+        owners: Vec<String>,
+        confirm_absent: Vec<OwnerReference>,
+    },
     /// Drop a finalizer (`orphan` / `foregroundDeletion`) from an owner.
-    RemoveFinalizer { uid: String, finalizer: &'static str },
+    RemoveFinalizer {
+        uid: String,
+        finalizer: &'static str,
+    },
 }
 
 /// Every object the collector sees, by uid.
@@ -74,7 +85,10 @@ impl Graph {
         let mut acted: BTreeSet<&str> = BTreeSet::new();
         // Owners being deleted with orphan or foreground propagation.
         for owner in self.objects.values().filter(|o| o.deleting) {
-            let deps = dependents.get(owner.uid.as_str()).map(Vec::as_slice).unwrap_or(&[]);
+            let deps = dependents
+                .get(owner.uid.as_str())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             if owner.finalizers.iter().any(|f| f == ORPHAN) {
                 for d in deps {
                     if acted.insert(&d.uid) {
@@ -86,7 +100,10 @@ impl Graph {
                     }
                 }
                 if deps.is_empty() {
-                    actions.push(Action::RemoveFinalizer { uid: owner.uid.clone(), finalizer: ORPHAN });
+                    actions.push(Action::RemoveFinalizer {
+                        uid: owner.uid.clone(),
+                        finalizer: ORPHAN,
+                    });
                 }
                 continue;
             }
@@ -95,20 +112,37 @@ impl Graph {
                     if acted.insert(&d.uid) {
                         // Dependents with dependents of their own wait for them too.
                         let has_own = dependents.contains_key(d.uid.as_str());
-                        let propagation = if has_own { Propagation::Foreground } else { Propagation::Background };
-                        actions.push(Action::Delete { uid: d.uid.clone(), propagation, confirm_absent: vec![] });
+                        let propagation = if has_own {
+                            Propagation::Foreground
+                        } else {
+                            Propagation::Background
+                        };
+                        actions.push(Action::Delete {
+                            uid: d.uid.clone(),
+                            propagation,
+                            confirm_absent: vec![],
+                        });
                     }
                 }
                 let blocking = deps.iter().any(|d| {
-                    d.owners.iter().any(|r| r.uid == owner.uid && r.block_owner_deletion == Some(true))
+                    d.owners
+                        .iter()
+                        .any(|r| r.uid == owner.uid && r.block_owner_deletion == Some(true))
                 });
                 if !blocking {
-                    actions.push(Action::RemoveFinalizer { uid: owner.uid.clone(), finalizer: FOREGROUND });
+                    actions.push(Action::RemoveFinalizer {
+                        uid: owner.uid.clone(),
+                        finalizer: FOREGROUND,
+                    });
                 }
             }
         }
         // Dependents whose owners are gone.
-        for d in self.objects.values().filter(|o| !o.owners.is_empty() && !o.deleting) {
+        for d in self
+            .objects
+            .values()
+            .filter(|o| !o.owners.is_empty() && !o.deleting)
+        {
             if acted.contains(d.uid.as_str()) {
                 continue;
             }
@@ -154,7 +188,12 @@ mod tests {
         }
     }
 
-    fn node(uid: &str, owners: Vec<OwnerReference>, finalizers: &[&str], deleting: bool) -> ObjectNode {
+    fn node(
+        uid: &str,
+        owners: Vec<OwnerReference>,
+        finalizers: &[&str],
+        deleting: bool,
+    ) -> ObjectNode {
         ObjectNode {
             resource: 0,
             namespace: Some("default".into()),
@@ -167,7 +206,9 @@ mod tests {
     }
 
     fn graph(nodes: Vec<ObjectNode>) -> Graph {
-        Graph { objects: nodes.into_iter().map(|n| (n.uid.clone(), n)).collect() }
+        Graph {
+            objects: nodes.into_iter().map(|n| (n.uid.clone(), n)).collect(),
+        }
     }
 
     fn sorted(mut a: Vec<Action>) -> Vec<Action> {
@@ -180,7 +221,11 @@ mod tests {
         let g = graph(vec![node("pod", vec![owner_ref("rs", true)], &[], false)]);
         assert_eq!(
             g.decide(|_| true),
-            [Action::Delete { uid: "pod".into(), propagation: Propagation::Background, confirm_absent: vec![owner_ref("rs", true)] }]
+            [Action::Delete {
+                uid: "pod".into(),
+                propagation: Propagation::Background,
+                confirm_absent: vec![owner_ref("rs", true)]
+            }]
         );
         // An owner of a kind the collector does not know is never presumed gone.
         assert_eq!(g.decide(|_| false), []);
@@ -190,11 +235,20 @@ mod tests {
     fn a_live_owner_keeps_its_dependents_and_dangling_refs_are_dropped() {
         let g = graph(vec![
             node("rs", vec![], &[], false),
-            node("pod", vec![owner_ref("rs", true), owner_ref("gone", false)], &[], false),
+            node(
+                "pod",
+                vec![owner_ref("rs", true), owner_ref("gone", false)],
+                &[],
+                false,
+            ),
         ]);
         assert_eq!(
             g.decide(|_| true),
-            [Action::RemoveOwners { uid: "pod".into(), owners: vec!["gone".into()], confirm_absent: vec![owner_ref("gone", false)] }]
+            [Action::RemoveOwners {
+                uid: "pod".into(),
+                owners: vec!["gone".into()],
+                confirm_absent: vec![owner_ref("gone", false)]
+            }]
         );
     }
 
@@ -206,10 +260,23 @@ mod tests {
         ]);
         assert_eq!(
             g.decide(|_| true),
-            [Action::RemoveOwners { uid: "pod".into(), owners: vec!["rs".into()], confirm_absent: vec![] }]
+            [Action::RemoveOwners {
+                uid: "pod".into(),
+                owners: vec!["rs".into()],
+                confirm_absent: vec![]
+            }]
         );
-        let g = graph(vec![node("rs", vec![], &[ORPHAN], true), node("pod", vec![], &[], false)]);
-        assert_eq!(g.decide(|_| true), [Action::RemoveFinalizer { uid: "rs".into(), finalizer: ORPHAN }]);
+        let g = graph(vec![
+            node("rs", vec![], &[ORPHAN], true),
+            node("pod", vec![], &[], false),
+        ]);
+        assert_eq!(
+            g.decide(|_| true),
+            [Action::RemoveFinalizer {
+                uid: "rs".into(),
+                finalizer: ORPHAN
+            }]
+        );
     }
 
     #[test]
@@ -221,7 +288,11 @@ mod tests {
         ]);
         assert_eq!(
             g.decide(|_| true),
-            [Action::Delete { uid: "rs".into(), propagation: Propagation::Foreground, confirm_absent: vec![] }]
+            [Action::Delete {
+                uid: "rs".into(),
+                propagation: Propagation::Foreground,
+                confirm_absent: vec![]
+            }]
         );
         // The ReplicaSet is going (itself in the foreground): nothing more yet.
         let g = graph(vec![
@@ -231,13 +302,23 @@ mod tests {
         ]);
         assert_eq!(
             sorted(g.decide(|_| true)),
-            [Action::Delete { uid: "pod".into(), propagation: Propagation::Background, confirm_absent: vec![] }]
+            [Action::Delete {
+                uid: "pod".into(),
+                propagation: Propagation::Background,
+                confirm_absent: vec![]
+            }]
         );
         // Only non-blocking dependents left: the owner may go.
         let g = graph(vec![
             node("deploy", vec![], &[FOREGROUND], true),
             node("cm", vec![owner_ref("deploy", false)], &[], true),
         ]);
-        assert_eq!(g.decide(|_| true), [Action::RemoveFinalizer { uid: "deploy".into(), finalizer: FOREGROUND }]);
+        assert_eq!(
+            g.decide(|_| true),
+            [Action::RemoveFinalizer {
+                uid: "deploy".into(),
+                finalizer: FOREGROUND
+            }]
+        );
     }
 }

@@ -12,7 +12,9 @@ use crate::error::Result;
 use futures::StreamExt;
 use graph::{Action, Graph, ObjectNode, ResourceIndex};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
-use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, PostParams, Preconditions, PropagationPolicy};
+use kube::api::{
+    Api, ApiResource, DeleteParams, DynamicObject, PostParams, Preconditions, PropagationPolicy,
+};
 use kube::discovery::{Discovery, Scope, verbs};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube::{Resource, ResourceExt};
@@ -44,7 +46,9 @@ struct Shared {
 impl Shared {
     fn owner_resource(&self, r: &OwnerReference) -> Option<ResourceIndex> {
         let group = r.api_version.rsplit_once('/').map(|(g, _)| g).unwrap_or("");
-        self.kinds.get(&(group.to_string(), r.kind.clone())).copied()
+        self.kinds
+            .get(&(group.to_string(), r.kind.clone()))
+            .copied()
     }
 }
 
@@ -73,7 +77,9 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
             if !wanted {
                 continue;
             }
-            shared.kinds.insert((ar.group.clone(), ar.kind.clone()), shared.resources.len());
+            shared
+                .kinds
+                .insert((ar.group.clone(), ar.kind.clone()), shared.resources.len());
             shared.resources.push(Watched {
                 resource: ar,
                 namespaced: caps.scope == Scope::Namespaced,
@@ -84,9 +90,19 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     }
     let shared = Arc::new(Mutex::new(shared));
     let changed = Arc::new(Notify::new());
-    let resources: Vec<ApiResource> = lock(&shared).resources.iter().map(|w| w.resource.clone()).collect();
+    let resources: Vec<ApiResource> = lock(&shared)
+        .resources
+        .iter()
+        .map(|w| w.resource.clone())
+        .collect();
     for (i, ar) in resources.into_iter().enumerate() {
-        tokio::spawn(watch_resource(client.clone(), i, ar, shared.clone(), changed.clone()));
+        tokio::spawn(watch_resource(
+            client.clone(),
+            i,
+            ar,
+            shared.clone(),
+            changed.clone(),
+        ));
     }
     tracing::info!(controller = "garbage-collector", "starting controller");
     let concurrency = usize::from(ctx.options.concurrent_gc_syncs.max(1));
@@ -101,7 +117,9 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
                 .into_iter()
                 .filter_map(|a| {
                     let uid = match &a {
-                        Action::Delete { uid, .. } | Action::RemoveOwners { uid, .. } | Action::RemoveFinalizer { uid, .. } => uid,
+                        Action::Delete { uid, .. }
+                        | Action::RemoveOwners { uid, .. }
+                        | Action::RemoveFinalizer { uid, .. } => uid,
                     };
                     s.graph.objects.get(uid).cloned().map(|n| (a, n))
                 })
@@ -144,9 +162,17 @@ fn node_of(obj: &DynamicObject, resource: ResourceIndex) -> Option<ObjectNode> {
 }
 
 /// Keeps the graph's view of one resource current.
-async fn watch_resource(client: kube::Client, i: ResourceIndex, ar: ApiResource, shared: Arc<Mutex<Shared>>, changed: Arc<Notify>) {
+async fn watch_resource(
+    client: kube::Client,
+    i: ResourceIndex,
+    ar: ApiResource,
+    shared: Arc<Mutex<Shared>>,
+    changed: Arc<Notify>,
+) {
     let api: Api<DynamicObject> = Api::all_with(client, &ar);
-    let mut stream = watcher(api, watcher::Config::default()).default_backoff().boxed();
+    let mut stream = watcher(api, watcher::Config::default())
+        .default_backoff()
+        .boxed();
     let mut relisted: HashSet<String> = HashSet::new();
     while let Some(event) = stream.next().await {
         let event = match event {
@@ -173,7 +199,8 @@ async fn watch_resource(client: kube::Client, i: ResourceIndex, ar: ApiResource,
                 }
             }
             watcher::Event::InitDone => {
-                let stale: Vec<String> = s.resources[i].uids.difference(&relisted).cloned().collect();
+                let stale: Vec<String> =
+                    s.resources[i].uids.difference(&relisted).cloned().collect();
                 for uid in stale {
                     s.graph.objects.remove(&uid);
                 }
@@ -195,30 +222,52 @@ fn api_for(client: &kube::Client, w: &Watched, namespace: Option<&str>) -> Api<D
 
 /// Whether every one of `owners` is really gone (asked of the apiserver:
 /// the graph may lag behind).
-async fn confirmed_absent(client: &kube::Client, shared: &Mutex<Shared>, node: &ObjectNode, owners: &[OwnerReference]) -> Result<bool> {
+async fn confirmed_absent(
+    client: &kube::Client,
+    shared: &Mutex<Shared>,
+    node: &ObjectNode,
+    owners: &[OwnerReference],
+) -> Result<bool> {
     for r in owners {
         let api = {
             let s = lock(shared);
-            let Some(i) = s.owner_resource(r) else { return Ok(false) };
+            let Some(i) = s.owner_resource(r) else {
+                return Ok(false);
+            };
             api_for(client, &s.resources[i], node.namespace.as_deref())
         };
-        if let Some(live) = api.get_opt(&r.name).await? {
-            if live.uid().as_deref() == Some(r.uid.as_str()) {
-                return Ok(false);
-            }
+        if let Some(live) = api.get_opt(&r.name).await?
+            && live.uid().as_deref() == Some(r.uid.as_str())
+        {
+            return Ok(false);
         }
     }
     Ok(true)
 }
 
-async fn apply(client: &kube::Client, shared: &Mutex<Shared>, action: &Action, node: &ObjectNode) -> Result<()> {
+async fn apply(
+    client: &kube::Client,
+    shared: &Mutex<Shared>,
+    action: &Action,
+    node: &ObjectNode,
+) -> Result<()> {
     let api = {
         let s = lock(shared);
-        api_for(client, &s.resources[node.resource], node.namespace.as_deref())
+        api_for(
+            client,
+            &s.resources[node.resource],
+            node.namespace.as_deref(),
+        )
     };
     match action {
-        Action::Delete { propagation, confirm_absent, .. } => {
-            if !confirm_absent.is_empty() && !confirmed_absent(client, shared, node, confirm_absent).await? {
+        Action::Delete {
+            propagation,
+            confirm_absent,
+            ..
+        } => {
+            if !confirm_absent.is_empty()
+                && !confirmed_absent(client, shared, node, confirm_absent).await?
+            {
                 return Ok(());
             }
             let dp = DeleteParams {
@@ -226,33 +275,57 @@ async fn apply(client: &kube::Client, shared: &Mutex<Shared>, action: &Action, n
                     graph::Propagation::Foreground => PropagationPolicy::Foreground,
                     graph::Propagation::Background => PropagationPolicy::Background,
                 }),
-                preconditions: Some(Preconditions { uid: Some(node.uid.clone()), resource_version: None }),
+                preconditions: Some(Preconditions {
+                    uid: Some(node.uid.clone()),
+                    resource_version: None,
+                }),
                 ..Default::default()
             };
             tracing::info!(object = %node.name, propagation = propagation.as_str(), "garbage collector deleting dependent");
             api.delete(&node.name, &dp).await?;
         }
-        Action::RemoveOwners { owners, confirm_absent, .. } => {
-            if !confirm_absent.is_empty() && !confirmed_absent(client, shared, node, confirm_absent).await? {
+        Action::RemoveOwners {
+            owners,
+            confirm_absent,
+            ..
+        } => {
+            if !confirm_absent.is_empty()
+                && !confirmed_absent(client, shared, node, confirm_absent).await?
+            {
                 return Ok(());
             }
-            let Some(mut live) = api.get_opt(&node.name).await? else { return Ok(()) };
+            let Some(mut live) = api.get_opt(&node.name).await? else {
+                return Ok(());
+            };
             if live.uid().as_deref() != Some(node.uid.as_str()) {
                 return Ok(());
             }
-            let kept: Vec<OwnerReference> =
-                live.owner_references().iter().filter(|r| !owners.contains(&r.uid)).cloned().collect();
+            let kept: Vec<OwnerReference> = live
+                .owner_references()
+                .iter()
+                .filter(|r| !owners.contains(&r.uid))
+                .cloned()
+                .collect();
             live.metadata.owner_references = (!kept.is_empty()).then_some(kept);
-            api.replace(&node.name, &PostParams::default(), &live).await?;
+            api.replace(&node.name, &PostParams::default(), &live)
+                .await?;
         }
         Action::RemoveFinalizer { finalizer, .. } => {
-            let Some(mut live) = api.get_opt(&node.name).await? else { return Ok(()) };
+            let Some(mut live) = api.get_opt(&node.name).await? else {
+                return Ok(());
+            };
             if live.uid().as_deref() != Some(node.uid.as_str()) {
                 return Ok(());
             }
-            let kept: Vec<String> = live.finalizers().iter().filter(|f| f != finalizer).cloned().collect();
+            let kept: Vec<String> = live
+                .finalizers()
+                .iter()
+                .filter(|f| f != finalizer)
+                .cloned()
+                .collect();
             live.metadata.finalizers = Some(kept);
-            api.replace(&node.name, &PostParams::default(), &live).await?;
+            api.replace(&node.name, &PostParams::default(), &live)
+                .await?;
         }
     }
     Ok(())

@@ -7,8 +7,8 @@
 pub mod tally;
 
 use crate::Context;
-use crate::controllers::reflected::{self, controller_ref, is_controlled_by};
 use crate::controllers::expectations::Expectations;
+use crate::controllers::reflected::{self, controller_ref, is_controlled_by};
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
 use crate::events::Recorder;
@@ -41,11 +41,18 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
     let pod_informer = ctx.informers.get::<Pod>();
     let pods = pod_informer.store.clone();
-    let pod_changes = pod_informer.subscribe().await.ok_or_else(|| anyhow::anyhow!("pod informer stopped"))?;
+    let pod_changes = pod_informer
+        .subscribe()
+        .await
+        .ok_or_else(|| anyhow::anyhow!("pod informer stopped"))?;
     let controller = Controller::new(Api::<Job>::all(client.clone()), watcher::Config::default())
         .owns(Api::<Pod>::all(client.clone()), watcher::Config::default())
         .owns_shared_stream(pod_changes)
-        .with_config(Config::default().concurrency(ctx.options.concurrent_job_syncs).debounce(reflected::SETTLE));
+        .with_config(
+            Config::default()
+                .concurrency(ctx.options.concurrent_job_syncs)
+                .debounce(reflected::SETTLE),
+        );
     reflected::wait_synced(&pods).await;
     let state = Arc::new(State {
         client,
@@ -82,23 +89,36 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
     if job.meta().deletion_timestamp.is_some() {
         return Ok(Action::await_change());
     }
-    let ns = job.namespace().ok_or(Error::Missing("metadata.namespace"))?;
+    let ns = job
+        .namespace()
+        .ok_or(Error::Missing("metadata.namespace"))?;
     let uid = job.uid().ok_or(Error::Missing("metadata.uid"))?;
     let pods_api: Api<Pod> = Api::namespaced(st.client.clone(), &ns);
     let owned: Vec<Arc<Pod>> = st
         .pods
         .state()
         .into_iter()
-        .filter(|p| p.namespace().as_deref() == Some(ns.as_str()) && is_controlled_by(p.as_ref(), &uid))
+        .filter(|p| {
+            p.namespace().as_deref() == Some(ns.as_str()) && is_controlled_by(p.as_ref(), &uid)
+        })
         .collect();
     let key = format!("{ns}/{}", job.name_any());
-    let seen = |uid: &str| owned.iter().any(|p| p.uid().as_deref() == Some(uid) && p.metadata.deletion_timestamp.is_none());
+    let seen = |uid: &str| {
+        owned
+            .iter()
+            .any(|p| p.uid().as_deref() == Some(uid) && p.metadata.deletion_timestamp.is_none())
+    };
     if !st.expectations.satisfied(&key, seen) {
         return Ok(Action::requeue(Duration::from_millis(300)));
     }
     let refs: Vec<&Pod> = owned.iter().map(Arc::as_ref).collect();
     let t = tally::tally(&job, &refs);
-    let w = Writer { api: &pods_api, st: &st, job: &job, key: &key };
+    let w = Writer {
+        api: &pods_api,
+        st: &st,
+        job: &job,
+        key: &key,
+    };
     let spec = job.spec.clone().unwrap_or_default();
     let old = job.status.clone().unwrap_or_default();
     let mut status = JobStatus {
@@ -145,9 +165,15 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
     let failure = if let Some(m) = &t.fail_job {
         Some(("PodFailurePolicy", m.clone()))
     } else if failed > backoff_limit {
-        Some(("BackoffLimitExceeded", "Job has reached the specified backoff limit".to_string()))
+        Some((
+            "BackoffLimitExceeded",
+            "Job has reached the specified backoff limit".to_string(),
+        ))
     } else if deadline_passed.is_some() {
-        Some(("DeadlineExceeded", "Job was active longer than specified deadline".to_string()))
+        Some((
+            "DeadlineExceeded",
+            "Job was active longer than specified deadline".to_string(),
+        ))
     } else {
         None
     };
@@ -169,10 +195,19 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
         w.delete_pods(&t.active).await?;
         active = 0;
         let conds = status.conditions.get_or_insert_with(Vec::new);
-        conds.push(condition("SuccessCriteriaMet", "CompletionsReached", "Reached expected number of succeeded pods"));
-        conds.push(condition("Complete", "CompletionsReached", "Reached expected number of succeeded pods"));
+        conds.push(condition(
+            "SuccessCriteriaMet",
+            "CompletionsReached",
+            "Reached expected number of succeeded pods",
+        ));
+        conds.push(condition(
+            "Complete",
+            "CompletionsReached",
+            "Reached expected number of succeeded pods",
+        ));
         status.completion_time = Some(Time(Utc::now()));
-        st.recorder.normal(job.object_ref(&()), "Completed", "Job completed".into());
+        st.recorder
+            .normal(job.object_ref(&()), "Completed", "Job completed".into());
     } else if suspended {
         w.delete_pods(&t.active).await?;
         active = 0;
@@ -187,7 +222,10 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
         if active > wanted {
             let mut newest: Vec<&Pod> = t.active.clone();
             newest.sort_by_key(|p| std::cmp::Reverse(p.metadata.creation_timestamp.clone()));
-            let extra: Vec<&Pod> = newest.into_iter().take((active - wanted) as usize).collect();
+            let extra: Vec<&Pod> = newest
+                .into_iter()
+                .take((active - wanted) as usize)
+                .collect();
             w.delete_pods(&extra).await?;
             active = wanted;
         } else if active < wanted {
@@ -198,7 +236,10 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
                 let count = (wanted - active) as usize;
                 let indexes: Vec<Option<i32>> = match completions {
                     Some(c) if indexed => {
-                        tally::missing_indexes(c, &t.succeeded_indexes, &t.active, count).into_iter().map(Some).collect()
+                        tally::missing_indexes(c, &t.succeeded_indexes, &t.active, count)
+                            .into_iter()
+                            .map(Some)
+                            .collect()
                     }
                     _ => vec![None; count],
                 };
@@ -217,7 +258,9 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
 
 /// How long until the next pod may start after `failed` failures.
 fn waiting_for_backoff(t: &Tally, failed: i32) -> Duration {
-    let Some(last) = t.last_failure else { return Duration::ZERO };
+    let Some(last) = t.last_failure else {
+        return Duration::ZERO;
+    };
     let until = last + chrono::Duration::from_std(tally::backoff(failed)).unwrap_or_default();
     (until - Utc::now()).to_std().unwrap_or(Duration::ZERO)
 }
@@ -229,7 +272,12 @@ async fn write_status(st: &State, job: &Job, status: JobStatus) -> Result<Action
     let api: Api<Job> = Api::namespaced(st.client.clone(), &job.namespace().unwrap_or_default());
     let mut updated = job.clone();
     updated.status = Some(status);
-    api.replace_status(&job.name_any(), &PostParams::default(), serde_json::to_vec(&updated)?).await?;
+    api.replace_status(
+        &job.name_any(),
+        &PostParams::default(),
+        serde_json::to_vec(&updated)?,
+    )
+    .await?;
     Ok(Action::await_change())
 }
 
@@ -245,11 +293,23 @@ impl Writer<'_> {
     async fn create_pod(&self, uid: &str, index: Option<i32>) -> Result<()> {
         let job = self.job;
         let name = job.name_any();
-        let template = job.spec.as_ref().map(|s| s.template.clone()).unwrap_or_default();
-        let mut pod = Pod { spec: template.spec, ..Default::default() };
+        let template = job
+            .spec
+            .as_ref()
+            .map(|s| s.template.clone())
+            .unwrap_or_default();
+        let mut pod = Pod {
+            spec: template.spec,
+            ..Default::default()
+        };
         let mut meta = template.metadata.unwrap_or_default();
         let labels = meta.labels.get_or_insert_with(BTreeMap::new);
-        for (k, v) in [(CONTROLLER_UID_LABEL, uid), ("controller-uid", uid), (JOB_NAME_LABEL, &name), ("job-name", &name)] {
+        for (k, v) in [
+            (CONTROLLER_UID_LABEL, uid),
+            ("controller-uid", uid),
+            (JOB_NAME_LABEL, &name),
+            ("job-name", &name),
+        ] {
             labels.insert(k.into(), v.into());
         }
         meta.generate_name = Some(match index {
@@ -258,7 +318,9 @@ impl Writer<'_> {
         });
         if let Some(i) = index {
             labels.insert(COMPLETION_INDEX.into(), i.to_string());
-            meta.annotations.get_or_insert_with(BTreeMap::new).insert(COMPLETION_INDEX.into(), i.to_string());
+            meta.annotations
+                .get_or_insert_with(BTreeMap::new)
+                .insert(COMPLETION_INDEX.into(), i.to_string());
             if let Some(spec) = pod.spec.as_mut() {
                 spec.hostname.get_or_insert_with(|| format!("{name}-{i}"));
                 for c in &mut spec.containers {
@@ -278,19 +340,29 @@ impl Writer<'_> {
         if let Some(uid) = created.uid() {
             self.st.expectations.created(self.key, uid);
         }
-        self.st.recorder.normal(job.object_ref(&()), "SuccessfulCreate", format!("Created pod: {}", created.name_any()));
+        self.st.recorder.normal(
+            job.object_ref(&()),
+            "SuccessfulCreate",
+            format!("Created pod: {}", created.name_any()),
+        );
         Ok(())
     }
 
     async fn delete_pods(&self, pods: &[&Pod]) -> Result<()> {
         for p in pods {
-            match self.api.delete(&p.name_any(), &DeleteParams::default()).await {
+            match self
+                .api
+                .delete(&p.name_any(), &DeleteParams::default())
+                .await
+            {
                 Ok(_) => {
                     if let Some(uid) = p.uid() {
                         self.st.expectations.deleted(self.key, uid);
                     }
                     let message = format!("Deleted pod: {}", p.name_any());
-                    self.st.recorder.normal(self.job.object_ref(&()), "SuccessfulDelete", message);
+                    self.st
+                        .recorder
+                        .normal(self.job.object_ref(&()), "SuccessfulDelete", message);
                 }
                 Err(kube::Error::Api(e)) if e.code == 404 => {}
                 Err(e) => return Err(e.into()),

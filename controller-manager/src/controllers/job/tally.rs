@@ -20,7 +20,10 @@ pub fn backoff(failures: i32) -> Duration {
 }
 
 fn phase(p: &Pod) -> &str {
-    p.status.as_ref().and_then(|s| s.phase.as_deref()).unwrap_or("Pending")
+    p.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("Pending")
 }
 
 /// A pod's completion index (Indexed jobs), from its annotation.
@@ -46,7 +49,10 @@ pub fn failure_verdict(rules: &[PodFailurePolicyRule], pod: &Pod) -> FailureVerd
     for (i, rule) in rules.iter().enumerate() {
         let mut hit = None;
         if let Some(req) = &rule.on_exit_codes {
-            let statuses = status.and_then(|s| s.container_statuses.as_ref()).map(Vec::as_slice).unwrap_or(&[]);
+            let statuses = status
+                .and_then(|s| s.container_statuses.as_ref())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
             hit = statuses
                 .iter()
                 .filter(|cs| req.container_name.as_ref().is_none_or(|n| *n == cs.name))
@@ -58,9 +64,21 @@ pub fn failure_verdict(rules: &[PodFailurePolicyRule], pod: &Pod) -> FailureVerd
                 .map(|(name, code)| format!("Container {name} for pod {}/{} failed with exit code {code} matching {} rule at index {i}", pod.metadata.namespace.as_deref().unwrap_or(""), pod.metadata.name.as_deref().unwrap_or(""), rule.action));
         }
         if let Some(patterns) = &rule.on_pod_conditions {
-            let conds = status.and_then(|s| s.conditions.as_ref()).map(Vec::as_slice).unwrap_or(&[]);
-            if patterns.iter().any(|p| conds.iter().any(|c| c.type_ == p.type_ && c.status == p.status)) {
-                hit = Some(format!("Pod {}/{} has condition matching {} rule at index {i}", pod.metadata.namespace.as_deref().unwrap_or(""), pod.metadata.name.as_deref().unwrap_or(""), rule.action));
+            let conds = status
+                .and_then(|s| s.conditions.as_ref())
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            if patterns.iter().any(|p| {
+                conds
+                    .iter()
+                    .any(|c| c.type_ == p.type_ && c.status == p.status)
+            }) {
+                hit = Some(format!(
+                    "Pod {}/{} has condition matching {} rule at index {i}",
+                    pod.metadata.namespace.as_deref().unwrap_or(""),
+                    pod.metadata.name.as_deref().unwrap_or(""),
+                    rule.action
+                ));
             }
         }
         if let Some(message) = hit {
@@ -91,7 +109,10 @@ pub struct Tally<'a> {
 
 pub fn tally<'a>(job: &Job, pods: &[&'a Pod]) -> Tally<'a> {
     let spec = job.spec.as_ref();
-    let rules = spec.and_then(|s| s.pod_failure_policy.as_ref()).map(|p| p.rules.as_slice()).unwrap_or(&[]);
+    let rules = spec
+        .and_then(|s| s.pod_failure_policy.as_ref())
+        .map(|p| p.rules.as_slice())
+        .unwrap_or(&[]);
     let mut t = Tally::default();
     for p in pods {
         match phase(p) {
@@ -113,7 +134,13 @@ pub fn tally<'a>(job: &Job, pods: &[&'a Pod]) -> Tally<'a> {
                         .status
                         .as_ref()
                         .and_then(|s| s.container_statuses.as_ref())
-                        .and_then(|cs| cs.iter().filter_map(|c| c.state.as_ref()?.terminated.as_ref()?.finished_at.clone()).max())
+                        .and_then(|cs| {
+                            cs.iter()
+                                .filter_map(|c| {
+                                    c.state.as_ref()?.terminated.as_ref()?.finished_at.clone()
+                                })
+                                .max()
+                        })
                         .map(|t| t.0)
                         .or_else(|| p.metadata.creation_timestamp.as_ref().map(|t| t.0));
                     t.last_failure = t.last_failure.max(finished);
@@ -141,16 +168,28 @@ pub fn format_indexes(indexes: &BTreeSet<i32>) -> String {
             end += 1;
             iter.next();
         }
-        out.push(if start == end { start.to_string() } else { format!("{start}-{end}") });
+        out.push(if start == end {
+            start.to_string()
+        } else {
+            format!("{start}-{end}")
+        });
     }
     out.join(",")
 }
 
 /// Completion indexes that have neither succeeded nor an active pod,
 /// lowest first, at most `limit` of them.
-pub fn missing_indexes(completions: i32, succeeded: &BTreeSet<i32>, active: &[&Pod], limit: usize) -> Vec<i32> {
+pub fn missing_indexes(
+    completions: i32,
+    succeeded: &BTreeSet<i32>,
+    active: &[&Pod],
+    limit: usize,
+) -> Vec<i32> {
     let running: BTreeSet<i32> = active.iter().filter_map(|p| pod_index(p)).collect();
-    (0..completions).filter(|i| !succeeded.contains(i) && !running.contains(i)).take(limit).collect()
+    (0..completions)
+        .filter(|i| !succeeded.contains(i) && !running.contains(i))
+        .take(limit)
+        .collect()
 }
 
 #[cfg(test)]
@@ -159,11 +198,15 @@ mod tests {
     use serde_json::json;
 
     fn pod(phase: &str, extra: serde_json::Value) -> Pod {
-        let mut p = json!({"metadata": {"name": "p", "namespace": "ns"}, "status": {"phase": phase}});
+        let mut p =
+            json!({"metadata": {"name": "p", "namespace": "ns"}, "status": {"phase": phase}});
         if let (Some(a), Some(b)) = (p.as_object_mut(), extra.as_object()) {
             for (k, v) in b {
                 if k == "status" {
-                    if let (Some(s), Some(v)) = (a.get_mut("status").and_then(|s| s.as_object_mut()), v.as_object()) {
+                    if let (Some(s), Some(v)) = (
+                        a.get_mut("status").and_then(|s| s.as_object_mut()),
+                        v.as_object(),
+                    ) {
                         s.extend(v.clone());
                     }
                 } else {
@@ -185,13 +228,21 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_six_minutes() {
-        let got: Vec<u64> = [0, 1, 2, 3, 6, 7, 20].iter().map(|f| backoff(*f).as_secs()).collect();
+        let got: Vec<u64> = [0, 1, 2, 3, 6, 7, 20]
+            .iter()
+            .map(|f| backoff(*f).as_secs())
+            .collect();
         assert_eq!(got, [0, 10, 20, 40, 320, 360, 360]);
     }
 
     #[test]
     fn counts_pods_by_phase() {
-        let (a, b, c, d) = (pod("Running", json!({})), pod("Succeeded", json!({})), pod("Failed", exit(1)), pod("Pending", json!({})));
+        let (a, b, c, d) = (
+            pod("Running", json!({})),
+            pod("Succeeded", json!({})),
+            pod("Failed", exit(1)),
+            pod("Pending", json!({})),
+        );
         let t = tally(&job(json!({"template": {}})), &[&a, &b, &c, &d]);
         assert_eq!((t.active.len(), t.succeeded, t.failed), (2, 1, 1));
         assert!(t.last_failure.is_some());
@@ -203,11 +254,24 @@ mod tests {
             {"action": "FailJob", "onExitCodes": {"containerName": "main", "operator": "In", "values": [42]}},
             {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget", "status": "True"}]},
             {"action": "Count", "onExitCodes": {"operator": "NotIn", "values": [0]}}]}}));
-        let rules = &j.spec.as_ref().and_then(|s| s.pod_failure_policy.as_ref()).expect("policy").rules;
-        assert!(matches!(failure_verdict(rules, &pod("Failed", exit(42))), FailureVerdict::FailJob(m) if m.contains("exit code 42")));
-        let disrupted = pod("Failed", json!({"status": {"conditions": [{"type": "DisruptionTarget", "status": "True"}]}}));
+        let rules = &j
+            .spec
+            .as_ref()
+            .and_then(|s| s.pod_failure_policy.as_ref())
+            .expect("policy")
+            .rules;
+        assert!(
+            matches!(failure_verdict(rules, &pod("Failed", exit(42))), FailureVerdict::FailJob(m) if m.contains("exit code 42"))
+        );
+        let disrupted = pod(
+            "Failed",
+            json!({"status": {"conditions": [{"type": "DisruptionTarget", "status": "True"}]}}),
+        );
         assert_eq!(failure_verdict(rules, &disrupted), FailureVerdict::Ignore);
-        assert_eq!(failure_verdict(rules, &pod("Failed", exit(3))), FailureVerdict::Count);
+        assert_eq!(
+            failure_verdict(rules, &pod("Failed", exit(3))),
+            FailureVerdict::Count
+        );
         let failed42 = pod("Failed", exit(42));
         let t = tally(&j, &[&failed42, &disrupted]);
         assert_eq!(t.failed, 1);
@@ -219,7 +283,10 @@ mod tests {
         let set: BTreeSet<i32> = [0, 1, 2, 4, 6, 7].into_iter().collect();
         assert_eq!(format_indexes(&set), "0-2,4,6-7");
         assert_eq!(format_indexes(&BTreeSet::new()), "");
-        let running = pod("Running", json!({"metadata": {"name": "p", "annotations": {COMPLETION_INDEX: "3"}}}));
+        let running = pod(
+            "Running",
+            json!({"metadata": {"name": "p", "annotations": {COMPLETION_INDEX: "3"}}}),
+        );
         assert_eq!(missing_indexes(8, &set, &[&running], 5), [5]);
         assert_eq!(missing_indexes(8, &BTreeSet::new(), &[], 2), [0, 1]);
     }

@@ -51,15 +51,22 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     wait_synced(&st.pods).await;
     wait_synced(&st.leases).await;
     tracing::info!(controller = "node-lifecycle", "starting controller");
-    let period = ctx.options.node_monitor_period.max(Duration::from_millis(500));
+    let period = ctx
+        .options
+        .node_monitor_period
+        .max(Duration::from_millis(500));
     loop {
         for node in st.nodes.state() {
             let outcome = check_node(&st, &node, Utc::now()).await;
-            ctx.metrics.reconciled("node-lifecycle", if outcome.is_ok() { "success" } else { "error" });
-            if let Err(e) = outcome {
-                if !e.is_status(409) && !e.is_status(404) {
-                    tracing::warn!(node = %node.name_any(), error = %e, "node check failed");
-                }
+            ctx.metrics.reconciled(
+                "node-lifecycle",
+                if outcome.is_ok() { "success" } else { "error" },
+            );
+            if let Err(e) = outcome
+                && !e.is_status(409)
+                && !e.is_status(404)
+            {
+                tracing::warn!(node = %node.name_any(), error = %e, "node check failed");
             }
         }
         tokio::time::sleep(period).await;
@@ -79,11 +86,21 @@ fn last_heartbeat(st: &State, node: &Node) -> DateTime<Utc> {
         .and_then(|s| s.conditions.as_ref())
         .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
         .and_then(|c| c.last_heartbeat_time.as_ref().map(|t| t.0));
-    [lease, ready, Some(st.started)].into_iter().flatten().max().unwrap_or(st.started)
+    [lease, ready, Some(st.started)]
+        .into_iter()
+        .flatten()
+        .max()
+        .unwrap_or(st.started)
 }
 
 fn ready_status(node: &Node) -> Option<&str> {
-    node.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == "Ready").map(|c| c.status.as_str())
+    node.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == "Ready")
+        .map(|c| c.status.as_str())
 }
 
 async fn check_node(st: &State, node: &Node, now: DateTime<Utc>) -> Result<()> {
@@ -96,22 +113,35 @@ async fn check_node(st: &State, node: &Node, now: DateTime<Utc>) -> Result<()> {
     }
     if let Some(t) = taints::reconcile_taints(node, now) {
         let patch = json!({"spec": {"taints": t}});
-        nodes.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await?;
+        nodes
+            .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+            .await?;
         return Ok(());
     }
-    let node_taints = node.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
+    let node_taints = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.clone())
+        .unwrap_or_default();
     if !node_taints.iter().any(|t| t.effect == "NoExecute") {
         return Ok(());
     }
     for pod in pods_on(st, &name) {
-        if pod.metadata.deletion_timestamp.is_some() || taints::eviction(&pod, &node_taints, now) != Eviction::Now {
+        if pod.metadata.deletion_timestamp.is_some()
+            || taints::eviction(&pod, &node_taints, now) != Eviction::Now
+        {
             continue;
         }
-        let api: Api<Pod> = Api::namespaced(st.client.clone(), &pod.namespace().unwrap_or_default());
+        let api: Api<Pod> =
+            Api::namespaced(st.client.clone(), &pod.namespace().unwrap_or_default());
         st.recorder.normal(
             pod.object_ref(&()),
             "TaintManagerEviction",
-            format!("Marking for deletion Pod {}/{}", pod.namespace().unwrap_or_default(), pod.name_any()),
+            format!(
+                "Marking for deletion Pod {}/{}",
+                pod.namespace().unwrap_or_default(),
+                pod.name_any()
+            ),
         );
         match api.delete(&pod.name_any(), &DeleteParams::default()).await {
             Err(kube::Error::Api(e)) if e.code == 404 => {}
@@ -140,19 +170,33 @@ async fn mark_unknown(st: &State, node: &Node, now: DateTime<Utc>) -> Result<()>
     let conds = status.conditions.get_or_insert_with(Vec::new);
     for type_ in ["Ready", "MemoryPressure", "DiskPressure", "PIDPressure"] {
         if !conds.iter().any(|c| c.type_ == type_) {
-            conds.push(NodeCondition { type_: type_.into(), ..Default::default() });
+            conds.push(NodeCondition {
+                type_: type_.into(),
+                ..Default::default()
+            });
         }
     }
-    for c in conds.iter_mut().filter(|c| matches!(c.type_.as_str(), "Ready" | "MemoryPressure" | "DiskPressure" | "PIDPressure")) {
+    for c in conds.iter_mut().filter(|c| {
+        matches!(
+            c.type_.as_str(),
+            "Ready" | "MemoryPressure" | "DiskPressure" | "PIDPressure"
+        )
+    }) {
         c.status = "Unknown".into();
         c.reason = Some("NodeStatusUnknown".into());
         c.message = Some("Kubelet stopped posting node status.".into());
         c.last_transition_time = Some(Time(now));
     }
     let nodes: Api<Node> = Api::all(st.client.clone());
-    nodes.replace_status(&name, &PostParams::default(), serde_json::to_vec(&updated)?).await?;
+    nodes
+        .replace_status(&name, &PostParams::default(), serde_json::to_vec(&updated)?)
+        .await?;
     tracing::info!(node = %name, "node stopped posting status; marked Unknown");
-    st.recorder.normal(node.object_ref(&()), "NodeNotReady", format!("Node {name} status is now: NodeNotReady"));
+    st.recorder.normal(
+        node.object_ref(&()),
+        "NodeNotReady",
+        format!("Node {name} status is now: NodeNotReady"),
+    );
     for pod in pods_on(st, &name) {
         let ready = crate::controllers::endpoints::subsets::pod_condition_true(&pod, "Ready");
         if !ready {
@@ -169,8 +213,16 @@ async fn mark_unknown(st: &State, node: &Node, now: DateTime<Utc>) -> Result<()>
                 };
             }
         }
-        let api: Api<Pod> = Api::namespaced(st.client.clone(), &pod.namespace().unwrap_or_default());
-        if let Err(e) = api.replace_status(&pod.name_any(), &PostParams::default(), serde_json::to_vec(&p)?).await {
+        let api: Api<Pod> =
+            Api::namespaced(st.client.clone(), &pod.namespace().unwrap_or_default());
+        if let Err(e) = api
+            .replace_status(
+                &pod.name_any(),
+                &PostParams::default(),
+                serde_json::to_vec(&p)?,
+            )
+            .await
+        {
             tracing::debug!(pod = %pod.name_any(), error = %e, "could not mark pod not ready");
         }
     }

@@ -22,11 +22,22 @@ const MANAGED: &[&str] = &[
 ];
 
 fn condition_status<'a>(node: &'a Node, type_: &str) -> Option<&'a str> {
-    node.status.as_ref()?.conditions.as_ref()?.iter().find(|c| c.type_ == type_).map(|c| c.status.as_str())
+    node.status
+        .as_ref()?
+        .conditions
+        .as_ref()?
+        .iter()
+        .find(|c| c.type_ == type_)
+        .map(|c| c.status.as_str())
 }
 
 fn taint(key: &str, effect: &str) -> Taint {
-    Taint { key: key.into(), effect: effect.into(), value: None, time_added: None }
+    Taint {
+        key: key.into(),
+        effect: effect.into(),
+        value: None,
+        time_added: None,
+    }
 }
 
 /// The taints the node's conditions and `unschedulable` call for.
@@ -48,13 +59,21 @@ pub fn condition_taints(node: &Node) -> Vec<Taint> {
         ("MemoryPressure", "node.kubernetes.io/memory-pressure"),
         ("DiskPressure", "node.kubernetes.io/disk-pressure"),
         ("PIDPressure", "node.kubernetes.io/pid-pressure"),
-        ("NetworkUnavailable", "node.kubernetes.io/network-unavailable"),
+        (
+            "NetworkUnavailable",
+            "node.kubernetes.io/network-unavailable",
+        ),
     ] {
         if condition_status(node, cond) == Some("True") {
             out.push(taint(key, "NoSchedule"));
         }
     }
-    if node.spec.as_ref().and_then(|s| s.unschedulable).unwrap_or(false) {
+    if node
+        .spec
+        .as_ref()
+        .and_then(|s| s.unschedulable)
+        .unwrap_or(false)
+    {
         out.push(taint(UNSCHEDULABLE, "NoSchedule"));
     }
     out
@@ -64,7 +83,11 @@ pub fn condition_taints(node: &Node) -> Vec<Taint> {
 /// kept, managed ones added or dropped, `timeAdded` kept for taints that
 /// stay and set to `now` on new NoExecute ones. `None` when unchanged.
 pub fn reconcile_taints(node: &Node, now: DateTime<Utc>) -> Option<Vec<Taint>> {
-    let current: Vec<Taint> = node.spec.as_ref().and_then(|s| s.taints.clone()).unwrap_or_default();
+    let current: Vec<Taint> = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.clone())
+        .unwrap_or_default();
     let wanted = condition_taints(node);
     let same = |a: &Taint, b: &Taint| a.key == b.key && a.effect == b.effect;
     let mut out: Vec<Taint> = current
@@ -86,15 +109,18 @@ pub fn reconcile_taints(node: &Node, now: DateTime<Utc>) -> Option<Vec<Taint>> {
 
 /// Whether `tol` tolerates `taint`.
 pub fn tolerates(tol: &Toleration, taint: &Taint) -> bool {
-    if let Some(effect) = tol.effect.as_deref().filter(|e| !e.is_empty()) {
-        if effect != taint.effect {
-            return false;
-        }
+    if let Some(effect) = tol.effect.as_deref().filter(|e| !e.is_empty())
+        && effect != taint.effect
+    {
+        return false;
     }
     let key = tol.key.as_deref().unwrap_or("");
     match tol.operator.as_deref().unwrap_or("Equal") {
         "Exists" => key.is_empty() || key == taint.key,
-        _ => key == taint.key && tol.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or(""),
+        _ => {
+            key == taint.key
+                && tol.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
+        }
     }
 }
 
@@ -110,10 +136,15 @@ pub enum Eviction {
 }
 
 pub fn eviction(pod: &Pod, taints: &[Taint], now: DateTime<Utc>) -> Eviction {
-    let tolerations = pod.spec.as_ref().and_then(|s| s.tolerations.clone()).unwrap_or_default();
+    let tolerations = pod
+        .spec
+        .as_ref()
+        .and_then(|s| s.tolerations.clone())
+        .unwrap_or_default();
     let mut deadline: Option<DateTime<Utc>> = None;
     for t in taints.iter().filter(|t| t.effect == "NoExecute") {
-        let matching: Vec<&Toleration> = tolerations.iter().filter(|tol| tolerates(tol, t)).collect();
+        let matching: Vec<&Toleration> =
+            tolerations.iter().filter(|tol| tolerates(tol, t)).collect();
         if matching.is_empty() {
             return Eviction::Now;
         }
@@ -121,7 +152,12 @@ pub fn eviction(pod: &Pod, taints: &[Taint], now: DateTime<Utc>) -> Eviction {
         if matching.iter().any(|tol| tol.toleration_seconds.is_none()) {
             continue;
         }
-        let secs = matching.iter().filter_map(|tol| tol.toleration_seconds).min().unwrap_or(0).max(0);
+        let secs = matching
+            .iter()
+            .filter_map(|tol| tol.toleration_seconds)
+            .min()
+            .unwrap_or(0)
+            .max(0);
         let added = t.time_added.as_ref().map(|x| x.0).unwrap_or(now);
         let at = added + chrono::Duration::seconds(secs);
         deadline = Some(deadline.map_or(at, |d| d.min(at)));
@@ -148,26 +184,50 @@ mod tests {
     }
 
     fn keys(t: &[Taint]) -> Vec<String> {
-        t.iter().map(|t| format!("{}:{}", t.key, t.effect)).collect()
+        t.iter()
+            .map(|t| format!("{}:{}", t.key, t.effect))
+            .collect()
     }
 
     fn now() -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z").expect("t").with_timezone(&Utc)
+        DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z")
+            .expect("t")
+            .with_timezone(&Utc)
     }
 
     #[test]
     fn taints_follow_readiness_and_keep_user_taints() {
-        let n = node("Unknown", json!([{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]), false);
+        let n = node(
+            "Unknown",
+            json!([{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]),
+            false,
+        );
         let t = reconcile_taints(&n, now()).expect("changed");
-        assert_eq!(keys(&t), ["dedicated:NoSchedule", "node.kubernetes.io/unreachable:NoSchedule", "node.kubernetes.io/unreachable:NoExecute"]);
+        assert_eq!(
+            keys(&t),
+            [
+                "dedicated:NoSchedule",
+                "node.kubernetes.io/unreachable:NoSchedule",
+                "node.kubernetes.io/unreachable:NoExecute"
+            ]
+        );
         assert_eq!(t[2].time_added.as_ref().map(|x| x.0), Some(now()));
         let n = node("False", serde_json::to_value(&t).expect("json"), true);
         let t = reconcile_taints(&n, now()).expect("changed");
         assert_eq!(
             keys(&t),
-            ["dedicated:NoSchedule", "node.kubernetes.io/not-ready:NoSchedule", "node.kubernetes.io/not-ready:NoExecute", "node.kubernetes.io/unschedulable:NoSchedule"]
+            [
+                "dedicated:NoSchedule",
+                "node.kubernetes.io/not-ready:NoSchedule",
+                "node.kubernetes.io/not-ready:NoExecute",
+                "node.kubernetes.io/unschedulable:NoSchedule"
+            ]
         );
-        let n = node("True", json!([{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]), false);
+        let n = node(
+            "True",
+            json!([{"key": "dedicated", "value": "db", "effect": "NoSchedule"}]),
+            false,
+        );
         assert_eq!(reconcile_taints(&n, now()), None);
     }
 
@@ -177,14 +237,31 @@ mod tests {
 
     #[test]
     fn eviction_follows_tolerations() {
-        let taints = vec![Taint { key: UNREACHABLE.into(), effect: "NoExecute".into(), value: None, time_added: Some(Time(now())) }];
+        let taints = vec![Taint {
+            key: UNREACHABLE.into(),
+            effect: "NoExecute".into(),
+            value: None,
+            time_added: Some(Time(now())),
+        }];
         let later = now() + chrono::Duration::seconds(10);
         assert_eq!(eviction(&pod(json!([])), &taints, now()), Eviction::Now);
-        assert_eq!(eviction(&pod(json!([{"operator": "Exists"}])), &taints, now()), Eviction::Never);
-        let timed = pod(json!([{"key": UNREACHABLE, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30}]));
-        assert_eq!(eviction(&timed, &taints, later), Eviction::At(now() + chrono::Duration::seconds(30)));
-        assert_eq!(eviction(&timed, &taints, now() + chrono::Duration::seconds(31)), Eviction::Now);
-        let wrong_effect = pod(json!([{"key": UNREACHABLE, "operator": "Exists", "effect": "NoSchedule"}]));
+        assert_eq!(
+            eviction(&pod(json!([{"operator": "Exists"}])), &taints, now()),
+            Eviction::Never
+        );
+        let timed = pod(
+            json!([{"key": UNREACHABLE, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 30}]),
+        );
+        assert_eq!(
+            eviction(&timed, &taints, later),
+            Eviction::At(now() + chrono::Duration::seconds(30))
+        );
+        assert_eq!(
+            eviction(&timed, &taints, now() + chrono::Duration::seconds(31)),
+            Eviction::Now
+        );
+        let wrong_effect =
+            pod(json!([{"key": UNREACHABLE, "operator": "Exists", "effect": "NoSchedule"}]));
         assert_eq!(eviction(&wrong_effect, &taints, now()), Eviction::Now);
         assert_eq!(eviction(&pod(json!([])), &[], now()), Eviction::Never);
     }

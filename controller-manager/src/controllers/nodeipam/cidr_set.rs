@@ -15,11 +15,17 @@ const MAX_SUBNET_BITS: u8 = 16;
 pub enum CidrError {
     #[error("invalid CIDR address: {0}")]
     Parse(String),
-    #[error("node CIDR mask size {mask} must be longer than the cluster CIDR prefix {prefix} and at most {max}")]
+    #[error(
+        "node CIDR mask size {mask} must be longer than the cluster CIDR prefix {prefix} and at most {max}"
+    )]
     MaskSize { mask: u8, prefix: u8, max: u8 },
-    #[error("the cluster CIDR {cidr} split in /{mask} subnets gives more than 2^{MAX_SUBNET_BITS} of them")]
+    #[error(
+        "the cluster CIDR {cidr} split in /{mask} subnets gives more than 2^{MAX_SUBNET_BITS} of them"
+    )]
     TooManySubnets { cidr: String, mask: u8 },
-    #[error("CIDR allocation failed; there are no remaining CIDRs left to allocate in the accepted range")]
+    #[error(
+        "CIDR allocation failed; there are no remaining CIDRs left to allocate in the accepted range"
+    )]
     Full,
     #[error("CIDR {0} is outside the cluster CIDR or not aligned to the node mask size")]
     Outside(String),
@@ -58,7 +64,10 @@ impl FromStr for Cidr {
         }
         let c = Cidr { addr, prefix };
         // Keep only the network bits, as Go's net.ParseCIDR does.
-        Ok(Cidr { addr: from_u128(addr.is_ipv4(), c.as_u128() & mask(prefix, width)), prefix })
+        Ok(Cidr {
+            addr: from_u128(addr.is_ipv4(), c.as_u128() & mask(prefix, width)),
+            prefix,
+        })
     }
 }
 
@@ -72,12 +81,20 @@ fn mask(prefix: u8, width: u8) -> u128 {
     if prefix == 0 {
         return 0;
     }
-    let all = if width == 32 { u32::MAX as u128 } else { u128::MAX };
+    let all = if width == 32 {
+        u32::MAX as u128
+    } else {
+        u128::MAX
+    };
     all & !(all >> prefix)
 }
 
 fn from_u128(v4: bool, v: u128) -> IpAddr {
-    if v4 { IpAddr::V4(Ipv4Addr::from(v as u32)) } else { IpAddr::V6(Ipv6Addr::from(v)) }
+    if v4 {
+        IpAddr::V4(Ipv4Addr::from(v as u32))
+    } else {
+        IpAddr::V6(Ipv6Addr::from(v))
+    }
 }
 
 /// Node subnets of one cluster CIDR and which of them are taken.
@@ -93,19 +110,34 @@ impl CidrSet {
     pub fn new(cluster: Cidr, node_mask: u8) -> Result<CidrSet, CidrError> {
         let width = cluster.bits();
         if node_mask <= cluster.prefix || node_mask > width {
-            return Err(CidrError::MaskSize { mask: node_mask, prefix: cluster.prefix, max: width });
+            return Err(CidrError::MaskSize {
+                mask: node_mask,
+                prefix: cluster.prefix,
+                max: width,
+            });
         }
         let bits = node_mask - cluster.prefix;
         if bits > MAX_SUBNET_BITS {
-            return Err(CidrError::TooManySubnets { cidr: cluster.to_string(), mask: node_mask });
+            return Err(CidrError::TooManySubnets {
+                cidr: cluster.to_string(),
+                mask: node_mask,
+            });
         }
-        Ok(CidrSet { cluster, node_mask, count: 1 << bits, used: BTreeSet::new() })
+        Ok(CidrSet {
+            cluster,
+            node_mask,
+            count: 1 << bits,
+            used: BTreeSet::new(),
+        })
     }
 
     fn subnet(&self, index: u32) -> Cidr {
         let step = 1u128 << (self.cluster.bits() - self.node_mask);
         let base = self.cluster.as_u128() + step * index as u128;
-        Cidr { addr: from_u128(self.cluster.addr.is_ipv4(), base), prefix: self.node_mask }
+        Cidr {
+            addr: from_u128(self.cluster.addr.is_ipv4(), base),
+            prefix: self.node_mask,
+        }
     }
 
     fn index_of(&self, c: &Cidr) -> Result<u32, CidrError> {
@@ -123,7 +155,9 @@ impl CidrSet {
 
     /// Hands out the lowest free subnet.
     pub fn allocate_next(&mut self) -> Result<Cidr, CidrError> {
-        let index = (0..self.count).find(|i| !self.used.contains(i)).ok_or(CidrError::Full)?;
+        let index = (0..self.count)
+            .find(|i| !self.used.contains(i))
+            .ok_or(CidrError::Full)?;
         self.used.insert(index);
         Ok(self.subnet(index))
     }
@@ -191,8 +225,14 @@ mod tests {
 
     #[test]
     fn rejects_bad_masks_and_foreign_cidrs() {
-        assert!(matches!(CidrSet::new(cidr("172.7.0.0/16"), 16), Err(CidrError::MaskSize { .. })));
-        assert!(matches!(CidrSet::new(cidr("10.0.0.0/8"), 30), Err(CidrError::TooManySubnets { .. })));
+        assert!(matches!(
+            CidrSet::new(cidr("172.7.0.0/16"), 16),
+            Err(CidrError::MaskSize { .. })
+        ));
+        assert!(matches!(
+            CidrSet::new(cidr("10.0.0.0/8"), 30),
+            Err(CidrError::TooManySubnets { .. })
+        ));
         let mut s = CidrSet::new(cidr("172.7.0.0/16"), 24).expect("set");
         assert!(s.occupy(&cidr("10.1.0.0/24")).is_err());
         assert!(s.occupy(&cidr("172.7.0.0/25")).is_err());

@@ -51,20 +51,37 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         in_flight: Mutex::new(BTreeMap::new()),
         recorder: ctx.recorder("cidrAllocator"),
     });
-    run_controller("nodeipam", ctx.metrics.clone(), controller, reconcile, state).await
+    run_controller(
+        "nodeipam",
+        ctx.metrics.clone(),
+        controller,
+        reconcile,
+        state,
+    )
+    .await
 }
 
 fn pod_cidr(node: &Node) -> Option<&str> {
-    node.spec.as_ref().and_then(|s| s.pod_cidr.as_deref()).filter(|c| !c.is_empty())
+    node.spec
+        .as_ref()
+        .and_then(|s| s.pod_cidr.as_deref())
+        .filter(|c| !c.is_empty())
 }
 
 /// The lowest range neither an existing Node nor an allocation in flight
 /// holds, recorded as in flight for `node`.
 fn allocate(st: &State, node: &str) -> Result<Cidr> {
-    let mut in_flight = st.in_flight.lock().map_err(|_| Error::invalid("nodeipam", "allocator lock poisoned"))?;
+    let mut in_flight = st
+        .in_flight
+        .lock()
+        .map_err(|_| Error::invalid("nodeipam", "allocator lock poisoned"))?;
     let nodes = st.nodes.state();
     // Allocations the store now shows (or whose node left) are settled.
-    in_flight.retain(|name, _| nodes.iter().any(|n| n.name_any() == *name && pod_cidr(n).is_none()));
+    in_flight.retain(|name, _| {
+        nodes
+            .iter()
+            .any(|n| n.name_any() == *name && pod_cidr(n).is_none())
+    });
     if let Some(c) = in_flight.get(node) {
         return Ok(*c);
     }
@@ -78,7 +95,9 @@ fn allocate(st: &State, node: &str) -> Result<Cidr> {
     for c in in_flight.values() {
         let _ = pool.occupy(c);
     }
-    let c = pool.allocate_next().map_err(|e| Error::invalid("pod CIDR", e.to_string()))?;
+    let c = pool
+        .allocate_next()
+        .map_err(|e| Error::invalid("pod CIDR", e.to_string()))?;
     in_flight.insert(node.to_string(), c);
     Ok(c)
 }
@@ -101,7 +120,10 @@ async fn reconcile(node: Arc<Node>, st: Arc<State>) -> Result<Action> {
     };
     let api: Api<Node> = Api::all(st.client.clone());
     let patch = json!({"spec": {"podCIDR": cidr.to_string(), "podCIDRs": [cidr.to_string()]}});
-    if let Err(e) = api.patch(&name, &PatchParams::default(), &Patch::Merge(&patch)).await {
+    if let Err(e) = api
+        .patch(&name, &PatchParams::default(), &Patch::Merge(&patch))
+        .await
+    {
         st.recorder.warning(
             node.object_ref(&()),
             "CIDRAssignmentFailed",

@@ -10,7 +10,9 @@ use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 /// does not parse.
 pub fn bytes(q: &Quantity) -> Option<f64> {
     let s = q.0.trim();
-    let split = s.find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E').unwrap_or(s.len());
+    let split = s
+        .find(|c: char| c.is_ascii_alphabetic() && c != 'e' && c != 'E')
+        .unwrap_or(s.len());
     let (num, suffix) = s.split_at(split);
     let n: f64 = num.parse().ok()?;
     let mult = match suffix {
@@ -38,20 +40,30 @@ fn storage(q: Option<&std::collections::BTreeMap<String, Quantity>>) -> Option<f
 }
 
 pub fn claim_class(pvc: &PersistentVolumeClaim) -> &str {
-    pvc.spec.as_ref().and_then(|s| s.storage_class_name.as_deref()).unwrap_or("")
+    pvc.spec
+        .as_ref()
+        .and_then(|s| s.storage_class_name.as_deref())
+        .unwrap_or("")
 }
 
 pub fn volume_class(pv: &PersistentVolume) -> &str {
-    pv.spec.as_ref().and_then(|s| s.storage_class_name.as_deref()).unwrap_or("")
+    pv.spec
+        .as_ref()
+        .and_then(|s| s.storage_class_name.as_deref())
+        .unwrap_or("")
 }
 
 /// Whether `pv` can hold `pvc` (ignoring who else might want it).
 pub fn fits(pv: &PersistentVolume, pvc: &PersistentVolumeClaim) -> bool {
-    let (Some(vs), Some(cs)) = (pv.spec.as_ref(), pvc.spec.as_ref()) else { return false };
+    let (Some(vs), Some(cs)) = (pv.spec.as_ref(), pvc.spec.as_ref()) else {
+        return false;
+    };
     if pv.metadata.deletion_timestamp.is_some() || volume_class(pv) != claim_class(pvc) {
         return false;
     }
-    if vs.volume_mode.as_deref().unwrap_or("Filesystem") != cs.volume_mode.as_deref().unwrap_or("Filesystem") {
+    if vs.volume_mode.as_deref().unwrap_or("Filesystem")
+        != cs.volume_mode.as_deref().unwrap_or("Filesystem")
+    {
         return false;
     }
     let have = vs.access_modes.clone().unwrap_or_default();
@@ -63,8 +75,12 @@ pub fn fits(pv: &PersistentVolume, pvc: &PersistentVolumeClaim) -> bool {
         return false;
     }
     if let Some(sel) = &cs.selector {
-        let Ok(v) = serde_json::to_value(sel) else { return false };
-        let Ok(sel) = Selector::from_label_selector(&v) else { return false };
+        let Ok(v) = serde_json::to_value(sel) else {
+            return false;
+        };
+        let Ok(sel) = Selector::from_label_selector(&v) else {
+            return false;
+        };
         if !sel.matches(pv.metadata.labels.as_ref().unwrap_or(&Default::default())) {
             return false;
         }
@@ -75,20 +91,26 @@ pub fn fits(pv: &PersistentVolume, pvc: &PersistentVolumeClaim) -> bool {
         Some(r) => {
             r.name == pvc.metadata.name
                 && r.namespace == pvc.metadata.namespace
-                && r.uid.as_ref().is_none_or(|u| Some(u) == pvc.metadata.uid.as_ref())
+                && r.uid
+                    .as_ref()
+                    .is_none_or(|u| Some(u) == pvc.metadata.uid.as_ref())
         }
     }
 }
 
 /// The best volume for a claim: the smallest one that fits.
-pub fn best_match<'a>(pvs: &'a [&'a PersistentVolume], pvc: &PersistentVolumeClaim) -> Option<&'a PersistentVolume> {
+pub fn best_match<'a>(
+    pvs: &'a [&'a PersistentVolume],
+    pvc: &PersistentVolumeClaim,
+) -> Option<&'a PersistentVolume> {
     pvs.iter()
         .copied()
         .filter(|pv| fits(pv, pvc))
         .min_by(|a, b| {
             let ca = storage(a.spec.as_ref().and_then(|s| s.capacity.as_ref())).unwrap_or(0.0);
             let cb = storage(b.spec.as_ref().and_then(|s| s.capacity.as_ref())).unwrap_or(0.0);
-            ca.total_cmp(&cb).then_with(|| a.metadata.name.cmp(&b.metadata.name))
+            ca.total_cmp(&cb)
+                .then_with(|| a.metadata.name.cmp(&b.metadata.name))
         })
 }
 
@@ -97,7 +119,14 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn pv(name: &str, cap: &str, class: &str, modes: &[&str], labels: serde_json::Value, claim: Option<&str>) -> PersistentVolume {
+    fn pv(
+        name: &str,
+        cap: &str,
+        class: &str,
+        modes: &[&str],
+        labels: serde_json::Value,
+        claim: Option<&str>,
+    ) -> PersistentVolume {
         let mut v = json!({"metadata": {"name": name, "labels": labels},
             "spec": {"capacity": {"storage": cap}, "storageClassName": class, "accessModes": modes, "hostPath": {"path": "/tmp"}}});
         if let Some(c) = claim {
@@ -106,7 +135,12 @@ mod tests {
         serde_json::from_value(v).expect("pv")
     }
 
-    fn pvc(req: &str, class: &str, modes: &[&str], selector: Option<serde_json::Value>) -> PersistentVolumeClaim {
+    fn pvc(
+        req: &str,
+        class: &str,
+        modes: &[&str],
+        selector: Option<serde_json::Value>,
+    ) -> PersistentVolumeClaim {
         let mut v = json!({"metadata": {"name": "data", "namespace": "default", "uid": "u1"},
             "spec": {"storageClassName": class, "accessModes": modes, "resources": {"requests": {"storage": req}}}});
         if let Some(s) = selector {
@@ -117,7 +151,12 @@ mod tests {
 
     #[test]
     fn quantities() {
-        for (q, want) in [("10Gi", 10.0 * 1024f64.powi(3)), ("500M", 5e8), ("1.5Ki", 1536.0), ("100", 100.0)] {
+        for (q, want) in [
+            ("10Gi", 10.0 * 1024f64.powi(3)),
+            ("500M", 5e8),
+            ("1.5Ki", 1536.0),
+            ("100", 100.0),
+        ] {
             assert_eq!(bytes(&Quantity(q.into())), Some(want), "{q}");
         }
         assert_eq!(bytes(&Quantity("ten".into())), None);
@@ -127,30 +166,85 @@ mod tests {
     fn smallest_fitting_volume_wins() {
         let vols = [
             pv("big", "10Gi", "slow", &["ReadWriteOnce"], json!({}), None),
-            pv("small", "1Gi", "slow", &["ReadWriteOnce", "ReadOnlyMany"], json!({}), None),
+            pv(
+                "small",
+                "1Gi",
+                "slow",
+                &["ReadWriteOnce", "ReadOnlyMany"],
+                json!({}),
+                None,
+            ),
             pv("tiny", "100Mi", "slow", &["ReadWriteOnce"], json!({}), None),
             pv("fast", "1Gi", "fast", &["ReadWriteOnce"], json!({}), None),
-            pv("taken", "1Gi", "slow", &["ReadWriteOnce"], json!({}), Some("other")),
+            pv(
+                "taken",
+                "1Gi",
+                "slow",
+                &["ReadWriteOnce"],
+                json!({}),
+                Some("other"),
+            ),
         ];
         let refs: Vec<&PersistentVolume> = vols.iter().collect();
-        let name = |c: &PersistentVolumeClaim| best_match(&refs, c).and_then(|v| v.metadata.name.clone());
-        assert_eq!(name(&pvc("500Mi", "slow", &["ReadWriteOnce"], None)).as_deref(), Some("small"));
-        assert_eq!(name(&pvc("2Gi", "slow", &["ReadWriteOnce"], None)).as_deref(), Some("big"));
+        let name =
+            |c: &PersistentVolumeClaim| best_match(&refs, c).and_then(|v| v.metadata.name.clone());
+        assert_eq!(
+            name(&pvc("500Mi", "slow", &["ReadWriteOnce"], None)).as_deref(),
+            Some("small")
+        );
+        assert_eq!(
+            name(&pvc("2Gi", "slow", &["ReadWriteOnce"], None)).as_deref(),
+            Some("big")
+        );
         assert_eq!(name(&pvc("1Gi", "slow", &["ReadWriteMany"], None)), None);
-        assert_eq!(name(&pvc("1Gi", "fast", &["ReadWriteOnce"], None)).as_deref(), Some("fast"));
+        assert_eq!(
+            name(&pvc("1Gi", "fast", &["ReadWriteOnce"], None)).as_deref(),
+            Some("fast")
+        );
         assert_eq!(name(&pvc("20Gi", "slow", &["ReadWriteOnce"], None)), None);
     }
 
     #[test]
     fn selectors_and_prebinding() {
         let vols = [
-            pv("a", "1Gi", "", &["ReadWriteOnce"], json!({"tier": "db"}), None),
-            pv("b", "1Gi", "", &["ReadWriteOnce"], json!({"tier": "web"}), None),
-            pv("mine", "5Gi", "", &["ReadWriteOnce"], json!({}), Some("data")),
+            pv(
+                "a",
+                "1Gi",
+                "",
+                &["ReadWriteOnce"],
+                json!({"tier": "db"}),
+                None,
+            ),
+            pv(
+                "b",
+                "1Gi",
+                "",
+                &["ReadWriteOnce"],
+                json!({"tier": "web"}),
+                None,
+            ),
+            pv(
+                "mine",
+                "5Gi",
+                "",
+                &["ReadWriteOnce"],
+                json!({}),
+                Some("data"),
+            ),
         ];
         let refs: Vec<&PersistentVolume> = vols.iter().collect();
-        let sel = pvc("1Gi", "", &["ReadWriteOnce"], Some(json!({"matchLabels": {"tier": "web"}})));
-        assert_eq!(best_match(&refs, &sel).and_then(|v| v.metadata.name.clone()).as_deref(), Some("b"));
+        let sel = pvc(
+            "1Gi",
+            "",
+            &["ReadWriteOnce"],
+            Some(json!({"matchLabels": {"tier": "web"}})),
+        );
+        assert_eq!(
+            best_match(&refs, &sel)
+                .and_then(|v| v.metadata.name.clone())
+                .as_deref(),
+            Some("b")
+        );
         assert!(fits(&vols[2], &pvc("1Gi", "", &["ReadWriteOnce"], None)));
     }
 }
