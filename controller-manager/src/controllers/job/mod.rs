@@ -252,9 +252,15 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
     }
     status.active = Some(active);
     status.ready = Some(t.ready.min(active));
-    let action = write_status(&st, &job, status).await?;
-    Ok(requeue.map(Action::requeue).unwrap_or(action))
+    write_status(&st, &job, status).await?;
+    // An unfinished Job is looked at again now and then even without
+    // events: a trigger lost between the watches must not stall it.
+    let resync = requeue.map_or(RESYNC, |r| r.min(RESYNC));
+    Ok(Action::requeue(resync))
 }
+
+/// How often an unfinished Job is reconciled without a trigger.
+const RESYNC: Duration = Duration::from_secs(10);
 
 /// How long until the next pod may start after `failed` failures.
 fn waiting_for_backoff(t: &Tally, failed: i32) -> Duration {
