@@ -110,8 +110,17 @@ impl CmCluster {
         assert!(
             ok,
             "{args:?} {path}: wanted {want:?}, last saw {last:?}\ncontroller-manager log:\n{}",
-            self.cm.log_tail(40)
+            self.cm_log()
         );
+    }
+
+    /// The controller-manager's panic message if it panicked, else its log tail.
+    pub fn cm_log(&self) -> String {
+        let text = std::fs::read_to_string(&self.cm.log).unwrap_or_default();
+        match text.find("panicked at").or_else(|| text.find("exiting")) {
+            Some(i) => text[i..].lines().take(6).collect::<Vec<_>>().join("\n"),
+            None => self.cm.log_tail(40),
+        }
     }
 
     /// Names of the pods matching `selector` in `namespace`, sorted.

@@ -70,7 +70,8 @@ spec:
     c.wait_for(&["get", "sts", "web"], "{.status.readyReplicas}", "3", T);
     assert_eq!(c.pod_names("default", "app=web"), ["web-0", "web-1", "web-2"]);
     let table = c.kubectl_ok(&["get", "sts", "web"]);
-    assert!(table.lines().nth(1).unwrap_or_default().starts_with("web   3/3"), "{table}");
+    let row: Vec<&str> = table.lines().nth(1).unwrap_or_default().split_whitespace().collect();
+    assert_eq!(&row[..2], ["web", "3/3"], "{table}");
     assert_eq!(c.jsonpath(&["get", "pod", "web-1"], "{.spec.hostname}.{.spec.subdomain}"), "web-1.nginx");
     assert_eq!(c.jsonpath(&["get", "pod", "web-1"], "{.spec.volumes[0].persistentVolumeClaim.claimName}"), "www-web-1");
     let pvcs = c.jsonpath(&["get", "pvc"], "{.items[*].metadata.name}");

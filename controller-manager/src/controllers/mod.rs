@@ -32,8 +32,7 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
     // Workload controllers (branch cm-workloads).
     ("deployment", |c| Box::pin(deployment::run(c))),
     ("replicaset", |c| Box::pin(replicaset::run(c))),
-    ("replicationcontroller", |c| {
-        Box::pin(replicaset::run_replication_controller(c))
-    }),
+    ("replicationcontroller", |c| Box::pin(replicaset::run_rc(c))),
+    ("statefulset", |c| Box::pin(statefulset::run(c))),
     // Cluster controllers (branch cm-cluster).
 ];
