@@ -85,6 +85,23 @@ impl CmCluster {
         out
     }
 
+    /// kubectl that must succeed, retried on a write conflict (the
+    /// apiserver does not yet retry PATCH internally when a controller
+    /// wrote the object between its read and its compare-and-swap).
+    pub fn kubectl_retry(&self, args: &[&str]) -> String {
+        for _ in 0..5 {
+            let (ok, out, err) = self.api.kubectl(args);
+            if ok {
+                return out;
+            }
+            if !err.contains("the object has been modified") {
+                panic!("kubectl {args:?} failed:\n{out}\n{err}");
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        self.kubectl_ok(args)
+    }
+
     pub fn apply(&self, manifest: &str) -> String {
         let (ok, out, err) = self.api.kubectl_stdin(&["apply", "-f", "-"], manifest);
         assert!(ok, "kubectl apply failed:\n{out}\n{err}");

@@ -43,7 +43,7 @@ fn seed_walkthrough_create_scale_update_history_undo_pause_resume_restart() {
     // Upstream's apiserver defaults progressDeadlineSeconds to 600; main's
     // apiserver does not default Deployments yet, so set it as it would.
     if c.jsonpath(&["get", "deploy", "nginx-deploy"], "{.spec.progressDeadlineSeconds}").is_empty() {
-        c.kubectl_ok(&["patch", "deploy", "nginx-deploy", "-p", r#"{"spec":{"progressDeadlineSeconds":600}}"#]);
+        c.kubectl_retry(&["patch", "deploy", "nginx-deploy", "-p", r#"{"spec":{"progressDeadlineSeconds":600}}"#]);
     }
     let table = c.kubectl_ok(&["get", "deploy"]);
     let row: Vec<&str> = table.lines().nth(1).unwrap_or_default().split_whitespace().collect();
@@ -62,7 +62,7 @@ fn seed_walkthrough_create_scale_update_history_undo_pause_resume_restart() {
     assert_eq!(c.jsonpath(&["get", "rs", rs1], "{.metadata.annotations.deployment\\.kubernetes\\.io/revision}"), "1");
 
     // Scale: same ReplicaSet; rollout status finishes with upstream's words.
-    c.kubectl_ok(&["scale", "deployment", "nginx-deploy", "--replicas=4"]);
+    c.kubectl_retry(&["scale", "deployment", "nginx-deploy", "--replicas=4"]);
     let (ok, out, err) = c.kubectl(&["rollout", "status", "deploy", "nginx-deploy", "--timeout=90s"]);
     assert!(ok, "{out}\n{err}");
     assert!(out.trim_end().ends_with("deployment \"nginx-deploy\" successfully rolled out"), "{out}");
@@ -121,8 +121,8 @@ fn seed_walkthrough_create_scale_update_history_undo_pause_resume_restart() {
 
     // Pause: edits make no new ReplicaSet until resume.
     assert_eq!(c.kubectl_ok(&["rollout", "pause", "deploy", "nginx-deploy"]).trim(), "deployment.apps/nginx-deploy paused");
-    c.kubectl_ok(&["annotate", "deployment", "nginx-deploy", "kubernetes.io/change-cause=update to 1.9.1", "--overwrite"]);
-    c.kubectl_ok(&["set", "image", "deployment/nginx-deploy", "nginx=nginx:1.9.1"]);
+    c.kubectl_retry(&["annotate", "deployment", "nginx-deploy", "kubernetes.io/change-cause=update to 1.9.1", "--overwrite"]);
+    c.kubectl_retry(&["set", "image", "deployment/nginx-deploy", "nginx=nginx:1.9.1"]);
     c.wait_for(&["get", "deploy", "nginx-deploy"], "{.status.conditions[?(@.type==\"Progressing\")].reason}", "DeploymentPaused", T);
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(rs_rows(&c).len(), 2, "paused deployment made a ReplicaSet: {:?}", rs_rows(&c));
@@ -168,7 +168,7 @@ spec:
     c.wait_for(&["get", "deploy", "web"], "{.status.conditions[?(@.type==\"Available\")].reason}", "MinimumReplicasAvailable", T);
 
     // Recreate: the new ReplicaSet only starts once no old pod is left.
-    c.kubectl_ok(&["set", "image", "deploy/web", "web=web:2"]);
+    c.kubectl_retry(&["set", "image", "deploy/web", "web=web:2"]);
     let mut overlap = false;
     assert!(wait_until(T, || {
         let images = c.jsonpath(&["get", "pods", "-l", "app=web"], "{.items[*].spec.containers[0].image}");
@@ -186,7 +186,7 @@ spec:
     assert!(events.contains("Scaled down replica set web-"), "{events}");
 
     // A rollout whose pods never become ready exceeds its progress deadline.
-    c.kubectl_ok(&["patch", "deploy", "web", "-p", r#"{"spec":{"template":{"metadata":{"annotations":{"hollow.test/ready":"false"}},"spec":{"containers":[{"name":"web","image":"web:3"}]}}}}"#]);
+    c.kubectl_retry(&["patch", "deploy", "web", "-p", r#"{"spec":{"template":{"metadata":{"annotations":{"hollow.test/ready":"false"}},"spec":{"containers":[{"name":"web","image":"web:3"}]}}}}"#]);
     c.wait_for(&["get", "deploy", "web"], "{.status.conditions[?(@.type==\"Progressing\")].reason}", "ProgressDeadlineExceeded", T);
     let (ok, _, err) = c.kubectl(&["rollout", "status", "deploy", "web", "--timeout=20s"]);
     assert!(!ok);
@@ -196,7 +196,7 @@ spec:
 
     // A good template completes the rollout; then revisionHistoryLimit 1
     // leaves one old ReplicaSet of the three.
-    c.kubectl_ok(&["patch", "deploy", "web", "-p", r#"{"spec":{"template":{"metadata":{"annotations":null},"spec":{"containers":[{"name":"web","image":"web:4"}]}}}}"#]);
+    c.kubectl_retry(&["patch", "deploy", "web", "-p", r#"{"spec":{"template":{"metadata":{"annotations":null},"spec":{"containers":[{"name":"web","image":"web:4"}]}}}}"#]);
     c.wait_for(&["get", "deploy", "web"], "{.status.conditions[?(@.type==\"Progressing\")].reason}", "NewReplicaSetAvailable", T);
     assert!(wait_until(T, || {
         let n = c.jsonpath(&["get", "rs", "-l", "app=web"], "{.items[*].metadata.name}");
