@@ -15,6 +15,7 @@ pub mod runtime;
 pub mod selection;
 
 // Workload controllers (branch cm-workloads).
+pub mod daemonset;
 pub mod deployment;
 pub mod replicaset;
 pub mod statefulset;
@@ -34,5 +35,6 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
     ("replicaset", |c| Box::pin(replicaset::run(c))),
     ("replicationcontroller", |c| Box::pin(replicaset::run_rc(c))),
     ("statefulset", |c| Box::pin(statefulset::run(c))),
+    ("daemonset", |c| Box::pin(daemonset::run(c))),
     // Cluster controllers (branch cm-cluster).
 ];
