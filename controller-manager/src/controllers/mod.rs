@@ -17,6 +17,7 @@ pub mod selection;
 // Workload controllers (branch cm-workloads).
 pub mod daemonset;
 pub mod deployment;
+pub mod disruption;
 pub mod replicaset;
 pub mod statefulset;
 
@@ -36,5 +37,6 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
     ("replicationcontroller", |c| Box::pin(replicaset::run_rc(c))),
     ("statefulset", |c| Box::pin(statefulset::run(c))),
     ("daemonset", |c| Box::pin(daemonset::run(c))),
+    ("disruption", |c| Box::pin(disruption::run(c))),
     // Cluster controllers (branch cm-cluster).
 ];
