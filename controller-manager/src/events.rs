@@ -14,6 +14,8 @@ use tokio::sync::mpsc;
 
 /// Queue length before events are dropped.
 const QUEUE: usize = 4096;
+/// Attempts to write one Event when the apiserver cannot be reached.
+const RETRIES: u32 = 6;
 /// Folding cache size before it is cleared.
 const CACHE: usize = 4096;
 
@@ -168,14 +170,30 @@ async fn post_events(client: kube::Client, mut rx: mpsc::Receiver<Pending>) {
         let ns = event.metadata.namespace.clone().unwrap_or_default();
         let name = event.metadata.name.clone().unwrap_or_default();
         let api: Api<Event> = Api::namespaced(client.clone(), &ns);
-        match api.create(&PostParams::default(), &event).await {
-            Ok(_) => {
-                if folded.len() >= CACHE {
-                    folded.clear();
+        // Transient failures (a connection being set up) are retried a few
+        // times with backoff, as upstream's recorder does.
+        let mut delay = std::time::Duration::from_millis(100);
+        for attempt in 1..=RETRIES {
+            match api.create(&PostParams::default(), &event).await {
+                Ok(_) => {
+                    if folded.len() >= CACHE {
+                        folded.clear();
+                    }
+                    folded.insert(key, (ns, name, 1));
+                    break;
                 }
-                folded.insert(key, (ns, name, 1));
+                Err(kube::Error::Api(e)) => {
+                    tracing::warn!(error = %e.message, reason = %p.reason, "could not record event");
+                    break;
+                }
+                Err(e) if attempt == RETRIES => {
+                    tracing::warn!(error = %e, reason = %p.reason, "could not record event");
+                }
+                Err(_) => {
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                }
             }
-            Err(e) => tracing::warn!(error = %e, reason = %p.reason, "could not record event"),
         }
     }
 }

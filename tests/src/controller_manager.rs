@@ -85,6 +85,23 @@ impl CmCluster {
         out
     }
 
+    /// kubectl that must succeed, retried on a write conflict (the
+    /// apiserver does not yet retry PATCH internally when a controller
+    /// wrote the object between its read and its compare-and-swap).
+    pub fn kubectl_retry(&self, args: &[&str]) -> String {
+        for _ in 0..5 {
+            let (ok, out, err) = self.api.kubectl(args);
+            if ok {
+                return out;
+            }
+            if !err.contains("the object has been modified") {
+                panic!("kubectl {args:?} failed:\n{out}\n{err}");
+            }
+            std::thread::sleep(Duration::from_millis(300));
+        }
+        self.kubectl_ok(args)
+    }
+
     pub fn apply(&self, manifest: &str) -> String {
         let (ok, out, err) = self.api.kubectl_stdin(&["apply", "-f", "-"], manifest);
         assert!(ok, "kubectl apply failed:\n{out}\n{err}");
@@ -110,8 +127,17 @@ impl CmCluster {
         assert!(
             ok,
             "{args:?} {path}: wanted {want:?}, last saw {last:?}\ncontroller-manager log:\n{}",
-            self.cm.log_tail(40)
+            self.cm_log()
         );
+    }
+
+    /// The controller-manager's panic message if it panicked, else its log tail.
+    pub fn cm_log(&self) -> String {
+        let text = std::fs::read_to_string(&self.cm.log).unwrap_or_default();
+        match text.find("panicked at").or_else(|| text.find("exiting")) {
+            Some(i) => text[i..].lines().take(6).collect::<Vec<_>>().join("\n"),
+            None => self.cm.log_tail(40),
+        }
     }
 
     /// Names of the pods matching `selector` in `namespace`, sorted.

@@ -15,7 +15,9 @@ pub mod runtime;
 pub mod selection;
 
 // Workload controllers (branch cm-workloads).
+pub mod daemonset;
 pub mod deployment;
+pub mod disruption;
 pub mod replicaset;
 pub mod statefulset;
 
@@ -49,9 +51,10 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
     // Workload controllers (branch cm-workloads).
     ("deployment", |c| Box::pin(deployment::run(c))),
     ("replicaset", |c| Box::pin(replicaset::run(c))),
-    ("replicationcontroller", |c| {
-        Box::pin(replicaset::run_replication_controller(c))
-    }),
+    ("replicationcontroller", |c| Box::pin(replicaset::run_rc(c))),
+    ("statefulset", |c| Box::pin(statefulset::run(c))),
+    ("daemonset", |c| Box::pin(daemonset::run(c))),
+    ("disruption", |c| Box::pin(disruption::run(c))),
     // Cluster controllers (branch cm-cluster).
     ("endpoints", |ctx| Box::pin(endpoints::run(ctx))),
     ("endpointslice", |ctx| Box::pin(endpointslice::run(ctx))),

@@ -350,10 +350,10 @@ async fn renew_lease(client: &kube::Client, node: &str) {
                 "metadata": {"name": node, "namespace": "kube-node-lease"},
                 "spec": renewed["spec"],
             }));
-            if let Ok(lease) = lease {
-                if let Err(e) = api.create(&PostParams::default(), &lease).await {
-                    eprintln!("hollow: cannot create lease {node}: {e}");
-                }
+            if let Ok(lease) = lease
+                && let Err(e) = api.create(&PostParams::default(), &lease).await
+            {
+                eprintln!("hollow: cannot create lease {node}: {e}");
             }
         }
         Err(e) => eprintln!("hollow: cannot renew lease {node}: {e}"),
@@ -380,7 +380,7 @@ async fn heartbeats(client: kube::Client, state: Shared, every: Duration) {
             let nodes = nodes.clone();
             async move {
                 renew_lease(&client, &p.node.name).await;
-                if round % 4 == 0 {
+                if round.is_multiple_of(4) {
                     let status = json!({"status": node_status(&p)});
                     let _ = nodes
                         .patch_status(

@@ -78,10 +78,10 @@ fn tolerates(tolerations: &[Toleration], taint: &Taint) -> bool {
 /// Whether `pod` fits on `node`.
 pub fn fits(pod: &Pod, node: &NodeFacts) -> bool {
     let Some(spec) = &pod.spec else { return false };
-    if let Some(selector) = &spec.node_selector {
-        if selector.iter().any(|(k, v)| node.labels.get(k) != Some(v)) {
-            return false;
-        }
+    if let Some(selector) = &spec.node_selector
+        && selector.iter().any(|(k, v)| node.labels.get(k) != Some(v))
+    {
+        return false;
     }
     let required = spec
         .affinity
@@ -91,10 +91,10 @@ pub fn fits(pod: &Pod, node: &NodeFacts) -> bool {
             n.required_during_scheduling_ignored_during_execution
                 .as_ref()
         });
-    if let Some(req) = required {
-        if !req.node_selector_terms.iter().any(|t| term_holds(t, node)) {
-            return false;
-        }
+    if let Some(req) = required
+        && !req.node_selector_terms.iter().any(|t| term_holds(t, node))
+    {
+        return false;
     }
     let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
     let unschedulable_taint = Taint {

@@ -273,10 +273,10 @@ pub(super) async fn run(client: kube::Client, state: Shared, options: HollowOpti
             );
             tokio::spawn(async move {
                 let _permit = limit.acquire_owned().await;
-                if let Err(e) = act(client, state, pod, action).await {
-                    if !matches!(&e, kube::Error::Api(s) if s.code == 404 || s.code == 409) {
-                        eprintln!("hollow: pod action failed: {e}");
-                    }
+                if let Err(e) = act(client, state, pod, action).await
+                    && !matches!(&e, kube::Error::Api(s) if s.code == 404 || s.code == 409)
+                {
+                    eprintln!("hollow: pod action failed: {e}");
                 }
                 // Let the watch deliver our own write before we look again.
                 tokio::time::sleep(Duration::from_millis(300)).await;

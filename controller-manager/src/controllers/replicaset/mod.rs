@@ -35,7 +35,8 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     run_kind::<ReplicaSet>(ctx).await
 }
 
-pub async fn run_replication_controller(ctx: Context) -> anyhow::Result<()> {
+/// The replicationcontroller controller (same logic, older kind).
+pub async fn run_rc(ctx: Context) -> anyhow::Result<()> {
     run_kind::<ReplicationController>(ctx).await
 }
 

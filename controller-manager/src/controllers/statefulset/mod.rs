@@ -10,11 +10,15 @@
 pub mod revisions;
 
 use crate::Context;
-use crate::controllers::podutil::{controller_of, controller_ref, is_available, is_ready, phase, pod_from_template};
+use crate::controllers::podutil::{
+    controller_of, controller_ref, is_available, is_ready, phase, pod_from_template,
+};
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet, StatefulSetStatus};
-use k8s_openapi::api::core::v1::{PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, Pod, PodTemplateSpec, Volume};
+use k8s_openapi::api::core::v1::{
+    PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, Pod, PodTemplateSpec, Volume,
+};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::Controller;
@@ -37,14 +41,26 @@ struct State {
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let sets = ctx.informers.get::<StatefulSet>();
     let pods = ctx.informers.get::<Pod>();
-    let (Some(set_events), Some(pod_events)) = (sets.subscribe().await, pods.subscribe().await) else {
+    let (Some(set_events), Some(pod_events)) = (sets.subscribe().await, pods.subscribe().await)
+    else {
         anyhow::bail!("informers stopped");
     };
-    let state = Arc::new(State { ctx: ctx.clone(), sets: sets.store.clone(), pods: pods.store.clone() });
+    let state = Arc::new(State {
+        ctx: ctx.clone(),
+        sets: sets.store.clone(),
+        pods: pods.store.clone(),
+    });
     let controller = Controller::for_shared_stream(set_events, sets.store.clone())
         .owns_shared_stream(pod_events)
         .with_config(Config::default().concurrency(ctx.options.concurrent_statefulset_syncs));
-    run_controller("statefulset", ctx.metrics.clone(), controller, reconcile, state).await
+    run_controller(
+        "statefulset",
+        ctx.metrics.clone(),
+        controller,
+        reconcile,
+        state,
+    )
+    .await
 }
 
 /// The ordinal in `<set>-<ordinal>`.
@@ -53,7 +69,11 @@ pub fn ordinal_of(set: &str, pod: &str) -> Option<i32> {
 }
 
 fn revision_of(pod: &Pod) -> Option<&str> {
-    pod.metadata.labels.as_ref()?.get(POD_REVISION_LABEL).map(String::as_str)
+    pod.metadata
+        .labels
+        .as_ref()?
+        .get(POD_REVISION_LABEL)
+        .map(String::as_str)
 }
 
 fn healthy(pod: &Pod) -> bool {
@@ -124,11 +144,17 @@ pub fn claims_for(set: &StatefulSet, ordinal: i32) -> Vec<PersistentVolumeClaim>
 }
 
 fn selector_string(labels: &BTreeMap<String, String>) -> String {
-    labels.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(",")
+    labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 async fn reconcile(set: Arc<StatefulSet>, st: Arc<State>) -> Result<Action> {
-    if st.sets.get(&ObjectRef::from_obj(set.as_ref())).is_none() || set.metadata.deletion_timestamp.is_some() {
+    if st.sets.get(&ObjectRef::from_obj(set.as_ref())).is_none()
+        || set.metadata.deletion_timestamp.is_some()
+    {
         return Ok(Action::await_change());
     }
     let spec = set.spec.clone().ok_or(Error::Missing("spec"))?;
@@ -145,18 +171,32 @@ async fn reconcile(set: Arc<StatefulSet>, st: Arc<State>) -> Result<Action> {
     let revs = revisions::owned(&cr_api, &uid, &selector_string(&match_labels)).await?;
     let status = set.status.clone().unwrap_or_default();
     let (update_rev, revs) = revisions::ensure(
-        &cr_api, &set.metadata, "apps/v1", "StatefulSet", &match_labels, &spec.template, status.collision_count, revs,
+        &cr_api,
+        &set.metadata,
+        "apps/v1",
+        "StatefulSet",
+        &match_labels,
+        &spec.template,
+        status.collision_count,
+        revs,
     )
     .await?;
     let update_name = update_rev.name_any();
-    let current_name = status.current_revision.clone().filter(|c| revs.iter().any(|r| r.name_any() == *c)).unwrap_or_else(|| update_name.clone());
+    let current_name = status
+        .current_revision
+        .clone()
+        .filter(|c| revs.iter().any(|r| r.name_any() == *c))
+        .unwrap_or_else(|| update_name.clone());
     let current_template = revs
         .iter()
         .find(|r| r.name_any() == current_name)
         .and_then(revisions::template_of)
         .unwrap_or_else(|| spec.template.clone());
 
-    st.pods.wait_until_ready().await.map_err(|_| Error::Missing("pod cache"))?;
+    st.pods
+        .wait_until_ready()
+        .await
+        .map_err(|_| Error::Missing("pod cache"))?;
     let mut pods: BTreeMap<i32, Arc<Pod>> = BTreeMap::new();
     for p in st.pods.state() {
         if p.metadata.namespace.as_deref() == Some(ns.as_str())
@@ -170,7 +210,11 @@ async fn reconcile(set: Arc<StatefulSet>, st: Arc<State>) -> Result<Action> {
     let parallel = spec.pod_management_policy.as_deref() == Some("Parallel");
     let strategy = spec.update_strategy.clone().unwrap_or_default();
     let on_delete = strategy.type_.as_deref() == Some("OnDelete");
-    let partition = strategy.rolling_update.as_ref().and_then(|r| r.partition).unwrap_or(0);
+    let partition = strategy
+        .rolling_update
+        .as_ref()
+        .and_then(|r| r.partition)
+        .unwrap_or(0);
     let pod_api: Api<Pod> = Api::namespaced(client.clone(), &ns);
     let pvc_api: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), &ns);
 
@@ -180,8 +224,18 @@ async fn reconcile(set: Arc<StatefulSet>, st: Arc<State>) -> Result<Action> {
         let set_ref = set_ref.clone();
         let name = name.clone();
         async move {
-            match pod_api.delete(&pod.name_any(), &DeleteParams::default()).await {
-                Ok(_) => recorder.normal(set_ref, "SuccessfulDelete", format!("delete Pod {} in StatefulSet {name} successful", pod.name_any())),
+            match pod_api
+                .delete(&pod.name_any(), &DeleteParams::default())
+                .await
+            {
+                Ok(_) => recorder.normal(
+                    set_ref,
+                    "SuccessfulDelete",
+                    format!(
+                        "delete Pod {} in StatefulSet {name} successful",
+                        pod.name_any()
+                    ),
+                ),
                 Err(kube::Error::Api(e)) if e.code == 404 => {}
                 Err(e) => return Err(Error::from(e)),
             }
@@ -194,11 +248,12 @@ async fn reconcile(set: Arc<StatefulSet>, st: Arc<State>) -> Result<Action> {
         for ord in 0..replicas {
             match pods.get(&ord) {
                 None => {
-                    let (rev, template) = if !on_delete && ord < partition && current_name != update_name {
-                        (&current_name, &current_template)
-                    } else {
-                        (&update_name, &spec.template)
-                    };
+                    let (rev, template) =
+                        if !on_delete && ord < partition && current_name != update_name {
+                            (&current_name, &current_template)
+                        } else {
+                            (&update_name, &spec.template)
+                        };
                     let pod = new_pod(&set, template, rev, ord);
                     for claim in claims_for(&set, ord) {
                         let claim_name = claim.name_any();
@@ -214,10 +269,24 @@ async fn reconcile(set: Arc<StatefulSet>, st: Arc<State>) -> Result<Action> {
                         }
                     }
                     match pod_api.create(&PostParams::default(), &pod).await {
-                        Ok(_) => recorder.normal(set_ref.clone(), "SuccessfulCreate", format!("create Pod {} in StatefulSet {name} successful", pod.name_any())),
+                        Ok(_) => recorder.normal(
+                            set_ref.clone(),
+                            "SuccessfulCreate",
+                            format!(
+                                "create Pod {} in StatefulSet {name} successful",
+                                pod.name_any()
+                            ),
+                        ),
                         Err(kube::Error::Api(e)) if e.code == 409 => {}
                         Err(e) => {
-                            recorder.warning(set_ref.clone(), "FailedCreate", format!("create Pod {} in StatefulSet {name} failed error: {e}", pod.name_any()));
+                            recorder.warning(
+                                set_ref.clone(),
+                                "FailedCreate",
+                                format!(
+                                    "create Pod {} in StatefulSet {name} failed error: {e}",
+                                    pod.name_any()
+                                ),
+                            );
                             return Err(e.into());
                         }
                     }
@@ -225,7 +294,10 @@ async fn reconcile(set: Arc<StatefulSet>, st: Arc<State>) -> Result<Action> {
                         break 'sync;
                     }
                 }
-                Some(p) if matches!(phase(p), "Failed" | "Succeeded") && p.metadata.deletion_timestamp.is_none() => {
+                Some(p)
+                    if matches!(phase(p), "Failed" | "Succeeded")
+                        && p.metadata.deletion_timestamp.is_none() =>
+                {
                     delete(p.clone()).await?;
                     if !parallel {
                         break 'sync;
@@ -236,13 +308,22 @@ async fn reconcile(set: Arc<StatefulSet>, st: Arc<State>) -> Result<Action> {
             }
         }
         // Scale down from the highest ordinal; ordered: one at a time, all others healthy.
-        let condemned: Vec<Arc<Pod>> = pods.range(replicas..).rev().map(|(_, p)| p.clone()).collect();
+        let condemned: Vec<Arc<Pod>> = pods
+            .range(replicas..)
+            .rev()
+            .map(|(_, p)| p.clone())
+            .collect();
         if !condemned.is_empty() {
             if parallel {
-                for p in condemned.into_iter().filter(|p| p.metadata.deletion_timestamp.is_none()) {
+                for p in condemned
+                    .into_iter()
+                    .filter(|p| p.metadata.deletion_timestamp.is_none())
+                {
                     delete(p).await?;
                 }
-            } else if condemned.iter().all(|p| p.metadata.deletion_timestamp.is_none())
+            } else if condemned
+                .iter()
+                .all(|p| p.metadata.deletion_timestamp.is_none())
                 && pods.range(..replicas).all(|(_, p)| healthy(p))
             {
                 delete(condemned[0].clone()).await?;
@@ -250,7 +331,10 @@ async fn reconcile(set: Arc<StatefulSet>, st: Arc<State>) -> Result<Action> {
             break 'sync;
         }
         // Rolling update, highest ordinal first, down to the partition.
-        if !on_delete && pods.range(..replicas).all(|(_, p)| healthy(p)) && pods.len() as i32 == replicas {
+        if !on_delete
+            && pods.range(..replicas).all(|(_, p)| healthy(p))
+            && pods.len() as i32 == replicas
+        {
             for ord in (partition.max(0)..replicas).rev() {
                 if let Some(p) = pods.get(&ord)
                     && revision_of(p) != Some(update_name.as_str())
@@ -265,7 +349,10 @@ async fn reconcile(set: Arc<StatefulSet>, st: Arc<State>) -> Result<Action> {
     // Status from the pods as they were seen.
     let now = chrono::Utc::now();
     let min_ready = spec.min_ready_seconds.unwrap_or(0);
-    let live: Vec<&Arc<Pod>> = pods.values().filter(|p| p.metadata.deletion_timestamp.is_none()).collect();
+    let live: Vec<&Arc<Pod>> = pods
+        .values()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .collect();
     let count = |f: &dyn Fn(&Pod) -> bool| live.iter().filter(|p| f(p)).count() as i32;
     let updated = count(&|p| revision_of(p) == Some(update_name.as_str()));
     let current = count(&|p| revision_of(p) == Some(current_name.as_str()));
@@ -287,11 +374,19 @@ async fn reconcile(set: Arc<StatefulSet>, st: Arc<State>) -> Result<Action> {
     }
     if Some(&next) != set.status.as_ref() {
         let api: Api<StatefulSet> = Api::namespaced(client.clone(), &ns);
-        api.patch_status(&name, &PatchParams::default(), &Patch::Merge(serde_json::json!({"status": next}))).await?;
+        api.patch_status(
+            &name,
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"status": next})),
+        )
+        .await?;
     }
     let in_use: Vec<String> = [current_name, update_name]
         .into_iter()
-        .chain(pods.values().filter_map(|p| revision_of(p).map(String::from)))
+        .chain(
+            pods.values()
+                .filter_map(|p| revision_of(p).map(String::from)),
+        )
         .collect();
     let limit = spec.revision_history_limit.unwrap_or(10).max(0) as usize;
     revisions::cleanup(&cr_api, &revs, &in_use, limit).await?;
@@ -324,9 +419,15 @@ mod tests {
         assert_eq!(labels["statefulset.kubernetes.io/pod-name"], "web-1");
         assert_eq!(labels["apps.kubernetes.io/pod-index"], "1");
         let ps = pod.spec.unwrap();
-        assert_eq!((ps.hostname.as_deref(), ps.subdomain.as_deref()), (Some("web-1"), Some("nginx")));
+        assert_eq!(
+            (ps.hostname.as_deref(), ps.subdomain.as_deref()),
+            (Some("web-1"), Some("nginx"))
+        );
         let vol = &ps.volumes.unwrap()[0];
-        assert_eq!(vol.persistent_volume_claim.as_ref().unwrap().claim_name, "www-web-1");
+        assert_eq!(
+            vol.persistent_volume_claim.as_ref().unwrap().claim_name,
+            "www-web-1"
+        );
         let claims = claims_for(&s, 1);
         assert_eq!(claims[0].metadata.name.as_deref(), Some("www-web-1"));
         assert_eq!(claims[0].metadata.labels.as_ref().unwrap()["app"], "nginx");

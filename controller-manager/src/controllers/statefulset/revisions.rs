@@ -9,8 +9,8 @@ use k8s_openapi::api::apps::v1::ControllerRevision;
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::runtime::RawExtension;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::ResourceExt;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 use std::collections::BTreeMap;
 
@@ -38,7 +38,11 @@ pub fn template_of(rev: &ControllerRevision) -> Option<PodTemplateSpec> {
 }
 
 /// The revisions `owner` controls, oldest revision first.
-pub async fn owned(api: &Api<ControllerRevision>, owner_uid: &str, selector: &str) -> Result<Vec<ControllerRevision>> {
+pub async fn owned(
+    api: &Api<ControllerRevision>,
+    owner_uid: &str,
+    selector: &str,
+) -> Result<Vec<ControllerRevision>> {
     let list = api.list(&ListParams::default().labels(selector)).await?;
     let mut revs: Vec<ControllerRevision> = list
         .items
@@ -64,10 +68,19 @@ pub async fn ensure(
 ) -> Result<(ControllerRevision, Vec<ControllerRevision>)> {
     let max = revs.iter().map(|r| r.revision).max().unwrap_or(0);
     let data = revision_data(template);
-    if let Some(i) = revs.iter().position(|r| r.data.as_ref().map(|d| &d.0) == Some(&data)) {
+    if let Some(i) = revs
+        .iter()
+        .position(|r| r.data.as_ref().map(|d| &d.0) == Some(&data))
+    {
         if revs[i].revision < max {
             let patch = json!({"revision": max + 1});
-            revs[i] = api.patch(&revs[i].name_any(), &PatchParams::default(), &Patch::Merge(&patch)).await?;
+            revs[i] = api
+                .patch(
+                    &revs[i].name_any(),
+                    &PatchParams::default(),
+                    &Patch::Merge(&patch),
+                )
+                .await?;
         }
         let found = revs[i].clone();
         return Ok((found, revs));
@@ -100,8 +113,16 @@ pub async fn ensure(
 }
 
 /// Deletes the oldest revisions no pod uses beyond `limit`.
-pub async fn cleanup(api: &Api<ControllerRevision>, revs: &[ControllerRevision], in_use: &[String], limit: usize) -> Result<()> {
-    let unused: Vec<&ControllerRevision> = revs.iter().filter(|r| !in_use.contains(&r.name_any())).collect();
+pub async fn cleanup(
+    api: &Api<ControllerRevision>,
+    revs: &[ControllerRevision],
+    in_use: &[String],
+    limit: usize,
+) -> Result<()> {
+    let unused: Vec<&ControllerRevision> = revs
+        .iter()
+        .filter(|r| !in_use.contains(&r.name_any()))
+        .collect();
     if unused.len() <= limit {
         return Ok(());
     }
@@ -120,11 +141,17 @@ mod tests {
 
     #[test]
     fn data_round_trips() {
-        let t: PodTemplateSpec = serde_json::from_value(json!({"metadata": {"labels": {"app": "web"}},
-            "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}})).unwrap();
+        let t: PodTemplateSpec =
+            serde_json::from_value(json!({"metadata": {"labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]}}))
+            .unwrap();
         let data = revision_data(&t);
         assert_eq!(data["spec"]["template"]["$patch"], "replace");
-        let rev = ControllerRevision { data: Some(RawExtension(data)), revision: 1, metadata: Default::default() };
+        let rev = ControllerRevision {
+            data: Some(RawExtension(data)),
+            revision: 1,
+            metadata: Default::default(),
+        };
         assert_eq!(template_of(&rev), Some(t));
     }
 }
