@@ -110,3 +110,21 @@ fn claims_bind_release_and_are_protected() {
         c.cm.log_tail(30)
     );
 }
+
+#[test]
+fn wait_for_first_consumer_binds_only_once_a_node_is_selected() {
+    let c = CmCluster::start("persistentvolume-binder", 0);
+    c.apply(
+        "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: local}\nprovisioner: kubernetes.io/no-provisioner\nvolumeBindingMode: WaitForFirstConsumer\n",
+    );
+    c.apply(&pv("pv-local", "1Gi", "local", "Retain"));
+    c.apply(&pvc("late", "1Gi", "local"));
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(c.jsonpath(&["get", "pvc", "late"], "{.spec.volumeName}"), "");
+    let events = c.kubectl_ok(&["describe", "pvc", "late"]);
+    assert!(events.contains("WaitForFirstConsumer"), "{events}");
+    // The scheduler's choice arrives as an annotation: now it binds.
+    c.kubectl_ok(&["annotate", "pvc", "late", "volume.kubernetes.io/selected-node=hdss7-21"]);
+    c.wait_for(&["get", "pvc", "late"], "{.status.phase}", "Bound", WAIT);
+    assert_eq!(c.jsonpath(&["get", "pvc", "late"], "{.spec.volumeName}"), "pv-local");
+}
