@@ -205,23 +205,26 @@ async fn reconcile(cj: Arc<CronJob>, st: Arc<State>) -> Result<Action> {
             "too many missed start times. Set or decrease .spec.startingDeadlineSeconds or check clock skew".into(),
         );
     }
-    if let (Some(at), false) = (missed, spec.suspend.unwrap_or(false)) {
-        let policy = spec.concurrency_policy.as_deref().unwrap_or("Allow");
-        if policy == "Forbid" && !running.is_empty() {
-            tracing::debug!(cronjob = %cj.name_any(), "a Job is running; skipping this run (Forbid)");
-        } else {
-            if policy == "Replace" {
-                for j in std::mem::take(&mut running) {
-                    delete_job(&jobs_api, &j, &st.recorder, &cj).await?;
-                }
+    let policy = spec.concurrency_policy.as_deref().unwrap_or("Allow");
+    let decision = run_decision(
+        policy,
+        spec.suspend.unwrap_or(false),
+        missed.is_some(),
+        running.len(),
+    );
+    if let (Some(at), RunDecision::Start | RunDecision::ReplaceAndStart) = (missed, decision) {
+        if decision == RunDecision::ReplaceAndStart {
+            for j in std::mem::take(&mut running) {
+                delete_job(&jobs_api, &j, &st.recorder, &cj).await?;
             }
-            if let Some(job) =
-                create_job(&jobs_api, &cj, &at.with_timezone(&Utc), &st.recorder).await?
-            {
-                running.push(Arc::new(job));
-            }
-            status.last_schedule_time = Some(Time(at.with_timezone(&Utc)));
         }
+        if let Some(job) = create_job(&jobs_api, &cj, &at.with_timezone(&Utc), &st.recorder).await?
+        {
+            running.push(Arc::new(job));
+        }
+        status.last_schedule_time = Some(Time(at.with_timezone(&Utc)));
+    } else if decision == RunDecision::SkipForbidden {
+        tracing::debug!(cronjob = %cj.name_any(), "a Job is running; skipping this run (Forbid)");
     }
     status.active = (!running.is_empty()).then(|| running.iter().map(|j| job_ref(j)).collect());
     write_status(&st, &cj, status).await?;
@@ -236,6 +239,29 @@ async fn reconcile(cj: Arc<CronJob>, st: Arc<State>) -> Result<Action> {
         ),
         None => Action::await_change(),
     })
+}
+
+/// What to do about a due run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunDecision {
+    /// Nothing is due, or the CronJob is suspended.
+    Nothing,
+    Start,
+    /// `Replace`: delete the running Jobs, then start.
+    ReplaceAndStart,
+    /// `Forbid` while a Job still runs: this run is skipped.
+    SkipForbidden,
+}
+
+/// The `concurrencyPolicy` rule for a run that is due (`due`) while
+/// `running` Jobs of the CronJob have not finished.
+pub fn run_decision(policy: &str, suspended: bool, due: bool, running: usize) -> RunDecision {
+    match (suspended || !due, policy, running) {
+        (true, _, _) => RunDecision::Nothing,
+        (false, "Forbid", n) if n > 0 => RunDecision::SkipForbidden,
+        (false, "Replace", n) if n > 0 => RunDecision::ReplaceAndStart,
+        _ => RunDecision::Start,
+    }
 }
 
 /// Creates the Job for the run scheduled at `at`; `None` when it exists.
@@ -362,7 +388,28 @@ mod tests {
     }
 
     #[test]
-    fn annotations_and_names_are_stable() {
+    fn concurrency_policies() {
+        use RunDecision::*;
+        let cases = [
+            ("Allow", false, true, 2, Start),
+            ("Forbid", false, true, 1, SkipForbidden),
+            ("Forbid", false, true, 0, Start),
+            ("Replace", false, true, 1, ReplaceAndStart),
+            ("Replace", false, true, 0, Start),
+            ("Allow", true, true, 0, Nothing),
+            ("Allow", false, false, 0, Nothing),
+        ];
+        for (policy, suspended, due, running, want) in cases {
+            assert_eq!(
+                run_decision(policy, suspended, due, running),
+                want,
+                "{policy} {suspended} {due} {running}"
+            );
+        }
+    }
+
+    #[test]
+    fn job_names_count_minutes_since_the_epoch() {
         assert_eq!(at("2024-01-01T00:05:00Z").timestamp() / 60, 28_401_125);
     }
 }
