@@ -78,3 +78,66 @@ fn active_namespaces_are_left_alone() {
         "Active"
     );
 }
+
+/// Every controller in one process (`--controllers=*`): a namespace gets
+/// its account and CA, a ReplicaSet's pods back a Service, nodes get pod
+/// CIDRs, and deleting the namespace takes all of it away.
+#[test]
+fn all_controllers_together_serve_a_namespace_lifecycle() {
+    let c = CmCluster::start_with(
+        "*",
+        vec![
+            harness::hollow::HollowNode::new("hollow-0"),
+            harness::hollow::HollowNode::new("hollow-1"),
+        ],
+        &["--allocate-node-cidrs=true"],
+    );
+    c.kubectl_ok(&["create", "namespace", "app"]);
+    c.wait_for(
+        &["-n", "app", "get", "serviceaccount", "default"],
+        "{.metadata.name}",
+        "default",
+        WAIT,
+    );
+    c.wait_for(
+        &["-n", "app", "get", "configmap", "kube-root-ca.crt"],
+        "{.metadata.name}",
+        "kube-root-ca.crt",
+        WAIT,
+    );
+    c.apply(
+        r#"apiVersion: apps/v1
+kind: ReplicaSet
+metadata: {name: web, namespace: app}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec: {containers: [{name: c, image: nginx, ports: [{containerPort: 80}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: app}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+"#,
+    );
+    let mut ips = String::new();
+    let served = wait_until(WAIT, || {
+        ips = c.jsonpath(
+            &["-n", "app", "get", "endpoints", "web"],
+            "{.subsets[0].addresses[*].ip}",
+        );
+        ips.split_whitespace().count() == 2
+    });
+    assert!(served, "endpoints: {ips:?}\n{}", c.cm.log_tail(30));
+    let cidrs = c.jsonpath(&["get", "nodes"], "{.items[*].spec.podCIDR}");
+    assert_eq!(cidrs.split_whitespace().count(), 2, "{cidrs}");
+
+    let (ok, out, err) = c.kubectl(&["delete", "namespace", "app", "--timeout=60s"]);
+    assert!(ok, "{out}\n{err}\n{}", c.cm.log_tail(30));
+    let gone = wait_until(WAIT, || !c.kubectl(&["get", "namespace", "app"]).0);
+    assert!(gone, "namespace app still there:\n{}", c.cm.log_tail(30));
+}

@@ -120,11 +120,22 @@ fn wait_for_first_consumer_binds_only_once_a_node_is_selected() {
     c.apply(&pv("pv-local", "1Gi", "local", "Retain"));
     c.apply(&pvc("late", "1Gi", "local"));
     std::thread::sleep(Duration::from_secs(3));
-    assert_eq!(c.jsonpath(&["get", "pvc", "late"], "{.spec.volumeName}"), "");
+    assert_eq!(
+        c.jsonpath(&["get", "pvc", "late"], "{.spec.volumeName}"),
+        ""
+    );
     let events = c.kubectl_ok(&["describe", "pvc", "late"]);
     assert!(events.contains("WaitForFirstConsumer"), "{events}");
     // The scheduler's choice arrives as an annotation: now it binds.
-    c.kubectl_ok(&["annotate", "pvc", "late", "volume.kubernetes.io/selected-node=hdss7-21"]);
+    c.kubectl_ok(&[
+        "annotate",
+        "pvc",
+        "late",
+        "volume.kubernetes.io/selected-node=hdss7-21",
+    ]);
     c.wait_for(&["get", "pvc", "late"], "{.status.phase}", "Bound", WAIT);
-    assert_eq!(c.jsonpath(&["get", "pvc", "late"], "{.spec.volumeName}"), "pv-local");
+    assert_eq!(
+        c.jsonpath(&["get", "pvc", "late"], "{.spec.volumeName}"),
+        "pv-local"
+    );
 }

@@ -101,9 +101,10 @@ pub fn legacy_claims(namespace: &str, secret: &str, sa: &str, sa_uid: &str) -> s
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let Some(path) = ctx.options.service_account_private_key_file.clone() else {
         tracing::warn!(
-            "serviceaccount-token controller disabled: no --service-account-private-key-file"
+            "serviceaccount-token controller idle: no --service-account-private-key-file"
         );
-        return Ok(());
+        // The process treats a controller that returns as failed.
+        return std::future::pending().await;
     };
     let pem = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     let key = Arc::new(SigningKey::from_pem(&pem)?);

@@ -32,7 +32,8 @@ struct State {
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     if !ctx.options.allocate_node_cidrs {
         tracing::info!("nodeipam: --allocate-node-cidrs is off; not allocating pod CIDRs");
-        return Ok(());
+        // The process treats a controller that returns as failed.
+        return std::future::pending().await;
     }
     let cluster = ctx
         .options
