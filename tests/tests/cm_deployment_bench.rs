@@ -53,11 +53,26 @@ fn deployment_of_1000_pods_on_100_hollow_nodes() {
     let available = start.elapsed().as_secs_f64();
     let rss_after_create = rss_mib(c.cm.pid());
 
+    // Upstream's apiserver defaults the deadline; set it so Progressing is reported.
+    c.kubectl_retry(&[
+        "patch",
+        "deploy",
+        "big",
+        "-p",
+        r#"{"spec":{"progressDeadlineSeconds":600}}"#,
+    ]);
+    assert!(wait_until(Duration::from_secs(120), || {
+        field("{.status.conditions[?(@.type==\"Progressing\")].reason}") == "NewReplicaSetAvailable"
+    }));
     let update = Instant::now();
     c.kubectl_retry(&["set", "image", "deploy/big", "nginx=nginx:2"]);
     assert!(wait_until(Duration::from_secs(900), || {
-        field("{.status.updatedReplicas}/{.status.availableReplicas}/{.status.replicas}")
-            == format!("{want}/{want}/{want}")
+        let generation = field("{.metadata.generation}");
+        field(
+            "{.status.observedGeneration}/{.status.updatedReplicas}/{.status.availableReplicas}/{.status.replicas}",
+        ) == format!("{generation}/{want}/{want}/{want}")
+            && field("{.status.conditions[?(@.type==\"Progressing\")].reason}")
+                == "NewReplicaSetAvailable"
     }));
     let rolled = update.elapsed().as_secs_f64();
     let rss_after_update = rss_mib(c.cm.pid());

@@ -129,7 +129,8 @@ fn replicaset_reports_failed_creates() {
     c.kubectl_ok(&["create", "quota", "pods", "--hard=pods=1"]);
     // Let the quota settle (its status is what admission counts against).
     harness::process::wait_until(Duration::from_secs(5), || {
-        !c.jsonpath(&["get", "quota", "pods"], "{.status.hard.pods}").is_empty()
+        !c.jsonpath(&["get", "quota", "pods"], "{.status.hard.pods}")
+            .is_empty()
     });
     c.apply(&RS.replace("replicas: 3", "replicas: 2"));
     c.wait_for(
