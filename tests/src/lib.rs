@@ -5,7 +5,9 @@
 pub mod apiserver;
 pub mod bins;
 pub mod client;
+pub mod controller_manager;
 pub mod etcd;
+pub mod hollow;
 pub mod net;
 pub mod pki;
 pub mod process;

@@ -1,0 +1,299 @@
+//! The daemonset controller: one pod per eligible node (see
+//! [`placement`]), pinned to it through node affinity for the scheduler to
+//! bind; pods on nodes that no longer qualify are deleted, failed pods
+//! replaced. Template changes roll out node by node within
+//! `maxUnavailable` (RollingUpdate) or wait for deletions (OnDelete);
+//! templates are kept as ControllerRevisions.
+
+pub mod placement;
+
+use crate::Context;
+use crate::controllers::deployment::rolling::fenceposts;
+use crate::controllers::podutil::{
+    controller_of, controller_ref, is_available, is_ready, phase, pod_from_template,
+};
+use crate::controllers::run_controller;
+use crate::controllers::statefulset::revisions::{self, HASH_LABEL, POD_REVISION_LABEL};
+use crate::error::{Error, Result};
+use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, DaemonSetStatus};
+use k8s_openapi::api::core::v1::{Node, Pod};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::runtime::Controller;
+use kube::runtime::controller::{Action, Config};
+use kube::runtime::reflector::{ObjectRef, Store};
+use kube::{Resource, ResourceExt};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+const COMPONENT: &str = "daemonset-controller";
+
+struct State {
+    ctx: Context,
+    sets: Store<DaemonSet>,
+    pods: Store<Pod>,
+    nodes: Store<Node>,
+}
+
+pub async fn run(ctx: Context) -> anyhow::Result<()> {
+    let sets = ctx.informers.get::<DaemonSet>();
+    let pods = ctx.informers.get::<Pod>();
+    let nodes = ctx.informers.get::<Node>();
+    let (Some(set_events), Some(pod_events), Some(node_events)) = (
+        sets.subscribe().await,
+        pods.subscribe().await,
+        nodes.subscribe().await,
+    ) else {
+        anyhow::bail!("informers stopped");
+    };
+    let state = Arc::new(State {
+        ctx: ctx.clone(),
+        sets: sets.store.clone(),
+        pods: pods.store.clone(),
+        nodes: nodes.store.clone(),
+    });
+    let all_sets = sets.store.clone();
+    let controller = Controller::for_shared_stream(set_events, sets.store.clone())
+        .owns_shared_stream(pod_events)
+        // A node joining, leaving or changing concerns every DaemonSet.
+        .watches_shared_stream(node_events, move |_node: Arc<Node>| {
+            all_sets
+                .state()
+                .iter()
+                .map(|s| ObjectRef::from_obj(s.as_ref()))
+                .collect::<Vec<_>>()
+        })
+        .with_config(Config::default().concurrency(ctx.options.concurrent_daemonset_syncs));
+    run_controller(
+        "daemonset",
+        ctx.metrics.clone(),
+        controller,
+        reconcile,
+        state,
+    )
+    .await
+}
+
+fn hash_of(pod: &Pod) -> Option<&str> {
+    pod.metadata
+        .labels
+        .as_ref()?
+        .get(POD_REVISION_LABEL)
+        .map(String::as_str)
+}
+
+async fn reconcile(ds: Arc<DaemonSet>, st: Arc<State>) -> Result<Action> {
+    if st.sets.get(&ObjectRef::from_obj(ds.as_ref())).is_none()
+        || ds.metadata.deletion_timestamp.is_some()
+    {
+        return Ok(Action::await_change());
+    }
+    let spec = ds.spec.clone().ok_or(Error::Missing("spec"))?;
+    let ns = ds.namespace().unwrap_or_default();
+    let name = ds.name_any();
+    let uid = ds.metadata.uid.clone().unwrap_or_default();
+    let client = st.ctx.client.clone();
+    let recorder = st.ctx.recorder(COMPONENT);
+    let ds_ref = ds.object_ref(&());
+    let match_labels = spec.selector.match_labels.clone().unwrap_or_default();
+    let selector = match_labels
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(",");
+
+    let cr_api: Api<ControllerRevision> = Api::namespaced(client.clone(), &ns);
+    let revs = revisions::owned(&cr_api, &uid, &selector).await?;
+    let status = ds.status.clone().unwrap_or_default();
+    let (rev, revs) = revisions::ensure(
+        &cr_api,
+        &ds.metadata,
+        "apps/v1",
+        "DaemonSet",
+        &match_labels,
+        &spec.template,
+        status.collision_count,
+        revs,
+    )
+    .await?;
+    let hash = rev.labels().get(HASH_LABEL).cloned().unwrap_or_default();
+
+    st.pods
+        .wait_until_ready()
+        .await
+        .map_err(|_| Error::Missing("pod cache"))?;
+    st.nodes
+        .wait_until_ready()
+        .await
+        .map_err(|_| Error::Missing("node cache"))?;
+    let mut by_node: BTreeMap<String, Vec<Arc<Pod>>> = BTreeMap::new();
+    for p in st.pods.state() {
+        if p.metadata.namespace.as_deref() == Some(ns.as_str())
+            && controller_of(&p.metadata).is_some_and(|o| o.uid == uid)
+            && let Some(node) = p.spec.as_ref().and_then(placement::node_of)
+        {
+            by_node.entry(node).or_default().push(p);
+        }
+    }
+    let template_spec = spec.template.spec.clone().unwrap_or_default();
+    let nodes = st.nodes.state();
+    let pod_api: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let mut to_create: Vec<String> = Vec::new();
+    let mut to_delete: Vec<Arc<Pod>> = Vec::new();
+    let (mut desired, mut scheduled, mut misscheduled) = (0, 0, 0);
+    for node in &nodes {
+        let node_name = node.name_any();
+        let pods: Vec<Arc<Pod>> = by_node.remove(&node_name).unwrap_or_default();
+        let live: Vec<&Arc<Pod>> = pods
+            .iter()
+            .filter(|p| p.metadata.deletion_timestamp.is_none())
+            .collect();
+        if placement::should_run(&template_spec, node) {
+            desired += 1;
+            let running: Vec<&&Arc<Pod>> = live.iter().filter(|p| phase(p) != "Failed").collect();
+            for failed in live.iter().filter(|p| phase(p) == "Failed") {
+                to_delete.push((*failed).clone());
+            }
+            match running.len() {
+                0 if pods
+                    .iter()
+                    .all(|p| p.metadata.deletion_timestamp.is_none() || phase(p) == "Failed") =>
+                {
+                    to_create.push(node_name)
+                }
+                0 => {}
+                n => {
+                    scheduled += 1;
+                    // Keep the oldest; extras go.
+                    let mut extra: Vec<&&Arc<Pod>> = running.clone();
+                    extra.sort_by_key(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0));
+                    to_delete.extend(extra.into_iter().skip(1).take(n - 1).map(|p| (*p).clone()));
+                }
+            }
+        } else if !live.is_empty() {
+            misscheduled += 1;
+            to_delete.extend(live.into_iter().cloned());
+        }
+    }
+
+    // Rolling update: replace old-revision pods within maxUnavailable.
+    let strategy = spec.update_strategy.clone().unwrap_or_default();
+    let min_ready = spec.min_ready_seconds.unwrap_or(0);
+    let now = chrono::Utc::now();
+    let current: Vec<Arc<Pod>> = st
+        .pods
+        .state()
+        .into_iter()
+        .filter(|p| {
+            p.metadata.namespace.as_deref() == Some(ns.as_str())
+                && controller_of(&p.metadata).is_some_and(|o| o.uid == uid)
+                && p.metadata.deletion_timestamp.is_none()
+        })
+        .collect();
+    if strategy.type_.as_deref() != Some("OnDelete") && to_create.is_empty() {
+        let ru = strategy.rolling_update.as_ref();
+        let (_, max_unavailable) = fenceposts(
+            Some(&k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(0)),
+            ru.and_then(|r| r.max_unavailable.as_ref()),
+            desired,
+        );
+        let unavailable = current
+            .iter()
+            .filter(|p| !is_available(p, min_ready, now))
+            .count() as i32
+            + (desired - scheduled).max(0);
+        let mut budget = max_unavailable - unavailable;
+        let mut old: Vec<&Arc<Pod>> = current
+            .iter()
+            .filter(|p| hash_of(p) != Some(hash.as_str()))
+            .collect();
+        // Unavailable old pods first: replacing them costs nothing.
+        old.sort_by_key(|p| is_available(p, min_ready, now));
+        for p in old {
+            if !is_available(p, min_ready, now) {
+                to_delete.push(p.clone());
+            } else if budget > 0 {
+                to_delete.push(p.clone());
+                budget -= 1;
+            }
+        }
+    }
+
+    for node in &to_create {
+        let mut pod = pod_from_template(
+            &spec.template,
+            &ns,
+            Some(format!("{name}-")),
+            None,
+            controller_ref("apps/v1", "DaemonSet", &ds.metadata),
+        );
+        pod.metadata
+            .labels
+            .get_or_insert_with(BTreeMap::new)
+            .insert(POD_REVISION_LABEL.into(), hash.clone());
+        if let Some(ps) = pod.spec.as_mut() {
+            placement::pin_to_node(ps, node);
+        }
+        match pod_api.create(&PostParams::default(), &pod).await {
+            Ok(created) => recorder.normal(
+                ds_ref.clone(),
+                "SuccessfulCreate",
+                format!("Created pod: {}", created.name_any()),
+            ),
+            Err(e) => {
+                recorder.warning(
+                    ds_ref.clone(),
+                    "FailedCreate",
+                    format!("Error creating: {e}"),
+                );
+                return Err(e.into());
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for p in to_delete {
+        if !seen.insert(p.metadata.uid.clone()) {
+            continue;
+        }
+        match pod_api
+            .delete(&p.name_any(), &DeleteParams::default())
+            .await
+        {
+            Ok(_) => recorder.normal(
+                ds_ref.clone(),
+                "SuccessfulDelete",
+                format!("Deleted pod: {}", p.name_any()),
+            ),
+            Err(kube::Error::Api(e)) if e.code == 404 => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+
+    let count = |f: &dyn Fn(&Pod) -> bool| current.iter().filter(|p| f(p)).count() as i32;
+    let available = count(&|p| is_available(p, min_ready, now));
+    let next = DaemonSetStatus {
+        observed_generation: ds.metadata.generation,
+        desired_number_scheduled: desired,
+        current_number_scheduled: scheduled,
+        number_misscheduled: misscheduled,
+        number_ready: count(&|p| is_ready(p)),
+        number_available: Some(available),
+        number_unavailable: Some((desired - available).max(0)),
+        updated_number_scheduled: Some(count(&|p| hash_of(p) == Some(hash.as_str()))),
+        collision_count: status.collision_count,
+        conditions: status.conditions.clone(),
+    };
+    if Some(&next) != ds.status.as_ref() {
+        let api: Api<DaemonSet> = Api::namespaced(client.clone(), &ns);
+        api.patch_status(
+            &name,
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"status": next})),
+        )
+        .await?;
+    }
+    let in_use: Vec<String> = vec![rev.name_any()];
+    let limit = spec.revision_history_limit.unwrap_or(10).max(0) as usize;
+    revisions::cleanup(&cr_api, &revs, &in_use, limit).await?;
+    Ok(Action::requeue(Duration::from_secs(60)))
+}

@@ -1,0 +1,232 @@
+//! The disruption controller: keep each PodDisruptionBudget's status
+//! current: how many of its pods are healthy (Ready), how many must stay
+//! healthy (`minAvailable`, or the expected count minus `maxUnavailable`),
+//! and so how many voluntary disruptions (evictions) are allowed now.
+//! Percentages apply to the expected pod count: the scale of the pods'
+//! controllers (ReplicaSet, StatefulSet, ReplicationController), or the
+//! number of matching pods when they have none.
+
+use crate::Context;
+use crate::controllers::podutil::{controller_of, is_active, is_ready};
+use crate::controllers::run_controller;
+use crate::error::{Error, Result};
+use apimachinery::labels::Selector;
+use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{Pod, ReplicationController};
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetStatus};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use kube::ResourceExt;
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::Controller;
+use kube::runtime::controller::{Action, Config};
+use kube::runtime::reflector::{ObjectRef, Store};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+struct State {
+    pdbs: Store<PodDisruptionBudget>,
+    pods: Store<Pod>,
+    replicasets: Store<ReplicaSet>,
+    statefulsets: Store<StatefulSet>,
+    rcs: Store<ReplicationController>,
+    client: kube::Client,
+}
+
+pub async fn run(ctx: Context) -> anyhow::Result<()> {
+    let pdbs = ctx.informers.get::<PodDisruptionBudget>();
+    let pods = ctx.informers.get::<Pod>();
+    let (Some(pdb_events), Some(pod_events)) = (pdbs.subscribe().await, pods.subscribe().await)
+    else {
+        anyhow::bail!("informers stopped");
+    };
+    let state = Arc::new(State {
+        pdbs: pdbs.store.clone(),
+        pods: pods.store.clone(),
+        replicasets: ctx.informers.get::<ReplicaSet>().store.clone(),
+        statefulsets: ctx.informers.get::<StatefulSet>().store.clone(),
+        rcs: ctx.informers.get::<ReplicationController>().store.clone(),
+        client: ctx.client.clone(),
+    });
+    let lookup = pdbs.store.clone();
+    let controller = Controller::for_shared_stream(pdb_events, pdbs.store.clone())
+        .watches_shared_stream(pod_events, move |pod: Arc<Pod>| {
+            let ns = pod.namespace();
+            lookup
+                .state()
+                .iter()
+                .filter(|b| b.namespace() == ns)
+                .filter(|b| selector_of(b).is_ok_and(|s| s.matches(pod.labels())))
+                .map(|b| ObjectRef::from_obj(b.as_ref()))
+                .collect::<Vec<_>>()
+        })
+        .with_config(Config::default().concurrency(4));
+    run_controller(
+        "disruption",
+        ctx.metrics.clone(),
+        controller,
+        reconcile,
+        state,
+    )
+    .await
+}
+
+fn selector_of(pdb: &PodDisruptionBudget) -> Result<Selector> {
+    let sel = pdb.spec.as_ref().and_then(|s| s.selector.clone());
+    match sel {
+        // A PDB without a selector (or an empty one) matches no pods in policy/v1.
+        None => Ok(Selector::nothing()),
+        Some(s) => Selector::from_label_selector(&serde_json::to_value(&s)?)
+            .map_err(|e| Error::invalid("selector", e.0)),
+    }
+}
+
+/// `v` of `total`, percentages rounded up (as upstream).
+fn resolve(v: &IntOrString, total: i32) -> i32 {
+    match v {
+        IntOrString::Int(n) => *n,
+        IntOrString::String(s) => {
+            let pct: i64 = s.trim_end_matches('%').parse().unwrap_or(0);
+            ((pct * i64::from(total) + 99) / 100) as i32
+        }
+    }
+}
+
+/// (expected, desiredHealthy) for a budget.
+pub fn budget(
+    min_available: Option<&IntOrString>,
+    max_unavailable: Option<&IntOrString>,
+    matching: i32,
+    scale: i32,
+) -> (i32, i32) {
+    match (min_available, max_unavailable) {
+        (Some(IntOrString::Int(n)), _) => (matching, *n),
+        (Some(pct), _) => (scale, resolve(pct, scale)),
+        (None, Some(mu)) => (scale, (scale - resolve(mu, scale)).max(0)),
+        (None, None) => (matching, 0),
+    }
+}
+
+async fn reconcile(pdb: Arc<PodDisruptionBudget>, st: Arc<State>) -> Result<Action> {
+    if st.pdbs.get(&ObjectRef::from_obj(pdb.as_ref())).is_none() {
+        return Ok(Action::await_change());
+    }
+    st.pods
+        .wait_until_ready()
+        .await
+        .map_err(|_| Error::Missing("pod cache"))?;
+    let selector = selector_of(&pdb)?;
+    let ns = pdb.namespace().unwrap_or_default();
+    let pods: Vec<Arc<Pod>> = st
+        .pods
+        .state()
+        .into_iter()
+        .filter(|p| {
+            p.metadata.namespace.as_deref() == Some(ns.as_str())
+                && !selector.is_empty()
+                && selector.matches(p.labels())
+        })
+        .filter(|p| is_active(p))
+        .collect();
+    // The scale of the pods' controllers, each counted once.
+    let mut scales: BTreeMap<String, i32> = BTreeMap::new();
+    let mut uncontrolled = 0;
+    for p in &pods {
+        let Some(owner) = controller_of(&p.metadata) else {
+            uncontrolled += 1;
+            continue;
+        };
+        let key = ObjectRef::new(&owner.name).within(&ns);
+        let replicas = match owner.kind.as_str() {
+            "ReplicaSet" => st
+                .replicasets
+                .get(&key)
+                .and_then(|r| r.spec.as_ref()?.replicas),
+            "StatefulSet" => st
+                .statefulsets
+                .get(&ObjectRef::new(&owner.name).within(&ns))
+                .and_then(|s| s.spec.as_ref()?.replicas),
+            "ReplicationController" => st
+                .rcs
+                .get(&ObjectRef::new(&owner.name).within(&ns))
+                .and_then(|r| r.spec.as_ref()?.replicas),
+            _ => None,
+        };
+        match replicas {
+            Some(r) => {
+                scales.insert(owner.uid.clone(), r);
+            }
+            None => uncontrolled += 1,
+        }
+    }
+    let scale = scales.values().sum::<i32>() + uncontrolled;
+    let spec = pdb.spec.clone().unwrap_or_default();
+    let (expected, desired) = budget(
+        spec.min_available.as_ref(),
+        spec.max_unavailable.as_ref(),
+        pods.len() as i32,
+        scale,
+    );
+    let healthy = pods.iter().filter(|p| is_ready(p)).count() as i32;
+    let allowed = (healthy - desired).max(0);
+    let current = pdb.status.clone().unwrap_or_default();
+    let (status, reason) = if allowed > 0 {
+        ("True", "SufficientPods")
+    } else {
+        ("False", "InsufficientPods")
+    };
+    let existing = current
+        .conditions
+        .iter()
+        .flatten()
+        .find(|c| c.type_ == "DisruptionAllowed");
+    let condition = match existing {
+        Some(c) if c.status == status && c.reason == reason => c.clone(),
+        _ => Condition {
+            type_: "DisruptionAllowed".into(),
+            status: status.into(),
+            reason: reason.into(),
+            message: String::new(),
+            last_transition_time: Time(chrono::Utc::now()),
+            observed_generation: pdb.metadata.generation,
+        },
+    };
+    let next = PodDisruptionBudgetStatus {
+        current_healthy: healthy,
+        desired_healthy: desired,
+        disruptions_allowed: allowed,
+        expected_pods: expected,
+        observed_generation: pdb.metadata.generation,
+        disrupted_pods: current.disrupted_pods.clone(),
+        conditions: Some(vec![condition]),
+    };
+    if Some(&next) != pdb.status.as_ref() {
+        let api: Api<PodDisruptionBudget> = Api::namespaced(st.client.clone(), &ns);
+        api.patch_status(
+            &pdb.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(serde_json::json!({"status": next})),
+        )
+        .await?;
+    }
+    Ok(Action::requeue(Duration::from_secs(60)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> IntOrString {
+        IntOrString::String(v.into())
+    }
+
+    #[test]
+    fn budgets() {
+        assert_eq!(budget(Some(&IntOrString::Int(2)), None, 3, 5), (3, 2));
+        assert_eq!(budget(Some(&s("50%")), None, 3, 5), (5, 3));
+        assert_eq!(budget(None, Some(&IntOrString::Int(1)), 3, 4), (4, 3));
+        assert_eq!(budget(None, Some(&s("25%")), 3, 4), (4, 3));
+        assert_eq!(budget(None, None, 3, 4), (3, 0));
+    }
+}

@@ -1,0 +1,204 @@
+//! Command-line flags, under upstream kube-controller-manager's names so an
+//! operator's start lines carry over.
+
+use apimachinery::flags::CommonFlags;
+use clap::Parser;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Parses a Go-style duration (`40s`, `5m0s`, `1h`, `500ms`, or bare seconds).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<f64>() {
+        return Ok(Duration::from_secs_f64(secs.max(0.0)));
+    }
+    let mut total = 0f64;
+    let mut rest = s;
+    if rest.is_empty() {
+        return Err("empty duration".into());
+    }
+    while !rest.is_empty() {
+        let num_end = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(|| format!("missing unit in duration {s:?}"))?;
+        if num_end == 0 {
+            return Err(format!("invalid duration {s:?}"));
+        }
+        let value: f64 = rest[..num_end]
+            .parse()
+            .map_err(|_| format!("invalid duration {s:?}"))?;
+        let after = &rest[num_end..];
+        let unit_end = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
+        let factor = match &after[..unit_end] {
+            "ns" => 1e-9,
+            "us" | "µs" => 1e-6,
+            "ms" => 1e-3,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            unit => return Err(format!("unknown unit {unit:?} in duration {s:?}")),
+        };
+        total += value * factor;
+        rest = &after[unit_end..];
+    }
+    Ok(Duration::from_secs_f64(total))
+}
+
+/// kube-controller-manager's flags.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "kube-controller-manager",
+    about = "The Kubernetes controller manager: runs the core control loops against the apiserver."
+)]
+pub struct Options {
+    #[command(flatten)]
+    pub common: CommonFlags,
+
+    /// The address the /healthz and /metrics server listens on.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub bind_address: IpAddr,
+    /// HTTPS port for /healthz and /metrics; 0 disables serving.
+    #[arg(long, default_value_t = 10257)]
+    pub secure_port: u16,
+
+    /// Serving certificate for /healthz and /metrics; self-signed when unset.
+    #[arg(long)]
+    pub tls_cert_file: Option<PathBuf>,
+    #[arg(long)]
+    pub tls_private_key_file: Option<PathBuf>,
+
+    /// Controllers to enable: `*` for all on by default, `name` to enable,
+    /// `-name` to disable.
+    #[arg(long, value_delimiter = ',', default_value = "*")]
+    pub controllers: Vec<String>,
+
+    /// Elect a leader through a coordination.k8s.io Lease before running
+    /// the controllers, so several replicas can run for availability.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub leader_elect: bool,
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub leader_elect_lease_duration: Duration,
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub leader_elect_renew_deadline: Duration,
+    #[arg(long, default_value = "2s", value_parser = parse_duration)]
+    pub leader_elect_retry_period: Duration,
+    #[arg(long, default_value = "kube-controller-manager")]
+    pub leader_elect_resource_name: String,
+    #[arg(long, default_value = "kube-system")]
+    pub leader_elect_resource_namespace: String,
+
+    /// CIDR range for pods in the cluster (nodeipam carves podCIDRs from it).
+    #[arg(long)]
+    pub cluster_cidr: Option<String>,
+    /// Give each node a podCIDR from `--cluster-cidr`.
+    #[arg(long, default_value_t = false, action = clap::ArgAction::Set, num_args = 0..=1, default_missing_value = "true")]
+    pub allocate_node_cidrs: bool,
+    /// Prefix length of each node's podCIDR (IPv4 default 24).
+    #[arg(long, default_value_t = 24)]
+    pub node_cidr_mask_size: u8,
+    /// The Service ClusterIP range (kept from upstream's flag set).
+    #[arg(long)]
+    pub service_cluster_ip_range: Option<String>,
+    /// PEM private key that signs service account tokens.
+    #[arg(long)]
+    pub service_account_private_key_file: Option<PathBuf>,
+    /// Root CA bundle published as `ca.crt` in token Secrets and `kube-root-ca.crt`.
+    #[arg(long)]
+    pub root_ca_file: Option<PathBuf>,
+    /// How long a node may stay silent before it is marked NotReady/Unknown.
+    #[arg(long, default_value = "40s", value_parser = parse_duration)]
+    pub node_monitor_grace_period: Duration,
+    /// How often node health is checked.
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    pub node_monitor_period: Duration,
+    /// How long a starting node may take before it is considered unhealthy.
+    #[arg(long, default_value = "1m0s", value_parser = parse_duration)]
+    pub node_startup_grace_period: Duration,
+    /// Terminated pods kept before pod-gc deletes the oldest; 0 keeps all.
+    #[arg(long, default_value_t = 12500)]
+    pub terminated_pod_gc_threshold: i64,
+
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_deployment_syncs: u16,
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_replicaset_syncs: u16,
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_rc_syncs: u16,
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_statefulset_syncs: u16,
+    #[arg(long, default_value_t = 2)]
+    pub concurrent_daemonset_syncs: u16,
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_endpoint_syncs: u16,
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_service_endpoint_syncs: u16,
+    #[arg(long, default_value_t = 10)]
+    pub concurrent_namespace_syncs: u16,
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_serviceaccount_token_syncs: u16,
+    #[arg(long, default_value_t = 20)]
+    pub concurrent_gc_syncs: u16,
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_job_syncs: u16,
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_cron_job_syncs: u16,
+    #[arg(long, default_value_t = 5)]
+    pub concurrent_ttl_after_finished_syncs: u16,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_like_go() {
+        for (text, secs) in [
+            ("40s", 40.0),
+            ("5m0s", 300.0),
+            ("1h", 3600.0),
+            ("500ms", 0.5),
+            ("1m30s", 90.0),
+            ("7", 7.0),
+        ] {
+            assert_eq!(
+                parse_duration(text),
+                Ok(Duration::from_secs_f64(secs)),
+                "{text}"
+            );
+        }
+        for bad in ["", "s", "5x", "abc"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn upstream_flags_parse() {
+        let o = Options::try_parse_from([
+            "kube-controller-manager",
+            "--kubeconfig=/etc/kubernetes/kcm.kubeconfig",
+            "--leader-elect=false",
+            "--controllers=*,-nodeipam",
+            "--cluster-cidr=172.7.0.0/16",
+            "--allocate-node-cidrs",
+            "--node-monitor-grace-period=20s",
+            "--concurrent-deployment-syncs=10",
+            "--secure-port=0",
+        ])
+        .unwrap();
+        assert!(!o.leader_elect);
+        assert_eq!(o.controllers, vec!["*", "-nodeipam"]);
+        assert!(o.allocate_node_cidrs);
+        assert_eq!(o.cluster_cidr.as_deref(), Some("172.7.0.0/16"));
+        assert_eq!(o.node_monitor_grace_period, Duration::from_secs(20));
+        assert_eq!(o.concurrent_deployment_syncs, 10);
+        assert_eq!(o.secure_port, 0);
+        let d = Options::try_parse_from(["kube-controller-manager"]).unwrap();
+        assert!(d.leader_elect);
+        assert_eq!(d.secure_port, 10257);
+        assert_eq!(d.leader_elect_lease_duration, Duration::from_secs(15));
+        assert_eq!(d.node_cidr_mask_size, 24);
+    }
+}

@@ -1,0 +1,141 @@
+//! Jobs through the real kube-controller-manager and hollow nodes: pods
+//! succeed or fail on request (`hollow.test/phase`), and the Job counts
+//! completions, backs off, fails on its limits, and (with
+//! ttl-after-finished) goes away after its TTL.
+
+use harness::controller_manager::CmCluster;
+use harness::process::wait_until;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(60);
+
+fn job(name: &str, phase: &str, spec: &str) -> String {
+    format!(
+        r#"apiVersion: batch/v1
+kind: Job
+metadata: {{name: {name}}}
+spec:
+{spec}
+  template:
+    metadata:
+      annotations: {{hollow.test/phase: "{phase}"}}
+    spec:
+      restartPolicy: Never
+      containers: [{{name: main, image: busybox}}]
+"#
+    )
+}
+
+fn condition(c: &CmCluster, name: &str, type_: &str) -> String {
+    c.jsonpath(
+        &["get", "job", name],
+        &format!("{{.status.conditions[?(@.type==\"{type_}\")].status}}"),
+    )
+}
+
+#[test]
+fn jobs_complete_fail_and_expire() {
+    let c = CmCluster::start("job,ttl-after-finished,garbage-collector", 2);
+
+    // Three completions, two at a time.
+    c.apply(&job(
+        "counted",
+        "Succeeded",
+        "  completions: 3\n  parallelism: 2",
+    ));
+    // Indexed: one pod per index, reported as completedIndexes.
+    c.apply(&job(
+        "indexed",
+        "Succeeded",
+        "  completions: 3\n  parallelism: 3\n  completionMode: Indexed",
+    ));
+    // Pods that fail: backoffLimit 1 allows one retry (after a 10 s backoff).
+    c.apply(&job("failing", "Failed", "  backoffLimit: 1"));
+    // Pods that never finish, past the active deadline.
+    c.apply(&job(
+        "slow",
+        "",
+        "  activeDeadlineSeconds: 3\n  parallelism: 2\n  completions: 2",
+    ));
+
+    c.wait_for(&["get", "job", "counted"], "{.status.succeeded}", "3", WAIT);
+    assert_eq!(condition(&c, "counted", "Complete"), "True");
+    assert!(
+        !c.jsonpath(&["get", "job", "counted"], "{.status.completionTime}")
+            .is_empty()
+    );
+    let (ok, out, err) = c.kubectl(&[
+        "wait",
+        "--for=condition=complete",
+        "job/counted",
+        "--timeout=5s",
+    ]);
+    assert!(ok, "{out}\n{err}");
+    let table = c.kubectl_ok(&["get", "job", "counted"]);
+    assert!(table.contains("3/3"), "{table}");
+
+    c.wait_for(
+        &["get", "job", "indexed"],
+        "{.status.completedIndexes}",
+        "0-2",
+        WAIT,
+    );
+    let hostnames = c.jsonpath(
+        &["get", "pods", "-l", "batch.kubernetes.io/job-name=indexed"],
+        "{.items[*].spec.hostname}",
+    );
+    let mut names: Vec<&str> = hostnames.split_whitespace().collect();
+    names.sort();
+    assert_eq!(names, ["indexed-0", "indexed-1", "indexed-2"]);
+
+    c.wait_for(
+        &["get", "job", "slow"],
+        "{.status.conditions[?(@.type==\"Failed\")].reason}",
+        "DeadlineExceeded",
+        WAIT,
+    );
+    let gone = wait_until(WAIT, || {
+        c.jsonpath(
+            &["get", "pods", "-l", "batch.kubernetes.io/job-name=slow"],
+            "{.items[*].metadata.name}",
+        )
+        .is_empty()
+    });
+    assert!(gone, "pods of a failed Job keep running");
+
+    c.wait_for(
+        &["get", "job", "failing"],
+        "{.status.conditions[?(@.type==\"Failed\")].reason}",
+        "BackoffLimitExceeded",
+        WAIT,
+    );
+    assert_eq!(
+        c.jsonpath(&["get", "job", "failing"], "{.status.failed}"),
+        "2"
+    );
+    let events = c.kubectl_ok(&["describe", "job", "failing"]);
+    assert!(
+        events.contains("SuccessfulCreate") && events.contains("BackoffLimitExceeded"),
+        "{events}"
+    );
+
+    // ttlSecondsAfterFinished: the finished Job and its pods go away.
+    c.kubectl_ok(&[
+        "patch",
+        "job",
+        "counted",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"ttlSecondsAfterFinished":1}}"#,
+    ]);
+    let deleted = wait_until(WAIT, || !c.kubectl(&["get", "job", "counted"]).0);
+    assert!(deleted, "job outlived its TTL:\n{}", c.cm.log_tail(30));
+    let pods_gone = wait_until(WAIT, || {
+        c.jsonpath(
+            &["get", "pods", "-l", "batch.kubernetes.io/job-name=counted"],
+            "{.items[*].metadata.name}",
+        )
+        .is_empty()
+    });
+    assert!(pods_gone, "pods outlived their Job");
+}
