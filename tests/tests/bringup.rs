@@ -68,6 +68,7 @@ impl Machine {
             ("APISERVER_PORT", apiserver_port.to_string()),
             ("SERVICE_CLUSTER_IP_RANGE", "192.168.0.0/16".to_string()),
             ("SERVICE_NODE_PORT_RANGE", "30000-32767".to_string()),
+            ("CLUSTER_CIDR", "172.7.0.0/16".to_string()),
         ];
         let conf = repo.join("supervisord/supervisord.conf");
         let mut cmd = Command::new(bins::system("supervisord"));
@@ -173,8 +174,13 @@ fn supervisord_starts_etcd_that_requires_a_client_certificate() {
 }
 
 #[test]
-fn supervisord_brings_up_etcd_and_kube_apiserver_for_kubectl() {
-    let mut m = Machine::start(&["etcd", "kube-apiserver"]);
+fn supervisord_brings_up_the_control_plane_for_kubectl() {
+    let mut m = Machine::start(&[
+        "etcd",
+        "kube-apiserver",
+        "kube-scheduler",
+        "kube-controller-manager",
+    ]);
     m.wait_etcd();
     let ready = wait_until(Duration::from_secs(60), || {
         m.kubectl(&["get", "--raw", "/readyz"]).0
@@ -217,8 +223,85 @@ fn supervisord_brings_up_etcd_and_kube_apiserver_for_kubectl() {
         let status = m.supervisorctl(&["status"]);
         status.lines().filter(|l| l.contains("RUNNING")).count()
     };
-    let both = wait_until(Duration::from_secs(20), || running(&m) == 2);
-    assert!(both, "{}", m.supervisorctl(&["status"]));
+    let all = wait_until(Duration::from_secs(30), || running(&m) == 4);
+    assert!(all, "{}", m.supervisorctl(&["status"]));
+
+    // `kubectl get cs` as the seed shows it: every component Healthy.
+    let healthy = wait_until(Duration::from_secs(30), || {
+        let (_, out, _) = m.kubectl(&["get", "componentstatuses", "--no-headers"]);
+        out.lines().count() >= 3
+            && out
+                .lines()
+                .all(|l| l.split_whitespace().nth(1) == Some("Healthy"))
+    });
+    assert!(healthy, "{}", m.kubectl(&["get", "componentstatuses"]).1);
+
+    // The controllers and the scheduler work together: a Deployment's pods
+    // are created and bound to the one node.
+    let node = r#"{"apiVersion":"v1","kind":"Node","metadata":{"name":"hdss7-21","labels":{"kubernetes.io/hostname":"hdss7-21"}}}"#;
+    let node_file = m.work.path().join("node.json");
+    std::fs::write(&node_file, node).unwrap();
+    let (ok, _, err) = m.kubectl(&["create", "-f", &node_file.display().to_string()]);
+    assert!(ok, "{err}");
+    let status = r#"{"status":{"capacity":{"cpu":"4","memory":"8Gi","pods":"110"},"allocatable":{"cpu":"4","memory":"8Gi","pods":"110"},"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","message":"ready"}]}}"#;
+    let (ok, _, err) = m.kubectl(&[
+        "patch",
+        "node",
+        "hdss7-21",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        status,
+    ]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = m.kubectl(&[
+        "create",
+        "deployment",
+        "nginx-deploy",
+        "--image=docker.io/library/nginx:latest",
+        "--replicas=2",
+    ]);
+    assert!(ok, "{err}");
+    let bound = wait_until(Duration::from_secs(60), || {
+        let (_, out, _) = m.kubectl(&[
+            "get",
+            "pods",
+            "-l",
+            "app=nginx-deploy",
+            "-o",
+            "jsonpath={.items[*].spec.nodeName}",
+        ]);
+        out.split_whitespace().filter(|n| *n == "hdss7-21").count() == 2
+    });
+    assert!(
+        bound,
+        "pods were not created and bound:\n{}\n{}\n{}",
+        m.kubectl(&["get", "pods", "-o", "wide"]).1,
+        m.log("kube-controller-manager")
+            .lines()
+            .rev()
+            .take(20)
+            .collect::<Vec<_>>()
+            .join("\n"),
+        m.log("kube-scheduler")
+            .lines()
+            .rev()
+            .take(20)
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    // The node got a pod CIDR from --cluster-cidr.
+    let cidr = wait_until(Duration::from_secs(30), || {
+        m.kubectl(&["get", "node", "hdss7-21", "-o", "jsonpath={.spec.podCIDR}"])
+            .1
+            .starts_with("172.7.")
+    });
+    assert!(
+        cidr,
+        "node has no podCIDR: {}",
+        m.kubectl(&["get", "node", "hdss7-21", "-o", "yaml"]).1
+    );
+
     m.stop();
     assert!(
         port_closed(m.apiserver_port) && port_closed(m.client_port),

@@ -58,19 +58,31 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
     // Cluster controllers (branch cm-cluster).
     ("endpoints", |ctx| Box::pin(endpoints::run(ctx))),
     ("endpointslice", |ctx| Box::pin(endpointslice::run(ctx))),
-    ("endpointslice-mirroring", |ctx| Box::pin(endpointslice::mirroring::run(ctx))),
+    ("endpointslice-mirroring", |ctx| {
+        Box::pin(endpointslice::mirroring::run(ctx))
+    }),
     ("namespace", |ctx| Box::pin(namespace::run(ctx))),
     ("serviceaccount", |ctx| Box::pin(serviceaccount::run(ctx))),
-    ("root-ca-cert-publisher", |ctx| Box::pin(root_ca_cert_publisher::run(ctx))),
-    ("serviceaccount-token", |ctx| Box::pin(serviceaccount_token::run(ctx))),
+    ("root-ca-cert-publisher", |ctx| {
+        Box::pin(root_ca_cert_publisher::run(ctx))
+    }),
+    ("serviceaccount-token", |ctx| {
+        Box::pin(serviceaccount_token::run(ctx))
+    }),
     ("node-ipam", |ctx| Box::pin(nodeipam::run(ctx))),
-    ("garbage-collector", |ctx| Box::pin(garbage_collector::run(ctx))),
+    ("garbage-collector", |ctx| {
+        Box::pin(garbage_collector::run(ctx))
+    }),
     ("job", |ctx| Box::pin(job::run(ctx))),
     ("cronjob", |ctx| Box::pin(cronjob::run(ctx))),
-    ("ttl-after-finished", |ctx| Box::pin(ttl_after_finished::run(ctx))),
+    ("ttl-after-finished", |ctx| {
+        Box::pin(ttl_after_finished::run(ctx))
+    }),
     ("node-lifecycle", |ctx| Box::pin(node_lifecycle::run(ctx))),
     ("pod-garbage-collector", |ctx| Box::pin(pod_gc::run(ctx))),
-    ("persistentvolume-binder", |ctx| Box::pin(pv_binder::run(ctx))),
+    ("persistentvolume-binder", |ctx| {
+        Box::pin(pv_binder::run(ctx))
+    }),
     ("pv-protection", |ctx| Box::pin(pv_protection::run(ctx))),
     ("pvc-protection", |ctx| Box::pin(pvc_protection::run(ctx))),
 ];
