@@ -237,23 +237,27 @@ fn supervisord_brings_up_the_control_plane_for_kubectl() {
     assert!(healthy, "{}", m.kubectl(&["get", "componentstatuses"]).1);
 
     // The controllers and the scheduler work together: a Deployment's pods
-    // are created and bound to the one node.
-    let node = r#"{"apiVersion":"v1","kind":"Node","metadata":{"name":"hdss7-21","labels":{"kubernetes.io/hostname":"hdss7-21"}}}"#;
-    let node_file = m.work.path().join("node.json");
-    std::fs::write(&node_file, node).unwrap();
-    let (ok, _, err) = m.kubectl(&["create", "-f", &node_file.display().to_string()]);
-    assert!(ok, "{err}");
-    let status = r#"{"status":{"capacity":{"cpu":"4","memory":"8Gi","pods":"110"},"allocatable":{"cpu":"4","memory":"8Gi","pods":"110"},"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","message":"ready"}]}}"#;
-    let (ok, _, err) = m.kubectl(&[
-        "patch",
-        "node",
-        "hdss7-21",
-        "--subresource=status",
-        "--type=merge",
-        "-p",
-        status,
-    ]);
-    assert!(ok, "{err}");
+    // are created and bound, a DaemonSet puts one pod on each node.
+    for node in ["hdss7-21", "hdss7-22"] {
+        let manifest = format!(
+            r#"{{"apiVersion":"v1","kind":"Node","metadata":{{"name":"{node}","labels":{{"kubernetes.io/hostname":"{node}"}}}}}}"#
+        );
+        let file = m.work.path().join(format!("{node}.json"));
+        std::fs::write(&file, manifest).unwrap();
+        let (ok, _, err) = m.kubectl(&["create", "-f", &file.display().to_string()]);
+        assert!(ok, "{err}");
+        let status = r#"{"status":{"capacity":{"cpu":"4","memory":"8Gi","pods":"110"},"allocatable":{"cpu":"4","memory":"8Gi","pods":"110"},"conditions":[{"type":"Ready","status":"True","reason":"KubeletReady","message":"ready"}]}}"#;
+        let (ok, _, err) = m.kubectl(&[
+            "patch",
+            "node",
+            node,
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            status,
+        ]);
+        assert!(ok, "{err}");
+    }
     let (ok, _, err) = m.kubectl(&[
         "create",
         "deployment",
@@ -271,7 +275,10 @@ fn supervisord_brings_up_the_control_plane_for_kubectl() {
             "-o",
             "jsonpath={.items[*].spec.nodeName}",
         ]);
-        out.split_whitespace().filter(|n| *n == "hdss7-21").count() == 2
+        out.split_whitespace()
+            .filter(|n| n.starts_with("hdss7-"))
+            .count()
+            == 2
     });
     assert!(
         bound,
@@ -289,6 +296,29 @@ fn supervisord_brings_up_the_control_plane_for_kubectl() {
             .take(20)
             .collect::<Vec<_>>()
             .join("\n")
+    );
+    let ds = r#"{"apiVersion":"apps/v1","kind":"DaemonSet","metadata":{"name":"nginx-ds"},"spec":{"selector":{"matchLabels":{"app":"nginx-ds"}},"template":{"metadata":{"labels":{"app":"nginx-ds"}},"spec":{"containers":[{"name":"nginx","image":"nginx:1.25"}]}}}}"#;
+    let ds_file = m.work.path().join("ds.json");
+    std::fs::write(&ds_file, ds).unwrap();
+    let (ok, _, err) = m.kubectl(&["create", "-f", &ds_file.display().to_string()]);
+    assert!(ok, "{err}");
+    let on_every_node = wait_until(Duration::from_secs(60), || {
+        let (_, out, _) = m.kubectl(&[
+            "get",
+            "pods",
+            "-l",
+            "app=nginx-ds",
+            "-o",
+            "jsonpath={.items[*].spec.nodeName}",
+        ]);
+        let mut nodes: Vec<&str> = out.split_whitespace().collect();
+        nodes.sort();
+        nodes == ["hdss7-21", "hdss7-22"]
+    });
+    assert!(
+        on_every_node,
+        "DaemonSet pods:\n{}",
+        m.kubectl(&["get", "pods", "-o", "wide"]).1
     );
     // The node got a pod CIDR from --cluster-cidr.
     let cidr = wait_until(Duration::from_secs(30), || {
