@@ -4,6 +4,7 @@
 use crate::validation::json::{
     each_mut, ensure_obj, present, set_default, set_default_int, set_default_str,
 };
+use crate::validation::pod::VOLUME_SOURCES;
 use serde_json::{Value, json};
 
 /// Defaults that apply only to a Pod object, not to a template:
@@ -168,39 +169,6 @@ pub fn image_tag(image: &str) -> Option<&str> {
         None => None,
     }
 }
-
-const VOLUME_SOURCES: [&str; 30] = [
-    "hostPath",
-    "emptyDir",
-    "gitRepo",
-    "awsElasticBlockStore",
-    "secret",
-    "nfs",
-    "iscsi",
-    "glusterfs",
-    "persistentVolumeClaim",
-    "rbd",
-    "flexVolume",
-    "cinder",
-    "cephfs",
-    "flocker",
-    "downwardAPI",
-    "fc",
-    "azureFile",
-    "configMap",
-    "vsphereVolume",
-    "quobyte",
-    "azureDisk",
-    "photonPersistentDisk",
-    "projected",
-    "portworxVolume",
-    "scaleIO",
-    "storageos",
-    "csi",
-    "ephemeral",
-    "image",
-    "gcePersistentDisk",
-];
 
 /// `SetDefaults_Volume` and the per-source defaults.
 fn default_volume(v: &mut Value) {

@@ -7,6 +7,8 @@ mod scheduling;
 mod update;
 mod volume;
 
+pub(crate) use volume::VOLUME_SOURCES;
+
 pub use container::{
     PORT_PROTOCOLS, dns1123_label_errors, validate_port_num_or_name, validate_protocol,
 };

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 
 /// Every volume source a `Volume` may carry, in upstream's check order.
-const SOURCES: [&str; 30] = [
+pub(crate) const VOLUME_SOURCES: [&str; 30] = [
     "hostPath",
     "emptyDir",
     "gitRepo",
@@ -78,7 +78,7 @@ pub fn validate_volumes(volumes: &[Value], path: &str) -> (HashSet<String>, Erro
 fn validate_volume_source(vol: &Value, p: &str) -> ErrorList {
     let mut errs = ErrorList::new();
     let mut count = 0;
-    for source in SOURCES {
+    for source in VOLUME_SOURCES {
         let Some(v) = present(vol, source) else {
             continue;
         };
