@@ -75,6 +75,10 @@ ctl=(supervisorctl -c "$KUBE_HOME/supervisord.conf")
 if "${ctl[@]}" pid >/dev/null 2>&1; then
   "${ctl[@]}" reread >/dev/null
   "${ctl[@]}" update
+  # New binaries were installed above: restart the daemons (etcd keeps running).
+  for ini in "$KUBE_PROGRAMS"/kube-*.ini; do
+    [ -e "$ini" ] && "${ctl[@]}" restart "$(basename "$ini" .ini)"
+  done
 else
   supervisord -c "$KUBE_HOME/supervisord.conf"
 fi
