@@ -72,16 +72,14 @@ for ini in "$repo"/supervisord/*.ini; do
 done
 cp "$repo/supervisord/supervisord.conf" "$KUBE_HOME/supervisord.conf"
 ctl=(supervisorctl -c "$KUBE_HOME/supervisord.conf")
+# supervisord expands %(ENV_X)s from the environment it started with, so a
+# running one is restarted to pick up cluster.env and the new binaries
+# (state stays in etcd's data directory).
 if "${ctl[@]}" pid >/dev/null 2>&1; then
-  "${ctl[@]}" reread >/dev/null
-  "${ctl[@]}" update
-  # New binaries were installed above: restart the daemons (etcd keeps running).
-  for ini in "$KUBE_PROGRAMS"/kube-*.ini; do
-    [ -e "$ini" ] && "${ctl[@]}" restart "$(basename "$ini" .ini)"
-  done
-else
-  supervisord -c "$KUBE_HOME/supervisord.conf"
+  "${ctl[@]}" shutdown >/dev/null
+  for _ in $(seq 60); do "${ctl[@]}" pid >/dev/null 2>&1 || break; sleep 1; done
 fi
+supervisord -c "$KUBE_HOME/supervisord.conf"
 
 echo "== waiting for etcd"
 etcd_health() {
