@@ -76,6 +76,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         authorizer: authz::Authorizer {
             modes,
             rbac: rbac_cache::RbacCache::default(),
+            node: authz::node::NodeAuthorizer::default(),
         },
         tokens,
         sa_tokens: serviceaccount::TokenAuthority::new(
@@ -89,6 +90,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         started: std::sync::atomic::AtomicBool::new(false),
     });
     state.authorizer.rbac.spawn_sync(store.clone());
+    if state.authorizer.modes.contains(&authz::Mode::Node) {
+        state.authorizer.node.spawn_sync(store.clone());
+    }
     let master = bootstrap::Master {
         ip: advertise_ip.to_string(),
         port: opts.secure_port,

@@ -23,6 +23,9 @@ pub struct RequestInfo {
     pub name: String,
     /// Path segments after the resource prefix (discovery uses them).
     pub parts: Vec<String>,
+    /// The `fieldSelector` query parameter (the Node authorizer allows a
+    /// kubelet's pod list/watch scoped to `spec.nodeName=<its node>`).
+    pub field_selector: String,
 }
 
 /// Query parameters, decoded (last value wins, as Go's `Get`).
@@ -71,6 +74,7 @@ pub fn request_info(method: &str, path: &str, query: &Query) -> RequestInfo {
     let mut info = RequestInfo {
         path: path.to_string(),
         verb: method.to_ascii_lowercase(),
+        field_selector: query.get("fieldSelector").cloned().unwrap_or_default(),
         ..Default::default()
     };
     let segs: Vec<String> = path

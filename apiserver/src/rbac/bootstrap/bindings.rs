@@ -11,6 +11,13 @@ const SCHEDULER: &str = "system:kube-scheduler";
 /// Who holds which ClusterRole by default.
 pub fn cluster_role_bindings() -> Vec<Value> {
     let crb = |name: &str, subjects: Vec<Value>| cluster_role_binding(name, name, subjects);
+    let unbound = |name: &str| {
+        let mut b = cluster_role_binding(name, name, Vec::new());
+        if let Some(o) = b.as_object_mut() {
+            o.remove("subjects");
+        }
+        b
+    };
     let mut all = vec![
         crb("cluster-admin", vec![subject("Group", "system:masters")]),
         crb(
@@ -32,9 +39,9 @@ pub fn cluster_role_bindings() -> Vec<Value> {
                 subject("Group", "system:unauthenticated"),
             ],
         ),
-        // Upstream leaves system:node unbound and lets the Node authorizer decide; here the
-        // group binding stands in until a Node authorizer exists.
-        crb("system:node", vec![subject("Group", "system:nodes")]),
+        // Kept without subjects, as upstream: the Node authorizer decides what a kubelet
+        // may do; the binding is there for an admin who wants RBAC to grant it instead.
+        unbound("system:node"),
         crb(
             "system:node-proxier",
             vec![subject("User", "system:kube-proxy")],

@@ -12,9 +12,6 @@
 //!   (`system:kube-controller-manager`, no `--use-service-account-credentials`),
 //!   so each `system:controller:*` ClusterRoleBinding names that user as well as
 //!   the controller's service account.
-//! - `system:node` is bound to Group `system:nodes` (upstream binds nothing and
-//!   relies on the Node authorizer); this binding stands in until a Node
-//!   authorizer exists.
 //!
 //! Rules are written as whitespace-separated lists; `core` stands for the core
 //! API group "".

@@ -241,21 +241,20 @@ fn bootstrap_policy_decisions() {
             ),
             false,
         ),
-        // nodes (Group system:nodes; binding documented in bootstrap)
-        (node("create", "core/nodes", "", ""), true),
-        (node("patch", "core/nodes/status", "", "n1"), true),
-        (node("update", "core/pods/status", "default", "web-0"), true),
-        (node("get", "core/secrets", "default", "s"), true),
+        // nodes: RBAC alone grants a kubelet nothing (the Node authorizer
+        // in authz/node.rs decides its requests, as upstream).
+        (node("create", "core/nodes", "", ""), false),
+        (node("patch", "core/nodes/status", "", "n1"), false),
+        (node("get", "core/secrets", "default", "s"), false),
         (
             node(
-                "update",
-                "coordination.k8s.io/leases",
-                "kube-node-lease",
-                "n1",
+                "create",
+                "authorization.k8s.io/selfsubjectaccessreviews",
+                "",
+                "",
             ),
             true,
         ),
-        (node("delete", "core/services", "default", "web"), false),
         // flanneld
         (res("flanneld", &[], "list", "core/nodes", "", ""), true),
         (

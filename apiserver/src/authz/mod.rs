@@ -1,5 +1,10 @@
 //! Authorization: `--authorization-mode` (Node, RBAC, AlwaysAllow,
-//! AlwaysDeny), asked in order; the first Allow or Deny decides.
+//! AlwaysDeny), asked in order; the first Allow or Deny decides. When none
+//! decides, the reasons of those that had no opinion are joined by newlines,
+//! as upstream's union authorizer does.
+
+pub mod graph;
+pub mod node;
 
 use crate::authn::UserInfo;
 use crate::handlers::request::RequestInfo;
@@ -51,6 +56,8 @@ pub fn is_public_path(path: &str) -> bool {
 pub struct Authorizer {
     pub modes: Vec<Mode>,
     pub rbac: RbacCache,
+    /// Judges kubelet identities when `Node` is a configured mode.
+    pub node: node::NodeAuthorizer,
 }
 
 impl Authorizer {
@@ -60,21 +67,26 @@ impl Authorizer {
         if user.groups.iter().any(|g| g == "system:masters") {
             return Decision::Allow;
         }
-        let mut reason = String::new();
+        let mut reasons: Vec<String> = Vec::new();
         for m in &self.modes {
-            match m {
+            let reason = match m {
                 Mode::AlwaysAllow => return Decision::Allow,
                 Mode::AlwaysDeny => return Decision::Deny(String::new()),
                 Mode::Rbac => match self.rbac.authorize(user, info) {
                     Ok(()) => return Decision::Allow,
-                    Err(r) => reason = r,
+                    Err(r) => r,
                 },
-                // The Node authorizer is not implemented; the bootstrap
-                // policy binds system:node to the system:nodes group instead.
-                Mode::Node => {}
+                Mode::Node => match self.node.authorize(user, info) {
+                    Some(node::NodeDecision::Allow) => return Decision::Allow,
+                    Some(node::NodeDecision::NoOpinion(r)) => r,
+                    None => String::new(),
+                },
+            };
+            if !reason.is_empty() {
+                reasons.push(reason);
             }
         }
-        Decision::Deny(reason)
+        Decision::Deny(reasons.join("\n"))
     }
 }
 
