@@ -26,6 +26,44 @@ fn unb64(s: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// The object a token is bound to (TokenRequest `spec.boundObjectRef`):
+/// the token dies with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoundObject {
+    /// `Pod` or `Secret`.
+    pub kind: String,
+    pub name: String,
+    pub uid: String,
+}
+
+/// What a verified token claims: the ServiceAccount (and its uid) and,
+/// for bound tokens, the pod or secret it is bound to; legacy
+/// (Secret-based) tokens name their Secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claims {
+    pub namespace: String,
+    pub name: String,
+    /// Empty when the token does not carry one.
+    pub uid: String,
+    pub bound: Option<BoundObject>,
+    /// `kubernetes.io/serviceaccount/secret.name` of a legacy token.
+    pub legacy_secret: Option<String>,
+}
+
+impl Claims {
+    /// The identity these claims authenticate.
+    pub fn user(&self) -> UserInfo {
+        UserInfo::authenticated(
+            &format!("system:serviceaccount:{}:{}", self.namespace, self.name),
+            &self.uid,
+            vec![
+                "system:serviceaccounts".into(),
+                format!("system:serviceaccounts:{}", self.namespace),
+            ],
+        )
+    }
+}
+
 /// Signs and verifies ServiceAccount tokens.
 pub struct TokenAuthority {
     issuer: String,
@@ -88,12 +126,15 @@ impl TokenAuthority {
         self.signer.is_some()
     }
 
-    /// A signed token for `system:serviceaccount:<ns>:<name>`.
+    /// A signed token for `system:serviceaccount:<ns>:<name>`, bound to
+    /// `bound` when given.
+    #[allow(clippy::too_many_arguments)]
     pub fn issue(
         &self,
         namespace: &str,
         name: &str,
         uid: &str,
+        bound: Option<&BoundObject>,
         audiences: &[String],
         expiration: i64,
         now: i64,
@@ -106,7 +147,7 @@ impl TokenAuthority {
             audiences.to_vec()
         };
         let header = json!({"alg": "RS256", "typ": "JWT"});
-        let claims = json!({
+        let mut claims = json!({
             "iss": self.issuer,
             "sub": format!("system:serviceaccount:{namespace}:{name}"),
             "aud": aud,
@@ -115,6 +156,10 @@ impl TokenAuthority {
             "nbf": now,
             "kubernetes.io": {"namespace": namespace, "serviceaccount": {"name": name, "uid": uid}},
         });
+        if let Some(b) = bound {
+            let field = if b.kind == "Pod" { "pod" } else { "secret" };
+            claims["kubernetes.io"][field] = json!({"name": b.name, "uid": b.uid});
+        }
         let signing_input = format!(
             "{}.{}",
             b64(header.to_string().as_bytes()),
@@ -126,8 +171,14 @@ impl TokenAuthority {
         Some((format!("{signing_input}.{}", b64(&sig)), exp))
     }
 
-    /// The identity of a valid, unexpired token from this issuer.
+    /// The identity of a valid, unexpired token from this issuer (signature
+    /// and claims only; [`live_claims`] also checks the objects exist).
     pub fn verify(&self, token: &str, now: i64) -> Option<UserInfo> {
+        self.verify_claims(token, now).map(|c| c.user())
+    }
+
+    /// The claims of a valid, unexpired token from this issuer.
+    pub fn verify_claims(&self, token: &str, now: i64) -> Option<Claims> {
         let mut parts = token.split('.');
         let (h, c, s) = (parts.next()?, parts.next()?, parts.next()?);
         if parts.next().is_some() {
@@ -154,30 +205,222 @@ impl TokenAuthority {
         if claims.get("iss").and_then(Value::as_str) != Some(self.issuer.as_str()) {
             return None;
         }
-        let exp = claims.get("exp").and_then(Value::as_i64)?;
-        if exp <= now
-            || claims
-                .get("nbf")
-                .and_then(Value::as_i64)
-                .is_some_and(|n| n > now + 60)
+        // Legacy Secret-based tokens have no expiry; bound ones must.
+        let legacy_secret = claims
+            .get("kubernetes.io/serviceaccount/secret.name")
+            .and_then(Value::as_str)
+            .map(String::from);
+        match claims.get("exp").and_then(Value::as_i64) {
+            Some(exp) if exp <= now => return None,
+            None if legacy_secret.is_none() => return None,
+            _ => {}
+        }
+        if claims
+            .get("nbf")
+            .and_then(Value::as_i64)
+            .is_some_and(|n| n > now + 60)
         {
             return None;
         }
         let sub = claims.get("sub").and_then(Value::as_str)?;
         let rest = sub.strip_prefix("system:serviceaccount:")?;
-        let (ns, _name) = rest.split_once(':')?;
-        let uid = claims
-            .pointer("/kubernetes.io/serviceaccount/uid")
+        let (ns, name) = rest.split_once(':')?;
+        let text = |p: &str| {
+            claims
+                .pointer(p)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
+        let uid = match text("/kubernetes.io/serviceaccount/uid") {
+            u if u.is_empty() => text("/kubernetes.io~1serviceaccount~1service-account.uid"),
+            u => u,
+        };
+        let bound = ["Pod", "Secret"].into_iter().find_map(|kind| {
+            let base = format!("/kubernetes.io/{}", kind.to_ascii_lowercase());
+            claims.pointer(&base)?;
+            Some(BoundObject {
+                kind: kind.into(),
+                name: text(&format!("{base}/name")),
+                uid: text(&format!("{base}/uid")),
+            })
+        });
+        Some(Claims {
+            namespace: ns.to_string(),
+            name: name.to_string(),
+            uid,
+            bound,
+            legacy_secret,
+        })
+    }
+}
+
+/// Why a verified token is no longer accepted (upstream's messages; the
+/// client only sees 401).
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum LivenessError {
+    #[error("service account {0}/{1} has been deleted")]
+    ServiceAccountDeleted(String, String),
+    #[error("service account UID ({0}) does not match claim ({1})")]
+    ServiceAccountUid(String, String),
+    #[error("{0} {1}/{2} has been deleted")]
+    BoundObjectDeleted(String, String, String),
+    #[error("{0} UID ({1}) does not match claim ({2})")]
+    BoundObjectUid(String, String, String),
+    #[error("lookup failed: {0}")]
+    Lookup(String),
+}
+
+/// Looks objects up for [`check_liveness`]: `Ok(None)` when absent.
+pub trait ObjectLookup {
+    fn get(
+        &self,
+        resource: &str,
+        namespace: &str,
+        name: &str,
+    ) -> impl std::future::Future<Output = Result<Option<Value>, String>> + Send;
+}
+
+impl ObjectLookup for crate::registry::Store {
+    async fn get(
+        &self,
+        resource: &str,
+        namespace: &str,
+        name: &str,
+    ) -> Result<Option<Value>, String> {
+        let def = crate::resources::lookup("", "v1", resource).ok_or("unknown resource")?;
+        match crate::registry::Store::get(self, def, namespace, name).await {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.code == 404 => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+}
+
+fn uid_of(v: &Value) -> &str {
+    v.pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+}
+
+/// Upstream's validation of a verified token against stored state: the
+/// ServiceAccount must exist (with the claimed uid), a legacy token's Secret
+/// must exist, and a bound token's pod or secret must exist with its uid.
+pub async fn check_liveness(lookup: &impl ObjectLookup, c: &Claims) -> Result<(), LivenessError> {
+    let ns = &c.namespace;
+    let get = |resource: &'static str, name: String| async move {
+        lookup
+            .get(resource, ns, &name)
+            .await
+            .map_err(LivenessError::Lookup)
+    };
+    let sa = get("serviceaccounts", c.name.clone())
+        .await?
+        .ok_or_else(|| LivenessError::ServiceAccountDeleted(ns.clone(), c.name.clone()))?;
+    if !c.uid.is_empty() && uid_of(&sa) != c.uid {
+        return Err(LivenessError::ServiceAccountUid(
+            uid_of(&sa).to_string(),
+            c.uid.clone(),
+        ));
+    }
+    if let Some(secret) = &c.legacy_secret {
+        get("secrets", secret.clone()).await?.ok_or_else(|| {
+            LivenessError::BoundObjectDeleted("secret".into(), ns.clone(), secret.clone())
+        })?;
+    }
+    if let Some(b) = &c.bound {
+        let (resource, word) = if b.kind == "Pod" {
+            ("pods", "pod")
+        } else {
+            ("secrets", "secret")
+        };
+        let obj = get(resource, b.name.clone()).await?.ok_or_else(|| {
+            LivenessError::BoundObjectDeleted(word.into(), ns.clone(), b.name.clone())
+        })?;
+        if !b.uid.is_empty() && uid_of(&obj) != b.uid {
+            return Err(LivenessError::BoundObjectUid(
+                word.into(),
+                uid_of(&obj).to_string(),
+                b.uid.clone(),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Resolves a TokenRequest's `spec.boundObjectRef` (a Pod or Secret in the
+/// ServiceAccount's namespace) to the object it names, checking the uid if
+/// one was given, and writes the uid back into the request, as upstream.
+pub async fn resolve_bound_object(
+    store: &crate::registry::Store,
+    namespace: &str,
+    service_account: &str,
+    req: &mut Value,
+) -> Result<Option<BoundObject>, crate::status::ApiError> {
+    use crate::status::{ApiError, Target};
+    let Some(r) = req.pointer("/spec/boundObjectRef").filter(|r| !r.is_null()) else {
+        return Ok(None);
+    };
+    let text = |k: &str| r.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let (kind, api_version, name, want_uid) =
+        (text("kind"), text("apiVersion"), text("name"), text("uid"));
+    let resource = match (api_version.as_str(), kind.as_str()) {
+        ("v1", "Pod") => "pods",
+        ("v1", "Secret") => "secrets",
+        _ => {
+            return Err(ApiError::bad_request(format!(
+                "cannot bind token for serviceaccount {service_account:?} to object of type {api_version}, Kind={kind}"
+            )));
+        }
+    };
+    let def = crate::resources::lookup("", "v1", resource)
+        .ok_or_else(|| ApiError::internal("resource table lacks pods/secrets"))?;
+    let obj = store.get(def, namespace, &name).await?;
+    let uid = uid_of(&obj).to_string();
+    if !want_uid.is_empty() && want_uid != uid {
+        return Err(ApiError::conflict(
+            Target {
+                group: "",
+                resource: &kind,
+                name: &name,
+            },
+            &format!(
+                "the UID in the bound object reference ({want_uid}) does not match the UID in record. The object might have been deleted and then recreated"
+            ),
+        ));
+    }
+    if kind == "Pod" {
+        let runs_as = obj
+            .pointer("/spec/serviceAccountName")
             .and_then(Value::as_str)
             .unwrap_or("");
-        Some(UserInfo::authenticated(
-            sub,
-            uid,
-            vec![
-                "system:serviceaccounts".into(),
-                format!("system:serviceaccounts:{ns}"),
-            ],
-        ))
+        if !runs_as.is_empty() && runs_as != service_account {
+            return Err(ApiError::bad_request(format!(
+                "cannot bind token for serviceaccount {service_account:?} to pod running with different serviceaccount name."
+            )));
+        }
+    }
+    req["spec"]["boundObjectRef"]["uid"] = json!(uid);
+    Ok(Some(BoundObject { kind, name, uid }))
+}
+
+impl TokenAuthority {
+    /// Verifies a token and checks that what it names still exists: the
+    /// identity, or `None` (401).
+    pub async fn authenticate(
+        &self,
+        lookup: &impl ObjectLookup,
+        token: &str,
+        now: i64,
+    ) -> Option<UserInfo> {
+        let claims = self.verify_claims(token, now)?;
+        match check_liveness(lookup, &claims).await {
+            Ok(()) => Some(claims.user()),
+            Err(e) => {
+                tracing::debug!("service account token refused: {e}");
+                None
+            }
+        }
     }
 }
 
@@ -202,7 +445,7 @@ mod tests {
     fn issued_tokens_verify_until_they_expire() {
         let a = authority();
         let (token, exp) = a
-            .issue("default", "builder", "u-1", &[], 3600, 1_000)
+            .issue("default", "builder", "u-1", None, &[], 3600, 1_000)
             .expect("signing key");
         assert_eq!(exp, 4_600);
         let user = a.verify(&token, 2_000).expect("valid");
@@ -218,5 +461,89 @@ mod tests {
         assert!(a.verify(&forged, 2_000).is_none());
         assert!(authority().verify(&token, 2_000).is_none(), "other key");
         assert!(a.verify("not.a.jwt", 2_000).is_none());
+    }
+
+    /// Stored objects by `resource/name` (one namespace).
+    struct Objects(std::collections::HashMap<String, Value>);
+
+    impl ObjectLookup for Objects {
+        async fn get(
+            &self,
+            resource: &str,
+            _ns: &str,
+            name: &str,
+        ) -> Result<Option<Value>, String> {
+            Ok(self.0.get(&format!("{resource}/{name}")).cloned())
+        }
+    }
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(f)
+    }
+
+    #[test]
+    fn tokens_die_with_their_service_account_and_bound_pod() {
+        let a = authority();
+        let pod = BoundObject {
+            kind: "Pod".into(),
+            name: "web".into(),
+            uid: "p-1".into(),
+        };
+        let (plain, _) = a
+            .issue("default", "builder", "u-1", None, &[], 3600, 1_000)
+            .expect("token");
+        let (bound, _) = a
+            .issue("default", "builder", "u-1", Some(&pod), &[], 3600, 1_000)
+            .expect("token");
+        let claims = a.verify_claims(&bound, 2_000).expect("valid");
+        assert_eq!(claims.bound, Some(pod));
+        let obj = |uid: &str| serde_json::json!({"metadata": {"uid": uid}});
+        let stored = |entries: &[(&str, &str)]| {
+            Objects(
+                entries
+                    .iter()
+                    .map(|(k, uid)| (k.to_string(), obj(uid)))
+                    .collect(),
+            )
+        };
+        let live = stored(&[("serviceaccounts/builder", "u-1"), ("pods/web", "p-1")]);
+        assert!(block_on(a.authenticate(&live, &plain, 2_000)).is_some());
+        assert!(block_on(a.authenticate(&live, &bound, 2_000)).is_some());
+        let cases: Vec<(Objects, &str, LivenessError)> = vec![
+            (
+                stored(&[("pods/web", "p-1")]),
+                &plain,
+                LivenessError::ServiceAccountDeleted("default".into(), "builder".into()),
+            ),
+            (
+                stored(&[("serviceaccounts/builder", "u-2")]),
+                &plain,
+                LivenessError::ServiceAccountUid("u-2".into(), "u-1".into()),
+            ),
+            (
+                stored(&[("serviceaccounts/builder", "u-1")]),
+                &bound,
+                LivenessError::BoundObjectDeleted("pod".into(), "default".into(), "web".into()),
+            ),
+            (
+                stored(&[("serviceaccounts/builder", "u-1"), ("pods/web", "p-2")]),
+                &bound,
+                LivenessError::BoundObjectUid("pod".into(), "p-2".into(), "p-1".into()),
+            ),
+        ];
+        for (objects, token, want) in cases {
+            let claims = a.verify_claims(token, 2_000).expect("valid signature");
+            assert_eq!(
+                block_on(check_liveness(&objects, &claims)),
+                Err(want.clone())
+            );
+            assert!(
+                block_on(a.authenticate(&objects, token, 2_000)).is_none(),
+                "{want}"
+            );
+        }
     }
 }

@@ -478,6 +478,8 @@ async fn token_request(
     }
     let sa = state.store.get(def, ns, name).await?;
     let uid = meta::meta_str(&sa, "uid").to_string();
+    let bound =
+        crate::serviceaccount::resolve_bound_object(&state.store, ns, name, &mut req).await?;
     let audiences: Vec<String> = req
         .pointer("/spec/audiences")
         .and_then(Value::as_array)
@@ -506,7 +508,7 @@ async fn token_request(
     let now = chrono::Utc::now().timestamp();
     let (token, exp) = state
         .sa_tokens
-        .issue(ns, name, &uid, &audiences, expiration, now)
+        .issue(ns, name, &uid, bound.as_ref(), &audiences, expiration, now)
         .ok_or_else(|| ApiError::internal("signing the token failed"))?;
     let exp_ts = chrono::DateTime::from_timestamp(exp, 0)
         .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())

@@ -108,7 +108,7 @@ pub async fn read_body(body: hyper::body::Incoming) -> Result<Bytes, ApiError> {
 }
 
 /// Who sent the request: bearer token, client certificate, or anonymous.
-fn authenticate(
+async fn authenticate(
     state: &AppState,
     headers: &http::HeaderMap,
     cert_user: Option<&UserInfo>,
@@ -123,7 +123,8 @@ fn authenticate(
         }
         return state
             .sa_tokens
-            .verify(token, chrono::Utc::now().timestamp())
+            .authenticate(&state.store, token, chrono::Utc::now().timestamp())
+            .await
             .ok_or_else(ApiError::unauthorized);
     }
     if let Some(u) = cert_user {
@@ -166,7 +167,7 @@ async fn serve(
     info: RequestInfo,
     query: Query,
 ) -> Result<Response<Body>, ApiError> {
-    let user = authenticate(state, &parts.headers, cert_user)?;
+    let user = authenticate(state, &parts.headers, cert_user).await?;
     let public = authz::is_public_path(&info.path);
     if user.is_anonymous() && !public {
         return Err(ApiError::unauthorized());

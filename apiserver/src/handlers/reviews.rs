@@ -34,15 +34,15 @@ pub async fn serve(
                 .pointer("/spec/token")
                 .and_then(Value::as_str)
                 .unwrap_or("");
-            let found = state
-                .tokens
-                .as_ref()
-                .and_then(|t| t.lookup(token).cloned())
-                .or_else(|| {
+            let found = match state.tokens.as_ref().and_then(|t| t.lookup(token).cloned()) {
+                Some(u) => Some(u),
+                None => {
                     state
                         .sa_tokens
-                        .verify(token, chrono::Utc::now().timestamp())
-                });
+                        .authenticate(&state.store, token, chrono::Utc::now().timestamp())
+                        .await
+                }
+            };
             match found {
                 Some(u) => {
                     json!({ "authenticated": true, "user": u.to_json(), "audiences": obj.pointer("/spec/audiences").cloned().unwrap_or(json!([])) })
