@@ -87,7 +87,12 @@ async fn reconcile_rbac(store: &Store, kind: &str, obj: Value) -> Result<(), Api
             != Some("false");
         let mut new = cur.clone();
         if auto {
+            // An aggregated role's rules belong to the aggregation controller.
+            let aggregated = obj.get("aggregationRule").is_some();
             for field in ["rules", "aggregationRule", "subjects", "roleRef"] {
+                if aggregated && field == "rules" {
+                    continue;
+                }
                 match obj.get(field) {
                     Some(v) => new[field] = v.clone(),
                     None => {

@@ -22,6 +22,7 @@ pub mod replicaset;
 pub mod statefulset;
 
 // Cluster controllers (branch cm-cluster).
+pub mod clusterrole_aggregation;
 pub mod cronjob;
 pub mod endpoints;
 pub mod endpointslice;
@@ -85,4 +86,7 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
     }),
     ("pv-protection", |ctx| Box::pin(pv_protection::run(ctx))),
     ("pvc-protection", |ctx| Box::pin(pvc_protection::run(ctx))),
+    ("clusterrole-aggregation", |ctx| {
+        Box::pin(clusterrole_aggregation::run(ctx))
+    }),
 ];

@@ -100,49 +100,30 @@ fn aggregate_to_admin_rules() -> Vec<Value> {
     ]
 }
 
-/// A user-facing role that upstream aggregates from labelled pieces; `rules` are what
-/// the aggregation would produce.
-fn aggregated(
-    name: &str,
-    labels: &[(&str, &str)],
-    selector_label: &str,
-    rules: Vec<Value>,
-) -> Value {
-    let mut role = cluster_role_labelled(name, labels, rules);
+/// A user-facing role that collects its rules from the ClusterRoles labelled
+/// `selector_label: "true"`: stored with its aggregationRule and no rules, as
+/// upstream; kube-controller-manager's clusterrole-aggregation controller
+/// fills them in (and the bootstrap never overwrites them).
+fn aggregated(name: &str, labels: &[(&str, &str)], selector_label: &str) -> Value {
+    let mut role = cluster_role_labelled(name, labels, Vec::new());
     role["aggregationRule"] =
         json!({"clusterRoleSelectors": [{"matchLabels": {selector_label: "true"}}]});
     role
 }
 
 fn user_facing_roles() -> Vec<Value> {
-    let view = aggregate_to_view_rules();
-    let edit: Vec<Value> = aggregate_to_edit_rules()
-        .into_iter()
-        .chain(view.clone())
-        .collect();
-    let admin: Vec<Value> = aggregate_to_admin_rules()
-        .into_iter()
-        .chain(edit.clone())
-        .collect();
     vec![
         cluster_role("cluster-admin", vec![rule("*", "*", "*"), urls("*", "*")]),
-        aggregated(
-            "admin",
-            &[],
-            "rbac.authorization.k8s.io/aggregate-to-admin",
-            admin,
-        ),
+        aggregated("admin", &[], "rbac.authorization.k8s.io/aggregate-to-admin"),
         aggregated(
             "edit",
             &[("rbac.authorization.k8s.io/aggregate-to-admin", "true")],
             "rbac.authorization.k8s.io/aggregate-to-edit",
-            edit,
         ),
         aggregated(
             "view",
             &[("rbac.authorization.k8s.io/aggregate-to-edit", "true")],
             "rbac.authorization.k8s.io/aggregate-to-view",
-            view,
         ),
         cluster_role_labelled(
             "system:aggregate-to-admin",

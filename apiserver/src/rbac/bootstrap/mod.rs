@@ -4,10 +4,14 @@
 //! object carries `kubernetes.io/bootstrapping: rbac-defaults` and
 //! `rbac.authorization.kubernetes.io/autoupdate: "true"`.
 //!
-//! Two deliberate differences from upstream, both because this cluster runs
-//! fewer moving parts:
-//! - admin, edit and view keep their aggregationRule and aggregate-to labels, but
-//!   their rules are filled in already (no aggregation controller runs yet).
+//! admin, edit and view carry their aggregationRule and no rules, as upstream:
+//! kube-controller-manager's clusterrole-aggregation controller gives them the
+//! rules of the `system:aggregate-to-*` roles (and of any role labelled
+//! `rbac.authorization.k8s.io/aggregate-to-<role>: "true"`); the start-up
+//! reconcile leaves the rules of an aggregated role alone.
+//!
+//! One deliberate difference from upstream, because this cluster runs fewer
+//! moving parts:
 //! - kube-controller-manager runs every controller under one identity
 //!   (`system:kube-controller-manager`, no `--use-service-account-credentials`),
 //!   so each `system:controller:*` ClusterRoleBinding names that user as well as

@@ -6,7 +6,7 @@ use serde_json::json;
 
 #[test]
 fn role_binding_to_cluster_role_grants_only_in_its_namespace() {
-    let mut policy = MemoryPolicy::bootstrap();
+    let mut policy = MemoryPolicy::bootstrap_aggregated();
     policy.role_bindings.push(json!({
         "metadata": {"name": "alice-edit", "namespace": "dev"},
         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "edit"},
@@ -76,7 +76,7 @@ fn roles_subjects_and_resource_names() {
         "roleRef": {"kind": "ClusterRole", "name": "view"},
         "subjects": [{"kind": "ServiceAccount", "name": "default"}]
     }));
-    policy.cluster_roles = bootstrap::cluster_roles();
+    policy.cluster_roles = MemoryPolicy::bootstrap_aggregated().cluster_roles;
     let cases = [
         (
             res(

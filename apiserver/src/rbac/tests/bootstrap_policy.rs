@@ -419,7 +419,14 @@ fn bootstrap_objects_are_well_formed() {
 
 #[test]
 fn view_is_read_only_and_edit_cannot_touch_rbac() {
-    let mut policy = MemoryPolicy::bootstrap();
+    // Without the aggregation controller, the aggregated roles grant nothing.
+    let bare = MemoryPolicy::bootstrap();
+    for name in ["admin", "edit", "view"] {
+        let role = bare.cluster_role(name).expect("aggregated role");
+        assert_eq!(role["rules"], json!([]), "{name}");
+        assert!(role["aggregationRule"].is_object(), "{name}");
+    }
+    let mut policy = MemoryPolicy::bootstrap_aggregated();
     for (user, role) in [("vera", "view"), ("ed", "edit"), ("ada", "admin")] {
         policy.cluster_role_bindings.push(json!({
             "metadata": {"name": user},

@@ -33,6 +33,48 @@ impl MemoryPolicy {
     }
 }
 
+impl MemoryPolicy {
+    /// The bootstrap policy after kube-controller-manager's aggregation ran:
+    /// each aggregated role gets the rules of the roles whose labels match
+    /// its selectors' matchLabels (repeated until nothing changes, since edit
+    /// collects view and admin collects edit).
+    fn bootstrap_aggregated() -> MemoryPolicy {
+        let mut p = Self::bootstrap();
+        loop {
+            let before = p.cluster_roles.clone();
+            for i in 0..p.cluster_roles.len() {
+                let selectors = p.cluster_roles[i]["aggregationRule"]["clusterRoleSelectors"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                if selectors.is_empty() {
+                    continue;
+                }
+                let mut rules: Vec<Value> = Vec::new();
+                for sel in &selectors {
+                    let want = sel["matchLabels"].as_object().cloned().unwrap_or_default();
+                    for r in &before {
+                        let labels = &r["metadata"]["labels"];
+                        if name_of(r) != name_of(&before[i])
+                            && want.iter().all(|(k, v)| &labels[k] == v)
+                        {
+                            for rule in r["rules"].as_array().into_iter().flatten() {
+                                if !rules.contains(rule) {
+                                    rules.push(rule.clone());
+                                }
+                            }
+                        }
+                    }
+                }
+                p.cluster_roles[i]["rules"] = Value::Array(rules);
+            }
+            if p.cluster_roles == before {
+                return p;
+            }
+        }
+    }
+}
+
 impl PolicySource for MemoryPolicy {
     fn cluster_role(&self, name: &str) -> Option<Value> {
         self.cluster_roles
