@@ -12,6 +12,9 @@ use openssl::sign::{Signer, Verifier};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
+/// The `iss` of legacy (Secret-based) ServiceAccount tokens.
+pub const LEGACY_ISSUER: &str = "kubernetes/serviceaccount";
+
 /// Upstream's default token lifetime and the lower bound it enforces.
 pub const DEFAULT_EXPIRATION: i64 = 3600;
 pub const MIN_EXPIRATION: i64 = 600;
@@ -202,14 +205,19 @@ impl TokenAuthority {
             return None;
         }
         let claims: Value = serde_json::from_slice(&unb64(c)?).ok()?;
-        if claims.get("iss").and_then(Value::as_str) != Some(self.issuer.as_str()) {
-            return None;
-        }
-        // Legacy Secret-based tokens have no expiry; bound ones must.
+        // Legacy Secret-based tokens (kube-controller-manager's
+        // serviceaccount-token controller) carry upstream's fixed issuer and
+        // no expiry; bound ones carry ours and must expire.
         let legacy_secret = claims
             .get("kubernetes.io/serviceaccount/secret.name")
             .and_then(Value::as_str)
             .map(String::from);
+        let iss = claims.get("iss").and_then(Value::as_str);
+        if iss != Some(self.issuer.as_str())
+            && !(iss == Some(LEGACY_ISSUER) && legacy_secret.is_some())
+        {
+            return None;
+        }
         match claims.get("exp").and_then(Value::as_i64) {
             Some(exp) if exp <= now => return None,
             None if legacy_secret.is_none() => return None,
@@ -324,9 +332,20 @@ pub async fn check_liveness(lookup: &impl ObjectLookup, c: &Claims) -> Result<()
         ));
     }
     if let Some(secret) = &c.legacy_secret {
-        get("secrets", secret.clone()).await?.ok_or_else(|| {
+        let obj = get("secrets", secret.clone()).await?.ok_or_else(|| {
             LivenessError::BoundObjectDeleted("secret".into(), ns.clone(), secret.clone())
         })?;
+        // The Secret must still belong to this ServiceAccount.
+        let owner = obj
+            .pointer("/metadata/annotations/kubernetes.io~1service-account.uid")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if !owner.is_empty() && !c.uid.is_empty() && owner != c.uid {
+            return Err(LivenessError::ServiceAccountUid(
+                owner.to_string(),
+                c.uid.clone(),
+            ));
+        }
     }
     if let Some(b) = &c.bound {
         let (resource, word) = if b.kind == "Pod" {
@@ -545,5 +564,68 @@ mod tests {
                 "{want}"
             );
         }
+    }
+
+    /// A token with arbitrary claims signed by `a`'s key.
+    fn sign(a: &TokenAuthority, claims: &Value) -> String {
+        let input = format!(
+            "{}.{}",
+            b64(br#"{"alg":"RS256","typ":"JWT"}"#),
+            b64(claims.to_string().as_bytes())
+        );
+        let mut signer =
+            Signer::new(MessageDigest::sha256(), a.signer.as_ref().expect("key")).expect("signer");
+        signer.update(input.as_bytes()).expect("update");
+        format!("{input}.{}", b64(&signer.sign_to_vec().expect("sign")))
+    }
+
+    #[test]
+    fn legacy_secret_tokens_need_their_secret() {
+        let a = authority();
+        let legacy = sign(
+            &a,
+            &serde_json::json!({
+                "iss": LEGACY_ISSUER,
+                "sub": "system:serviceaccount:default:builder",
+                "kubernetes.io/serviceaccount/namespace": "default",
+                "kubernetes.io/serviceaccount/secret.name": "builder-token",
+                "kubernetes.io/serviceaccount/service-account.name": "builder",
+                "kubernetes.io/serviceaccount/service-account.uid": "u-1",
+            }),
+        );
+        let claims = a
+            .verify_claims(&legacy, 2_000)
+            .expect("legacy tokens verify");
+        assert_eq!(claims.uid, "u-1");
+        assert_eq!(claims.legacy_secret.as_deref(), Some("builder-token"));
+        let sa = serde_json::json!({"metadata": {"uid": "u-1"}});
+        let secret = |owner: &str| {
+            serde_json::json!({"metadata": {"uid": "s-1",
+                "annotations": {"kubernetes.io/service-account.uid": owner}}})
+        };
+        let live = Objects(
+            [
+                ("serviceaccounts/builder".to_string(), sa.clone()),
+                ("secrets/builder-token".to_string(), secret("u-1")),
+            ]
+            .into(),
+        );
+        assert!(block_on(a.authenticate(&live, &legacy, 2_000)).is_some());
+        let gone = Objects([("serviceaccounts/builder".to_string(), sa.clone())].into());
+        assert!(block_on(a.authenticate(&gone, &legacy, 2_000)).is_none());
+        let reassigned = Objects(
+            [
+                ("serviceaccounts/builder".to_string(), sa),
+                ("secrets/builder-token".to_string(), secret("u-9")),
+            ]
+            .into(),
+        );
+        assert!(block_on(a.authenticate(&reassigned, &legacy, 2_000)).is_none());
+        // A token without the Secret claim may not use the legacy issuer.
+        let forged = sign(
+            &a,
+            &serde_json::json!({"iss": LEGACY_ISSUER, "sub": "system:serviceaccount:default:builder"}),
+        );
+        assert!(a.verify_claims(&forged, 2_000).is_none());
     }
 }

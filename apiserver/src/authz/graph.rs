@@ -36,8 +36,60 @@ pub struct Graph {
     pods: HashMap<String, PodEdges>,
     /// Node → referenced object → number of pods referencing it.
     reachable: HashMap<String, HashMap<Ref, usize>>,
-    /// PersistentVolume name → the claim (`namespace`, `name`) it is bound to.
-    pv_claims: BTreeMap<String, (String, String)>,
+    /// PersistentVolume name → what it links.
+    pvs: BTreeMap<String, PvEdges>,
+}
+
+/// A PersistentVolume's claim (`spec.claimRef`) and the secrets its volume
+/// source names (`namespace`, `name`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct PvEdges {
+    claim: Option<(String, String)>,
+    secrets: Vec<(String, String)>,
+}
+
+/// Secret references of PersistentVolume sources (SecretReference:
+/// `name` + `namespace`), by pointer to the reference object.
+const PV_SECRET_REFS: &[&str] = &[
+    "/spec/csi/nodePublishSecretRef",
+    "/spec/csi/nodeStageSecretRef",
+    "/spec/csi/controllerPublishSecretRef",
+    "/spec/csi/controllerExpandSecretRef",
+    "/spec/csi/nodeExpandSecretRef",
+    "/spec/cephfs/secretRef",
+    "/spec/cinder/secretRef",
+    "/spec/flexVolume/secretRef",
+    "/spec/iscsi/secretRef",
+    "/spec/rbd/secretRef",
+    "/spec/scaleIO/secretRef",
+    "/spec/storageos/secretRef",
+];
+
+/// What a PersistentVolume links: its claim and the secrets it names (a
+/// reference without a namespace means the claim's namespace).
+fn pv_edges(pv: &Value) -> PvEdges {
+    let claim = match (
+        str_at(pv, "/spec/claimRef/namespace"),
+        str_at(pv, "/spec/claimRef/name"),
+    ) {
+        (Some(ns), Some(name)) => Some((ns.to_string(), name.to_string())),
+        _ => None,
+    };
+    let claim_ns = claim.as_ref().map(|c| c.0.clone()).unwrap_or_default();
+    let mut secrets: Vec<(String, String)> = PV_SECRET_REFS
+        .iter()
+        .filter_map(|p| pv.pointer(p))
+        .filter_map(|r| {
+            let name = str_at(r, "/name")?;
+            let ns = str_at(r, "/namespace").unwrap_or(&claim_ns);
+            Some((ns.to_string(), name.to_string()))
+        })
+        .collect();
+    if let Some(name) = str_at(pv, "/spec/azureFile/secretName") {
+        let ns = str_at(pv, "/spec/azureFile/secretNamespace").unwrap_or(&claim_ns);
+        secrets.push((ns.to_string(), name.to_string()));
+    }
+    PvEdges { claim, secrets }
 }
 
 fn names<'a>(v: Option<&'a Value>, field: &'a str) -> impl Iterator<Item = &'a str> + 'a {
@@ -221,26 +273,16 @@ impl Graph {
         }
     }
 
-    /// Records which claim a PersistentVolume is bound to (`spec.claimRef`).
+    /// Records which claim a PersistentVolume is bound to (`spec.claimRef`)
+    /// and which secrets it names.
     pub fn set_pv(&mut self, pv: &Value) {
         let name = str_at(pv, "/metadata/name").unwrap_or("").to_string();
-        match (
-            str_at(pv, "/spec/claimRef/namespace"),
-            str_at(pv, "/spec/claimRef/name"),
-        ) {
-            (Some(ns), Some(claim)) => {
-                self.pv_claims
-                    .insert(name, (ns.to_string(), claim.to_string()));
-            }
-            _ => {
-                self.pv_claims.remove(&name);
-            }
-        }
+        self.pvs.insert(name, pv_edges(pv));
     }
 
     pub fn delete_pv(&mut self, pv: &Value) {
         if let Some(name) = str_at(pv, "/metadata/name") {
-            self.pv_claims.remove(name);
+            self.pvs.remove(name);
         }
     }
 
@@ -255,24 +297,36 @@ impl Graph {
 
     /// Replaces every PersistentVolume (after a relist).
     pub fn reset_pvs(&mut self, pvs: &[Value]) {
-        self.pv_claims.clear();
+        self.pvs.clear();
         for pv in pvs {
             self.set_pv(pv);
         }
     }
 
-    /// Whether a pod bound to `node` references the object.
+    /// Whether a pod bound to `node` references the object (for secrets,
+    /// also through a PersistentVolume bound to a claim such a pod uses).
     pub fn reaches(&self, node: &str, kind: Vertex, namespace: &str, name: &str) -> bool {
-        self.reachable
-            .get(node)
-            .is_some_and(|refs| refs.contains_key(&(kind, namespace.to_string(), name.to_string())))
+        let direct = self.reachable.get(node).is_some_and(|refs| {
+            refs.contains_key(&(kind, namespace.to_string(), name.to_string()))
+        });
+        direct
+            || (kind == Vertex::Secret
+                && self.pvs.iter().any(|(pv, e)| {
+                    e.secrets.iter().any(|(ns, n)| ns == namespace && n == name)
+                        && self.reaches_pv(node, pv)
+                }))
     }
 
     /// Whether `node` reaches the PersistentVolume through a bound claim.
     pub fn reaches_pv(&self, node: &str, pv: &str) -> bool {
-        self.pv_claims
+        self.pvs
             .get(pv)
-            .is_some_and(|(ns, claim)| self.reaches(node, Vertex::PersistentVolumeClaim, ns, claim))
+            .and_then(|e| e.claim.as_ref())
+            .is_some_and(|(ns, claim)| {
+                self.reachable.get(node).is_some_and(|refs| {
+                    refs.contains_key(&(Vertex::PersistentVolumeClaim, ns.clone(), claim.clone()))
+                })
+            })
     }
 }
 
@@ -374,11 +428,19 @@ mod tests {
         assert!(!g.reaches("n1", Vertex::Secret, "ns", "shared"));
         // PVs are reached through the claim their claimRef names.
         g.set_pod(&pod("c", "n2", vols));
-        g.set_pv(&json!({"metadata": {"name": "pv1"}, "spec": {"claimRef": {"namespace": "ns", "name": "data"}}}));
+        g.set_pv(&json!({"metadata": {"name": "pv1"}, "spec": {
+            "claimRef": {"namespace": "ns", "name": "data"},
+            "csi": {"driver": "d", "volumeHandle": "h", "nodePublishSecretRef": {"name": "csi-creds", "namespace": "storage"}},
+            "rbd": {"secretRef": {"name": "rbd-creds"}}}}));
         assert!(g.reaches_pv("n2", "pv1"));
         assert!(!g.reaches_pv("n1", "pv1"));
+        // The PV's secrets are reached through it (namespace defaults to the claim's).
+        assert!(g.reaches("n2", Vertex::Secret, "storage", "csi-creds"));
+        assert!(g.reaches("n2", Vertex::Secret, "ns", "rbd-creds"));
+        assert!(!g.reaches("n1", Vertex::Secret, "storage", "csi-creds"));
         g.delete_pv(&json!({"metadata": {"name": "pv1"}}));
         assert!(!g.reaches_pv("n2", "pv1"));
+        assert!(!g.reaches("n2", Vertex::Secret, "storage", "csi-creds"));
         g.reset_pods(&[]);
         assert!(!g.reaches("n2", Vertex::Pod, "ns", "c"));
         assert!(g.reachable.is_empty() && g.pods.is_empty());

@@ -117,6 +117,11 @@ fn access(state: &AppState, user: &UserInfo, spec: &Value) -> Value {
             resource: s("resource"),
             subresource: s("subresource"),
             name: s("name"),
+            field_selector: ra
+                .pointer("/fieldSelector/rawSelector")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
             ..Default::default()
         }
     } else {
