@@ -207,6 +207,25 @@ fn node_reaches_only_its_node_lease_and_bound_pods_objects() {
             .contains(&forbidden_secret("s3")),
         "unreferenced secret"
     );
+    // A list naming one object by metadata.name is about that object (what
+    // a kubelet's secret and configmap watches send).
+    let (ok, out, err) = c.kubectl_as(
+        KUBELET1,
+        &[
+            "get",
+            "secrets",
+            "--field-selector",
+            "metadata.name=s1",
+            "-o",
+            "name",
+        ],
+    );
+    assert!(ok && out.trim() == "secret/s1", "{out}{err}");
+    let (ok, _, err) = c.kubectl_as(
+        KUBELET1,
+        &["get", "secrets", "--field-selector", "metadata.name=s2"],
+    );
+    assert!(!ok && err.contains("no relationship found"), "{err}");
     // Pods: only a list scoped to its own node.
     let (ok, out, err) = c.kubectl_as(
         KUBELET1,

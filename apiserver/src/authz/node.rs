@@ -64,15 +64,19 @@ fn no_relationship(node: &str) -> NodeDecision {
     ))
 }
 
-/// Whether the request's field selector pins `field` to `value`
+/// The value a field selector requires `field` to equal exactly
 /// (`field=value` or `field==value` among its comma-separated terms).
-fn selects(field_selector: &str, field: &str, value: &str) -> bool {
-    field_selector.split(',').any(|term| {
+fn exact_match<'a>(field_selector: &'a str, field: &str) -> Option<&'a str> {
+    field_selector.split(',').find_map(|term| {
         let term = term.trim();
-        term.split_once("==")
-            .or_else(|| term.split_once('='))
-            .is_some_and(|(k, v)| k.trim() == field && !k.ends_with('!') && v.trim() == value)
+        let (k, v) = term.split_once("==").or_else(|| term.split_once('='))?;
+        (k.trim() == field).then(|| v.trim())
     })
+}
+
+/// Whether the request's field selector pins `field` to `value`.
+fn selects(field_selector: &str, field: &str, value: &str) -> bool {
+    exact_match(field_selector, field) == Some(value)
 }
 
 impl NodeAuthorizer {
@@ -83,6 +87,19 @@ impl NodeAuthorizer {
             return Some(NoOpinion(format!("unknown node for user {:?}", user.name)));
         }
         let graph = self.graph.read().ok()?;
+        // As upstream's request info: a list/watch selecting one object by
+        // `metadata.name` is about that object (what a kubelet's secret,
+        // configmap and Node watches send).
+        if matches!(info.verb.as_str(), "list" | "watch")
+            && info.name.is_empty()
+            && let Some(name) = exact_match(&info.field_selector, "metadata.name")
+        {
+            let named = RequestInfo {
+                name: name.to_string(),
+                ..info.clone()
+            };
+            return Some(self.decide(&graph, node, user, &named));
+        }
         Some(self.decide(&graph, node, user, info))
     }
 
@@ -388,6 +405,10 @@ mod tests {
         list_pods.field_selector = "spec.nodeName=n1".into();
         let mut list_other = list_pods.clone();
         list_other.field_selector = "spec.nodeName=n2".into();
+        let mut watch_s1 = req("watch", "", "secrets", "default", "");
+        watch_s1.field_selector = "metadata.name=s1".into();
+        let mut watch_own_node = req("watch", "", "nodes", "", "");
+        watch_own_node.field_selector = "metadata.name=n1".into();
         let cases: Vec<(RequestInfo, NodeDecision)> = vec![
             (req("get", "", "secrets", "default", "s1"), Allow),
             (req("watch", "", "secrets", "default", "s1"), Allow),
@@ -456,6 +477,8 @@ mod tests {
                 NoOpinion("can only list/watch pods with spec.nodeName field selector".into()),
             ),
             (req("patch", "", "pods/status", "default", "web"), Allow),
+            (watch_s1, Allow),
+            (watch_own_node, Allow),
             // Not subdivided: the system:node rules decide.
             (req("create", "", "events", "default", ""), Allow),
             (req("list", "", "services", "", ""), Allow),
