@@ -90,6 +90,16 @@ impl Authorizer {
     }
 }
 
+impl Authorizer {
+    /// Why a rules review cannot list everything `user` may do: the Node
+    /// authorizer decides kubelets' requests object by object, so (as
+    /// upstream) their rules are reported incomplete.
+    pub fn rules_incomplete(&self, user: &UserInfo) -> Option<&'static str> {
+        (self.modes.contains(&Mode::Node) && node::node_identity(user).is_some())
+            .then_some("node authorizer does not support user rule resolution")
+    }
+}
+
 /// Upstream's forbidden message for a request (`reason` from RBAC follows).
 pub fn forbidden_message(user: &UserInfo, info: &RequestInfo, reason: &str) -> String {
     crate::rbac::forbidden_status_message(&crate::rbac_cache::attributes(user, info), reason)
@@ -122,6 +132,47 @@ mod tests {
             forbidden_message(&u, &info, ""),
             "pods is forbidden: User \"bob\" cannot list resource \"pods\" in API group \"\" in the namespace \"default\""
         );
+    }
+
+    #[test]
+    fn node_users_get_incomplete_rules_and_joined_reasons() {
+        let a = Authorizer {
+            modes: vec![Mode::Node, Mode::Rbac],
+            rbac: RbacCache::default(),
+            node: node::NodeAuthorizer::default(),
+        };
+        let kubelet = UserInfo::authenticated("system:node:n1", "", vec!["system:nodes".into()]);
+        assert_eq!(
+            a.rules_incomplete(&kubelet),
+            Some("node authorizer does not support user rule resolution")
+        );
+        assert_eq!(
+            a.rules_incomplete(&UserInfo::authenticated("bob", "", vec![])),
+            None
+        );
+        let get_secret = RequestInfo {
+            is_resource_request: true,
+            verb: "get".into(),
+            resource: "secrets".into(),
+            namespace: "default".into(),
+            name: "s".into(),
+            ..Default::default()
+        };
+        // Nothing is bound: the Node reason, RBAC has none to add.
+        assert_eq!(
+            a.authorize(&kubelet, &get_secret),
+            Decision::Deny("no relationship found between node 'n1' and this object".into())
+        );
+        // Without the Node mode a kubelet is just another RBAC user.
+        let rbac_only = Authorizer {
+            modes: vec![Mode::Rbac],
+            ..a
+        };
+        assert_eq!(
+            rbac_only.authorize(&kubelet, &get_secret),
+            Decision::Deny(String::new())
+        );
+        assert_eq!(rbac_only.rules_incomplete(&kubelet), None);
     }
 
     #[test]

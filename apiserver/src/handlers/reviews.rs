@@ -84,7 +84,12 @@ pub async fn serve(
                 .and_then(Value::as_str)
                 .unwrap_or("");
             let (resource, non_resource) = state.authorizer.rbac.rules_for(&ctx.user, ns);
-            json!({ "resourceRules": resource, "nonResourceRules": non_resource, "incomplete": false })
+            let mut status = json!({ "resourceRules": resource, "nonResourceRules": non_resource, "incomplete": false });
+            if let Some(err) = state.authorizer.rules_incomplete(&ctx.user) {
+                status["incomplete"] = json!(true);
+                status["evaluationError"] = json!(err);
+            }
+            status
         }
         _ => {
             return Err(ApiError::method_not_supported(
