@@ -255,6 +255,29 @@ fn bootstrap_policy_decisions() {
             ),
             true,
         ),
+        // kube-controller-manager's aggregation controller rewrites ClusterRoles.
+        (
+            res(
+                "system:kube-controller-manager",
+                &[],
+                "escalate",
+                "rbac.authorization.k8s.io/clusterroles",
+                "",
+                "view",
+            ),
+            true,
+        ),
+        (
+            res(
+                "system:kube-scheduler",
+                &[],
+                "escalate",
+                "rbac.authorization.k8s.io/clusterroles",
+                "",
+                "view",
+            ),
+            false,
+        ),
         // flanneld
         (res("flanneld", &[], "list", "core/nodes", "", ""), true),
         (
@@ -399,6 +422,7 @@ fn bootstrap_objects_are_well_formed() {
         "system:certificates.k8s.io:kube-apiserver-client-approver",
         "system:controller:deployment-controller",
         "system:controller:namespace-controller",
+        "system:controller:clusterrole-aggregation-controller",
     ] {
         assert!(policy.cluster_role(name).is_some(), "missing {name}");
     }
