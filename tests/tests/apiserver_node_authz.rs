@@ -269,6 +269,21 @@ fn node_reaches_only_its_node_lease_and_bound_pods_objects() {
     assert_eq!(can_i(&["create", "events"]), "yes");
     assert_eq!(can_i(&["list", "deployments.apps"]), "no");
 
+    // Its rules cannot be listed: the review says so, as upstream.
+    let (code, body) = c.request_as(
+        Some(KUBELET1),
+        "POST",
+        "/apis/authorization.k8s.io/v1/selfsubjectrulesreviews",
+        Some("application/json"),
+        Some(br#"{"apiVersion":"authorization.k8s.io/v1","kind":"SelfSubjectRulesReview","spec":{"namespace":"default"}}"#),
+    );
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(body["status"]["incomplete"], true, "{body}");
+    assert_eq!(
+        body["status"]["evaluationError"],
+        "node authorizer does not support user rule resolution"
+    );
+
     // Deleting p1 closes the access again.
     c.kubectl_ok(&["delete", "pod", "p1", "--grace-period=0", "--force"]);
     let err = wait_kubelet(&c, &["get", "secret", "s1"], false);
