@@ -2,7 +2,7 @@
 //! including pods it has *assumed* onto a node before the binding shows up
 //! in the watch, so a node is never double-booked in between.
 
-use crate::framework::{NodeInfo, PodInfo, Snapshot};
+use crate::framework::{ClusterObjects, NodeInfo, PodInfo, Snapshot};
 use k8s_openapi::api::core::v1::Node;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -24,6 +24,8 @@ struct PodState {
 pub struct Cache {
     nodes: BTreeMap<String, Arc<NodeInfo>>,
     pods: HashMap<String, PodState>,
+    /// Namespace labels and workload selectors, shared with snapshots.
+    pub objects: ClusterObjects,
 }
 
 impl Cache {
@@ -181,6 +183,7 @@ impl Cache {
                 .filter(|n| n.node.is_some())
                 .cloned()
                 .collect(),
+            objects: self.objects.clone(),
         }
     }
 

@@ -107,6 +107,8 @@ impl NodeInfo {
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     pub nodes: Vec<Arc<NodeInfo>>,
+    /// Namespace labels and workload selectors as of the cycle's start.
+    pub objects: super::ClusterObjects,
 }
 
 impl Snapshot {

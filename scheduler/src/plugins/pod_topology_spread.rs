@@ -5,8 +5,9 @@
 //! get the cluster default constraints when they belong to a controller.
 
 use super::node_selector::pod_requires_node;
+use crate::framework::selector::selects;
 use crate::framework::{
-    CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin, Snapshot, Status,
+    ClusterObjects, CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin, Snapshot, Status,
 };
 use apimachinery::labels::Selector;
 use k8s_openapi::api::core::v1::TopologySpreadConstraint;
@@ -33,8 +34,8 @@ pub struct Constraint {
 impl Constraint {
     fn matches(&self, namespace: &str, pod: &PodInfo) -> bool {
         pod.namespace == namespace
-            && self.selector.matches(&pod.labels)
-            && self.extra.as_ref().is_none_or(|e| e.matches(&pod.labels))
+            && selects(&self.selector, &pod.labels)
+            && self.extra.as_ref().is_none_or(|e| selects(e, &pod.labels))
     }
 }
 
@@ -87,9 +88,16 @@ fn parse(pod: &PodInfo, c: &TopologySpreadConstraint, selector: Option<Selector>
 }
 
 impl PodTopologySpread {
-    /// The pod's constraints with `when_unsatisfiable == action`, or the
-    /// defaults (selecting the pod's own labels) for a controller's pod.
-    pub fn constraints(&self, pod: &PodInfo, action: &str) -> Vec<Constraint> {
+    /// The pod's constraints with `when_unsatisfiable == action`; a pod
+    /// without constraints of its own gets the default constraints, with
+    /// the selector of the Services and controllers that select it
+    /// (upstream's DefaultSelector), or none when nothing selects it.
+    pub fn constraints(
+        &self,
+        pod: &PodInfo,
+        action: &str,
+        objects: &ClusterObjects,
+    ) -> Vec<Constraint> {
         let own = pod
             .pod
             .spec
@@ -103,17 +111,14 @@ impl PodTopologySpread {
                 .map(|c| parse(pod, c, None))
                 .collect();
         }
-        let controlled = pod.pod.metadata.owner_references.iter().flatten().any(|o| {
-            o.controller == Some(true)
-                && matches!(
-                    o.kind.as_str(),
-                    "ReplicaSet" | "StatefulSet" | "ReplicationController"
-                )
-        });
-        if !controlled || pod.labels.is_empty() {
+        if !self
+            .default_constraints
+            .iter()
+            .any(|c| c.when_unsatisfiable == action)
+        {
             return Vec::new();
         }
-        let Ok(selector) = Selector::from_map(&pod.labels) else {
+        let Some(selector) = objects.default_selector(pod) else {
             return Vec::new();
         };
         self.default_constraints
@@ -143,15 +148,23 @@ fn count(
             continue;
         }
         for (i, c) in constraints.iter().enumerate() {
-            let domain = node.labels[&c.topology_key].clone();
+            let Some(domain) = node.labels.get(&c.topology_key) else {
+                continue;
+            };
             let n = node
                 .pods
                 .iter()
                 .filter(|p| {
-                    p.pod.metadata.deletion_timestamp.is_none() && c.matches(&pod.namespace, p)
+                    c.matches(&pod.namespace, p) && p.pod.metadata.deletion_timestamp.is_none()
                 })
                 .count() as i64;
-            *counts[i].entry(domain).or_insert(0) += n;
+            // Look up by reference first: most domains are already there.
+            match counts[i].get_mut(domain) {
+                Some(sum) => *sum += n,
+                None => {
+                    counts[i].insert(domain.clone(), n);
+                }
+            }
         }
     }
     counts
@@ -169,7 +182,7 @@ impl FilterPlugin for PodTopologySpread {
         NAME
     }
     fn pre_filter(&self, state: &mut CycleState, pod: &PodInfo, snapshot: &Snapshot) -> Status {
-        let constraints = self.constraints(pod, "DoNotSchedule");
+        let constraints = self.constraints(pod, "DoNotSchedule", &snapshot.objects);
         if constraints.is_empty() {
             return Status::skip();
         }
@@ -234,7 +247,7 @@ impl ScorePlugin for PodTopologySpread {
         feasible: &[Arc<NodeInfo>],
         snapshot: &Snapshot,
     ) {
-        let constraints = self.constraints(pod, "ScheduleAnyway");
+        let constraints = self.constraints(pod, "ScheduleAnyway", &snapshot.objects);
         if constraints.is_empty() {
             return;
         }
@@ -394,17 +407,68 @@ mod tests {
         assert_eq!(scores[1], 100);
     }
 
+    /// The cluster defaults select a pod's peers by what selects the pod
+    /// (here a ReplicaSet and a Service), not by the pod's own labels.
     #[test]
-    fn defaults_apply_only_to_controller_pods() {
+    fn defaults_use_the_selectors_of_what_selects_the_pod() {
         let plugin = PodTopologySpread::default();
-        let bare = pod(json!({"metadata": {"labels": {"app": "web"}}}));
-        assert!(plugin.constraints(&bare, "ScheduleAnyway").is_empty());
-        let owned = pod(
-            json!({"metadata": {"labels": {"app": "web"}, "ownerReferences": [
-            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "u", "controller": true}]}}),
+        let mut objects = ClusterObjects::default();
+        let sel = |s: &str| Some(apimachinery::labels::Selector::parse(s).expect("selector"));
+        objects.set_selector("default", "ReplicaSet/web-1", sel("app=web,pod-template-hash=1"));
+        objects.set_selector("default", "Service/web", sel("app=web"));
+        let member = pod(json!({"metadata": {"labels": {"app": "web", "pod-template-hash": "1", "extra": "x"}}}));
+        let bare = pod(json!({"metadata": {"labels": {"app": "db"}}}));
+        let cases: [(&PodInfo, &str, Vec<(&str, i64)>); 3] = [
+            (
+                &member,
+                "ScheduleAnyway",
+                vec![("kubernetes.io/hostname", 3), ("topology.kubernetes.io/zone", 5)],
+            ),
+            (&member, "DoNotSchedule", vec![]),
+            (&bare, "ScheduleAnyway", vec![]),
+        ];
+        for (p, action, want) in cases {
+            let constraints = plugin.constraints(p, action, &objects);
+            let got: Vec<(&str, i64)> = constraints
+                .iter()
+                .map(|c| (c.topology_key.as_str(), c.max_skew))
+                .collect();
+            assert_eq!(got, want, "{} {action}", p.name);
+        }
+        // The selector is the ReplicaSet's and the Service's, not the pod's
+        // labels: a peer without `extra` counts, another revision does not.
+        let c = &plugin.constraints(&member, "ScheduleAnyway", &objects)[0];
+        let peer = pod(json!({"metadata": {"name": "peer", "labels": {"app": "web", "pod-template-hash": "1"}}}));
+        let old_revision = pod(json!({"metadata": {"name": "old", "labels": {"app": "web", "pod-template-hash": "0"}}}));
+        assert!(c.matches("default", &peer));
+        assert!(!c.matches("default", &old_revision));
+    }
+
+    /// A Deployment's pods spread over zones by the defaults alone.
+    #[test]
+    fn defaults_score_emptier_zones_higher() {
+        let mut objects = ClusterObjects::default();
+        objects.set_selector(
+            "default",
+            "ReplicaSet/web-1",
+            Some(apimachinery::labels::Selector::parse("app=web").expect("selector")),
         );
-        let c = plugin.constraints(&owned, "ScheduleAnyway");
-        assert_eq!(c.len(), 2);
-        assert_eq!(c[0].max_skew, 3);
+        let zoned = |name: &str, zone: &str, pods: usize| {
+            let mut n = node(json!({"metadata": {"name": name, "labels": {
+                "kubernetes.io/hostname": name, "topology.kubernetes.io/zone": zone}}}));
+            for i in 0..pods {
+                n.add_pod(Arc::new(pod(json!({"metadata": {"name": format!("{name}-{i}"), "labels": {"app": "web"}}}))));
+            }
+            n
+        };
+        let mut snap = snapshot(vec![zoned("a", "z1", 2), zoned("b", "z2", 0)]);
+        snap.objects = objects;
+        let p = pod(json!({"metadata": {"name": "new", "labels": {"app": "web"}}}));
+        let plugin = PodTopologySpread::default();
+        let mut state = CycleState::new();
+        plugin.pre_score(&mut state, &p, &snap.nodes, &snap);
+        let mut scores: Vec<i64> = snap.nodes.iter().map(|n| plugin.score(&state, &p, n)).collect();
+        plugin.normalize(&state, &mut scores);
+        assert!(scores[1] > scores[0], "{scores:?}");
     }
 }

@@ -41,6 +41,7 @@ pub fn node_with(name: &str, cpu: &str, mem: &str, labels: Value) -> NodeInfo {
 pub fn snapshot(nodes: Vec<NodeInfo>) -> Snapshot {
     Snapshot {
         nodes: nodes.into_iter().map(Arc::new).collect(),
+        objects: Default::default(),
     }
 }
 
