@@ -254,6 +254,33 @@ impl VolumeBinding {
         Ok(out)
     }
 
+    /// Whether every claim `namespace/name` in `claims` is bound to a
+    /// volume; an error names a claim that disappeared meanwhile.
+    pub fn claims_bound(&self, claims: &[(String, String)]) -> Result<bool, String> {
+        let store = self
+            .store
+            .read()
+            .map_err(|_| "volume store poisoned".to_string())?;
+        for (namespace, name) in claims {
+            let Some(claim) = store.claims.get(&format!("{namespace}/{name}")) else {
+                return Err(format!("persistentvolumeclaim \"{name}\" not found"));
+            };
+            if claim.metadata.deletion_timestamp.is_some() {
+                return Err(format!("persistentvolumeclaim \"{name}\" is being deleted"));
+            }
+            let bound = claim
+                .spec
+                .as_ref()
+                .and_then(|s| s.volume_name.as_deref())
+                .is_some_and(|v| !v.is_empty())
+                && claim.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound");
+            if !bound {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// What to write for `pod` placed on `node` (empty when nothing).
     pub fn decisions(&self, pod: &PodInfo, node: &NodeInfo) -> Vec<VolumeDecision> {
         match self.claims_of(pod) {
