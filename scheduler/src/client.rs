@@ -42,10 +42,8 @@ pub struct TlsStream {
 
 impl TlsStream {
     fn remember_session(&self) {
-        if let Some(s) = self.io.inner().ssl().session() {
-            if let Ok(mut slot) = self.session.lock() {
-                *slot = Some(s.to_owned());
-            }
+        if let (Some(s), Ok(mut slot)) = (self.io.inner().ssl().session(), self.session.lock()) {
+            *slot = Some(s.to_owned());
         }
     }
 }

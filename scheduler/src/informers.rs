@@ -254,7 +254,11 @@ pub fn start(client: Client, s: Arc<Scheduler>) -> Vec<watch::Receiver<bool>> {
 
 /// `Kind/name` within a namespace: the key of a workload selector.
 fn kind_name<K: kube::Resource<DynamicType = ()>>(o: &K) -> String {
-    format!("{}/{}", K::kind(&()), o.meta().name.as_deref().unwrap_or_default())
+    format!(
+        "{}/{}",
+        K::kind(&()),
+        o.meta().name.as_deref().unwrap_or_default()
+    )
 }
 
 fn map_selector(m: Option<&std::collections::BTreeMap<String, String>>) -> Option<Selector> {
@@ -302,7 +306,9 @@ fn watch_cluster_objects(client: &Client, s: &Arc<Scheduler>) {
                 move |o: $kind| {
                     let ns = o.metadata.namespace.clone().unwrap_or_default();
                     let selector: Option<Selector> = $selector(&o);
-                    a.cache().objects.set_selector(&ns, &kind_name(&o), selector);
+                    a.cache()
+                        .objects
+                        .set_selector(&ns, &kind_name(&o), selector);
                 },
                 move |key: &str, _| {
                     let (ns, name) = key.split_once('/').unwrap_or(("", key));

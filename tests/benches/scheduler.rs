@@ -138,7 +138,10 @@ fn histogram_mean_ms(metrics: &str, name: &str) -> f64 {
             .and_then(|v| v.parse::<f64>().ok())
             .unwrap_or(0.0)
     };
-    let (sum, n) = (metric(&format!("{name}_sum")), metric(&format!("{name}_count")));
+    let (sum, n) = (
+        metric(&format!("{name}_sum")),
+        metric(&format!("{name}_count")),
+    );
     if n > 0.0 { sum / n * 1000.0 } else { 0.0 }
 }
 
@@ -310,7 +313,10 @@ async fn run_workload(
             / last.duration_since(first).as_secs_f64().max(1e-9),
         first: first.saturating_duration_since(started),
         rss_mib: rss_mib(pid, "VmHWM:"),
-        algorithm_ms: histogram_mean_ms(&metrics, "scheduler_scheduling_algorithm_duration_seconds"),
+        algorithm_ms: histogram_mean_ms(
+            &metrics,
+            "scheduler_scheduling_algorithm_duration_seconds",
+        ),
         exited,
     };
     drop(sched);

@@ -41,12 +41,7 @@ impl ClusterObjects {
     /// Records (or, with `None`, forgets) the selector of `kind/name`.
     /// Empty and null selectors are not kept: they select no pod here, as
     /// upstream's listers treat them.
-    pub fn set_selector(
-        &mut self,
-        namespace: &str,
-        kind_name: &str,
-        selector: Option<Selector>,
-    ) {
+    pub fn set_selector(&mut self, namespace: &str, kind_name: &str, selector: Option<Selector>) {
         let key = (namespace.to_string(), kind_name.to_string());
         let selectors = Arc::make_mut(&mut self.workload_selectors);
         match selector.filter(|s| !s.requirements().is_empty()) {
@@ -89,11 +84,17 @@ mod tests {
         let mut c = ClusterObjects::default();
         let sel = |s: &str| Some(Selector::parse(s).expect("selector"));
         c.set_selector("web", "Service/front", sel("app=web"));
-        c.set_selector("web", "ReplicaSet/front-1", sel("app=web,pod-template-hash=1"));
+        c.set_selector(
+            "web",
+            "ReplicaSet/front-1",
+            sel("app=web,pod-template-hash=1"),
+        );
         c.set_selector("web", "ReplicaSet/other", sel("app=other"));
         c.set_selector("webx", "Service/x", sel("app=web,x"));
         c.set_selector("web", "Service/headless", Some(Selector::everything()));
-        let p = pod(json!({"metadata": {"namespace": "web", "labels": {"app": "web", "pod-template-hash": "1"}}}));
+        let p = pod(
+            json!({"metadata": {"namespace": "web", "labels": {"app": "web", "pod-template-hash": "1"}}}),
+        );
         let got = c.default_selector(&p).expect("selected");
         let cases = [
             (json!({"app": "web", "pod-template-hash": "1"}), true),

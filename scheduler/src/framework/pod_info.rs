@@ -305,10 +305,22 @@ mod tests {
             // (namespaces, namespaceSelector, covered namespaces of web/db/own)
             (json!(null), json!(null), [false, false, true]),
             (json!(null), json!({}), [true, true, true]),
-            (json!(null), json!({"matchLabels": {"team": "a"}}), [true, false, false]),
+            (
+                json!(null),
+                json!({"matchLabels": {"team": "a"}}),
+                [true, false, false],
+            ),
             (json!(["db"]), json!(null), [false, true, false]),
-            (json!(["db"]), json!({"matchLabels": {"team": "a"}}), [true, true, false]),
-            (json!(null), json!({"matchExpressions": [{"key": "team", "operator": "Exists"}]}), [true, true, false]),
+            (
+                json!(["db"]),
+                json!({"matchLabels": {"team": "a"}}),
+                [true, true, false],
+            ),
+            (
+                json!(null),
+                json!({"matchExpressions": [{"key": "team", "operator": "Exists"}]}),
+                [true, true, false],
+            ),
         ];
         for (namespaces, ns_selector, want) in cases {
             let mut term = json!({"labelSelector": {"matchLabels": {"app": "a"}}, "topologyKey": "kubernetes.io/hostname"});
@@ -318,10 +330,12 @@ mod tests {
             if !ns_selector.is_null() {
                 term["namespaceSelector"] = ns_selector.clone();
             }
-            let p = info(json!({"metadata": {"name": "p", "namespace": "own", "labels": {"app": "a"}}, "spec": {
-                "containers": [{"name": "a", "image": "x"}],
-                "affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
-            }}));
+            let p = info(
+                json!({"metadata": {"name": "p", "namespace": "own", "labels": {"app": "a"}}, "spec": {
+                    "containers": [{"name": "a", "image": "x"}],
+                    "affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
+                }}),
+            );
             let t = &p.required_affinity[0];
             let got: Vec<bool> = ["web", "db", "own"]
                 .iter()

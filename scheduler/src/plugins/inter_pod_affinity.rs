@@ -4,8 +4,8 @@
 
 use crate::framework::pod_info::AffinityTerm;
 use crate::framework::{
-    ClusterObjects, Code, CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin, Snapshot,
-    Status,
+    ClusterObjects, Code, CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin,
+    Snapshot, Status,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -143,7 +143,7 @@ impl FilterPlugin for InterPodAffinity {
                     .required_affinity
                     .iter()
                     .all(|t| count_at(&st.affinity, node, &t.topology_key) > 0);
-            if !satisfied && !(st.first_of_group && has_keys) {
+            if !(satisfied || st.first_of_group && has_keys) {
                 return Status {
                     code: Code::UnschedulableAndUnresolvable,
                     reasons: vec![REASON_AFFINITY.into()],
@@ -357,11 +357,20 @@ mod tests {
         let ok = Code::Success;
         let no = Code::UnschedulableAndUnresolvable;
         let cases = [
-            (json!({"namespaceSelector": {"matchLabels": {"env": "prod"}}}), [ok, no, no]),
-            (json!({"namespaceSelector": {"matchExpressions": [{"key": "env", "operator": "Exists"}]}}), [ok, ok, no]),
+            (
+                json!({"namespaceSelector": {"matchLabels": {"env": "prod"}}}),
+                [ok, no, no],
+            ),
+            (
+                json!({"namespaceSelector": {"matchExpressions": [{"key": "env", "operator": "Exists"}]}}),
+                [ok, ok, no],
+            ),
             (json!({"namespaceSelector": {}}), [ok, ok, no]),
             (json!({"namespaces": ["dev"]}), [no, ok, no]),
-            (json!({"namespaces": ["dev"], "namespaceSelector": {"matchLabels": {"env": "prod"}}}), [ok, ok, no]),
+            (
+                json!({"namespaces": ["dev"], "namespaceSelector": {"matchLabels": {"env": "prod"}}}),
+                [ok, ok, no],
+            ),
             (json!({}), [no, no, no]),
         ];
         for (extra, want) in cases {

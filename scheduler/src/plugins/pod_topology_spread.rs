@@ -7,7 +7,8 @@
 use super::node_selector::pod_requires_node;
 use crate::framework::selector::selects;
 use crate::framework::{
-    ClusterObjects, CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin, Snapshot, Status,
+    ClusterObjects, CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin,
+    Snapshot, Status,
 };
 use apimachinery::labels::Selector;
 use k8s_openapi::api::core::v1::TopologySpreadConstraint;
@@ -414,15 +415,25 @@ mod tests {
         let plugin = PodTopologySpread::default();
         let mut objects = ClusterObjects::default();
         let sel = |s: &str| Some(apimachinery::labels::Selector::parse(s).expect("selector"));
-        objects.set_selector("default", "ReplicaSet/web-1", sel("app=web,pod-template-hash=1"));
+        objects.set_selector(
+            "default",
+            "ReplicaSet/web-1",
+            sel("app=web,pod-template-hash=1"),
+        );
         objects.set_selector("default", "Service/web", sel("app=web"));
-        let member = pod(json!({"metadata": {"labels": {"app": "web", "pod-template-hash": "1", "extra": "x"}}}));
+        let member = pod(
+            json!({"metadata": {"labels": {"app": "web", "pod-template-hash": "1", "extra": "x"}}}),
+        );
         let bare = pod(json!({"metadata": {"labels": {"app": "db"}}}));
-        let cases: [(&PodInfo, &str, Vec<(&str, i64)>); 3] = [
+        type Case<'a> = (&'a PodInfo, &'a str, Vec<(&'a str, i64)>);
+        let cases: [Case; 3] = [
             (
                 &member,
                 "ScheduleAnyway",
-                vec![("kubernetes.io/hostname", 3), ("topology.kubernetes.io/zone", 5)],
+                vec![
+                    ("kubernetes.io/hostname", 3),
+                    ("topology.kubernetes.io/zone", 5),
+                ],
             ),
             (&member, "DoNotSchedule", vec![]),
             (&bare, "ScheduleAnyway", vec![]),
@@ -438,8 +449,12 @@ mod tests {
         // The selector is the ReplicaSet's and the Service's, not the pod's
         // labels: a peer without `extra` counts, another revision does not.
         let c = &plugin.constraints(&member, "ScheduleAnyway", &objects)[0];
-        let peer = pod(json!({"metadata": {"name": "peer", "labels": {"app": "web", "pod-template-hash": "1"}}}));
-        let old_revision = pod(json!({"metadata": {"name": "old", "labels": {"app": "web", "pod-template-hash": "0"}}}));
+        let peer = pod(
+            json!({"metadata": {"name": "peer", "labels": {"app": "web", "pod-template-hash": "1"}}}),
+        );
+        let old_revision = pod(
+            json!({"metadata": {"name": "old", "labels": {"app": "web", "pod-template-hash": "0"}}}),
+        );
         assert!(c.matches("default", &peer));
         assert!(!c.matches("default", &old_revision));
     }
@@ -457,7 +472,9 @@ mod tests {
             let mut n = node(json!({"metadata": {"name": name, "labels": {
                 "kubernetes.io/hostname": name, "topology.kubernetes.io/zone": zone}}}));
             for i in 0..pods {
-                n.add_pod(Arc::new(pod(json!({"metadata": {"name": format!("{name}-{i}"), "labels": {"app": "web"}}}))));
+                n.add_pod(Arc::new(pod(
+                    json!({"metadata": {"name": format!("{name}-{i}"), "labels": {"app": "web"}}}),
+                )));
             }
             n
         };
@@ -467,7 +484,11 @@ mod tests {
         let plugin = PodTopologySpread::default();
         let mut state = CycleState::new();
         plugin.pre_score(&mut state, &p, &snap.nodes, &snap);
-        let mut scores: Vec<i64> = snap.nodes.iter().map(|n| plugin.score(&state, &p, n)).collect();
+        let mut scores: Vec<i64> = snap
+            .nodes
+            .iter()
+            .map(|n| plugin.score(&state, &p, n))
+            .collect();
         plugin.normalize(&state, &mut scores);
         assert!(scores[1] > scores[0], "{scores:?}");
     }
