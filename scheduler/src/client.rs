@@ -193,3 +193,73 @@ pub async fn connect(kubeconfig: Option<&Path>) -> Result<kube::Client> {
         .service(http.map_err(|e| -> BoxError { Box::new(e) }));
     Ok(kube::Client::new(service, config.default_namespace))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use apimachinery::tls::{ServingCert, server_acceptor};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    /// The second dial resumes the first connection's TLS session.
+    #[tokio::test]
+    async fn reconnect_resumes_the_session() {
+        let acceptor = server_acceptor(
+            &ServingCert::SelfSigned {
+                hosts: vec!["127.0.0.1".into()],
+            },
+            None,
+        )
+        .expect("acceptor");
+        let cert = acceptor
+            .context()
+            .certificate()
+            .expect("certificate")
+            .to_pem()
+            .expect("pem");
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = tokio::spawn(async move {
+            let mut reused = Vec::new();
+            for _ in 0..2 {
+                let (tcp, _) = listener.accept().await.expect("accept");
+                let ssl = openssl::ssl::Ssl::new(acceptor.context()).expect("ssl");
+                let mut tls = SslStream::new(ssl, tcp).expect("stream");
+                Pin::new(&mut tls).accept().await.expect("handshake");
+                reused.push(tls.ssl().session_reused());
+                tls.write_all(b"x").await.expect("write");
+                let mut rest = Vec::new();
+                let _ = tls.read_to_end(&mut rest).await;
+            }
+            reused
+        });
+        let conn = KubeConnection {
+            server: format!("https://127.0.0.1:{port}"),
+            tls_server_name: None,
+            ca_pem: Some(cert),
+            client_cert_pem: None,
+            client_key_pem: None,
+            token: None,
+            namespace: "default".into(),
+        };
+        let connector = Connector {
+            tls: Arc::new(client_connector(&conn, true).expect("connector")),
+            server_name: None,
+            session: Arc::default(),
+        };
+        let uri: Uri = conn.server.parse().expect("uri");
+        for _ in 0..2 {
+            let mut stream = connector.clone().oneshot(uri.clone()).await.expect("dial");
+            // Reading lets the client take in the TLS 1.3 session ticket.
+            let mut byte = [0u8; 1];
+            stream
+                .io
+                .inner_mut()
+                .read_exact(&mut byte)
+                .await
+                .expect("read");
+            let _ = stream.io.inner_mut().shutdown().await;
+        }
+        assert_eq!(server.await.expect("server"), vec![false, true]);
+    }
+}
