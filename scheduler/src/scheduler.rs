@@ -166,6 +166,9 @@ impl Scheduler {
         match outcome {
             Ok(result) => {
                 tracing::debug!(pod = %key, node = %result.node, evaluated = result.evaluated_nodes, feasible = result.feasible_nodes, "scheduled");
+                // Released first, so that the cache changes its node and
+                // pod index in place rather than copying them.
+                drop(snapshot);
                 self.cache().assume(qp.info.clone(), &result.node);
                 self.set_nominated(&qp.info, None);
                 self.queue.done(&key);
@@ -249,9 +252,7 @@ impl Scheduler {
             if *key == me || other.priority < pod.priority {
                 continue;
             }
-            if let Some(slot) = snapshot.nodes.iter_mut().find(|n| n.name == *node) {
-                Arc::make_mut(slot).add_pod(other.clone());
-            }
+            snapshot.add_pod_to(node, other.clone());
         }
         snapshot
     }

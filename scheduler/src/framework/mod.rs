@@ -5,6 +5,7 @@
 pub mod cluster;
 pub mod cycle_state;
 pub mod node_info;
+pub mod pod_index;
 pub mod pod_info;
 pub mod resources;
 pub mod selector;

@@ -106,12 +106,19 @@ impl AffinityTerm {
     /// Whether `other` is a pod this term selects; `objects` gives the
     /// namespace labels a `namespaceSelector` is matched against.
     pub fn matches(&self, other: &PodInfo, objects: &ClusterObjects) -> bool {
-        selects(&self.selector, &other.labels)
-            && self
-                .extra
-                .as_ref()
-                .is_none_or(|e| selects(e, &other.labels))
-            && self.covers_namespace(&other.namespace, objects.labels_of(&other.namespace))
+        self.matches_labels(&other.namespace, &other.labels, objects)
+    }
+
+    /// Whether a pod in `namespace` with `labels` is one this term selects.
+    pub fn matches_labels(
+        &self,
+        namespace: &str,
+        labels: &Labels,
+        objects: &ClusterObjects,
+    ) -> bool {
+        selects(&self.selector, labels)
+            && self.extra.as_ref().is_none_or(|e| selects(e, labels))
+            && self.covers_namespace(namespace, objects.labels_of(namespace))
     }
 }
 

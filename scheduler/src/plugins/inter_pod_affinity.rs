@@ -2,6 +2,7 @@
 //! `topologyKey` (the incoming pod's terms, and existing pods' anti-affinity
 //! against it) as a filter; preferred terms of both sides as a score.
 
+use crate::framework::cluster::Labels;
 use crate::framework::pod_info::AffinityTerm;
 use crate::framework::{
     ClusterObjects, Code, CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin,
@@ -35,8 +36,8 @@ impl Default for InterPodAffinity {
 /// Nested so that a node's domain is looked up with borrowed strings.
 type DomainCounts = HashMap<String, HashMap<String, i64>>;
 
-fn add(counts: &mut DomainCounts, node: &NodeInfo, key: &str, n: i64) {
-    let Some(value) = node.labels.get(key) else {
+fn add(counts: &mut DomainCounts, node_labels: &Labels, key: &str, n: i64) {
+    let Some(value) = node_labels.get(key) else {
         return;
     };
     let values = match counts.get_mut(key) {
@@ -84,30 +85,50 @@ impl FilterPlugin for InterPodAffinity {
     }
     fn pre_filter(&self, state: &mut CycleState, pod: &PodInfo, snapshot: &Snapshot) -> Status {
         let objects = &snapshot.objects;
+        let index = &snapshot.pods;
         let mut st = FilterState::default();
-        let own_terms = !pod.required_affinity.is_empty() || !pod.required_anti_affinity.is_empty();
-        for node in &snapshot.nodes {
-            for existing in &node.pods_with_affinity {
-                for t in &existing.required_anti_affinity {
-                    if t.matches(pod, objects) {
-                        add(&mut st.existing_anti, node, &t.topology_key, 1);
-                    }
-                }
-            }
-            if !own_terms {
+        // Existing pods' required anti-affinity against us.
+        for (node, existing) in index.with_affinity() {
+            let Some(labels) = index.node_labels(node) else {
                 continue;
-            }
-            for existing in &node.pods {
-                if !pod.required_affinity.is_empty()
-                    && matches_all(&pod.required_affinity, existing, objects)
-                {
-                    for t in &pod.required_affinity {
-                        add(&mut st.affinity, node, &t.topology_key, 1);
-                    }
+            };
+            for t in &existing.required_anti_affinity {
+                if t.matches(pod, objects) {
+                    add(&mut st.existing_anti, labels, &t.topology_key, 1);
                 }
-                for t in &pod.required_anti_affinity {
-                    if t.matches(existing, objects) {
-                        add(&mut st.anti, node, &t.topology_key, 1);
+            }
+        }
+        let own_terms = !pod.required_affinity.is_empty() || !pod.required_anti_affinity.is_empty();
+        if own_terms {
+            // Our terms, matched once per group of identically labelled
+            // pods, counted on the nodes the group's members run on.
+            for group in index.groups() {
+                let (ns, group_labels) = (&group.namespace, &group.labels);
+                let affinity = !pod.required_affinity.is_empty()
+                    && pod
+                        .required_affinity
+                        .iter()
+                        .all(|t| t.matches_labels(ns, group_labels, objects));
+                let anti: Vec<&AffinityTerm> = pod
+                    .required_anti_affinity
+                    .iter()
+                    .filter(|t| t.matches_labels(ns, group_labels, objects))
+                    .collect();
+                if !affinity && anti.is_empty() {
+                    continue;
+                }
+                for (node, count) in &group.nodes {
+                    let Some(labels) = index.node_labels(node) else {
+                        continue;
+                    };
+                    let n = i64::from(count.all);
+                    if affinity {
+                        for t in &pod.required_affinity {
+                            add(&mut st.affinity, labels, &t.topology_key, n);
+                        }
+                    }
+                    for t in &anti {
+                        add(&mut st.anti, labels, &t.topology_key, n);
                     }
                 }
             }
@@ -173,44 +194,60 @@ impl ScorePlugin for InterPodAffinity {
         snapshot: &Snapshot,
     ) {
         let objects = &snapshot.objects;
-        let own = !pod.preferred_affinity.is_empty() || !pod.preferred_anti_affinity.is_empty();
+        let index = &snapshot.pods;
         let mut scores = DomainCounts::new();
-        for node in &snapshot.nodes {
-            let pods = if own {
-                &node.pods
-            } else {
-                &node.pods_with_affinity
-            };
-            for existing in pods {
-                for t in &pod.preferred_affinity {
-                    if t.matches(existing, objects) {
-                        add(&mut scores, node, &t.topology_key, t.weight);
-                    }
+        // Our preferred terms, per group of identically labelled pods.
+        if !pod.preferred_affinity.is_empty() || !pod.preferred_anti_affinity.is_empty() {
+            for group in index.groups() {
+                let (ns, group_labels) = (&group.namespace, &group.labels);
+                let weighted: Vec<(&AffinityTerm, i64)> = pod
+                    .preferred_affinity
+                    .iter()
+                    .map(|t| (t, t.weight))
+                    .chain(pod.preferred_anti_affinity.iter().map(|t| (t, -t.weight)))
+                    .filter(|(t, _)| t.matches_labels(ns, group_labels, objects))
+                    .collect();
+                if weighted.is_empty() {
+                    continue;
                 }
-                for t in &pod.preferred_anti_affinity {
-                    if t.matches(existing, objects) {
-                        add(&mut scores, node, &t.topology_key, -t.weight);
-                    }
-                }
-                for t in &existing.required_affinity {
-                    if self.hard_pod_affinity_weight > 0 && t.matches(pod, objects) {
+                for (node, count) in &group.nodes {
+                    let Some(labels) = index.node_labels(node) else {
+                        continue;
+                    };
+                    for (t, w) in &weighted {
                         add(
                             &mut scores,
-                            node,
+                            labels,
                             &t.topology_key,
-                            self.hard_pod_affinity_weight,
+                            w * i64::from(count.all),
                         );
                     }
                 }
-                for t in &existing.preferred_affinity {
-                    if t.matches(pod, objects) {
-                        add(&mut scores, node, &t.topology_key, t.weight);
-                    }
+            }
+        }
+        // Existing pods' terms that select us.
+        for (node, existing) in index.with_affinity() {
+            let Some(labels) = index.node_labels(node) else {
+                continue;
+            };
+            for t in &existing.required_affinity {
+                if self.hard_pod_affinity_weight > 0 && t.matches(pod, objects) {
+                    add(
+                        &mut scores,
+                        labels,
+                        &t.topology_key,
+                        self.hard_pod_affinity_weight,
+                    );
                 }
-                for t in &existing.preferred_anti_affinity {
-                    if t.matches(pod, objects) {
-                        add(&mut scores, node, &t.topology_key, -t.weight);
-                    }
+            }
+            for t in &existing.preferred_affinity {
+                if t.matches(pod, objects) {
+                    add(&mut scores, labels, &t.topology_key, t.weight);
+                }
+            }
+            for t in &existing.preferred_anti_affinity {
+                if t.matches(pod, objects) {
+                    add(&mut scores, labels, &t.topology_key, -t.weight);
                 }
             }
         }

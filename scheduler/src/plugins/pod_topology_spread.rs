@@ -5,6 +5,7 @@
 //! get the cluster default constraints when they belong to a controller.
 
 use super::node_selector::pod_requires_node;
+use crate::framework::cluster::Labels;
 use crate::framework::selector::selects;
 use crate::framework::{
     ClusterObjects, CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin,
@@ -34,9 +35,11 @@ pub struct Constraint {
 
 impl Constraint {
     fn matches(&self, namespace: &str, pod: &PodInfo) -> bool {
-        pod.namespace == namespace
-            && selects(&self.selector, &pod.labels)
-            && self.extra.as_ref().is_none_or(|e| selects(e, &pod.labels))
+        pod.namespace == namespace && self.matches_labels(&pod.labels)
+    }
+
+    fn matches_labels(&self, labels: &Labels) -> bool {
+        selects(&self.selector, labels) && self.extra.as_ref().is_none_or(|e| selects(e, labels))
     }
 }
 
@@ -130,40 +133,58 @@ impl PodTopologySpread {
     }
 }
 
-/// Matching pods per (constraint index, domain value), over the nodes that
-/// the pod's node affinity allows and that carry every constraint's key.
+/// Whether a node counts for spreading: it carries every constraint's key
+/// and the pod's node selector and required node affinity allow it.
+fn eligible(pod: &PodInfo, constraints: &[Constraint], name: &str, labels: &Labels) -> bool {
+    constraints
+        .iter()
+        .all(|c| labels.contains_key(&c.topology_key))
+        && pod_requires_node(&pod.pod, name, labels)
+}
+
+/// Matching pods per (constraint index, domain value), over the eligible
+/// nodes. Every eligible domain is present (with 0 when empty); the pods
+/// are counted per group of identically labelled pods.
 fn count(
     pod: &PodInfo,
     constraints: &[Constraint],
-    nodes: &[Arc<NodeInfo>],
+    snapshot: &Snapshot,
 ) -> Vec<HashMap<String, i64>> {
-    let mut counts = vec![HashMap::new(); constraints.len()];
-    for node in nodes {
-        if !constraints
-            .iter()
-            .all(|c| node.labels.contains_key(&c.topology_key))
-        {
-            continue;
-        }
-        if !pod_requires_node(&pod.pod, &node.name, &node.labels) {
+    let mut counts: Vec<HashMap<String, i64>> = vec![HashMap::new(); constraints.len()];
+    for node in &snapshot.nodes {
+        if !eligible(pod, constraints, &node.name, &node.labels) {
             continue;
         }
         for (i, c) in constraints.iter().enumerate() {
-            let Some(domain) = node.labels.get(&c.topology_key) else {
+            if let Some(domain) = node.labels.get(&c.topology_key)
+                && !counts[i].contains_key(domain)
+            {
+                counts[i].insert(domain.clone(), 0);
+            }
+        }
+    }
+    let index = &snapshot.pods;
+    for group in index.groups() {
+        if group.namespace != pod.namespace {
+            continue;
+        }
+        for (i, c) in constraints.iter().enumerate() {
+            if !c.matches_labels(&group.labels) {
                 continue;
-            };
-            let n = node
-                .pods
-                .iter()
-                .filter(|p| {
-                    c.matches(&pod.namespace, p) && p.pod.metadata.deletion_timestamp.is_none()
-                })
-                .count() as i64;
-            // Look up by reference first: most domains are already there.
-            match counts[i].get_mut(domain) {
-                Some(sum) => *sum += n,
-                None => {
-                    counts[i].insert(domain.clone(), n);
+            }
+            for (node, n) in &group.nodes {
+                let Some(labels) = index.node_labels(node) else {
+                    continue;
+                };
+                let Some(domain) = labels.get(&c.topology_key) else {
+                    continue;
+                };
+                // Domains of ineligible nodes are absent from the map.
+                let Some(sum) = counts[i].get_mut(domain) else {
+                    continue;
+                };
+                if eligible(pod, constraints, node, labels) {
+                    *sum += i64::from(n.all - n.terminating);
                 }
             }
         }
@@ -187,7 +208,7 @@ impl FilterPlugin for PodTopologySpread {
         if constraints.is_empty() {
             return Status::skip();
         }
-        let counts = count(pod, &constraints, &snapshot.nodes);
+        let counts = count(pod, &constraints, snapshot);
         let min = constraints
             .iter()
             .zip(&counts)
@@ -252,7 +273,7 @@ impl ScorePlugin for PodTopologySpread {
         if constraints.is_empty() {
             return;
         }
-        let counts = count(pod, &constraints, &snapshot.nodes);
+        let counts = count(pod, &constraints, snapshot);
         // Domains among the feasible nodes weigh each constraint: spreading
         // over many hosts matters more than over two zones.
         let weights = constraints
