@@ -38,6 +38,9 @@ pub struct PodIndex {
     with_affinity: Arc<HashMap<String, (String, Arc<PodInfo>)>>,
     /// Node name → labels, for the nodes of the snapshot.
     node_labels: Arc<HashMap<String, Arc<Labels>>>,
+    /// Label key → value → how many nodes carry it: the topology domains,
+    /// without a walk over the nodes.
+    domains: Arc<HashMap<String, HashMap<String, u32>>>,
 }
 
 impl PodIndex {
@@ -54,15 +57,43 @@ impl PodIndex {
         self.node_labels.get(name).map(|l| l.as_ref())
     }
 
+    /// The values of label `key` over the snapshot's nodes, with how many
+    /// nodes carry each.
+    pub fn domains(&self, key: &str) -> Option<&HashMap<String, u32>> {
+        self.domains.get(key)
+    }
+
+    fn count_domains(&mut self, labels: &Labels, add: bool) {
+        let domains = Arc::make_mut(&mut self.domains);
+        for (k, v) in labels {
+            let values = domains.entry(k.clone()).or_default();
+            let n = values.entry(v.clone()).or_default();
+            if add {
+                *n += 1;
+            } else {
+                *n = n.saturating_sub(1);
+                if *n == 0 {
+                    values.remove(v);
+                }
+            }
+            if values.is_empty() {
+                domains.remove(k);
+            }
+        }
+    }
+
     pub fn set_node_labels(&mut self, name: &str, labels: &Labels) {
         if self.node_labels.get(name).is_some_and(|l| **l == *labels) {
             return;
         }
+        self.remove_node_labels(name);
+        self.count_domains(labels, true);
         Arc::make_mut(&mut self.node_labels).insert(name.to_string(), Arc::new(labels.clone()));
     }
 
     pub fn remove_node_labels(&mut self, name: &str) {
-        if self.node_labels.contains_key(name) {
+        if let Some(old) = self.node_labels.get(name).cloned() {
+            self.count_domains(&old, false);
             Arc::make_mut(&mut self.node_labels).remove(name);
         }
     }
@@ -164,6 +195,27 @@ mod tests {
         idx.remove_pod(&anti, "n2");
         assert_eq!(counts(&idx), vec![s("web", "n1", 2)]);
         assert_eq!(idx.with_affinity().count(), 0);
+        let zone = |z: &str| -> Labels { [("zone".to_string(), z.to_string())].into() };
+        idx.set_node_labels("n1", &zone("a"));
+        idx.set_node_labels("n2", &zone("a"));
+        idx.set_node_labels("n3", &zone("b"));
+        idx.set_node_labels("n2", &zone("b"));
+        let domains = |idx: &PodIndex| {
+            let mut v: Vec<(String, u32)> = idx
+                .domains("zone")
+                .into_iter()
+                .flatten()
+                .map(|(k, n)| (k.clone(), *n))
+                .collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            domains(&idx),
+            vec![("a".to_string(), 1), ("b".to_string(), 2)]
+        );
+        idx.remove_node_labels("n1");
+        assert_eq!(domains(&idx), vec![("b".to_string(), 2)]);
         // A snapshot taken before is not changed.
         assert_eq!(counts(&snapshot).len(), 3);
         assert_eq!(snapshot.with_affinity().count(), 1);

@@ -151,17 +151,31 @@ fn count(
     snapshot: &Snapshot,
 ) -> Vec<HashMap<String, i64>> {
     let mut counts: Vec<HashMap<String, i64>> = vec![HashMap::new(); constraints.len()];
-    for node in &snapshot.nodes {
-        if !eligible(pod, constraints, &node.name, &node.labels) {
-            continue;
+    let spec = pod.pod.spec.as_ref();
+    let node_constrained = spec.is_some_and(|s| {
+        s.node_selector.as_ref().is_some_and(|m| !m.is_empty())
+            || s.affinity
+                .as_ref()
+                .and_then(|a| a.node_affinity.as_ref())
+                .is_some_and(|n| {
+                    n.required_during_scheduling_ignored_during_execution
+                        .is_some()
+                })
+    });
+    if let ([c], false) = (constraints, node_constrained) {
+        // One key and no node selection: every node with the key is
+        // eligible, and the index knows their domains.
+        for domain in snapshot
+            .pods
+            .domains(&c.topology_key)
+            .into_iter()
+            .flatten()
+            .map(|(d, _)| d)
+        {
+            counts[0].insert(domain.clone(), 0);
         }
-        for (i, c) in constraints.iter().enumerate() {
-            if let Some(domain) = node.labels.get(&c.topology_key)
-                && !counts[i].contains_key(domain)
-            {
-                counts[i].insert(domain.clone(), 0);
-            }
-        }
+    } else {
+        walk_eligible_domains(pod, constraints, snapshot, &mut counts);
     }
     let index = &snapshot.pods;
     for group in index.groups() {
@@ -190,6 +204,27 @@ fn count(
         }
     }
     counts
+}
+
+/// Registers (with 0) the domains of every eligible node.
+fn walk_eligible_domains(
+    pod: &PodInfo,
+    constraints: &[Constraint],
+    snapshot: &Snapshot,
+    counts: &mut [HashMap<String, i64>],
+) {
+    for node in &snapshot.nodes {
+        if !eligible(pod, constraints, &node.name, &node.labels) {
+            continue;
+        }
+        for (i, c) in constraints.iter().enumerate() {
+            if let Some(domain) = node.labels.get(&c.topology_key)
+                && !counts[i].contains_key(domain)
+            {
+                counts[i].insert(domain.clone(), 0);
+            }
+        }
+    }
 }
 
 struct FilterState {
