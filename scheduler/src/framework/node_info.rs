@@ -19,9 +19,6 @@ pub struct NodeInfo {
     pub requested: Resource,
     pub non_zero_requested: Resource,
     pub pods: Vec<Arc<PodInfo>>,
-    /// The subset of `pods` with any pod (anti-)affinity term, so that the
-    /// affinity plugin need not look at every pod in the cluster.
-    pub pods_with_affinity: Vec<Arc<PodInfo>>,
     pub used_ports: Vec<HostPort>,
     /// Normalised image name → size in bytes, from `status.images`.
     pub images: HashMap<String, i64>,
@@ -78,9 +75,6 @@ impl NodeInfo {
         self.requested.add(&pod.requests);
         self.non_zero_requested.add(&pod.non_zero_requests);
         self.used_ports.extend(pod.host_ports.iter().cloned());
-        if pod.has_affinity() {
-            self.pods_with_affinity.push(pod.clone());
-        }
         self.pods.push(pod);
     }
 
@@ -93,9 +87,6 @@ impl NodeInfo {
     pub fn take_pod(&mut self, key: &str) -> Option<Arc<PodInfo>> {
         let i = self.pods.iter().position(|p| p.key() == key)?;
         let pod = self.pods.swap_remove(i);
-        if let Some(j) = self.pods_with_affinity.iter().position(|p| p.key() == key) {
-            self.pods_with_affinity.swap_remove(j);
-        }
         self.requested.sub(&pod.requests);
         self.non_zero_requested.sub(&pod.non_zero_requests);
         for hp in &pod.host_ports {
