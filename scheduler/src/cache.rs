@@ -2,7 +2,8 @@
 //! including pods it has *assumed* onto a node before the binding shows up
 //! in the watch, so a node is never double-booked in between.
 
-use crate::framework::{NodeInfo, PodInfo, Snapshot};
+use crate::framework::pod_index::PodIndex;
+use crate::framework::{ClusterObjects, NodeInfo, PodInfo, Snapshot};
 use k8s_openapi::api::core::v1::Node;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -24,6 +25,10 @@ struct PodState {
 pub struct Cache {
     nodes: BTreeMap<String, Arc<NodeInfo>>,
     pods: HashMap<String, PodState>,
+    /// Namespace labels and workload selectors, shared with snapshots.
+    pub objects: ClusterObjects,
+    /// The pods grouped by namespace and labels, shared with snapshots.
+    index: PodIndex,
 }
 
 impl Cache {
@@ -54,6 +59,9 @@ impl Cache {
             )
         });
         info.set_node(node);
+        let labels = info.labels.clone();
+        self.index.set_node_labels(&name, &labels);
+        let info = self.node_mut(&name);
         let after = (
             info.labels.clone(),
             info.taints.clone(),
@@ -65,6 +73,7 @@ impl Cache {
     }
 
     pub fn remove_node(&mut self, name: &str) {
+        self.index.remove_node_labels(name);
         let keep = self.nodes.get(name).is_some_and(|n| !n.pods.is_empty());
         if keep {
             // Pods still point at it; keep their accounting, hide the node.
@@ -82,24 +91,47 @@ impl Cache {
             .collect()
     }
 
-    fn remove_from_node(&mut self, key: &str, node: &str) {
+    /// Takes the pod off its node (the index is the caller's business).
+    fn remove_from_node(&mut self, key: &str, node: &str) -> Option<Arc<PodInfo>> {
         let mut empty_placeholder = false;
+        let mut removed = None;
         if let Some(n) = self.nodes.get_mut(node) {
             let n = Arc::make_mut(n);
-            n.remove_pod(key);
+            removed = n.take_pod(key);
             empty_placeholder = n.node.is_none() && n.pods.is_empty();
         }
         if empty_placeholder {
             self.nodes.remove(node);
         }
+        removed
     }
 
     /// A pod the watch shows bound to `node` (new, changed, or the
     /// confirmation of an assumed pod).
     pub fn add_or_update_pod(&mut self, info: Arc<PodInfo>, node: &str) {
         let key = info.key();
-        if let Some(old) = self.pods.get(&key).cloned() {
-            self.remove_from_node(&key, &old.node);
+        let mut reindex = true;
+        if let Some(old) = self.pods.get(&key).cloned()
+            && let Some(prev) = self.remove_from_node(&key, &old.node)
+        {
+            // A confirmation of what is already indexed (the common
+            // case) leaves the index alone, so a snapshot still in use
+            // is not copied.
+            let same = old.node == node
+                && prev.namespace == info.namespace
+                && prev.labels == info.labels
+                && prev.pod.metadata.deletion_timestamp.is_some()
+                    == info.pod.metadata.deletion_timestamp.is_some()
+                && !prev.has_affinity()
+                && !info.has_affinity();
+            if same {
+                reindex = false;
+            } else {
+                self.index.remove_pod(&prev, &old.node);
+            }
+        }
+        if reindex {
+            self.index.add_pod(&info, node);
         }
         self.node_mut(node).add_pod(info);
         self.pods.insert(
@@ -113,8 +145,10 @@ impl Cache {
     }
 
     pub fn remove_pod(&mut self, key: &str) {
-        if let Some(old) = self.pods.remove(key) {
-            self.remove_from_node(key, &old.node);
+        if let Some(old) = self.pods.remove(key)
+            && let Some(prev) = self.remove_from_node(key, &old.node)
+        {
+            self.index.remove_pod(&prev, &old.node);
         }
     }
 
@@ -132,6 +166,7 @@ impl Cache {
         if self.pods.contains_key(&key) {
             return;
         }
+        self.index.add_pod(&info, node);
         self.node_mut(node).add_pod(info);
         self.pods.insert(
             key,
@@ -181,6 +216,8 @@ impl Cache {
                 .filter(|n| n.node.is_some())
                 .cloned()
                 .collect(),
+            objects: self.objects.clone(),
+            pods: self.index.clone(),
         }
     }
 
@@ -272,5 +309,39 @@ mod tests {
         c.finish_binding("default/p");
         c.pods.get_mut("default/p").unwrap().deadline = Some(Instant::now());
         assert_eq!(c.cleanup_expired(), 1);
+    }
+
+    /// The pod index follows assume, confirmation, moves and removal, and
+    /// a snapshot keeps what it saw.
+    #[test]
+    fn pod_index_follows_the_cache() {
+        let total = |snap: &Snapshot| -> Vec<(String, u32)> {
+            let mut v: Vec<(String, u32)> = snap
+                .pods
+                .groups()
+                .flat_map(|g| g.nodes.iter().map(|(n, c)| (n.clone(), c.all)))
+                .collect();
+            v.sort();
+            v
+        };
+        let mut c = Cache::new();
+        c.add_or_update_node(node("n1"));
+        c.add_or_update_node(node("n2"));
+        let p = Arc::new(pod_with_requests("p", "1", "1Gi"));
+        c.assume(p.clone(), "n1");
+        let before = c.snapshot();
+        c.add_or_update_pod(p.clone(), "n1");
+        assert_eq!(total(&c.snapshot()), vec![("n1".to_string(), 1)]);
+        c.add_or_update_pod(p.clone(), "n2");
+        assert_eq!(total(&c.snapshot()), vec![("n2".to_string(), 1)]);
+        assert_eq!(total(&before), vec![("n1".to_string(), 1)]);
+        assert_eq!(
+            c.snapshot().pods.node_labels("n2").map(|l| l.len()),
+            Some(c.node("n2").map(|n| n.labels.len()).unwrap_or(0))
+        );
+        c.remove_pod("default/p");
+        assert!(total(&c.snapshot()).is_empty());
+        c.remove_node("n2");
+        assert!(c.snapshot().pods.node_labels("n2").is_none());
     }
 }

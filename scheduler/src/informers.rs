@@ -8,7 +8,10 @@ use crate::preemption::Pdb;
 use crate::scheduler::Scheduler;
 use apimachinery::labels::Selector;
 use futures::StreamExt;
-use k8s_openapi::api::core::v1::{Node, PersistentVolume, PersistentVolumeClaim, Pod};
+use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
+use k8s_openapi::api::core::v1::{
+    Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, ReplicationController, Service,
+};
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::Client;
@@ -226,6 +229,8 @@ pub fn start(client: Client, s: Arc<Scheduler>) -> Vec<watch::Receiver<bool>> {
     store_watch!(PersistentVolume, name_of::<PersistentVolume>, volumes);
     store_watch!(StorageClass, name_of::<StorageClass>, classes);
 
+    watch_cluster_objects(&client, &s);
+
     let (tx, _rx) = watch::channel(false);
     let (a, d) = (s.clone(), s);
     tokio::spawn(run(
@@ -245,4 +250,87 @@ pub fn start(client: Client, s: Arc<Scheduler>) -> Vec<watch::Receiver<bool>> {
         tx,
     ));
     ready
+}
+
+/// `Kind/name` within a namespace: the key of a workload selector.
+fn kind_name<K: kube::Resource<DynamicType = ()>>(o: &K) -> String {
+    format!(
+        "{}/{}",
+        K::kind(&()),
+        o.meta().name.as_deref().unwrap_or_default()
+    )
+}
+
+fn map_selector(m: Option<&std::collections::BTreeMap<String, String>>) -> Option<Selector> {
+    m.filter(|m| !m.is_empty())
+        .and_then(|m| Selector::from_map(m).ok())
+}
+
+fn label_selector(
+    s: Option<&k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector>,
+) -> Option<Selector> {
+    s.and_then(|s| serde_json::to_value(s).ok())
+        .and_then(|v| Selector::from_label_selector(&v).ok())
+}
+
+/// Watches namespaces (labels, for namespaceSelector) and the Services,
+/// ReplicationControllers, ReplicaSets and StatefulSets (selectors, for the
+/// default spreading constraints). Only labels and selectors are kept.
+fn watch_cluster_objects(client: &Client, s: &Arc<Scheduler>) {
+    let (tx, _rx) = watch::channel(false);
+    let (a, d) = (s.clone(), s.clone());
+    tokio::spawn(run(
+        Api::<Namespace>::all(client.clone()),
+        name_of::<Namespace>,
+        move |n: Namespace| {
+            let name = name_of(&n);
+            let labels = n.metadata.labels.unwrap_or_default();
+            let changed = a.cache().objects.labels_of(&name) != Some(&labels);
+            a.cache().objects.set_namespace(&name, labels);
+            if changed {
+                // A namespaceSelector may now select it.
+                a.queue.move_all_to_active_or_backoff();
+            }
+        },
+        move |name: &str, _| d.cache().objects.remove_namespace(name),
+        tx,
+    ));
+
+    macro_rules! selector_watch {
+        ($kind:ty, $selector:expr) => {{
+            let (tx, _rx) = watch::channel(false);
+            let (a, d) = (s.clone(), s.clone());
+            tokio::spawn(run(
+                Api::<$kind>::all(client.clone()),
+                ns_name_of::<$kind>,
+                move |o: $kind| {
+                    let ns = o.metadata.namespace.clone().unwrap_or_default();
+                    let selector: Option<Selector> = $selector(&o);
+                    a.cache()
+                        .objects
+                        .set_selector(&ns, &kind_name(&o), selector);
+                },
+                move |key: &str, _| {
+                    let (ns, name) = key.split_once('/').unwrap_or(("", key));
+                    let kind = <$kind as kube::Resource>::kind(&());
+                    d.cache()
+                        .objects
+                        .set_selector(ns, &format!("{kind}/{name}"), None);
+                },
+                tx,
+            ));
+        }};
+    }
+    selector_watch!(Service, |o: &Service| map_selector(
+        o.spec.as_ref().and_then(|s| s.selector.as_ref())
+    ));
+    selector_watch!(ReplicationController, |o: &ReplicationController| {
+        map_selector(o.spec.as_ref().and_then(|s| s.selector.as_ref()))
+    });
+    selector_watch!(ReplicaSet, |o: &ReplicaSet| label_selector(
+        o.spec.as_ref().map(|s| &s.selector)
+    ));
+    selector_watch!(StatefulSet, |o: &StatefulSet| label_selector(
+        o.spec.as_ref().map(|s| &s.selector)
+    ));
 }

@@ -67,9 +67,7 @@ fn violates(victim: &PodInfo, budgets: &mut [Pdb]) -> bool {
 /// pre-filters recomputed over a snapshot holding that node.
 fn fits(profile: &Profile, pod: &PodInfo, snapshot: &Snapshot, node: &NodeInfo) -> bool {
     let mut snap = snapshot.clone();
-    if let Some(slot) = snap.nodes.iter_mut().find(|n| n.name == node.name) {
-        *slot = Arc::new(node.clone());
-    }
+    snap.replace_node(node.clone());
     match run_pre_filters(profile, pod, &snap) {
         Ok((state, skip)) => run_filters(profile, &state, &skip, pod, node).is_success(),
         Err(_) => false,

@@ -292,6 +292,16 @@ mod timing {
             .map(|i| {
                 let mut n = node_with(&format!("node-{i}"), "4", "32Gi", json!({"kubernetes.io/hostname": format!("node-{i}"), "topology.kubernetes.io/zone": format!("zone-{}", i % 10)}));
                 n.add_pod(Arc::new(pod_with_requests(&format!("p{i}"), "100m", "500Mi")));
+                // As in the benchmark: about 13,000 pods, some with
+                // anti-affinity and some spread, in their own namespaces.
+                n.add_pod(Arc::new(pod(json!({"metadata": {"name": format!("q{i}"), "namespace": "bench-0", "labels": {"group": "plain"}}}))));
+                if i % 5 == 0 {
+                    n.add_pod(Arc::new(pod(json!({"metadata": {"name": format!("a{i}"), "namespace": "bench-2", "labels": {"group": "anti"}},
+                        "spec": {"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                            {"labelSelector": {"matchLabels": {"group": "anti"}}, "topologyKey": "kubernetes.io/hostname"}]}}}}))));
+                } else if i % 5 == 1 {
+                    n.add_pod(Arc::new(pod(json!({"metadata": {"name": format!("s{i}"), "namespace": "bench-3", "labels": {"group": "spread"}}}))));
+                }
                 n
             })
             .collect();
@@ -316,6 +326,20 @@ mod timing {
                 pod(
                     json!({"metadata": {"labels": {"g": "s"}}, "spec": {"topologySpreadConstraints": [{"maxSkew": 1,
                 "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"g": "s"}}}]}}),
+                ),
+            ),
+            (
+                "anti-affinity",
+                pod(
+                    json!({"metadata": {"namespace": "bench-2", "labels": {"group": "anti"}}, "spec": {"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": {"matchLabels": {"group": "anti"}}, "topologyKey": "kubernetes.io/hostname"}]}}}}),
+                ),
+            ),
+            (
+                "spread (bench)",
+                pod(
+                    json!({"metadata": {"namespace": "bench-3", "labels": {"group": "spread"}}, "spec": {"topologySpreadConstraints": [{"maxSkew": 1,
+                "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "DoNotSchedule", "labelSelector": {"matchLabels": {"group": "spread"}}}]}}),
                 ),
             ),
         ];

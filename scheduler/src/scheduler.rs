@@ -6,7 +6,7 @@ use crate::api::ApiWriter;
 use crate::cache::Cache;
 use crate::framework::PodInfo;
 use crate::metrics::Metrics;
-use crate::plugins::volume_binding::VolumeBinding;
+use crate::plugins::volume_binding::{VolumeBinding, VolumeDecision};
 use crate::preemption::{self, Pdb};
 use crate::profile::Profile;
 use crate::queue::{QueuedPod, SchedulingQueue};
@@ -24,6 +24,11 @@ const MAX_CONCURRENT_BINDINGS: usize = 64;
 /// are best-effort, as upstream's broadcaster).
 const EVENT_BUFFER: usize = 20_000;
 const EVENT_WRITERS: usize = 8;
+/// How long a pod waits for its WaitForFirstConsumer claims to be
+/// provisioned and bound (upstream's `bindTimeoutSeconds`).
+const PROVISION_TIMEOUT: Duration = Duration::from_secs(600);
+/// How often the informers' claim store is checked meanwhile.
+const PROVISION_POLL: Duration = Duration::from_millis(250);
 
 /// One event to write.
 pub struct EventRequest {
@@ -161,6 +166,9 @@ impl Scheduler {
         match outcome {
             Ok(result) => {
                 tracing::debug!(pod = %key, node = %result.node, evaluated = result.evaluated_nodes, feasible = result.feasible_nodes, "scheduled");
+                // Released first, so that the cache changes its node and
+                // pod index in place rather than copying them.
+                drop(snapshot);
                 self.cache().assume(qp.info.clone(), &result.node);
                 self.set_nominated(&qp.info, None);
                 self.queue.done(&key);
@@ -244,9 +252,7 @@ impl Scheduler {
             if *key == me || other.priority < pod.priority {
                 continue;
             }
-            if let Some(slot) = snapshot.nodes.iter_mut().find(|n| n.name == *node) {
-                Arc::make_mut(slot).add_pod(other.clone());
-            }
+            snapshot.add_pod_to(node, other.clone());
         }
         snapshot
     }
@@ -284,22 +290,39 @@ impl Scheduler {
     ) {
         let key = qp.info.key();
         let pod = qp.info.pod.clone();
-        let _permit = self.bindings.clone().acquire_owned().await;
+        let mut permit = self.bindings.clone().acquire_owned().await;
         let mut result = Ok(());
+        let mut provisioning = Vec::new();
         if let Some(vb) = profile.volumes.as_ref() {
             let node_info = self.cache().node(&node);
             if let Some(n) = node_info {
                 for d in vb.decisions(&qp.info, &n) {
                     if let Err(e) = self.writer.apply_volume_decision(&d).await {
-                        result = Err(e);
+                        result = Err(BindError::Api(e));
                         break;
+                    }
+                    if let VolumeDecision::Provision {
+                        namespace, claim, ..
+                    } = d
+                    {
+                        provisioning.push((namespace, claim));
                     }
                 }
             }
+            if result.is_ok() && !provisioning.is_empty() {
+                // Upstream's PreBind: the pod stays assumed on the node
+                // (holding its room) until the provisioner has made the
+                // volumes and the binder has bound the claims. The binding
+                // slot is not held meanwhile.
+                drop(permit);
+                result = self.wait_for_claims(vb, &key, &provisioning).await;
+                permit = self.bindings.clone().acquire_owned().await;
+            }
         }
         if result.is_ok() {
-            result = self.writer.bind(&pod, &node).await;
+            result = self.writer.bind(&pod, &node).await.map_err(BindError::Api);
         }
+        drop(permit);
         match result {
             Ok(()) => {
                 self.cache().finish_binding(&key);
@@ -323,7 +346,8 @@ impl Scheduler {
             Err(e) => {
                 self.cache().forget(&key);
                 self.metrics.errors.fetch_add(1, Ordering::Relaxed);
-                let gone = matches!(&e, kube::Error::Api(s) if s.code == 404 || s.code == 409);
+                let gone = matches!(&e, BindError::PodGone)
+                    || matches!(&e, BindError::Api(kube::Error::Api(s)) if s.code == 404 || s.code == 409);
                 tracing::warn!(pod = %key, %node, error = ?e, "binding failed");
                 if gone {
                     // Deleted, or already bound by someone else: nothing to retry.
@@ -334,11 +358,55 @@ impl Scheduler {
                         "Warning",
                         "FailedScheduling",
                         "Scheduling",
-                        format!("Binding rejected: {e}"),
+                        match &e {
+                            BindError::Api(e) => format!("Binding rejected: {e}"),
+                            e => format!("running PreBind plugin \"VolumeBinding\": {e}"),
+                        },
                     );
                     self.queue.add_backoff(qp);
                 }
             }
+        }
+    }
+}
+
+/// Why a chosen node could not be written.
+#[derive(Debug, thiserror::Error)]
+enum BindError {
+    #[error(transparent)]
+    Api(#[from] kube::Error),
+    #[error("binding volumes: {0}")]
+    Volumes(String),
+    #[error("binding volumes: timed out waiting for the condition")]
+    VolumesTimeout,
+    #[error("pod deleted while its volumes were provisioned")]
+    PodGone,
+}
+
+impl Scheduler {
+    /// Waits until every claim in `claims` is bound (upstream's
+    /// `bindTimeoutSeconds`, 600 s), watching the informers' store.
+    async fn wait_for_claims(
+        &self,
+        vb: &VolumeBinding,
+        key: &str,
+        claims: &[(String, String)],
+    ) -> Result<(), BindError> {
+        let deadline = Instant::now() + PROVISION_TIMEOUT;
+        tracing::info!(pod = %key, ?claims, "waiting for volumes to be provisioned");
+        loop {
+            match vb.claims_bound(claims) {
+                Ok(true) => return Ok(()),
+                Ok(false) => {}
+                Err(e) => return Err(BindError::Volumes(e)),
+            }
+            if !self.cache().is_assumed(key) {
+                return Err(BindError::PodGone);
+            }
+            if Instant::now() >= deadline {
+                return Err(BindError::VolumesTimeout);
+            }
+            tokio::time::sleep(PROVISION_POLL).await;
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::apiserver::ApiCluster;
 use crate::bins;
+use crate::hollow::{HollowNode, HollowNodes, HollowOptions};
 use crate::net::free_port;
 use crate::process::{Daemon, wait_until};
 use serde_json::{Value, json};
@@ -100,6 +101,39 @@ impl SchedCluster {
             "-p",
             &status.to_string(),
         ]);
+    }
+
+    /// Plays `nodes` with the hollow-node agent (registration, Leases,
+    /// pods moved to Running), as kubelets would; the scheduler, not the
+    /// agent, binds pods. Drop the agent before the cluster.
+    pub fn hollow_nodes(&self, nodes: Vec<HollowNode>) -> HollowNodes {
+        let agent = HollowNodes::start(
+            &self.api.kubeconfig("admin"),
+            nodes,
+            HollowOptions {
+                bind_unscheduled: false,
+                ..HollowOptions::default()
+            },
+        );
+        let names = agent.node_names();
+        let ok = wait_until(Duration::from_secs(30), || {
+            let out = self.kubectl_ok(&["get", "nodes", "-o", "name"]);
+            names.iter().all(|n| out.contains(&format!("node/{n}")))
+        });
+        assert!(ok, "hollow nodes did not register: {names:?}");
+        agent
+    }
+
+    /// A kube-controller-manager running `controllers` (a `--controllers`
+    /// value) beside the scheduler; drop it before the cluster.
+    pub fn controller_manager(&self, controllers: &str) -> Daemon {
+        let flag = format!("--controllers={controllers}");
+        crate::controller_manager::spawn(
+            &self.api,
+            "kube-controller-manager",
+            &[&flag, "--leader-elect=false"],
+        )
+        .0
     }
 
     /// Applies a manifest with kubectl.

@@ -1,9 +1,19 @@
 //! kube-scheduler through the real binaries: etcd + kube-apiserver +
-//! kube-scheduler with its own certificate, nodes registered with kubectl,
-//! placements read back with `kubectl get pod -o wide` and events.
+//! kube-scheduler with its own certificate, nodes played by the hollow-node
+//! agent (registration, Leases, bound pods moved to Running as kubelets
+//! do), placements read back with `kubectl get pod -o wide` and events.
 
+use harness::hollow::HollowNode;
 use harness::scheduler::SchedCluster;
 use serde_json::json;
+
+/// A hollow node with `cpu`/`memory` allocatable (110 pods).
+fn node(name: &str, cpu: &str, memory: &str) -> HollowNode {
+    let mut n = HollowNode::new(name);
+    n.cpu = cpu.into();
+    n.memory = memory.into();
+    n
+}
 
 fn pod(name: &str, spec: serde_json::Value) -> String {
     let mut p = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name},
@@ -23,25 +33,18 @@ fn labelled_pod(name: &str, labels: serde_json::Value, spec: serde_json::Value) 
 #[test]
 fn seed_placement_examples() {
     let c = SchedCluster::start(&[]);
-    let none = json!([]);
-    c.add_node(
-        "worker0",
-        "4",
-        "8Gi",
-        json!({"disktype": "ssd", "kubernetes.io/e2e-az-name": "e2e-az1",
-        "failure-domain.beta.kubernetes.io/zone": "z1"}),
-        none.clone(),
-    );
-    c.add_node("worker1", "4", "8Gi", json!({"kubernetes.io/e2e-az-name": "e2e-az2",
-        "another-node-label-key": "another-node-label-value", "failure-domain.beta.kubernetes.io/zone": "z1"}), none.clone());
-    c.add_node(
-        "worker2",
-        "4",
-        "8Gi",
-        json!({"failure-domain.beta.kubernetes.io/zone": "z2"}),
-        none.clone(),
-    );
-    c.add_node("foo-node", "4", "8Gi", json!({}), none);
+    let _nodes = c.hollow_nodes(vec![
+        node("worker0", "4", "8Gi")
+            .label("disktype", "ssd")
+            .label("kubernetes.io/e2e-az-name", "e2e-az1")
+            .label("failure-domain.beta.kubernetes.io/zone", "z1"),
+        node("worker1", "4", "8Gi")
+            .label("kubernetes.io/e2e-az-name", "e2e-az2")
+            .label("another-node-label-key", "another-node-label-value")
+            .label("failure-domain.beta.kubernetes.io/zone", "z1"),
+        node("worker2", "4", "8Gi").label("failure-domain.beta.kubernetes.io/zone", "z2"),
+        node("foo-node", "4", "8Gi"),
+    ]);
 
     // 000: nodeName pins the pod; the scheduler leaves it alone.
     c.apply(&pod("nginx", json!({"nodeName": "foo-node"})));
@@ -119,15 +122,11 @@ fn seed_placement_examples() {
 #[test]
 fn taints_tolerations_and_resource_exhaustion() {
     let c = SchedCluster::start(&[]);
-    c.add_node(
-        "master",
-        "8",
-        "16Gi",
-        json!({}),
-        json!([{"key": "node-role.kubernetes.io/master", "effect": "NoSchedule"}]),
-    );
-    c.add_node("n1", "2", "4Gi", json!({}), json!([]));
-    c.add_node("n2", "2", "4Gi", json!({}), json!([]));
+    let _nodes = c.hollow_nodes(vec![
+        node("master", "8", "16Gi").taint("node-role.kubernetes.io/master", "", "NoSchedule"),
+        node("n1", "2", "4Gi"),
+        node("n2", "2", "4Gi"),
+    ]);
 
     let cpu = |n: &str| json!([{"name": "c", "image": "busybox", "resources": {"requests": {"cpu": n, "memory": "64Mi"}}}]);
     // Four half-cpu pods spread two and two over the untainted nodes.
@@ -183,7 +182,7 @@ fn taints_tolerations_and_resource_exhaustion() {
 #[test]
 fn preemption_evicts_a_lower_priority_pod() {
     let c = SchedCluster::start(&[]);
-    c.add_node("n1", "1", "2Gi", json!({}), json!([]));
+    let _nodes = c.hollow_nodes(vec![node("n1", "1", "2Gi")]);
     let spec = |prio: i32| {
         json!({"priority": prio, "terminationGracePeriodSeconds": 0,
         "containers": [{"name": "c", "image": "busybox", "resources": {"requests": {"cpu": "800m"}}}]})
@@ -206,7 +205,7 @@ fn preemption_evicts_a_lower_priority_pod() {
 #[test]
 fn other_schedulers_pods_are_left_alone_and_metrics_count_attempts() {
     let c = SchedCluster::start(&[]);
-    c.add_node("n1", "2", "4Gi", json!({}), json!([]));
+    let _nodes = c.hollow_nodes(vec![node("n1", "2", "4Gi")]);
     c.apply(&pod("mine", json!({})));
     c.apply(&pod("theirs", json!({"schedulerName": "other-scheduler"})));
     assert_eq!(c.wait_bound("default", "mine"), "n1");

@@ -2,12 +2,16 @@
 //! (pre-filter, filter, pre-score, score, normalise) and the data they see.
 //! The scheduling cycle calls these in order and knows no rule itself.
 
+pub mod cluster;
 pub mod cycle_state;
 pub mod node_info;
+pub mod pod_index;
 pub mod pod_info;
 pub mod resources;
+pub mod selector;
 pub mod status;
 
+pub use cluster::ClusterObjects;
 pub use cycle_state::CycleState;
 pub use node_info::{NodeInfo, Snapshot};
 pub use pod_info::PodInfo;

@@ -1,6 +1,7 @@
 //! A node with the pods the scheduler believes run on it (bound and
 //! assumed) and their sums, as the filters and scores read them.
 
+use super::pod_index::PodIndex;
 use super::pod_info::{HostPort, PodInfo};
 use super::resources::Resource;
 use k8s_openapi::api::core::v1::{Node, Taint};
@@ -18,9 +19,6 @@ pub struct NodeInfo {
     pub requested: Resource,
     pub non_zero_requested: Resource,
     pub pods: Vec<Arc<PodInfo>>,
-    /// The subset of `pods` with any pod (anti-)affinity term, so that the
-    /// affinity plugin need not look at every pod in the cluster.
-    pub pods_with_affinity: Vec<Arc<PodInfo>>,
     pub used_ports: Vec<HostPort>,
     /// Normalised image name → size in bytes, from `status.images`.
     pub images: HashMap<String, i64>,
@@ -77,21 +75,18 @@ impl NodeInfo {
         self.requested.add(&pod.requests);
         self.non_zero_requested.add(&pod.non_zero_requests);
         self.used_ports.extend(pod.host_ports.iter().cloned());
-        if pod.has_affinity() {
-            self.pods_with_affinity.push(pod.clone());
-        }
         self.pods.push(pod);
     }
 
     /// Removes the pod `namespace/name`; returns whether it was there.
     pub fn remove_pod(&mut self, key: &str) -> bool {
-        let Some(i) = self.pods.iter().position(|p| p.key() == key) else {
-            return false;
-        };
+        self.take_pod(key).is_some()
+    }
+
+    /// Removes the pod `namespace/name` and returns it.
+    pub fn take_pod(&mut self, key: &str) -> Option<Arc<PodInfo>> {
+        let i = self.pods.iter().position(|p| p.key() == key)?;
         let pod = self.pods.swap_remove(i);
-        if let Some(j) = self.pods_with_affinity.iter().position(|p| p.key() == key) {
-            self.pods_with_affinity.swap_remove(j);
-        }
         self.requested.sub(&pod.requests);
         self.non_zero_requested.sub(&pod.non_zero_requests);
         for hp in &pod.host_ports {
@@ -99,7 +94,7 @@ impl NodeInfo {
                 self.used_ports.swap_remove(j);
             }
         }
-        true
+        Some(pod)
     }
 }
 
@@ -107,11 +102,56 @@ impl NodeInfo {
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
     pub nodes: Vec<Arc<NodeInfo>>,
+    /// Namespace labels and workload selectors as of the cycle's start.
+    pub objects: super::ClusterObjects,
+    /// The pods of `nodes` grouped by namespace and labels; changed only
+    /// through the methods below, which keep it in step with `nodes`.
+    pub pods: PodIndex,
 }
 
 impl Snapshot {
+    /// A snapshot of `nodes`, indexing their pods (the cache keeps its
+    /// index incrementally instead).
+    pub fn from_nodes(nodes: Vec<Arc<NodeInfo>>, objects: super::ClusterObjects) -> Snapshot {
+        let mut pods = PodIndex::default();
+        for n in &nodes {
+            pods.set_node_labels(&n.name, &n.labels);
+            for p in &n.pods {
+                pods.add_pod(p, &n.name);
+            }
+        }
+        Snapshot {
+            nodes,
+            objects,
+            pods,
+        }
+    }
+
     pub fn get(&self, name: &str) -> Option<&Arc<NodeInfo>> {
         self.nodes.iter().find(|n| n.name == name)
+    }
+
+    /// Counts `pod` on node `name` for this cycle only (a nominated pod).
+    pub fn add_pod_to(&mut self, name: &str, pod: Arc<PodInfo>) {
+        if let Some(slot) = self.nodes.iter_mut().find(|n| n.name == name) {
+            self.pods.add_pod(&pod, name);
+            Arc::make_mut(slot).add_pod(pod);
+        }
+    }
+
+    /// Puts `node` (a modified copy, as preemption tries) in place of the
+    /// node of the same name.
+    pub fn replace_node(&mut self, node: NodeInfo) {
+        let Some(slot) = self.nodes.iter_mut().find(|n| n.name == node.name) else {
+            return;
+        };
+        for p in &slot.pods {
+            self.pods.remove_pod(p, &node.name);
+        }
+        for p in &node.pods {
+            self.pods.add_pod(p, &node.name);
+        }
+        *slot = Arc::new(node);
     }
 }
 

@@ -1,7 +1,9 @@
 //! A pod with what the plugins read from it computed once: requests,
 //! host ports, affinity terms with parsed selectors, priority.
 
+use super::cluster::{ClusterObjects, Labels};
 use super::resources::{Resource, pod_requests};
+use super::selector::selects;
 use apimachinery::labels::Selector;
 use k8s_openapi::api::core::v1::{Pod, PodAffinityTerm, WeightedPodAffinityTerm};
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,29 +27,34 @@ impl HostPort {
     }
 }
 
-/// One `podAffinityTerm` with its selector parsed.
+/// One `podAffinityTerm` with its selectors parsed.
 #[derive(Debug, Clone)]
 pub struct AffinityTerm {
     pub selector: Selector,
     /// From `matchLabelKeys`/`mismatchLabelKeys`: must match as well.
     pub extra: Option<Selector>,
-    /// Empty with `all_namespaces == false` means "the pod's own namespace".
+    /// `namespaces`, or the pod's own namespace when neither `namespaces`
+    /// nor `namespaceSelector` is given.
     pub namespaces: BTreeSet<String>,
+    /// A non-empty `namespaceSelector`, matched against namespace labels.
+    pub namespace_selector: Option<Selector>,
+    /// An empty `namespaceSelector` (`{}`): every namespace.
     pub all_namespaces: bool,
     pub topology_key: String,
     pub weight: i64,
 }
 
+fn parse_selector<T: serde::Serialize>(s: Option<&T>) -> Option<Selector> {
+    s.and_then(|s| serde_json::to_value(s).ok())
+        .and_then(|v| Selector::from_label_selector(&v).ok())
+}
+
 impl AffinityTerm {
     fn parse(pod: &Pod, term: &PodAffinityTerm, weight: i64) -> AffinityTerm {
         let labels = pod.metadata.labels.clone().unwrap_or_default();
-        let selector = term
-            .label_selector
-            .as_ref()
-            .and_then(|s| serde_json::to_value(s).ok())
-            .and_then(|v| Selector::from_label_selector(&v).ok())
-            // A term without a selector matches no pod, as upstream.
-            .unwrap_or_else(Selector::nothing);
+        // A term without a selector matches no pod, as upstream.
+        let selector =
+            parse_selector(term.label_selector.as_ref()).unwrap_or_else(Selector::nothing);
         // matchLabelKeys / mismatchLabelKeys: the incoming pod's own values
         // narrow the selector.
         let mut extra = Vec::new();
@@ -65,12 +72,13 @@ impl AffinityTerm {
             .then(|| Selector::parse(&extra.join(",")).ok())
             .flatten();
         let mut namespaces: BTreeSet<String> = term.namespaces.iter().flatten().cloned().collect();
-        // An empty namespaceSelector (`{}`) selects every namespace; a
-        // non-empty one is not evaluated (namespace labels are not watched).
-        let all_namespaces = term.namespace_selector.as_ref().is_some_and(|s| {
-            s.match_labels.as_ref().is_none_or(|m| m.is_empty())
-                && s.match_expressions.as_ref().is_none_or(|m| m.is_empty())
-        });
+        // `{}` selects every namespace; a selector that fails to parse
+        // (validation refuses those) selects none.
+        let ns_selector = term
+            .namespace_selector
+            .as_ref()
+            .map(|s| parse_selector(Some(s)).unwrap_or_else(Selector::nothing));
+        let all_namespaces = ns_selector.as_ref().is_some_and(Selector::is_empty);
         if namespaces.is_empty() && term.namespace_selector.is_none() {
             namespaces.insert(pod.metadata.namespace.clone().unwrap_or_default());
         }
@@ -78,17 +86,39 @@ impl AffinityTerm {
             selector,
             extra,
             namespaces,
+            namespace_selector: ns_selector.filter(|s| !s.is_empty()),
             all_namespaces,
             topology_key: term.topology_key.clone(),
             weight,
         }
     }
 
-    /// Whether `other` is a pod this term selects.
-    pub fn matches(&self, other: &PodInfo) -> bool {
-        (self.all_namespaces || self.namespaces.contains(&other.namespace))
-            && self.selector.matches(&other.labels)
-            && self.extra.as_ref().is_none_or(|e| e.matches(&other.labels))
+    /// Whether the term covers `namespace` (with these labels, if known).
+    pub fn covers_namespace(&self, namespace: &str, labels: Option<&Labels>) -> bool {
+        self.all_namespaces
+            || self.namespaces.contains(namespace)
+            || self
+                .namespace_selector
+                .as_ref()
+                .is_some_and(|s| labels.is_some_and(|l| selects(s, l)))
+    }
+
+    /// Whether `other` is a pod this term selects; `objects` gives the
+    /// namespace labels a `namespaceSelector` is matched against.
+    pub fn matches(&self, other: &PodInfo, objects: &ClusterObjects) -> bool {
+        self.matches_labels(&other.namespace, &other.labels, objects)
+    }
+
+    /// Whether a pod in `namespace` with `labels` is one this term selects.
+    pub fn matches_labels(
+        &self,
+        namespace: &str,
+        labels: &Labels,
+        objects: &ClusterObjects,
+    ) -> bool {
+        selects(&self.selector, labels)
+            && self.extra.as_ref().is_none_or(|e| selects(e, labels))
+            && self.covers_namespace(namespace, objects.labels_of(namespace))
     }
 }
 
@@ -264,9 +294,65 @@ mod tests {
             }}),
         );
         let t = &p.required_anti_affinity[0];
-        assert!(t.matches(&p));
+        let objects = ClusterObjects::default();
+        assert!(t.matches(&p, &objects));
         let mut other = p.clone();
         other.namespace = "db".into();
-        assert!(!t.matches(&other));
+        assert!(!t.matches(&other, &objects));
+    }
+
+    /// namespaces / namespaceSelector combinations, as upstream reads them.
+    #[test]
+    fn namespace_selector_terms() {
+        let mut objects = ClusterObjects::default();
+        objects.set_namespace("web", [("team".to_string(), "a".to_string())].into());
+        objects.set_namespace("db", [("team".to_string(), "b".to_string())].into());
+        objects.set_namespace("own", Labels::new());
+        let cases = [
+            // (namespaces, namespaceSelector, covered namespaces of web/db/own)
+            (json!(null), json!(null), [false, false, true]),
+            (json!(null), json!({}), [true, true, true]),
+            (
+                json!(null),
+                json!({"matchLabels": {"team": "a"}}),
+                [true, false, false],
+            ),
+            (json!(["db"]), json!(null), [false, true, false]),
+            (
+                json!(["db"]),
+                json!({"matchLabels": {"team": "a"}}),
+                [true, true, false],
+            ),
+            (
+                json!(null),
+                json!({"matchExpressions": [{"key": "team", "operator": "Exists"}]}),
+                [true, true, false],
+            ),
+        ];
+        for (namespaces, ns_selector, want) in cases {
+            let mut term = json!({"labelSelector": {"matchLabels": {"app": "a"}}, "topologyKey": "kubernetes.io/hostname"});
+            if !namespaces.is_null() {
+                term["namespaces"] = namespaces.clone();
+            }
+            if !ns_selector.is_null() {
+                term["namespaceSelector"] = ns_selector.clone();
+            }
+            let p = info(
+                json!({"metadata": {"name": "p", "namespace": "own", "labels": {"app": "a"}}, "spec": {
+                    "containers": [{"name": "a", "image": "x"}],
+                    "affinity": {"podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [term]}}
+                }}),
+            );
+            let t = &p.required_affinity[0];
+            let got: Vec<bool> = ["web", "db", "own"]
+                .iter()
+                .map(|ns| {
+                    let mut other = p.clone();
+                    other.namespace = ns.to_string();
+                    t.matches(&other, &objects)
+                })
+                .collect();
+            assert_eq!(got, want, "namespaces {namespaces} selector {ns_selector}");
+        }
     }
 }

@@ -2,10 +2,11 @@
 //! `topologyKey` (the incoming pod's terms, and existing pods' anti-affinity
 //! against it) as a filter; preferred terms of both sides as a score.
 
+use crate::framework::cluster::Labels;
 use crate::framework::pod_info::AffinityTerm;
 use crate::framework::{
-    Code, CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin, Snapshot,
-    Status,
+    ClusterObjects, Code, CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin,
+    Snapshot, Status,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,9 +17,6 @@ pub const REASON_AFFINITY: &str = "node(s) didn't match pod affinity rules";
 pub const REASON_ANTI: &str = "node(s) didn't match pod anti-affinity rules";
 const FILTER_KEY: &str = "InterPodAffinity/filter";
 const SCORE_KEY: &str = "InterPodAffinity/score";
-
-/// A topology domain: (topology key, value).
-type Pair = (String, String);
 
 pub struct InterPodAffinity {
     /// Weight of an existing pod's *required* affinity term that matches
@@ -34,22 +32,51 @@ impl Default for InterPodAffinity {
     }
 }
 
+/// Matching pods per topology domain: topology key → value → count.
+/// Nested so that a node's domain is looked up with borrowed strings.
+type DomainCounts = HashMap<String, HashMap<String, i64>>;
+
+fn add(counts: &mut DomainCounts, node_labels: &Labels, key: &str, n: i64) {
+    let Some(value) = node_labels.get(key) else {
+        return;
+    };
+    let values = match counts.get_mut(key) {
+        Some(v) => v,
+        None => counts.entry(key.to_string()).or_default(),
+    };
+    match values.get_mut(value) {
+        Some(c) => *c += n,
+        None => {
+            values.insert(value.clone(), n);
+        }
+    }
+}
+
+fn count_at(counts: &DomainCounts, node: &NodeInfo, key: &str) -> i64 {
+    node.labels
+        .get(key)
+        .and_then(|v| counts.get(key).and_then(|m| m.get(v)))
+        .copied()
+        .unwrap_or(0)
+}
+
+/// The pre-filter's per-topology counts (upstream's PreFilter state), so
+/// that the filter answers each node with a few map look-ups.
 #[derive(Default)]
 struct FilterState {
     /// Domains where an existing pod's required anti-affinity forbids us.
-    existing_anti: HashMap<Pair, i64>,
+    existing_anti: DomainCounts,
     /// Per domain: existing pods that match all our affinity terms.
-    affinity: HashMap<Pair, i64>,
+    affinity: DomainCounts,
     /// Per domain: existing pods that match one of our anti-affinity terms.
-    anti: HashMap<Pair, i64>,
+    anti: DomainCounts,
+    /// No pod matches our affinity terms but we match them ourselves: the
+    /// first pod of a group may go anywhere with the topology keys.
+    first_of_group: bool,
 }
 
-fn pair(node: &NodeInfo, key: &str) -> Option<Pair> {
-    node.labels.get(key).map(|v| (key.to_string(), v.clone()))
-}
-
-fn matches_all(terms: &[AffinityTerm], pod: &PodInfo) -> bool {
-    terms.iter().all(|t| t.matches(pod))
+fn matches_all(terms: &[AffinityTerm], pod: &PodInfo, objects: &ClusterObjects) -> bool {
+    terms.iter().all(|t| t.matches(pod, objects))
 }
 
 impl FilterPlugin for InterPodAffinity {
@@ -57,32 +84,51 @@ impl FilterPlugin for InterPodAffinity {
         NAME
     }
     fn pre_filter(&self, state: &mut CycleState, pod: &PodInfo, snapshot: &Snapshot) -> Status {
+        let objects = &snapshot.objects;
+        let index = &snapshot.pods;
         let mut st = FilterState::default();
-        let own_terms = !pod.required_affinity.is_empty() || !pod.required_anti_affinity.is_empty();
-        for node in &snapshot.nodes {
-            for existing in &node.pods_with_affinity {
-                for t in &existing.required_anti_affinity {
-                    if let Some(p) = pair(node, &t.topology_key).filter(|_| t.matches(pod)) {
-                        *st.existing_anti.entry(p).or_default() += 1;
-                    }
+        // Existing pods' required anti-affinity against us.
+        for (node, existing) in index.with_affinity() {
+            let Some(labels) = index.node_labels(node) else {
+                continue;
+            };
+            for t in &existing.required_anti_affinity {
+                if t.matches(pod, objects) {
+                    add(&mut st.existing_anti, labels, &t.topology_key, 1);
                 }
             }
-            if !own_terms {
-                continue;
-            }
-            for existing in &node.pods {
-                if !pod.required_affinity.is_empty()
-                    && matches_all(&pod.required_affinity, existing)
-                {
-                    for t in &pod.required_affinity {
-                        if let Some(p) = pair(node, &t.topology_key) {
-                            *st.affinity.entry(p).or_default() += 1;
+        }
+        let own_terms = !pod.required_affinity.is_empty() || !pod.required_anti_affinity.is_empty();
+        if own_terms {
+            // Our terms, matched once per group of identically labelled
+            // pods, counted on the nodes the group's members run on.
+            for group in index.groups() {
+                let (ns, group_labels) = (&group.namespace, &group.labels);
+                let affinity = !pod.required_affinity.is_empty()
+                    && pod
+                        .required_affinity
+                        .iter()
+                        .all(|t| t.matches_labels(ns, group_labels, objects));
+                let anti: Vec<&AffinityTerm> = pod
+                    .required_anti_affinity
+                    .iter()
+                    .filter(|t| t.matches_labels(ns, group_labels, objects))
+                    .collect();
+                if !affinity && anti.is_empty() {
+                    continue;
+                }
+                for (node, count) in &group.nodes {
+                    let Some(labels) = index.node_labels(node) else {
+                        continue;
+                    };
+                    let n = i64::from(count.all);
+                    if affinity {
+                        for t in &pod.required_affinity {
+                            add(&mut st.affinity, labels, &t.topology_key, n);
                         }
                     }
-                }
-                for t in &pod.required_anti_affinity {
-                    if let Some(p) = pair(node, &t.topology_key).filter(|_| t.matches(existing)) {
-                        *st.anti.entry(p).or_default() += 1;
+                    for t in &anti {
+                        add(&mut st.anti, labels, &t.topology_key, n);
                     }
                 }
             }
@@ -90,6 +136,9 @@ impl FilterPlugin for InterPodAffinity {
         if st.existing_anti.is_empty() && !own_terms {
             return Status::skip();
         }
+        st.first_of_group = st.affinity.is_empty()
+            && !pod.required_affinity.is_empty()
+            && matches_all(&pod.required_affinity, pod, objects);
         state.write(FILTER_KEY, st);
         Status::success()
     }
@@ -98,34 +147,24 @@ impl FilterPlugin for InterPodAffinity {
         let Some(st) = state.read::<FilterState>(FILTER_KEY) else {
             return Status::success();
         };
-        let count = |m: &HashMap<Pair, i64>, key: &str| {
-            node.labels
-                .get(key)
-                .and_then(|v| m.get(&(key.to_string(), v.clone())))
-                .copied()
-                .unwrap_or(0)
-        };
-        if node.labels.iter().any(|(k, v)| {
-            st.existing_anti
-                .get(&(k.clone(), v.clone()))
-                .is_some_and(|c| *c > 0)
-        }) {
+        if st
+            .existing_anti
+            .keys()
+            .any(|key| count_at(&st.existing_anti, node, key) > 0)
+        {
             return Status::unschedulable(REASON_EXISTING_ANTI);
         }
         if !pod.required_affinity.is_empty() {
-            let satisfied = pod.required_affinity.iter().all(|t| {
-                node.labels.contains_key(&t.topology_key)
-                    && count(&st.affinity, &t.topology_key) > 0
-            });
-            // The first pod of a group that selects itself may go anywhere
-            // that has the topology keys.
-            let first_of_group = st.affinity.is_empty()
-                && matches_all(&pod.required_affinity, pod)
+            let has_keys = pod
+                .required_affinity
+                .iter()
+                .all(|t| node.labels.contains_key(&t.topology_key));
+            let satisfied = has_keys
                 && pod
                     .required_affinity
                     .iter()
-                    .all(|t| node.labels.contains_key(&t.topology_key));
-            if !satisfied && !first_of_group {
+                    .all(|t| count_at(&st.affinity, node, &t.topology_key) > 0);
+            if !(satisfied || st.first_of_group && has_keys) {
                 return Status {
                     code: Code::UnschedulableAndUnresolvable,
                     reasons: vec![REASON_AFFINITY.into()],
@@ -135,7 +174,7 @@ impl FilterPlugin for InterPodAffinity {
         if pod
             .required_anti_affinity
             .iter()
-            .any(|t| count(&st.anti, &t.topology_key) > 0)
+            .any(|t| count_at(&st.anti, node, &t.topology_key) > 0)
         {
             return Status::unschedulable(REASON_ANTI);
         }
@@ -154,44 +193,61 @@ impl ScorePlugin for InterPodAffinity {
         _: &[Arc<NodeInfo>],
         snapshot: &Snapshot,
     ) {
-        let own = !pod.preferred_affinity.is_empty() || !pod.preferred_anti_affinity.is_empty();
-        let mut scores: HashMap<Pair, i64> = HashMap::new();
-        let mut add = |node: &NodeInfo, t: &AffinityTerm, w: i64| {
-            if let Some(p) = pair(node, &t.topology_key) {
-                *scores.entry(p).or_default() += w;
+        let objects = &snapshot.objects;
+        let index = &snapshot.pods;
+        let mut scores = DomainCounts::new();
+        // Our preferred terms, per group of identically labelled pods.
+        if !pod.preferred_affinity.is_empty() || !pod.preferred_anti_affinity.is_empty() {
+            for group in index.groups() {
+                let (ns, group_labels) = (&group.namespace, &group.labels);
+                let weighted: Vec<(&AffinityTerm, i64)> = pod
+                    .preferred_affinity
+                    .iter()
+                    .map(|t| (t, t.weight))
+                    .chain(pod.preferred_anti_affinity.iter().map(|t| (t, -t.weight)))
+                    .filter(|(t, _)| t.matches_labels(ns, group_labels, objects))
+                    .collect();
+                if weighted.is_empty() {
+                    continue;
+                }
+                for (node, count) in &group.nodes {
+                    let Some(labels) = index.node_labels(node) else {
+                        continue;
+                    };
+                    for (t, w) in &weighted {
+                        add(
+                            &mut scores,
+                            labels,
+                            &t.topology_key,
+                            w * i64::from(count.all),
+                        );
+                    }
+                }
             }
-        };
-        for node in &snapshot.nodes {
-            let pods = if own {
-                &node.pods
-            } else {
-                &node.pods_with_affinity
+        }
+        // Existing pods' terms that select us.
+        for (node, existing) in index.with_affinity() {
+            let Some(labels) = index.node_labels(node) else {
+                continue;
             };
-            for existing in pods {
-                for t in &pod.preferred_affinity {
-                    if t.matches(existing) {
-                        add(node, t, t.weight);
-                    }
+            for t in &existing.required_affinity {
+                if self.hard_pod_affinity_weight > 0 && t.matches(pod, objects) {
+                    add(
+                        &mut scores,
+                        labels,
+                        &t.topology_key,
+                        self.hard_pod_affinity_weight,
+                    );
                 }
-                for t in &pod.preferred_anti_affinity {
-                    if t.matches(existing) {
-                        add(node, t, -t.weight);
-                    }
+            }
+            for t in &existing.preferred_affinity {
+                if t.matches(pod, objects) {
+                    add(&mut scores, labels, &t.topology_key, t.weight);
                 }
-                for t in &existing.required_affinity {
-                    if self.hard_pod_affinity_weight > 0 && t.matches(pod) {
-                        add(node, t, self.hard_pod_affinity_weight);
-                    }
-                }
-                for t in &existing.preferred_affinity {
-                    if t.matches(pod) {
-                        add(node, t, t.weight);
-                    }
-                }
-                for t in &existing.preferred_anti_affinity {
-                    if t.matches(pod) {
-                        add(node, t, -t.weight);
-                    }
+            }
+            for t in &existing.preferred_anti_affinity {
+                if t.matches(pod, objects) {
+                    add(&mut scores, labels, &t.topology_key, -t.weight);
                 }
             }
         }
@@ -199,16 +255,10 @@ impl ScorePlugin for InterPodAffinity {
     }
 
     fn score(&self, state: &CycleState, _: &PodInfo, node: &NodeInfo) -> i64 {
-        let Some(scores) = state.read::<HashMap<Pair, i64>>(SCORE_KEY) else {
+        let Some(scores) = state.read::<DomainCounts>(SCORE_KEY) else {
             return 0;
         };
-        if scores.is_empty() {
-            return 0;
-        }
-        node.labels
-            .iter()
-            .filter_map(|(k, v)| scores.get(&(k.clone(), v.clone())))
-            .sum()
+        scores.keys().map(|k| count_at(scores, node, k)).sum()
     }
 
     fn normalize(&self, _: &CycleState, scores: &mut [i64]) {
@@ -312,6 +362,61 @@ mod tests {
                 .iter()
                 .all(|(_, c)| *c != Code::UnschedulableAndUnresolvable)
         );
+    }
+
+    /// A namespaceSelector picks the namespaces by their labels; without
+    /// one only the pod's own namespace counts.
+    #[test]
+    fn namespace_selector_finds_pods_in_labelled_namespaces() {
+        let mut n1 = node_in("n1", "z1");
+        let mut n2 = node_in("n2", "z1");
+        let n3 = node_in("n3", "z2");
+        let in_ns = |name: &str, ns: &str| {
+            Arc::new(pod(
+                json!({"metadata": {"name": name, "namespace": ns, "labels": {"app": "db"}}}),
+            ))
+        };
+        n1.add_pod(in_ns("db-prod", "prod"));
+        n2.add_pod(in_ns("db-dev", "dev"));
+        let mut snap = snapshot(vec![n1, n2, n3]);
+        snap.objects
+            .set_namespace("prod", [("env".to_string(), "prod".to_string())].into());
+        snap.objects
+            .set_namespace("dev", [("env".to_string(), "dev".to_string())].into());
+        let with_term = |extra: Value| {
+            let mut t = term("app", "db", "kubernetes.io/hostname");
+            if let (Some(t), Some(e)) = (t.as_object_mut(), extra.as_object()) {
+                t.extend(e.clone());
+            }
+            pod(json!({"metadata": {"name": "web"}, "spec": {"affinity": {
+                "podAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [t]}}}}))
+        };
+        let ok = Code::Success;
+        let no = Code::UnschedulableAndUnresolvable;
+        let cases = [
+            (
+                json!({"namespaceSelector": {"matchLabels": {"env": "prod"}}}),
+                [ok, no, no],
+            ),
+            (
+                json!({"namespaceSelector": {"matchExpressions": [{"key": "env", "operator": "Exists"}]}}),
+                [ok, ok, no],
+            ),
+            (json!({"namespaceSelector": {}}), [ok, ok, no]),
+            (json!({"namespaces": ["dev"]}), [no, ok, no]),
+            (
+                json!({"namespaces": ["dev"], "namespaceSelector": {"matchLabels": {"env": "prod"}}}),
+                [ok, ok, no],
+            ),
+            (json!({}), [no, no, no]),
+        ];
+        for (extra, want) in cases {
+            let got: Vec<Code> = run(&snap, &with_term(extra.clone()))
+                .into_iter()
+                .map(|(_, c)| c)
+                .collect();
+            assert_eq!(got, want, "{extra}");
+        }
     }
 
     #[test]

@@ -5,8 +5,11 @@
 //! get the cluster default constraints when they belong to a controller.
 
 use super::node_selector::pod_requires_node;
+use crate::framework::cluster::Labels;
+use crate::framework::selector::selects;
 use crate::framework::{
-    CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin, Snapshot, Status,
+    ClusterObjects, CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin,
+    Snapshot, Status,
 };
 use apimachinery::labels::Selector;
 use k8s_openapi::api::core::v1::TopologySpreadConstraint;
@@ -32,9 +35,11 @@ pub struct Constraint {
 
 impl Constraint {
     fn matches(&self, namespace: &str, pod: &PodInfo) -> bool {
-        pod.namespace == namespace
-            && self.selector.matches(&pod.labels)
-            && self.extra.as_ref().is_none_or(|e| e.matches(&pod.labels))
+        pod.namespace == namespace && self.matches_labels(&pod.labels)
+    }
+
+    fn matches_labels(&self, labels: &Labels) -> bool {
+        selects(&self.selector, labels) && self.extra.as_ref().is_none_or(|e| selects(e, labels))
     }
 }
 
@@ -87,9 +92,16 @@ fn parse(pod: &PodInfo, c: &TopologySpreadConstraint, selector: Option<Selector>
 }
 
 impl PodTopologySpread {
-    /// The pod's constraints with `when_unsatisfiable == action`, or the
-    /// defaults (selecting the pod's own labels) for a controller's pod.
-    pub fn constraints(&self, pod: &PodInfo, action: &str) -> Vec<Constraint> {
+    /// The pod's constraints with `when_unsatisfiable == action`; a pod
+    /// without constraints of its own gets the default constraints, with
+    /// the selector of the Services and controllers that select it
+    /// (upstream's DefaultSelector), or none when nothing selects it.
+    pub fn constraints(
+        &self,
+        pod: &PodInfo,
+        action: &str,
+        objects: &ClusterObjects,
+    ) -> Vec<Constraint> {
         let own = pod
             .pod
             .spec
@@ -103,17 +115,14 @@ impl PodTopologySpread {
                 .map(|c| parse(pod, c, None))
                 .collect();
         }
-        let controlled = pod.pod.metadata.owner_references.iter().flatten().any(|o| {
-            o.controller == Some(true)
-                && matches!(
-                    o.kind.as_str(),
-                    "ReplicaSet" | "StatefulSet" | "ReplicationController"
-                )
-        });
-        if !controlled || pod.labels.is_empty() {
+        if !self
+            .default_constraints
+            .iter()
+            .any(|c| c.when_unsatisfiable == action)
+        {
             return Vec::new();
         }
-        let Ok(selector) = Selector::from_map(&pod.labels) else {
+        let Some(selector) = objects.default_selector(pod) else {
             return Vec::new();
         };
         self.default_constraints
@@ -124,37 +133,98 @@ impl PodTopologySpread {
     }
 }
 
-/// Matching pods per (constraint index, domain value), over the nodes that
-/// the pod's node affinity allows and that carry every constraint's key.
+/// Whether a node counts for spreading: it carries every constraint's key
+/// and the pod's node selector and required node affinity allow it.
+fn eligible(pod: &PodInfo, constraints: &[Constraint], name: &str, labels: &Labels) -> bool {
+    constraints
+        .iter()
+        .all(|c| labels.contains_key(&c.topology_key))
+        && pod_requires_node(&pod.pod, name, labels)
+}
+
+/// Matching pods per (constraint index, domain value), over the eligible
+/// nodes. Every eligible domain is present (with 0 when empty); the pods
+/// are counted per group of identically labelled pods.
 fn count(
     pod: &PodInfo,
     constraints: &[Constraint],
-    nodes: &[Arc<NodeInfo>],
+    snapshot: &Snapshot,
 ) -> Vec<HashMap<String, i64>> {
-    let mut counts = vec![HashMap::new(); constraints.len()];
-    for node in nodes {
-        if !constraints
-            .iter()
-            .all(|c| node.labels.contains_key(&c.topology_key))
+    let mut counts: Vec<HashMap<String, i64>> = vec![HashMap::new(); constraints.len()];
+    let spec = pod.pod.spec.as_ref();
+    let node_constrained = spec.is_some_and(|s| {
+        s.node_selector.as_ref().is_some_and(|m| !m.is_empty())
+            || s.affinity
+                .as_ref()
+                .and_then(|a| a.node_affinity.as_ref())
+                .is_some_and(|n| {
+                    n.required_during_scheduling_ignored_during_execution
+                        .is_some()
+                })
+    });
+    if let ([c], false) = (constraints, node_constrained) {
+        // One key and no node selection: every node with the key is
+        // eligible, and the index knows their domains.
+        for domain in snapshot
+            .pods
+            .domains(&c.topology_key)
+            .into_iter()
+            .flatten()
+            .map(|(d, _)| d)
         {
-            continue;
+            counts[0].insert(domain.clone(), 0);
         }
-        if !pod_requires_node(&pod.pod, &node.name, &node.labels) {
+    } else {
+        walk_eligible_domains(pod, constraints, snapshot, &mut counts);
+    }
+    let index = &snapshot.pods;
+    for group in index.groups() {
+        if group.namespace != pod.namespace {
             continue;
         }
         for (i, c) in constraints.iter().enumerate() {
-            let domain = node.labels[&c.topology_key].clone();
-            let n = node
-                .pods
-                .iter()
-                .filter(|p| {
-                    p.pod.metadata.deletion_timestamp.is_none() && c.matches(&pod.namespace, p)
-                })
-                .count() as i64;
-            *counts[i].entry(domain).or_insert(0) += n;
+            if !c.matches_labels(&group.labels) {
+                continue;
+            }
+            for (node, n) in &group.nodes {
+                let Some(labels) = index.node_labels(node) else {
+                    continue;
+                };
+                let Some(domain) = labels.get(&c.topology_key) else {
+                    continue;
+                };
+                // Domains of ineligible nodes are absent from the map.
+                let Some(sum) = counts[i].get_mut(domain) else {
+                    continue;
+                };
+                if eligible(pod, constraints, node, labels) {
+                    *sum += i64::from(n.all - n.terminating);
+                }
+            }
         }
     }
     counts
+}
+
+/// Registers (with 0) the domains of every eligible node.
+fn walk_eligible_domains(
+    pod: &PodInfo,
+    constraints: &[Constraint],
+    snapshot: &Snapshot,
+    counts: &mut [HashMap<String, i64>],
+) {
+    for node in &snapshot.nodes {
+        if !eligible(pod, constraints, &node.name, &node.labels) {
+            continue;
+        }
+        for (i, c) in constraints.iter().enumerate() {
+            if let Some(domain) = node.labels.get(&c.topology_key)
+                && !counts[i].contains_key(domain)
+            {
+                counts[i].insert(domain.clone(), 0);
+            }
+        }
+    }
 }
 
 struct FilterState {
@@ -169,11 +239,11 @@ impl FilterPlugin for PodTopologySpread {
         NAME
     }
     fn pre_filter(&self, state: &mut CycleState, pod: &PodInfo, snapshot: &Snapshot) -> Status {
-        let constraints = self.constraints(pod, "DoNotSchedule");
+        let constraints = self.constraints(pod, "DoNotSchedule", &snapshot.objects);
         if constraints.is_empty() {
             return Status::skip();
         }
-        let counts = count(pod, &constraints, &snapshot.nodes);
+        let counts = count(pod, &constraints, snapshot);
         let min = constraints
             .iter()
             .zip(&counts)
@@ -234,11 +304,11 @@ impl ScorePlugin for PodTopologySpread {
         feasible: &[Arc<NodeInfo>],
         snapshot: &Snapshot,
     ) {
-        let constraints = self.constraints(pod, "ScheduleAnyway");
+        let constraints = self.constraints(pod, "ScheduleAnyway", &snapshot.objects);
         if constraints.is_empty() {
             return;
         }
-        let counts = count(pod, &constraints, &snapshot.nodes);
+        let counts = count(pod, &constraints, snapshot);
         // Domains among the feasible nodes weigh each constraint: spreading
         // over many hosts matters more than over two zones.
         let weights = constraints
@@ -394,17 +464,88 @@ mod tests {
         assert_eq!(scores[1], 100);
     }
 
+    /// The cluster defaults select a pod's peers by what selects the pod
+    /// (here a ReplicaSet and a Service), not by the pod's own labels.
     #[test]
-    fn defaults_apply_only_to_controller_pods() {
+    fn defaults_use_the_selectors_of_what_selects_the_pod() {
         let plugin = PodTopologySpread::default();
-        let bare = pod(json!({"metadata": {"labels": {"app": "web"}}}));
-        assert!(plugin.constraints(&bare, "ScheduleAnyway").is_empty());
-        let owned = pod(
-            json!({"metadata": {"labels": {"app": "web"}, "ownerReferences": [
-            {"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "rs", "uid": "u", "controller": true}]}}),
+        let mut objects = ClusterObjects::default();
+        let sel = |s: &str| Some(apimachinery::labels::Selector::parse(s).expect("selector"));
+        objects.set_selector(
+            "default",
+            "ReplicaSet/web-1",
+            sel("app=web,pod-template-hash=1"),
         );
-        let c = plugin.constraints(&owned, "ScheduleAnyway");
-        assert_eq!(c.len(), 2);
-        assert_eq!(c[0].max_skew, 3);
+        objects.set_selector("default", "Service/web", sel("app=web"));
+        let member = pod(
+            json!({"metadata": {"labels": {"app": "web", "pod-template-hash": "1", "extra": "x"}}}),
+        );
+        let bare = pod(json!({"metadata": {"labels": {"app": "db"}}}));
+        type Case<'a> = (&'a PodInfo, &'a str, Vec<(&'a str, i64)>);
+        let cases: [Case; 3] = [
+            (
+                &member,
+                "ScheduleAnyway",
+                vec![
+                    ("kubernetes.io/hostname", 3),
+                    ("topology.kubernetes.io/zone", 5),
+                ],
+            ),
+            (&member, "DoNotSchedule", vec![]),
+            (&bare, "ScheduleAnyway", vec![]),
+        ];
+        for (p, action, want) in cases {
+            let constraints = plugin.constraints(p, action, &objects);
+            let got: Vec<(&str, i64)> = constraints
+                .iter()
+                .map(|c| (c.topology_key.as_str(), c.max_skew))
+                .collect();
+            assert_eq!(got, want, "{} {action}", p.name);
+        }
+        // The selector is the ReplicaSet's and the Service's, not the pod's
+        // labels: a peer without `extra` counts, another revision does not.
+        let c = &plugin.constraints(&member, "ScheduleAnyway", &objects)[0];
+        let peer = pod(
+            json!({"metadata": {"name": "peer", "labels": {"app": "web", "pod-template-hash": "1"}}}),
+        );
+        let old_revision = pod(
+            json!({"metadata": {"name": "old", "labels": {"app": "web", "pod-template-hash": "0"}}}),
+        );
+        assert!(c.matches("default", &peer));
+        assert!(!c.matches("default", &old_revision));
+    }
+
+    /// A Deployment's pods spread over zones by the defaults alone.
+    #[test]
+    fn defaults_score_emptier_zones_higher() {
+        let mut objects = ClusterObjects::default();
+        objects.set_selector(
+            "default",
+            "ReplicaSet/web-1",
+            Some(apimachinery::labels::Selector::parse("app=web").expect("selector")),
+        );
+        let zoned = |name: &str, zone: &str, pods: usize| {
+            let mut n = node(json!({"metadata": {"name": name, "labels": {
+                "kubernetes.io/hostname": name, "topology.kubernetes.io/zone": zone}}}));
+            for i in 0..pods {
+                n.add_pod(Arc::new(pod(
+                    json!({"metadata": {"name": format!("{name}-{i}"), "labels": {"app": "web"}}}),
+                )));
+            }
+            n
+        };
+        let mut snap = snapshot(vec![zoned("a", "z1", 2), zoned("b", "z2", 0)]);
+        snap.objects = objects;
+        let p = pod(json!({"metadata": {"name": "new", "labels": {"app": "web"}}}));
+        let plugin = PodTopologySpread::default();
+        let mut state = CycleState::new();
+        plugin.pre_score(&mut state, &p, &snap.nodes, &snap);
+        let mut scores: Vec<i64> = snap
+            .nodes
+            .iter()
+            .map(|n| plugin.score(&state, &p, n))
+            .collect();
+        plugin.normalize(&state, &mut scores);
+        assert!(scores[1] > scores[0], "{scores:?}");
     }
 }

@@ -39,9 +39,10 @@ pub fn node_with(name: &str, cpu: &str, mem: &str, labels: Value) -> NodeInfo {
 }
 
 pub fn snapshot(nodes: Vec<NodeInfo>) -> Snapshot {
-    Snapshot {
-        nodes: nodes.into_iter().map(Arc::new).collect(),
-    }
+    Snapshot::from_nodes(
+        nodes.into_iter().map(Arc::new).collect(),
+        Default::default(),
+    )
 }
 
 /// Upstream's default plugin set with default weights.

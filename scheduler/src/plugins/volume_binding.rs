@@ -254,6 +254,33 @@ impl VolumeBinding {
         Ok(out)
     }
 
+    /// Whether every claim `namespace/name` in `claims` is bound to a
+    /// volume; an error names a claim that disappeared meanwhile.
+    pub fn claims_bound(&self, claims: &[(String, String)]) -> Result<bool, String> {
+        let store = self
+            .store
+            .read()
+            .map_err(|_| "volume store poisoned".to_string())?;
+        for (namespace, name) in claims {
+            let Some(claim) = store.claims.get(&format!("{namespace}/{name}")) else {
+                return Err(format!("persistentvolumeclaim \"{name}\" not found"));
+            };
+            if claim.metadata.deletion_timestamp.is_some() {
+                return Err(format!("persistentvolumeclaim \"{name}\" is being deleted"));
+            }
+            let bound = claim
+                .spec
+                .as_ref()
+                .and_then(|s| s.volume_name.as_deref())
+                .is_some_and(|v| !v.is_empty())
+                && claim.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Bound");
+            if !bound {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     /// What to write for `pod` placed on `node` (empty when nothing).
     pub fn decisions(&self, pod: &PodInfo, node: &NodeInfo) -> Vec<VolumeDecision> {
         match self.claims_of(pod) {
@@ -448,5 +475,51 @@ mod tests {
             run(&vb, &pod(json!({})), &[host("a")]).unwrap_err().code,
             Code::Skip
         );
+    }
+
+    /// The PreBind wait ends when every provisioned claim is Bound, and
+    /// fails when a claim goes away.
+    #[test]
+    fn claims_bound_reads_the_claims_phase() {
+        let claim = |name: &str, volume: Option<&str>, phase: &str, deleting: bool| {
+            let mut c = json!({"metadata": {"name": name, "namespace": "default"},
+                "spec": {"storageClassName": "fast"}, "status": {"phase": phase}});
+            if let Some(v) = volume {
+                c["spec"]["volumeName"] = json!(v);
+            }
+            if deleting {
+                c["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
+            }
+            c
+        };
+        let vb = plugin(
+            vec![
+                claim("bound", Some("pv-1"), "Bound", false),
+                claim("pending", None, "Pending", false),
+                claim("named", Some("pv-2"), "Pending", false),
+                claim("going", Some("pv-3"), "Bound", true),
+            ],
+            vec![],
+            vec![],
+        );
+        let key = |n: &str| ("default".to_string(), n.to_string());
+        let cases: [(&[&str], Result<bool, &str>); 5] = [
+            (&["bound"], Ok(true)),
+            (&["bound", "pending"], Ok(false)),
+            (&["named"], Ok(false)),
+            (
+                &["going"],
+                Err("persistentvolumeclaim \"going\" is being deleted"),
+            ),
+            (
+                &["missing"],
+                Err("persistentvolumeclaim \"missing\" not found"),
+            ),
+        ];
+        for (names, want) in cases {
+            let claims: Vec<(String, String)> = names.iter().map(|n| key(n)).collect();
+            let got = vb.claims_bound(&claims);
+            assert_eq!(got, want.map_err(str::to_string), "{names:?}");
+        }
     }
 }
