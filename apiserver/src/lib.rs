@@ -89,6 +89,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         started: std::sync::atomic::AtomicBool::new(false),
     });
     state.authorizer.rbac.spawn_sync(store.clone());
+    store.namespaces.spawn_sync(store.etcd.clone());
     let master = bootstrap::Master {
         ip: advertise_ip.to_string(),
         port: opts.secure_port,

@@ -5,6 +5,7 @@ pub mod checks;
 pub mod deletion;
 pub mod fieldcheck;
 pub mod meta;
+pub mod namespaces_cache;
 pub mod patch;
 pub mod selection;
 pub mod store;
