@@ -60,11 +60,21 @@ fn patch_with_a_stale_resource_version_is_a_conflict() {
         "-o",
         "jsonpath={.metadata.resourceVersion}",
     ]);
-    c.kubectl_ok(&["patch", "configmap", "cas", "--type=merge", "-p", r#"{"data":{"a":"2"}}"#]);
+    c.kubectl_ok(&[
+        "patch",
+        "configmap",
+        "cas",
+        "--type=merge",
+        "-p",
+        r#"{"data":{"a":"2"}}"#,
+    ]);
     let stale = format!(r#"{{"metadata":{{"resourceVersion":"{rv}"}},"data":{{"a":"3"}}}}"#);
     let (ok, _, err) = c.kubectl(&["patch", "configmap", "cas", "--type=merge", "-p", &stale]);
     assert!(!ok, "a patch with a stale resourceVersion succeeded");
-    assert!(err.contains("Conflict") || err.contains("modified"), "{err}");
+    assert!(
+        err.contains("Conflict") || err.contains("modified"),
+        "{err}"
+    );
     let a = c.kubectl_ok(&["get", "configmap", "cas", "-o", "jsonpath={.data.a}"]);
     assert_eq!(a, "2");
 

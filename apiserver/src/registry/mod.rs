@@ -2,6 +2,7 @@
 //! strategy per kind that needs one.
 
 pub mod checks;
+pub mod convert;
 pub mod deletion;
 pub mod fieldcheck;
 pub mod meta;

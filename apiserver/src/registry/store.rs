@@ -2,6 +2,7 @@
 //! against etcd, asking the kind's [`Strategy`] only for what differs.
 
 use super::checks;
+use super::convert;
 pub use super::deletion::{DeleteOptions, DeleteOutcome};
 use super::meta::{self, metadata_mut};
 use super::namespaces_cache::{NamespaceCache, NamespacePhase};
@@ -131,12 +132,10 @@ impl Store {
 
     /// Stamps apiVersion/kind of the served version (several versions share
     /// one etcd key space).
-    pub(super) fn served(def: &ResourceDef, mut v: Value) -> Value {
-        if let Some(o) = v.as_object_mut() {
-            o.insert("apiVersion".into(), json!(def.api_version()));
-            o.insert("kind".into(), json!(def.kind));
-        }
-        v
+    /// Converts from the stored version where the resource has several
+    /// shapes (autoscaling/v1, events.k8s.io/v1).
+    pub(super) fn served(def: &ResourceDef, v: Value) -> Value {
+        convert::to_served(def, v)
     }
 
     pub(super) async fn read(
@@ -255,6 +254,23 @@ impl Store {
 
     /// Creates `obj` in namespace `ns` (defaults, validation, metadata).
     pub async fn create(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        obj: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
+        // Defaults, validation and the write see the storage version.
+        if let Some(storage) = convert::storage_def(def) {
+            Self::check_type(def, &obj)?;
+            let obj = convert::to_storage(def, Self::served(def, obj));
+            let created = self.create_stored(storage, ns, obj, dry_run).await?;
+            return Ok(Self::served(def, created));
+        }
+        self.create_stored(def, ns, obj, dry_run).await
+    }
+
+    async fn create_stored(
         &self,
         def: &ResourceDef,
         ns: &str,
@@ -496,9 +512,32 @@ impl Store {
     }
 
     /// The shared tail of update and patch: strategy, validation, CAS write,
-    /// and finishing a delete whose last finalizer went away.
+    /// and finishing a delete whose last finalizer went away. `new` is in
+    /// `def`'s version; the work happens in the storage version.
     #[allow(clippy::too_many_arguments)]
     async fn write_update(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+        subresource: &str,
+        current: StoredObject,
+        new: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
+        if let Some(storage) = convert::storage_def(def) {
+            let new = convert::to_storage(def, new);
+            let written = self
+                .write_update_stored(storage, ns, name, subresource, current, new, dry_run)
+                .await?;
+            return Ok(Self::served(def, written));
+        }
+        self.write_update_stored(def, ns, name, subresource, current, new, dry_run)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn write_update_stored(
         &self,
         def: &ResourceDef,
         ns: &str,
