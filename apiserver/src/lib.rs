@@ -93,6 +93,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     if state.authorizer.modes.contains(&authz::Mode::Node) {
         state.authorizer.node.spawn_sync(store.clone());
     }
+    store.namespaces.spawn_sync(store.etcd.clone());
     let master = bootstrap::Master {
         ip: advertise_ip.to_string(),
         port: opts.secure_port,

@@ -81,6 +81,16 @@ impl ApiCluster {
         self.wait_ready();
     }
 
+    /// Stops etcd under the running apiserver (an outage).
+    pub fn stop_etcd(&mut self) {
+        self.etcd.stop();
+    }
+
+    /// Starts etcd again on the same data directory and port.
+    pub fn start_etcd(&mut self) {
+        self.etcd.restart(&self.pki, self.work.path());
+    }
+
     pub fn kubeconfig(&self, user: &str) -> PathBuf {
         self.pki.kubeconfig(user)
     }

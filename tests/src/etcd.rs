@@ -12,6 +12,8 @@ use std::time::Duration;
 pub struct Etcd {
     pub client_url: String,
     pub daemon: Daemon,
+    /// Where this member listens for peers (kept for a restart).
+    peer_url: String,
 }
 
 impl Etcd {
@@ -21,6 +23,36 @@ impl Etcd {
         let (client, peer) = (free_port(), free_port());
         let client_url = format!("https://127.0.0.1:{client}");
         let peer_url = format!("https://127.0.0.1:{peer}");
+        Self::start_on(pki, work, client_url, peer_url, "etcd")
+    }
+
+    /// Stops the etcd process (SIGTERM, then SIGKILL); the data directory
+    /// and ports stay for [`restart`](Self::restart).
+    pub fn stop(&mut self) {
+        self.daemon.stop();
+    }
+
+    /// Starts etcd again on the same ports and data directory (after
+    /// [`stop`](Self::stop)), logging to `etcd-restarted.log`.
+    pub fn restart(&mut self, pki: &Pki, work: &Path) {
+        self.daemon.stop();
+        let again = Self::start_on(
+            pki,
+            work,
+            self.client_url.clone(),
+            self.peer_url.clone(),
+            "etcd-restarted",
+        );
+        *self = again;
+    }
+
+    fn start_on(
+        pki: &Pki,
+        work: &Path,
+        client_url: String,
+        peer_url: String,
+        log_name: &str,
+    ) -> Etcd {
         let mut cmd = Command::new(bins::system("etcd"));
         cmd.arg("--name=etcd-test")
             .arg(format!("--data-dir={}", work.join("etcd-data").display()))
@@ -43,8 +75,12 @@ impl Etcd {
             ))
             .arg("--peer-client-cert-auth")
             .arg(format!("--peer-trusted-ca-file={}", pki.ca().display()));
-        let daemon = Daemon::spawn("etcd", &mut cmd, work);
-        let etcd = Etcd { client_url, daemon };
+        let daemon = Daemon::spawn(log_name, &mut cmd, work);
+        let etcd = Etcd {
+            client_url,
+            daemon,
+            peer_url,
+        };
         let healthy = wait_until(Duration::from_secs(30), || {
             etcd.health(pki, "etcd-client").0
         });

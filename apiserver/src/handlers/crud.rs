@@ -160,6 +160,15 @@ pub async fn serve_resource(
                     .unwrap_or(0);
                 let mut obj = cur.clone();
                 obj["spec"]["replicas"] = json!(replicas);
+                // A resourceVersion in the Scale is a precondition on the
+                // object (409 when stale); without one the write retries.
+                if let Some(rv) = new_scale
+                    .pointer("/metadata/resourceVersion")
+                    .and_then(Value::as_str)
+                    .filter(|rv| !rv.is_empty())
+                {
+                    obj["metadata"]["resourceVersion"] = json!(rv);
+                }
                 Ok(obj)
             };
             let updated = store

@@ -24,14 +24,19 @@ async fn run_checks(state: &AppState, which: &str) -> Vec<Check> {
             ok: true,
         },
     ];
-    if which != "livez" {
-        let etcd_ok = state.store.etcd.check().await.is_ok();
+    // As upstream, the etcd check is part of healthz, livez and readyz;
+    // readyz adds etcd-readiness (same probe here: one read under the
+    // request deadline).
+    let etcd_ok = state.store.etcd.check().await.is_ok();
+    checks.push(Check {
+        name: "etcd",
+        ok: etcd_ok,
+    });
+    if which == "readyz" {
         checks.push(Check {
-            name: "etcd",
+            name: "etcd-readiness",
             ok: etcd_ok,
         });
-    }
-    if which == "readyz" {
         checks.push(Check {
             name: "poststarthook/bootstrap-controller",
             ok: state.started.load(Ordering::Relaxed),

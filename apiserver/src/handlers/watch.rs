@@ -132,7 +132,10 @@ pub async fn serve(
         .await
         .map_err(|e| e.to_api())?;
     let (tx, rx) = mpsc::channel::<Bytes>(64);
-    let shape = move |o: Value| -> Value { encode::shape(def, out, o) };
+    // Events come from etcd in the storage version.
+    let shape = move |o: Value| -> Value {
+        encode::shape(def, out, crate::registry::convert::to_served(def, o))
+    };
     tokio::spawn(async move {
         for item in initial {
             if tx.send(line("ADDED", shape(item))).await.is_err() {

@@ -82,8 +82,11 @@ impl Store {
                     if new == obj {
                         return Ok(DeleteOutcome::Marked(obj));
                     }
+                    // Stored in the storage version, served in `def`'s.
+                    let stored = super::convert::storage_def(def)
+                        .map(|_| super::convert::to_storage(def, new.clone()));
                     self.etcd
-                        .update(&key, &new, current.mod_revision)
+                        .update(&key, stored.as_ref().unwrap_or(&new), current.mod_revision)
                         .await
                         .map(|rev| {
                             let mut new = new;

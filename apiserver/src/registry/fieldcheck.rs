@@ -155,20 +155,31 @@ fn unknown_in<T: serde::de::DeserializeOwned>(v: &Value) -> Vec<String> {
 /// without a typed schema).
 pub fn unknown_fields(group: &str, version: &str, kind: &str, obj: &Value) -> Vec<String> {
     use k8s_openapi::api as a;
-    let mut v = obj.clone();
-    if let Some(o) = v.as_object_mut() {
-        let api_version = if group.is_empty() {
-            version.to_string()
-        } else {
-            format!("{group}/{version}")
-        };
-        o.insert("apiVersion".into(), Value::String(api_version));
-        o.insert("kind".into(), Value::String(kind.to_string()));
-    }
+    let api_version = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
+    // The typed decode wants apiVersion and kind; most bodies carry them,
+    // and only the others pay for a copy of the object.
+    let stamped = obj.get("apiVersion").and_then(Value::as_str) == Some(api_version.as_str())
+        && obj.get("kind").and_then(Value::as_str) == Some(kind);
+    let copy;
+    let v = if stamped || !obj.is_object() {
+        obj
+    } else {
+        let mut c = obj.clone();
+        if let Some(o) = c.as_object_mut() {
+            o.insert("apiVersion".into(), Value::String(api_version));
+            o.insert("kind".into(), Value::String(kind.to_string()));
+        }
+        copy = c;
+        &copy
+    };
     macro_rules! kinds {
         ($($g:literal, $ver:literal, $k:literal => $t:ty;)*) => {
             match (group, version, kind) {
-                $(($g, $ver, $k) => unknown_in::<$t>(&v),)*
+                $(($g, $ver, $k) => unknown_in::<$t>(v),)*
                 _ => Vec::new(),
             }
         };

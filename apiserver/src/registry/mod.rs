@@ -2,9 +2,11 @@
 //! strategy per kind that needs one.
 
 pub mod checks;
+pub mod convert;
 pub mod deletion;
 pub mod fieldcheck;
 pub mod meta;
+pub mod namespaces_cache;
 pub mod patch;
 pub mod selection;
 pub mod store;

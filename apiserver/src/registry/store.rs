@@ -2,8 +2,10 @@
 //! against etcd, asking the kind's [`Strategy`] only for what differs.
 
 use super::checks;
+use super::convert;
 pub use super::deletion::{DeleteOptions, DeleteOutcome};
 use super::meta::{self, metadata_mut};
+use super::namespaces_cache::{NamespaceCache, NamespacePhase};
 use super::selection::Filter;
 use super::strategy::{self, namespaces::has_spec_finalizers};
 use crate::allocator::{ServiceAllocators, service};
@@ -32,6 +34,9 @@ pub struct Store {
     pub etcd: EtcdStorage,
     /// Cluster IPs and node ports of Services (None: Services get none).
     pub services: Option<ServiceAllocators>,
+    /// Namespace phases for NamespaceLifecycle without an etcd read per
+    /// create (fed once [`NamespaceCache::spawn_sync`] runs).
+    pub namespaces: NamespaceCache,
 }
 
 fn is_service(def: &ResourceDef) -> bool {
@@ -41,6 +46,12 @@ fn is_service(def: &ResourceDef) -> bool {
 /// How many times a read-modify-write retries after losing a CAS race
 /// before reporting a conflict.
 pub(super) const CAS_RETRIES: usize = 8;
+
+/// How many times a patch or an update without a resourceVersion re-reads
+/// and re-applies after losing a CAS race. Upstream retries without bound;
+/// every lost race means another writer succeeded, so this only runs out
+/// under more than this many writers on one object at once.
+const WRITE_RETRIES: usize = 64;
 
 pub(super) fn target<'a>(def: &'a ResourceDef, name: &'a str) -> Target<'a> {
     Target {
@@ -81,7 +92,11 @@ fn parse_rv(rv: &str, what: &str) -> Result<i64, ApiError> {
 
 impl Store {
     pub fn new(etcd: EtcdStorage, services: Option<ServiceAllocators>) -> Self {
-        Store { etcd, services }
+        Store {
+            etcd,
+            services,
+            namespaces: NamespaceCache::default(),
+        }
     }
 
     /// The Service allocators when `def` is Services and they are configured.
@@ -117,12 +132,10 @@ impl Store {
 
     /// Stamps apiVersion/kind of the served version (several versions share
     /// one etcd key space).
-    pub(super) fn served(def: &ResourceDef, mut v: Value) -> Value {
-        if let Some(o) = v.as_object_mut() {
-            o.insert("apiVersion".into(), json!(def.api_version()));
-            o.insert("kind".into(), json!(def.kind));
-        }
-        v
+    /// Converts from the stored version where the resource has several
+    /// shapes (autoscaling/v1, events.k8s.io/v1).
+    pub(super) fn served(def: &ResourceDef, v: Value) -> Value {
+        convert::to_served(def, v)
     }
 
     pub(super) async fn read(
@@ -244,6 +257,23 @@ impl Store {
         &self,
         def: &ResourceDef,
         ns: &str,
+        obj: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
+        // Defaults, validation and the write see the storage version.
+        if let Some(storage) = convert::storage_def(def) {
+            Self::check_type(def, &obj)?;
+            let obj = convert::to_storage(def, Self::served(def, obj));
+            let created = self.create_stored(storage, ns, obj, dry_run).await?;
+            return Ok(Self::served(def, created));
+        }
+        self.create_stored(def, ns, obj, dry_run).await
+    }
+
+    async fn create_stored(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
         mut obj: Value,
         dry_run: bool,
     ) -> Result<Value, ApiError> {
@@ -339,10 +369,8 @@ impl Store {
         def: &ResourceDef,
         name: &str,
     ) -> Result<(), ApiError> {
-        let ns_def = crate::resources::lookup("", "v1", "namespaces")
-            .ok_or_else(ApiError::not_found_path)?;
-        match self.get(ns_def, "", ns).await {
-            Ok(n) if meta::is_deleting(&n) => {
+        match self.namespaces.phase(&self.etcd, ns).await {
+            Ok(Some(NamespacePhase::Terminating)) => {
                 let mut e = ApiError::forbidden(format!(
                     "{} \"{}\" is forbidden: unable to create new content in namespace {} because it is being terminated",
                     def.plural, name, ns
@@ -350,13 +378,13 @@ impl Store {
                 e.details = json!({"name": name, "kind": def.plural, "causes": [{"reason": "NamespaceTerminating", "message": format!("namespace {ns} is being terminated"), "field": "metadata.namespace"}]});
                 Err(e)
             }
-            Ok(_) => Ok(()),
-            Err(e) if e.code == 404 => Err(ApiError::not_found(Target {
+            Ok(Some(NamespacePhase::Active)) => Ok(()),
+            Ok(None) => Err(ApiError::not_found(Target {
                 group: "",
                 resource: "namespaces",
                 name: ns,
             })),
-            Err(e) => Err(e),
+            Err(e) => Err(e.to_api()),
         }
     }
 
@@ -405,22 +433,37 @@ impl Store {
             }
         }
         let want_rv = meta::meta_str(&obj, "resourceVersion").to_string();
-        let current = match self.read(def, ns, name).await {
-            Ok(c) => c,
-            Err(e) if e.code == 404 && subresource.is_empty() && allow_create_on_update(def) => {
-                let mut obj = obj;
-                metadata_mut(&mut obj).insert("name".into(), json!(name));
-                return self.create(def, ns, obj, dry_run).await;
+        // Without a resourceVersion the update is unconditional: a lost CAS
+        // race re-reads and writes again, as upstream's GuaranteedUpdate.
+        let attempts = if want_rv.is_empty() { WRITE_RETRIES } else { 1 };
+        for _ in 0..attempts {
+            let current = match self.read(def, ns, name).await {
+                Ok(c) => c,
+                Err(e)
+                    if e.code == 404 && subresource.is_empty() && allow_create_on_update(def) =>
+                {
+                    let mut obj = obj;
+                    metadata_mut(&mut obj).insert("name".into(), json!(name));
+                    return self.create(def, ns, obj, dry_run).await;
+                }
+                Err(e) => return Err(e),
+            };
+            if !want_rv.is_empty() && want_rv != current.mod_revision.to_string() {
+                parse_rv(&want_rv, "resourceVersion")?;
+                return Err(ApiError::stale(target(def, name)));
             }
-            Err(e) => return Err(e),
-        };
-        if !want_rv.is_empty() && want_rv != current.mod_revision.to_string() {
-            parse_rv(&want_rv, "resourceVersion")?;
-            return Err(ApiError::stale(target(def, name)));
+            let new = Self::served(def, obj.clone());
+            match self
+                .write_update(def, ns, name, subresource, current, new, dry_run)
+                .await
+            {
+                Err(e) if e.code == 409 && e.reason == "Conflict" && want_rv.is_empty() => {
+                    continue;
+                }
+                other => return other,
+            }
         }
-        let new = Self::served(def, obj);
-        self.write_update(def, ns, name, subresource, current, new, dry_run)
-            .await
+        Err(ApiError::stale(target(def, name)))
     }
 
     /// Applies `change` to the current object and writes it with CAS,
@@ -434,7 +477,7 @@ impl Store {
         dry_run: bool,
         change: &(dyn Fn(&Value) -> Result<Value, ApiError> + Send + Sync),
     ) -> Result<Value, ApiError> {
-        for _ in 0..CAS_RETRIES {
+        for _ in 0..WRITE_RETRIES {
             let current = self.read(def, ns, name).await?;
             let served = Self::served(def, current.value.clone());
             let mut new = change(&served)?;
@@ -445,6 +488,11 @@ impl Store {
                     meta::name(&new)
                 )));
             }
+            // The change starts from the current object, so it carries the
+            // current resourceVersion unless the patch itself names one: a
+            // different one is the caller's precondition failing (409), and
+            // after a lost race the re-applied patch carries it again, so a
+            // patch with a resourceVersion is never retried past it.
             let patch_rv = meta::meta_str(&new, "resourceVersion").to_string();
             if !patch_rv.is_empty() && patch_rv != current.mod_revision.to_string() {
                 return Err(ApiError::stale(target(def, name)));
@@ -454,7 +502,9 @@ impl Store {
                 .write_update(def, ns, name, subresource, current, new, dry_run)
                 .await
             {
-                Err(e) if e.reason == "Conflict" && patch_rv.is_empty() => continue,
+                // Another writer got in between read and write: re-read and
+                // re-apply, as upstream's GuaranteedUpdate does.
+                Err(e) if e.reason == "Conflict" && e.code == 409 => continue,
                 other => return other,
             }
         }
@@ -462,9 +512,32 @@ impl Store {
     }
 
     /// The shared tail of update and patch: strategy, validation, CAS write,
-    /// and finishing a delete whose last finalizer went away.
+    /// and finishing a delete whose last finalizer went away. `new` is in
+    /// `def`'s version; the work happens in the storage version.
     #[allow(clippy::too_many_arguments)]
     async fn write_update(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+        subresource: &str,
+        current: StoredObject,
+        new: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
+        if let Some(storage) = convert::storage_def(def) {
+            let new = convert::to_storage(def, new);
+            let written = self
+                .write_update_stored(storage, ns, name, subresource, current, new, dry_run)
+                .await?;
+            return Ok(Self::served(def, written));
+        }
+        self.write_update_stored(def, ns, name, subresource, current, new, dry_run)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn write_update_stored(
         &self,
         def: &ResourceDef,
         ns: &str,

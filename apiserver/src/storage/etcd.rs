@@ -117,6 +117,10 @@ pub fn set_resource_version(v: &mut Value, rev: i64) {
 /// The bytes stored in etcd: the object without a resourceVersion, so a
 /// stored object never carries a stale one.
 pub fn encode(v: &Value) -> Vec<u8> {
+    // Creates never carry one: serialize without copying the object.
+    if v.pointer("/metadata/resourceVersion").is_none() {
+        return serde_json::to_vec(v).unwrap_or_default();
+    }
     let mut v = v.clone();
     if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("resourceVersion");
