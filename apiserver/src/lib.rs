@@ -5,6 +5,7 @@
 //! `storage` (etcd). `resources` is the table that drives routing and
 //! discovery; `bootstrap` creates what must always exist.
 
+pub mod admission;
 pub mod allocator;
 pub mod authn;
 pub mod authz;
@@ -54,7 +55,12 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         &opts.service_cluster_ip_range,
         &opts.service_node_port_range,
     )?;
-    let store = registry::Store::new(etcd, Some(allocators));
+    let chain = admission::Chain::from_flags(
+        &opts.enable_admission_plugins,
+        &opts.disable_admission_plugins,
+    )?;
+    tracing::info!("admission plugins: {}", chain.names().join(","));
+    let store = registry::Store::new(etcd, Some(allocators)).with_admission(chain);
     let acceptor = apimachinery::tls::server_acceptor(
         &apimachinery::tls::ServingCert::Files {
             cert: opts.tls_cert_file.clone(),

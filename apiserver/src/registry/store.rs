@@ -6,11 +6,13 @@ pub use super::deletion::{DeleteOptions, DeleteOutcome};
 use super::meta::{self, metadata_mut};
 use super::selection::Filter;
 use super::strategy::{self, namespaces::has_spec_finalizers};
+use crate::admission::{self, Chain, Operation, RequestScope};
 use crate::allocator::{ServiceAllocators, service};
 use crate::resources::ResourceDef;
 use crate::status::{ApiError, Target};
 use crate::storage::{EtcdStorage, StorageError, StoredObject};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// Which objects and which page a list asks for.
 #[derive(Default)]
@@ -32,6 +34,11 @@ pub struct Store {
     pub etcd: EtcdStorage,
     /// Cluster IPs and node ports of Services (None: Services get none).
     pub services: Option<ServiceAllocators>,
+    /// The admission plugins every write goes through.
+    pub admission: Arc<Chain>,
+    /// Who is asking, on a per-request view ([`Store::for_request`]); None
+    /// for the apiserver's own writes.
+    pub scope: Option<Arc<RequestScope>>,
 }
 
 fn is_service(def: &ResourceDef) -> bool {
@@ -81,7 +88,98 @@ fn parse_rv(rv: &str, what: &str) -> Result<i64, ApiError> {
 
 impl Store {
     pub fn new(etcd: EtcdStorage, services: Option<ServiceAllocators>) -> Self {
-        Store { etcd, services }
+        Store {
+            etcd,
+            services,
+            admission: Arc::new(Chain::default()),
+            scope: None,
+        }
+    }
+
+    /// The same store with another admission chain.
+    pub fn with_admission(mut self, chain: Chain) -> Self {
+        self.admission = Arc::new(chain);
+        self
+    }
+
+    /// A view of the store for one API request: admission sees `scope`'s
+    /// user and collects its warnings there.
+    pub fn for_request(&self, scope: Arc<RequestScope>) -> Store {
+        let mut s = self.clone();
+        s.scope = Some(scope);
+        s
+    }
+
+    /// Runs the mutating admission phase on `obj`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn admit(
+        &self,
+        operation: Operation,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+        subresource: &str,
+        old: Option<&Value>,
+        obj: &mut Value,
+        dry_run: bool,
+    ) -> Result<(), ApiError> {
+        let loopback;
+        let user = match &self.scope {
+            Some(s) => &s.user,
+            None => {
+                loopback = admission::loopback_user();
+                &loopback
+            }
+        };
+        let req = admission::Request {
+            operation,
+            def,
+            namespace: ns,
+            name,
+            subresource,
+            user,
+            old,
+            dry_run,
+        };
+        self.admission.admit(self, &req, obj).await
+    }
+
+    /// Runs the validating admission phase on the final `obj`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn validate_admission(
+        &self,
+        operation: Operation,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+        subresource: &str,
+        old: Option<&Value>,
+        obj: &Value,
+        dry_run: bool,
+    ) -> Result<(), ApiError> {
+        let loopback;
+        let user = match &self.scope {
+            Some(s) => &s.user,
+            None => {
+                loopback = admission::loopback_user();
+                &loopback
+            }
+        };
+        let req = admission::Request {
+            operation,
+            def,
+            namespace: ns,
+            name,
+            subresource,
+            user,
+            old,
+            dry_run,
+        };
+        let warnings = self.admission.validate(self, &req, obj).await?;
+        if let Some(s) = &self.scope {
+            s.warn(warnings);
+        }
+        Ok(())
     }
 
     /// The Service allocators when `def` is Services and they are configured.
@@ -296,9 +394,17 @@ impl Store {
         checks::default_object(def.group, def.kind, &mut obj);
         strategy.prepare_for_create(def, &mut obj);
         let name = meta::name(&obj).to_string();
-        if def.namespaced && def.plural != "namespaces" {
-            self.require_namespace(ns, def, &name).await?;
-        }
+        self.admit(
+            Operation::Create,
+            def,
+            ns,
+            &name,
+            "",
+            None,
+            &mut obj,
+            dry_run,
+        )
+        .await?;
         let key = self.key(def, ns, &name)?;
         // As upstream, addresses and ports are allocated before validation
         // (which then sees them) and given back if anything later fails.
@@ -307,8 +413,16 @@ impl Store {
             _ => None,
         };
         let errs = strategy.validate_create(def, &obj);
+        let admitted = if errs.is_empty() {
+            self.validate_admission(Operation::Create, def, ns, &name, "", None, &obj, dry_run)
+                .await
+        } else {
+            Ok(())
+        };
         let result = if !errs.is_empty() {
             Err(ApiError::invalid(def.kind, def.group, &name, &errs))
+        } else if let Err(e) = admitted {
+            Err(e)
         } else if dry_run {
             return Ok(obj);
         } else {
@@ -328,35 +442,6 @@ impl Store {
                 }
                 Err(e)
             }
-        }
-    }
-
-    /// Creation in a missing or terminating namespace fails as upstream's
-    /// NamespaceLifecycle admission does.
-    async fn require_namespace(
-        &self,
-        ns: &str,
-        def: &ResourceDef,
-        name: &str,
-    ) -> Result<(), ApiError> {
-        let ns_def = crate::resources::lookup("", "v1", "namespaces")
-            .ok_or_else(ApiError::not_found_path)?;
-        match self.get(ns_def, "", ns).await {
-            Ok(n) if meta::is_deleting(&n) => {
-                let mut e = ApiError::forbidden(format!(
-                    "{} \"{}\" is forbidden: unable to create new content in namespace {} because it is being terminated",
-                    def.plural, name, ns
-                ));
-                e.details = json!({"name": name, "kind": def.plural, "causes": [{"reason": "NamespaceTerminating", "message": format!("namespace {ns} is being terminated"), "field": "metadata.namespace"}]});
-                Err(e)
-            }
-            Ok(_) => Ok(()),
-            Err(e) if e.code == 404 => Err(ApiError::not_found(Target {
-                group: "",
-                resource: "namespaces",
-                name: ns,
-            })),
-            Err(e) => Err(e),
         }
     }
 
@@ -507,6 +592,19 @@ impl Store {
                 ));
             }
         }
+        if matches!(subresource, "" | "status") {
+            self.admit(
+                Operation::Update,
+                def,
+                ns,
+                name,
+                subresource,
+                Some(&old),
+                &mut new,
+                dry_run,
+            )
+            .await?;
+        }
         if strategy.tracks_generation() && meta::spec_differs(&new, &old) {
             let g = old
                 .pointer("/metadata/generation")
@@ -537,10 +635,26 @@ impl Store {
             "binding" => crate::validation::ErrorList::new(),
             _ => strategy.validate_update(def, &new, &old),
         };
-        if !errs.is_empty() {
+        let admitted = if errs.is_empty() && matches!(subresource, "" | "status") {
+            self.validate_admission(
+                Operation::Update,
+                def,
+                ns,
+                name,
+                subresource,
+                Some(&old),
+                &new,
+                dry_run,
+            )
+            .await
+        } else {
+            Ok(())
+        };
+        if !errs.is_empty() || admitted.is_err() {
             if let (Some(a), Some(c)) = (self.allocators(def), &changes) {
                 service::rollback(a, c).await;
             }
+            admitted?;
             return Err(ApiError::invalid(def.kind, def.group, name, &errs));
         }
         let unchanged = crate::storage::etcd::encode(&new) == crate::storage::etcd::encode(&old);
