@@ -37,6 +37,11 @@ use std::time::Duration;
 /// Runs the apiserver until SIGTERM/SIGINT.
 pub async fn run(opts: Options) -> anyhow::Result<()> {
     let modes = authz::Mode::parse_list(&opts.authorization_mode)?;
+    let chain = admission::Chain::from_flags(
+        &opts.enable_admission_plugins,
+        &opts.disable_admission_plugins,
+    )?;
+    tracing::info!("admission plugins: {}", chain.names().join(","));
     let tokens = match &opts.token_auth_file {
         Some(p) => Some(authn::TokenFile::load(p)?),
         None => None,
@@ -55,11 +60,6 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         &opts.service_cluster_ip_range,
         &opts.service_node_port_range,
     )?;
-    let chain = admission::Chain::from_flags(
-        &opts.enable_admission_plugins,
-        &opts.disable_admission_plugins,
-    )?;
-    tracing::info!("admission plugins: {}", chain.names().join(","));
     let store = registry::Store::new(etcd, Some(allocators)).with_admission(chain);
     let acceptor = apimachinery::tls::server_acceptor(
         &apimachinery::tls::ServingCert::Files {
