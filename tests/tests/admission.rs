@@ -421,3 +421,46 @@ fn pod_security_enforces_restricted_and_warns_baseline() {
         "{text}"
     );
 }
+
+#[test]
+fn resourcequota_controller_keeps_status_current() {
+    let c = harness::controller_manager::CmCluster::start("resourcequota", 0);
+    let api = &c.api;
+    api.kubectl_ok(&["create", "namespace", "team"]);
+    api.kubectl_ok(&["create", "configmap", "before", "-n", "team"]);
+    api.kubectl_ok(&[
+        "create",
+        "quota",
+        "objects",
+        "-n",
+        "team",
+        "--hard=count/configmaps=3,secrets=5",
+    ]);
+    let t = std::time::Duration::from_secs(20);
+    // The recount includes what existed before the quota.
+    c.wait_for(
+        &["get", "quota", "objects", "-n", "team"],
+        "{.status.used.count/configmaps}",
+        "1",
+        t,
+    );
+    c.wait_for(
+        &["get", "quota", "objects", "-n", "team"],
+        "{.status.hard.secrets}",
+        "5",
+        t,
+    );
+    api.kubectl_ok(&["create", "configmap", "a", "-n", "team"]);
+    api.kubectl_ok(&["create", "configmap", "b", "-n", "team"]);
+    let (ok, _, err) = api.kubectl(&["create", "configmap", "c", "-n", "team"]);
+    assert!(!ok && err.contains("exceeded quota: objects, requested: count/configmaps=1, used: count/configmaps=3, limited: count/configmaps=3"), "{err}");
+    // A delete frees its slot once the controller recounts.
+    api.kubectl_ok(&["delete", "configmap", "a", "-n", "team"]);
+    c.wait_for(
+        &["get", "quota", "objects", "-n", "team"],
+        "{.status.used.count/configmaps}",
+        "2",
+        t,
+    );
+    api.kubectl_ok(&["create", "configmap", "c", "-n", "team"]);
+}

@@ -35,6 +35,7 @@ pub mod pv_binder;
 pub mod pv_protection;
 pub mod pvc_protection;
 pub mod reflected;
+pub mod resourcequota;
 pub mod root_ca_cert_publisher;
 pub mod serviceaccount;
 pub mod serviceaccount_token;
@@ -85,4 +86,5 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
     }),
     ("pv-protection", |ctx| Box::pin(pv_protection::run(ctx))),
     ("pvc-protection", |ctx| Box::pin(pvc_protection::run(ctx))),
+    ("resourcequota", |ctx| Box::pin(resourcequota::run(ctx))),
 ];
