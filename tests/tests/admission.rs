@@ -47,7 +47,7 @@ fn namespace_lifecycle_refuses_missing_terminating_and_system_namespaces() {
     let c = cluster();
     let text = refused(
         &c,
-        &"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: nowhere}\n".to_string(),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: nowhere}\n",
     );
     assert!(text.contains("namespaces \"nowhere\" not found"), "{text}");
     let (ok, _, err) = c.kubectl(&["delete", "namespace", "kube-system"]);

@@ -320,6 +320,27 @@ pub fn loopback_user() -> UserInfo {
     }
 }
 
+/// A request for unit tests (user: the loopback user unless replaced).
+#[cfg(test)]
+pub(crate) fn test_request(
+    operation: Operation,
+    gvr: (&str, &str, &str),
+    namespace: &'static str,
+    name: &'static str,
+) -> Request<'static> {
+    let user: &'static UserInfo = Box::leak(Box::new(loopback_user()));
+    Request {
+        operation,
+        def: lookup::def(gvr.0, gvr.1, gvr.2).expect("known resource"),
+        namespace,
+        name,
+        subresource: "",
+        user,
+        old: None,
+        dry_run: false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,26 +386,5 @@ mod tests {
             "enable-admission-plugins plugin \"Bogus\" is unknown"
         );
         assert!(Chain::from_flags(&[], &names(&["Nope"])).is_err());
-    }
-}
-
-/// A request for unit tests (user: the loopback user unless replaced).
-#[cfg(test)]
-pub(crate) fn test_request(
-    operation: Operation,
-    gvr: (&str, &str, &str),
-    namespace: &'static str,
-    name: &'static str,
-) -> Request<'static> {
-    let user: &'static UserInfo = Box::leak(Box::new(loopback_user()));
-    Request {
-        operation,
-        def: lookup::def(gvr.0, gvr.1, gvr.2).expect("known resource"),
-        namespace,
-        name,
-        subresource: "",
-        user,
-        old: None,
-        dry_run: false,
     }
 }
