@@ -5,6 +5,7 @@
 //! `storage` (etcd). `resources` is the table that drives routing and
 //! discovery; `bootstrap` creates what must always exist.
 
+pub mod admission;
 pub mod allocator;
 pub mod authn;
 pub mod authz;
@@ -36,6 +37,11 @@ use std::time::Duration;
 /// Runs the apiserver until SIGTERM/SIGINT.
 pub async fn run(opts: Options) -> anyhow::Result<()> {
     let modes = authz::Mode::parse_list(&opts.authorization_mode)?;
+    let chain = admission::Chain::from_flags(
+        &opts.enable_admission_plugins,
+        &opts.disable_admission_plugins,
+    )?;
+    tracing::info!("admission plugins: {}", chain.names().join(","));
     let tokens = match &opts.token_auth_file {
         Some(p) => Some(authn::TokenFile::load(p)?),
         None => None,
@@ -54,7 +60,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         &opts.service_cluster_ip_range,
         &opts.service_node_port_range,
     )?;
-    let store = registry::Store::new(etcd, Some(allocators));
+    let store = registry::Store::new(etcd, Some(allocators)).with_admission(chain);
     let acceptor = apimachinery::tls::server_acceptor(
         &apimachinery::tls::ServingCert::Files {
             cert: opts.tls_cert_file.clone(),

@@ -84,6 +84,14 @@ pub struct Options {
     #[arg(long)]
     pub kubelet_client_key: Option<PathBuf>,
 
+    /// Admission plugins to turn on besides the default ones (any order;
+    /// they always run in upstream's order).
+    #[arg(long, value_delimiter = ',')]
+    pub enable_admission_plugins: Vec<String>,
+    /// Admission plugins to turn off, default ones included.
+    #[arg(long, value_delimiter = ',')]
+    pub disable_admission_plugins: Vec<String>,
+
     /// Deadline for one etcd call, in seconds; past it requests get 504.
     #[arg(long, default_value_t = 3)]
     pub etcd_request_timeout_seconds: u64,
@@ -113,6 +121,8 @@ mod tests {
             "--authorization-mode=RBAC",
             "--anonymous-auth=false",
             "--v=2",
+            "--enable-admission-plugins=NodeRestriction,ResourceQuota",
+            "--disable-admission-plugins=PodSecurity",
         ]);
         let o = Options::try_parse_from(args).expect("valid flags");
         assert_eq!(o.etcd_servers.len(), 2);
@@ -120,6 +130,11 @@ mod tests {
         assert!(!o.anonymous_auth);
         assert_eq!(o.etcd_prefix, "/registry");
         assert_eq!(o.common.verbosity, 2);
+        assert_eq!(
+            o.enable_admission_plugins,
+            ["NodeRestriction", "ResourceQuota"]
+        );
+        assert_eq!(o.disable_admission_plugins, ["PodSecurity"]);
     }
 
     #[test]

@@ -122,7 +122,6 @@ fn replicaset_scales_adopts_releases_and_records_events() {
 }
 
 #[test]
-#[ignore = "needs apiserver ResourceQuota admission (pods beyond the quota are admitted today)"]
 fn replicaset_reports_failed_creates() {
     let c = CmCluster::start("replicaset", 1);
     // A quota of 1 pod: the second create fails and the RS says why.

@@ -10,7 +10,7 @@ mod pod;
 mod service;
 
 pub use batch::CONTROLLER_UID_LABEL;
-pub use pod::{admit_new_pod, image_tag};
+pub use pod::image_tag;
 
 use serde_json::Value;
 

@@ -83,22 +83,6 @@ fn image_pull_policy_follows_the_tag() {
 }
 
 #[test]
-fn admission_defaults_for_new_pods() {
-    let mut pod = json!({"spec": {"containers": [{"name": "c", "image": "x"}]}});
-    admit_new_pod(&mut pod);
-    let spec = &pod["spec"];
-    assert_eq!(spec["priority"], 0);
-    assert_eq!(spec["preemptionPolicy"], "PreemptLowerPriority");
-    assert_eq!(spec["serviceAccountName"], "default");
-    assert_eq!(spec["tolerations"].as_array().map(Vec::len), Some(2));
-    assert_eq!(
-        spec["tolerations"][0]["key"],
-        "node.kubernetes.io/not-ready"
-    );
-    assert_eq!(spec["tolerations"][1]["tolerationSeconds"], 300);
-}
-
-#[test]
 fn template_defaults_skip_pod_only_fields() {
     let d = defaulted(
         "apps",

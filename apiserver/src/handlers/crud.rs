@@ -54,7 +54,9 @@ pub async fn serve_resource(
     } else {
         ""
     };
-    let store = &state.store;
+    // Admission sees the requester and hands back its warnings here.
+    let scope = Arc::new(crate::admission::RequestScope::new(ctx.user.clone()));
+    let store = &state.store.for_request(scope.clone());
     let dry_run = ctx.q("dryRun").is_some_and(|d| d == "All");
     let sub = info.subresource.as_str();
     match (verb, sub) {
@@ -75,6 +77,7 @@ pub async fn serve_resource(
             let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
             escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
             let created = store.create(def, ns, obj, dry_run).await?;
+            let warnings = [warnings, scope.take_warnings()].concat();
             Ok(with_warnings(reply(def, out, 201, created), &warnings))
         }
         ("create", "token") => {
@@ -107,6 +110,7 @@ pub async fn serve_resource(
             let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
             escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
             let updated = store.update(def, ns, &info.name, sub, obj, dry_run).await?;
+            let warnings = [warnings, scope.take_warnings()].concat();
             Ok(with_warnings(reply(def, out, 200, updated), &warnings))
         }
         ("patch", "" | "status") => {
@@ -138,7 +142,11 @@ pub async fn serve_resource(
             let updated = store
                 .patch(def, ns, &info.name, sub, dry_run, &change)
                 .await?;
-            let warnings = warnings.into_inner().unwrap_or_default();
+            let warnings = [
+                warnings.into_inner().unwrap_or_default(),
+                scope.take_warnings(),
+            ]
+            .concat();
             Ok(with_warnings(reply(def, out, 200, updated), &warnings))
         }
         ("update" | "patch", "scale") => {

@@ -72,6 +72,17 @@ impl Store {
                     ));
                 }
             }
+            self.validate_admission(
+                crate::admission::Operation::Delete,
+                def,
+                ns,
+                name,
+                "",
+                Some(&obj),
+                &obj,
+                opts.dry_run,
+            )
+            .await?;
             let key = self.key(def, ns, name)?;
             let marked = mark_for_deletion(def, &obj, opts);
             let result = match marked {

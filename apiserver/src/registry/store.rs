@@ -5,14 +5,16 @@ use super::checks;
 use super::convert;
 pub use super::deletion::{DeleteOptions, DeleteOutcome};
 use super::meta::{self, metadata_mut};
-use super::namespaces_cache::{NamespaceCache, NamespacePhase};
+use super::namespaces_cache::NamespaceCache;
 use super::selection::Filter;
 use super::strategy::{self, namespaces::has_spec_finalizers};
+use crate::admission::{self, Chain, Operation, RequestScope};
 use crate::allocator::{ServiceAllocators, service};
 use crate::resources::ResourceDef;
 use crate::status::{ApiError, Target};
 use crate::storage::{EtcdStorage, StorageError, StoredObject};
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// Which objects and which page a list asks for.
 #[derive(Default)]
@@ -37,6 +39,11 @@ pub struct Store {
     /// Namespace phases for NamespaceLifecycle without an etcd read per
     /// create (fed once [`NamespaceCache::spawn_sync`] runs).
     pub namespaces: NamespaceCache,
+    /// The admission plugins every write goes through.
+    pub admission: Arc<Chain>,
+    /// Who is asking, on a per-request view ([`Store::for_request`]); None
+    /// for the apiserver's own writes.
+    pub scope: Option<Arc<RequestScope>>,
 }
 
 fn is_service(def: &ResourceDef) -> bool {
@@ -96,7 +103,95 @@ impl Store {
             etcd,
             services,
             namespaces: NamespaceCache::default(),
+            admission: Arc::new(Chain::default()),
+            scope: None,
         }
+    }
+
+    /// The same store with another admission chain.
+    pub fn with_admission(mut self, chain: Chain) -> Self {
+        self.admission = Arc::new(chain);
+        self
+    }
+
+    /// A view of the store for one API request: admission sees `scope`'s
+    /// user and collects its warnings there.
+    pub fn for_request(&self, scope: Arc<RequestScope>) -> Store {
+        let mut s = self.clone();
+        s.scope = Some(scope);
+        s
+    }
+
+    /// Runs the mutating admission phase on `obj`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn admit(
+        &self,
+        operation: Operation,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+        subresource: &str,
+        old: Option<&Value>,
+        obj: &mut Value,
+        dry_run: bool,
+    ) -> Result<(), ApiError> {
+        let loopback;
+        let user = match &self.scope {
+            Some(s) => &s.user,
+            None => {
+                loopback = admission::loopback_user();
+                &loopback
+            }
+        };
+        let req = admission::Request {
+            operation,
+            def,
+            namespace: ns,
+            name,
+            subresource,
+            user,
+            old,
+            dry_run,
+        };
+        self.admission.admit(self, &req, obj).await
+    }
+
+    /// Runs the validating admission phase on the final `obj`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn validate_admission(
+        &self,
+        operation: Operation,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+        subresource: &str,
+        old: Option<&Value>,
+        obj: &Value,
+        dry_run: bool,
+    ) -> Result<(), ApiError> {
+        let loopback;
+        let user = match &self.scope {
+            Some(s) => &s.user,
+            None => {
+                loopback = admission::loopback_user();
+                &loopback
+            }
+        };
+        let req = admission::Request {
+            operation,
+            def,
+            namespace: ns,
+            name,
+            subresource,
+            user,
+            old,
+            dry_run,
+        };
+        let warnings = self.admission.validate(self, &req, obj).await?;
+        if let Some(s) = &self.scope {
+            s.warn(warnings);
+        }
+        Ok(())
     }
 
     /// The Service allocators when `def` is Services and they are configured.
@@ -326,9 +421,17 @@ impl Store {
         checks::default_object(def.group, def.kind, &mut obj);
         strategy.prepare_for_create(def, &mut obj);
         let name = meta::name(&obj).to_string();
-        if def.namespaced && def.plural != "namespaces" {
-            self.require_namespace(ns, def, &name).await?;
-        }
+        self.admit(
+            Operation::Create,
+            def,
+            ns,
+            &name,
+            "",
+            None,
+            &mut obj,
+            dry_run,
+        )
+        .await?;
         let key = self.key(def, ns, &name)?;
         // As upstream, addresses and ports are allocated before validation
         // (which then sees them) and given back if anything later fails.
@@ -337,8 +440,16 @@ impl Store {
             _ => None,
         };
         let errs = strategy.validate_create(def, &obj);
+        let admitted = if errs.is_empty() {
+            self.validate_admission(Operation::Create, def, ns, &name, "", None, &obj, dry_run)
+                .await
+        } else {
+            Ok(())
+        };
         let result = if !errs.is_empty() {
             Err(ApiError::invalid(def.kind, def.group, &name, &errs))
+        } else if let Err(e) = admitted {
+            Err(e)
         } else if dry_run {
             return Ok(obj);
         } else {
@@ -358,33 +469,6 @@ impl Store {
                 }
                 Err(e)
             }
-        }
-    }
-
-    /// Creation in a missing or terminating namespace fails as upstream's
-    /// NamespaceLifecycle admission does.
-    async fn require_namespace(
-        &self,
-        ns: &str,
-        def: &ResourceDef,
-        name: &str,
-    ) -> Result<(), ApiError> {
-        match self.namespaces.phase(&self.etcd, ns).await {
-            Ok(Some(NamespacePhase::Terminating)) => {
-                let mut e = ApiError::forbidden(format!(
-                    "{} \"{}\" is forbidden: unable to create new content in namespace {} because it is being terminated",
-                    def.plural, name, ns
-                ));
-                e.details = json!({"name": name, "kind": def.plural, "causes": [{"reason": "NamespaceTerminating", "message": format!("namespace {ns} is being terminated"), "field": "metadata.namespace"}]});
-                Err(e)
-            }
-            Ok(Some(NamespacePhase::Active)) => Ok(()),
-            Ok(None) => Err(ApiError::not_found(Target {
-                group: "",
-                resource: "namespaces",
-                name: ns,
-            })),
-            Err(e) => Err(e.to_api()),
         }
     }
 
@@ -580,6 +664,19 @@ impl Store {
                 ));
             }
         }
+        if matches!(subresource, "" | "status") {
+            self.admit(
+                Operation::Update,
+                def,
+                ns,
+                name,
+                subresource,
+                Some(&old),
+                &mut new,
+                dry_run,
+            )
+            .await?;
+        }
         if strategy.tracks_generation() && meta::spec_differs(&new, &old) {
             let g = old
                 .pointer("/metadata/generation")
@@ -610,10 +707,26 @@ impl Store {
             "binding" => crate::validation::ErrorList::new(),
             _ => strategy.validate_update(def, &new, &old),
         };
-        if !errs.is_empty() {
+        let admitted = if errs.is_empty() && matches!(subresource, "" | "status") {
+            self.validate_admission(
+                Operation::Update,
+                def,
+                ns,
+                name,
+                subresource,
+                Some(&old),
+                &new,
+                dry_run,
+            )
+            .await
+        } else {
+            Ok(())
+        };
+        if !errs.is_empty() || admitted.is_err() {
             if let (Some(a), Some(c)) = (self.allocators(def), &changes) {
                 service::rollback(a, c).await;
             }
+            admitted?;
             return Err(ApiError::invalid(def.kind, def.group, name, &errs));
         }
         let unchanged = crate::storage::etcd::encode(&new) == crate::storage::etcd::encode(&old);

@@ -36,6 +36,7 @@ pub mod pv_binder;
 pub mod pv_protection;
 pub mod pvc_protection;
 pub mod reflected;
+pub mod resourcequota;
 pub mod root_ca_cert_publisher;
 pub mod serviceaccount;
 pub mod serviceaccount_token;
@@ -89,4 +90,5 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
     ("clusterrole-aggregation", |ctx| {
         Box::pin(clusterrole_aggregation::run(ctx))
     }),
+    ("resourcequota", |ctx| Box::pin(resourcequota::run(ctx))),
 ];

@@ -9,8 +9,6 @@ pub struct Pods;
 
 impl Strategy for Pods {
     fn prepare_for_create(&self, _def: &ResourceDef, obj: &mut Value) {
-        // What upstream's default admission plugins add to a new pod.
-        crate::defaults::admit_new_pod(obj);
         let qos = qos_class(obj);
         if let Some(o) = obj.as_object_mut() {
             o.insert(
