@@ -6,6 +6,7 @@
 //! discovery; `bootstrap` creates what must always exist.
 
 pub mod allocator;
+pub mod apiextensions;
 pub mod authn;
 pub mod authz;
 pub mod bootstrap;
@@ -89,6 +90,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         started: std::sync::atomic::AtomicBool::new(false),
     });
     state.authorizer.rbac.spawn_sync(store.clone());
+    apiextensions::controller::spawn(store.clone());
     let master = bootstrap::Master {
         ip: advertise_ip.to_string(),
         port: opts.secure_port,

@@ -157,6 +157,9 @@ impl Strategy for Events {
 
 /// The strategy for a resource.
 pub fn for_resource(def: &ResourceDef) -> &'static dyn Strategy {
+    if let Some(s) = crate::apiextensions::strategy::for_resource(def) {
+        return s;
+    }
     static POD: pods::Pods = pods::Pods;
     static NS: namespaces::Namespaces = namespaces::Namespaces;
     static PLAIN_S: Generic = PLAIN;
