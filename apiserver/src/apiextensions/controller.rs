@@ -60,7 +60,11 @@ async fn sync(store: &Store) -> Result<(), ApiError> {
         reconcile(store, def, item).await;
     }
     let prefix = store.collection_prefix(def, "")?;
-    let mut rx = store.etcd.watch(&prefix, rev).await.map_err(|e| e.to_api())?;
+    let mut rx = store
+        .etcd
+        .watch(&prefix, rev)
+        .await
+        .map_err(|e| e.to_api())?;
     let resync = tokio::time::sleep(RESYNC);
     tokio::pin!(resync);
     loop {
@@ -132,10 +136,16 @@ fn name_conflict(cr: &CustomResource) -> Option<(&'static str, String)> {
             .chain(other.short_names.iter().map(String::as_str))
             .collect();
         if theirs.contains(&cr.plural.as_str()) {
-            return Some(("PluralConflict", format!("{:?} is already in use", cr.plural)));
+            return Some((
+                "PluralConflict",
+                format!("{:?} is already in use", cr.plural),
+            ));
         }
         if theirs.contains(&cr.singular.as_str()) {
-            return Some(("SingularConflict", format!("{:?} is already in use", cr.singular)));
+            return Some((
+                "SingularConflict",
+                format!("{:?} is already in use", cr.singular),
+            ));
         }
         if let Some(s) = cr.short_names.iter().find(|s| theirs.contains(&s.as_str())) {
             return Some(("ShortNamesConflict", format!("{s:?} is already in use")));
@@ -144,7 +154,10 @@ fn name_conflict(cr: &CustomResource) -> Option<(&'static str, String)> {
             return Some(("KindConflict", format!("{:?} is already in use", cr.kind)));
         }
         if other.kind == cr.list_kind || other.list_kind == cr.list_kind {
-            return Some(("ListKindConflict", format!("{:?} is already in use", cr.list_kind)));
+            return Some((
+                "ListKindConflict",
+                format!("{:?} is already in use", cr.list_kind),
+            ));
         }
     }
     None
@@ -157,12 +170,24 @@ fn desired_status(crd: &Value, cr: &CustomResource) -> (Value, bool) {
         Some((reason, message)) => {
             set_condition(&mut status, "NamesAccepted", "False", reason, &message);
             if !is_established(crd) {
-                set_condition(&mut status, "Established", "False", "NotAccepted", "not all names are accepted");
+                set_condition(
+                    &mut status,
+                    "Established",
+                    "False",
+                    "NotAccepted",
+                    "not all names are accepted",
+                );
             }
             is_established(crd)
         }
         None => {
-            set_condition(&mut status, "NamesAccepted", "True", "NoConflicts", "no conflicts found");
+            set_condition(
+                &mut status,
+                "NamesAccepted",
+                "True",
+                "NoConflicts",
+                "no conflicts found",
+            );
             let mut accepted = json!({
                 "plural": cr.plural, "singular": cr.singular, "kind": cr.kind, "listKind": cr.list_kind,
             });
@@ -174,7 +199,13 @@ fn desired_status(crd: &Value, cr: &CustomResource) -> (Value, bool) {
             }
             status["acceptedNames"] = accepted;
             if !is_established(crd) {
-                set_condition(&mut status, "Established", "True", "InitialNamesAccepted", "the initial names have been accepted");
+                set_condition(
+                    &mut status,
+                    "Established",
+                    "True",
+                    "InitialNamesAccepted",
+                    "the initial names have been accepted",
+                );
             }
             true
         }
@@ -249,12 +280,19 @@ async fn cleanup(store: &Store, def: &'static ResourceDef, crd: &Value) -> Resul
         );
         Ok(n)
     };
-    store.patch(def, "", &name, "status", false, &terminating).await?;
+    store
+        .patch(def, "", &name, "status", false, &terminating)
+        .await?;
     let cr = CustomResource::from_crd(crd).ok_or_else(ApiError::not_found_path)?;
     if let Some(objects) = resources::lookup(&cr.group, cr.storage_version(), &cr.plural) {
         for _ in 0..60 {
             store
-                .delete_collection(objects, "", &ListOptions::default(), &DeleteOptions::default())
+                .delete_collection(
+                    objects,
+                    "",
+                    &ListOptions::default(),
+                    &DeleteOptions::default(),
+                )
                 .await?;
             let left = store.list(objects, "", &ListOptions::default()).await?;
             if left["items"].as_array().is_none_or(Vec::is_empty) {
@@ -264,7 +302,9 @@ async fn cleanup(store: &Store, def: &'static ResourceDef, crd: &Value) -> Resul
         }
         let left = store.list(objects, "", &ListOptions::default()).await?;
         if !left["items"].as_array().is_none_or(Vec::is_empty) {
-            return Err(ApiError::internal("custom resources are still being deleted"));
+            return Err(ApiError::internal(
+                "custom resources are still being deleted",
+            ));
         }
     }
     let finish = |cur: &Value| -> Result<Value, ApiError> {
@@ -298,11 +338,20 @@ mod tests {
             .as_array()
             .into_iter()
             .flatten()
-            .map(|c| (c["type"].as_str().unwrap_or(""), c["status"].as_str().unwrap_or(""), c["reason"].as_str().unwrap_or("")))
+            .map(|c| {
+                (
+                    c["type"].as_str().unwrap_or(""),
+                    c["status"].as_str().unwrap_or(""),
+                    c["reason"].as_str().unwrap_or(""),
+                )
+            })
             .collect();
         assert_eq!(
             types,
-            vec![("NamesAccepted", "True", "NoConflicts"), ("Established", "True", "InitialNamesAccepted")]
+            vec![
+                ("NamesAccepted", "True", "NoConflicts"),
+                ("Established", "True", "InitialNamesAccepted")
+            ]
         );
         assert_eq!(status["acceptedNames"]["shortNames"], json!(["th"]));
         assert_eq!(status["acceptedNames"]["listKind"], "ThingList");
@@ -327,7 +376,14 @@ mod tests {
         let (status, served) = desired_status(&b, &cr);
         registry::remove("alphas.conf.example.com");
         assert!(!served);
-        assert_eq!(condition(&json!({"status": status.clone()}), "NamesAccepted").map(|c| c["reason"].clone()), Some(json!("ShortNamesConflict")));
-        assert_eq!(condition(&json!({"status": status}), "Established").map(|c| c["status"].clone()), Some(json!("False")));
+        assert_eq!(
+            condition(&json!({"status": status.clone()}), "NamesAccepted")
+                .map(|c| c["reason"].clone()),
+            Some(json!("ShortNamesConflict"))
+        );
+        assert_eq!(
+            condition(&json!({"status": status}), "Established").map(|c| c["status"].clone()),
+            Some(json!("False"))
+        );
     }
 }

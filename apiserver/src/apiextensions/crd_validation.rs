@@ -15,7 +15,12 @@ pub fn validate_crd(crd: &Value) -> ErrorList {
     let mut errs = validation::validate_create(super::GROUP, KIND, crd);
     let empty = json!({});
     let spec = crd.get("spec").unwrap_or(&empty);
-    let str_at = |v: &Value, p: &str| v.pointer(p).and_then(Value::as_str).unwrap_or("").to_string();
+    let str_at = |v: &Value, p: &str| {
+        v.pointer(p)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string()
+    };
     let group = str_at(spec, "/group");
     let plural = str_at(spec, "/names/plural");
     let name = str_at(crd, "/metadata/name");
@@ -31,7 +36,11 @@ pub fn validate_crd(crd: &Value) -> ErrorList {
     } else {
         let bad = validation::names::is_dns1123_subdomain(&group);
         if !bad.is_empty() {
-            errs.push(FieldError::invalid("spec.group", json!(group), bad.join(",")));
+            errs.push(FieldError::invalid(
+                "spec.group",
+                json!(group),
+                bad.join(","),
+            ));
         } else if !group.contains('.') {
             errs.push(FieldError::invalid(
                 "spec.group",
@@ -90,7 +99,12 @@ pub fn validate_crd_update(new: &Value, old: &Value) -> ErrorList {
 
 fn validate_names(names: &Value, errs: &mut ErrorList) {
     let s = |k: &str| names.get(k).and_then(Value::as_str).unwrap_or("");
-    for (k, lower) in [("plural", false), ("singular", false), ("kind", true), ("listKind", true)] {
+    for (k, lower) in [
+        ("plural", false),
+        ("singular", false),
+        ("kind", true),
+        ("listKind", true),
+    ] {
         let v = s(k);
         let path = format!("spec.names.{k}");
         if v.is_empty() {
@@ -104,7 +118,10 @@ fn validate_names(names: &Value, errs: &mut ErrorList) {
         };
         if !bad.is_empty() {
             let detail = if lower {
-                format!("may have mixed case, but should otherwise match: {}", bad.join(","))
+                format!(
+                    "may have mixed case, but should otherwise match: {}",
+                    bad.join(",")
+                )
             } else {
                 bad.join(",")
             };
@@ -146,7 +163,10 @@ fn validate_versions(spec: &Value, errs: &mut ErrorList) {
         .map(Vec::as_slice)
         .unwrap_or(&[]);
     if versions.is_empty() {
-        errs.push(FieldError::required("spec.versions", "must have exactly one version marked as storage version"));
+        errs.push(FieldError::required(
+            "spec.versions",
+            "must have exactly one version marked as storage version",
+        ));
         return;
     }
     let mut seen: Vec<&str> = Vec::new();
@@ -165,14 +185,20 @@ fn validate_versions(spec: &Value, errs: &mut ErrorList) {
         }
         let bad = is_dns1035_label(name);
         if !bad.is_empty() {
-            errs.push(FieldError::invalid(format!("{path}.name"), json!(name), bad.join(",")));
+            errs.push(FieldError::invalid(
+                format!("{path}.name"),
+                json!(name),
+                bad.join(","),
+            ));
         }
         match v.pointer("/schema/openAPIV3Schema") {
             None => errs.push(FieldError::required(
                 format!("{path}.schema.openAPIV3Schema"),
                 "schemas are required",
             )),
-            Some(s) => validate_structural(s, &format!("{path}.schema.openAPIV3Schema"), true, errs),
+            Some(s) => {
+                validate_structural(s, &format!("{path}.schema.openAPIV3Schema"), true, errs)
+            }
         }
         validate_subresources(v, &path, errs);
         validate_columns(v, &path, errs);
@@ -202,19 +228,32 @@ fn validate_structural(s: &Value, path: &str, root: bool, errs: &mut ErrorList) 
     let free = flag("x-kubernetes-preserve-unknown-fields") || flag("x-kubernetes-int-or-string");
     if root {
         if ty.is_empty() && !free {
-            errs.push(FieldError::required(format!("{path}.type"), "must not be empty at the root"));
+            errs.push(FieldError::required(
+                format!("{path}.type"),
+                "must not be empty at the root",
+            ));
         } else if !ty.is_empty() && ty != "object" {
-            errs.push(FieldError::invalid(format!("{path}.type"), json!(ty), "must be object at the root"));
+            errs.push(FieldError::invalid(
+                format!("{path}.type"),
+                json!(ty),
+                "must be object at the root",
+            ));
         }
     }
-    if !ty.is_empty() && !matches!(ty, "object" | "array" | "string" | "integer" | "number" | "boolean") {
+    if !ty.is_empty()
+        && !matches!(
+            ty,
+            "object" | "array" | "string" | "integer" | "number" | "boolean"
+        )
+    {
         errs.push(FieldError::not_supported(
             format!("{path}.type"),
             json!(ty),
             &["array", "boolean", "integer", "number", "object", "string"],
         ));
     }
-    if s.get("properties").is_some() && s.get("additionalProperties").is_some_and(Value::is_object) {
+    if s.get("properties").is_some() && s.get("additionalProperties").is_some_and(Value::is_object)
+    {
         errs.push(FieldError::forbidden(
             format!("{path}.additionalProperties"),
             "additionalProperties and properties are mutual exclusive",
@@ -223,28 +262,52 @@ fn validate_structural(s: &Value, path: &str, root: bool, errs: &mut ErrorList) 
     if let Some(props) = s.get("properties").and_then(Value::as_object) {
         for (k, child) in props {
             let p = format!("{path}.properties[{k}]");
-            check_typed(child, &p, "must not be empty for specified object fields", errs);
+            check_typed(
+                child,
+                &p,
+                "must not be empty for specified object fields",
+                errs,
+            );
             validate_structural(child, &p, false, errs);
         }
     }
     if let Some(items) = s.get("items") {
         let p = format!("{path}.items");
-        check_typed(items, &p, "must not be empty for specified array items", errs);
+        check_typed(
+            items,
+            &p,
+            "must not be empty for specified array items",
+            errs,
+        );
         validate_structural(items, &p, false, errs);
     } else if ty == "array" {
-        errs.push(FieldError::required(format!("{path}.items"), "must be specified"));
+        errs.push(FieldError::required(
+            format!("{path}.items"),
+            "must be specified",
+        ));
     }
     if let Some(ap) = s.get("additionalProperties").filter(|a| a.is_object()) {
         let p = format!("{path}.additionalProperties");
-        check_typed(ap, &p, "must not be empty for specified object fields", errs);
+        check_typed(
+            ap,
+            &p,
+            "must not be empty for specified object fields",
+            errs,
+        );
         validate_structural(ap, &p, false, errs);
     }
 }
 
 fn check_typed(s: &Value, path: &str, detail: &str, errs: &mut ErrorList) {
     let flag = |k: &str| s.get(k).and_then(Value::as_bool).unwrap_or(false);
-    let typed = s.get("type").and_then(Value::as_str).is_some_and(|t| !t.is_empty());
-    if !typed && !flag("x-kubernetes-preserve-unknown-fields") && !flag("x-kubernetes-int-or-string") {
+    let typed = s
+        .get("type")
+        .and_then(Value::as_str)
+        .is_some_and(|t| !t.is_empty());
+    if !typed
+        && !flag("x-kubernetes-preserve-unknown-fields")
+        && !flag("x-kubernetes-int-or-string")
+    {
         errs.push(FieldError::required(format!("{path}.type"), detail));
     }
 }
@@ -254,7 +317,10 @@ fn validate_subresources(v: &Value, path: &str, errs: &mut ErrorList) {
         return;
     };
     let base = format!("{path}.subresources.scale");
-    for (k, under) in [("specReplicasPath", ".spec."), ("statusReplicasPath", ".status.")] {
+    for (k, under) in [
+        ("specReplicasPath", ".spec."),
+        ("statusReplicasPath", ".status."),
+    ] {
         let p = scale.get(k).and_then(Value::as_str).unwrap_or("");
         if p.is_empty() {
             errs.push(FieldError::required(format!("{base}.{k}"), ""));
@@ -262,7 +328,10 @@ fn validate_subresources(v: &Value, path: &str, errs: &mut ErrorList) {
             errs.push(FieldError::invalid(
                 format!("{base}.{k}"),
                 json!(p),
-                format!("should be a json path under {}", under.trim_end_matches('.')),
+                format!(
+                    "should be a json path under {}",
+                    under.trim_end_matches('.')
+                ),
             ));
         }
     }
@@ -326,20 +395,75 @@ mod tests {
         type Edit = fn(&mut Value);
         let cases: Vec<(Edit, Vec<&str>)> = vec![
             (|_| {}, vec![]),
-            (|c| c["metadata"]["name"] = json!("w.example.com"), vec![r#"metadata.name: Invalid value: "w.example.com": must be spec.names.plural+"."+spec.group"#]),
-            (|c| { c["spec"]["group"] = json!("example"); c["metadata"]["name"] = json!("widgets.example"); }, vec![r#"spec.group: Invalid value: "example": should be a domain with at least one dot"#]),
-            (|c| c["spec"]["scope"] = json!("Global"), vec![r#"spec.scope: Unsupported value: "Global": supported values: "Cluster", "Namespaced""#]),
-            (|c| c["spec"]["names"]["listKind"] = json!("Widget"), vec![r#"spec.names.listKind: Invalid value: "Widget": kind and listKind may not be the same"#]),
-            (|c| c["spec"]["versions"][0]["storage"] = json!(false), vec!["spec.versions: Invalid value: []apiextensions.CustomResourceDefinitionVersion{...}: must have exactly one version marked as storage version"]),
-            (|c| c["spec"]["versions"][0]["schema"] = json!({}), vec!["spec.versions[0].schema.openAPIV3Schema: Required value: schemas are required"]),
-            (|c| c["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]["size"] = json!({}),
-                vec!["spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[size].type: Required value: must not be empty for specified object fields"]),
-            (|c| c["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["type"] = json!("string"),
-                vec![r#"spec.versions[0].schema.openAPIV3Schema.type: Invalid value: "string": must be object at the root"#]),
-            (|c| c["spec"]["versions"][0]["subresources"] = json!({"scale": {"specReplicasPath": ".status.x", "statusReplicasPath": ".status.r"}}),
-                vec![r#"spec.versions[0].subresources.scale.specReplicasPath: Invalid value: ".status.x": should be a json path under .spec"#]),
-            (|c| c["spec"]["versions"][0]["additionalPrinterColumns"] = json!([{"name": "S", "type": "float", "jsonPath": ".spec.size"}]),
-                vec![r#"spec.versions[0].additionalPrinterColumns[0].type: Unsupported value: "float": supported values: "boolean", "date", "integer", "number", "string""#]),
+            (
+                |c| c["metadata"]["name"] = json!("w.example.com"),
+                vec![
+                    r#"metadata.name: Invalid value: "w.example.com": must be spec.names.plural+"."+spec.group"#,
+                ],
+            ),
+            (
+                |c| {
+                    c["spec"]["group"] = json!("example");
+                    c["metadata"]["name"] = json!("widgets.example");
+                },
+                vec![
+                    r#"spec.group: Invalid value: "example": should be a domain with at least one dot"#,
+                ],
+            ),
+            (
+                |c| c["spec"]["scope"] = json!("Global"),
+                vec![
+                    r#"spec.scope: Unsupported value: "Global": supported values: "Cluster", "Namespaced""#,
+                ],
+            ),
+            (
+                |c| c["spec"]["names"]["listKind"] = json!("Widget"),
+                vec![
+                    r#"spec.names.listKind: Invalid value: "Widget": kind and listKind may not be the same"#,
+                ],
+            ),
+            (
+                |c| c["spec"]["versions"][0]["storage"] = json!(false),
+                vec![
+                    "spec.versions: Invalid value: []apiextensions.CustomResourceDefinitionVersion{...}: must have exactly one version marked as storage version",
+                ],
+            ),
+            (
+                |c| c["spec"]["versions"][0]["schema"] = json!({}),
+                vec![
+                    "spec.versions[0].schema.openAPIV3Schema: Required value: schemas are required",
+                ],
+            ),
+            (
+                |c| {
+                    c["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"]["properties"]
+                        ["size"] = json!({})
+                },
+                vec![
+                    "spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[size].type: Required value: must not be empty for specified object fields",
+                ],
+            ),
+            (
+                |c| c["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["type"] = json!("string"),
+                vec![
+                    r#"spec.versions[0].schema.openAPIV3Schema.type: Invalid value: "string": must be object at the root"#,
+                ],
+            ),
+            (
+                |c| c["spec"]["versions"][0]["subresources"] = json!({"scale": {"specReplicasPath": ".status.x", "statusReplicasPath": ".status.r"}}),
+                vec![
+                    r#"spec.versions[0].subresources.scale.specReplicasPath: Invalid value: ".status.x": should be a json path under .spec"#,
+                ],
+            ),
+            (
+                |c| {
+                    c["spec"]["versions"][0]["additionalPrinterColumns"] =
+                        json!([{"name": "S", "type": "float", "jsonPath": ".spec.size"}])
+                },
+                vec![
+                    r#"spec.versions[0].additionalPrinterColumns[0].type: Unsupported value: "float": supported values: "boolean", "date", "integer", "number", "string""#,
+                ],
+            ),
         ];
         for (i, (edit, want)) in cases.into_iter().enumerate() {
             let mut c = crd();
@@ -355,7 +479,13 @@ mod tests {
         old["metadata"]["resourceVersion"] = json!("5");
         let mut new = old.clone();
         new["spec"]["scope"] = json!("Cluster");
-        let got: Vec<String> = validate_crd_update(&new, &old).iter().map(|e| e.to_string()).collect();
-        assert_eq!(got, vec![r#"spec.scope: Invalid value: "Cluster": field is immutable"#]);
+        let got: Vec<String> = validate_crd_update(&new, &old)
+            .iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(
+            got,
+            vec![r#"spec.scope: Invalid value: "Cluster": field is immutable"#]
+        );
     }
 }

@@ -65,7 +65,10 @@ mod tests {
             "labels": {"type": "object", "additionalProperties": {"type": "object", "properties": {"v": {"type": "integer", "default": 0}}}}
         }}}});
         let cases = vec![
-            (json!({}), json!({"spec": {"replicas": 1, "mode": "fast", "note": "n"}})),
+            (
+                json!({}),
+                json!({"spec": {"replicas": 1, "mode": "fast", "note": "n"}}),
+            ),
             (
                 json!({"spec": {"replicas": 3, "mode": null, "note": null}}),
                 json!({"spec": {"replicas": 3, "mode": "fast", "note": null}}),

@@ -33,10 +33,7 @@ fn parse(path: &str) -> Option<Vec<Step>> {
             let inner = r[..end].trim();
             if inner == "*" {
                 steps.push(Step::All);
-            } else if let Some(q) = inner
-                .strip_prefix('\'')
-                .and_then(|x| x.strip_suffix('\''))
-            {
+            } else if let Some(q) = inner.strip_prefix('\'').and_then(|x| x.strip_suffix('\'')) {
                 steps.push(Step::Key(q.to_string()));
             } else {
                 steps.push(Step::Index(inner.parse().ok()?));
@@ -101,7 +98,9 @@ pub fn set(obj: &mut Value, path: &str, value: Value) -> bool {
             o.insert(k.clone(), value);
             return true;
         }
-        cur = o.entry(k.clone()).or_insert(Value::Object(Default::default()));
+        cur = o
+            .entry(k.clone())
+            .or_insert(Value::Object(Default::default()));
     }
     false
 }

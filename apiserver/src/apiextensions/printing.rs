@@ -104,8 +104,12 @@ mod tests {
         let obj = json!({"metadata": {"name": "a", "creationTimestamp": "2023-11-14T22:13:20Z"},
             "spec": {"hosts": ["x", "y"], "replicas": 3, "on": true, "gateway": "g"}});
         let col = |t: &str, p: &str| PrinterColumn {
-            name: "C".into(), type_: t.into(), format: String::new(),
-            description: String::new(), priority: 0, json_path: p.into(),
+            name: "C".into(),
+            type_: t.into(),
+            format: String::new(),
+            description: String::new(),
+            priority: 0,
+            json_path: p.into(),
         };
         let cases = vec![
             (col("string", ".spec.hosts"), json!("[\"x\",\"y\"]")),

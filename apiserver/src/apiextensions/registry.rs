@@ -314,11 +314,15 @@ mod tests {
 
     #[test]
     fn versions_sort_as_upstream() {
-        let mut v = vec!["v1alpha1", "v1", "v2beta1", "foo", "v1beta2", "v2", "v1beta1"];
+        let mut v = vec![
+            "v1alpha1", "v1", "v2beta1", "foo", "v1beta2", "v2", "v1beta1",
+        ];
         v.sort_by(|a, b| version_priority(a, b));
         assert_eq!(
             v,
-            vec!["v2", "v1", "v2beta1", "v1beta2", "v1beta1", "v1alpha1", "foo"]
+            vec![
+                "v2", "v1", "v2beta1", "v1beta2", "v1beta1", "v1alpha1", "foo"
+            ]
         );
     }
 
@@ -344,11 +348,13 @@ mod tests {
         assert_eq!(d.subresources, &["status", "scale"]);
         assert_eq!(d.etcd_path(), Some("regtest.example.com/widgets"));
         assert_eq!(d.short_names, &["wd"]);
-        let again = crate::resources::lookup("regtest.example.com", "v1", "widgets").expect("served");
+        let again =
+            crate::resources::lookup("regtest.example.com", "v1", "widgets").expect("served");
         assert!(std::ptr::eq(d, again));
-        let order: Vec<&str> = crate::resources::in_group_version("regtest.example.com", "v1alpha1")
-            .map(|r| r.version)
-            .collect();
+        let order: Vec<&str> =
+            crate::resources::in_group_version("regtest.example.com", "v1alpha1")
+                .map(|r| r.version)
+                .collect();
         assert_eq!(order, vec!["v1alpha1"]);
         assert!(crate::apiextensions::is_custom(d));
         remove("widgets.regtest.example.com");

@@ -14,7 +14,11 @@ pub fn paths(def: &ResourceDef) -> Option<ScalePaths> {
 
 /// The Scale view of a custom resource.
 pub fn to_scale(p: &ScalePaths, obj: &Value) -> Value {
-    let m = |k: &str| obj.pointer(&format!("/metadata/{k}")).cloned().unwrap_or(Value::Null);
+    let m = |k: &str| {
+        obj.pointer(&format!("/metadata/{k}"))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
     let spec = jsonpath::get(obj, &p.spec_replicas)
         .and_then(Value::as_i64)
         .unwrap_or(0);

@@ -211,7 +211,11 @@ fn validate_number(schema: &Value, v: &Value, path: &str, errs: &mut ErrorList) 
     if let Some(min) = schema.get("minimum").and_then(Value::as_f64) {
         let exclusive = flag(schema, "exclusiveMinimum");
         if (exclusive && x <= min) || (!exclusive && x < min) {
-            let rel = if exclusive { "greater than" } else { "greater than or equal to" };
+            let rel = if exclusive {
+                "greater than"
+            } else {
+                "greater than or equal to"
+            };
             errs.push(FieldError::invalid(
                 path,
                 v.clone(),
@@ -222,7 +226,11 @@ fn validate_number(schema: &Value, v: &Value, path: &str, errs: &mut ErrorList) 
     if let Some(max) = schema.get("maximum").and_then(Value::as_f64) {
         let exclusive = flag(schema, "exclusiveMaximum");
         if (exclusive && x >= max) || (!exclusive && x > max) {
-            let rel = if exclusive { "less than" } else { "less than or equal to" };
+            let rel = if exclusive {
+                "less than"
+            } else {
+                "less than or equal to"
+            };
             errs.push(FieldError::invalid(
                 path,
                 v.clone(),
@@ -267,7 +275,9 @@ fn validate_array(schema: &Value, items: &[Value], path: &str, errs: &mut ErrorL
             format!("{path} in body should have at least {min} items"),
         ));
     }
-    if flag(schema, "uniqueItems") || schema.get("x-kubernetes-list-type").and_then(Value::as_str) == Some("set") {
+    if flag(schema, "uniqueItems")
+        || schema.get("x-kubernetes-list-type").and_then(Value::as_str) == Some("set")
+    {
         for (i, a) in items.iter().enumerate() {
             if items[..i].contains(a) {
                 errs.push(FieldError::duplicate(format!("{path}[{i}]"), a.clone()));
@@ -315,16 +325,22 @@ mod tests {
             (json!({"spec": {"replicas": 3}}), vec![]),
             (
                 json!({"spec": {"replicas": "three"}}),
-                vec![r#"spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string""#],
+                vec![
+                    r#"spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string""#,
+                ],
             ),
             (json!({"spec": {}}), vec!["spec.replicas: Required value"]),
             (
                 json!({"spec": {"replicas": 0}}),
-                vec!["spec.replicas: Invalid value: 0: spec.replicas in body should be greater than or equal to 1"],
+                vec![
+                    "spec.replicas: Invalid value: 0: spec.replicas in body should be greater than or equal to 1",
+                ],
             ),
             (
                 json!({"spec": {"replicas": 11}}),
-                vec!["spec.replicas: Invalid value: 11: spec.replicas in body should be less than or equal to 10"],
+                vec![
+                    "spec.replicas: Invalid value: 11: spec.replicas in body should be less than or equal to 10",
+                ],
             ),
             (
                 json!({"spec": {"replicas": 1, "mode": "medium"}}),
@@ -336,7 +352,9 @@ mod tests {
             ),
             (
                 json!({"spec": {"replicas": 1, "id": "a"}}),
-                vec![r#"spec.id: Invalid value: "a": spec.id in body should be at least 2 chars long"#],
+                vec![
+                    r#"spec.id: Invalid value: "a": spec.id in body should be at least 2 chars long"#,
+                ],
             ),
             (
                 json!({"spec": {"replicas": 1, "id": "abcdefg"}}),
@@ -352,18 +370,24 @@ mod tests {
             ),
             (
                 json!({"spec": {"replicas": 1, "tags": [1]}}),
-                vec![r#"spec.tags[0]: Invalid value: "integer": spec.tags[0] in body must be of type string: "integer""#],
+                vec![
+                    r#"spec.tags[0]: Invalid value: "integer": spec.tags[0] in body must be of type string: "integer""#,
+                ],
             ),
             (json!({"spec": {"replicas": 1, "note": null}}), vec![]),
             (
                 json!({"spec": {"replicas": null}}),
-                vec![r#"spec.replicas: Invalid value: "null": spec.replicas in body must be of type integer: "null""#],
+                vec![
+                    r#"spec.replicas: Invalid value: "null": spec.replicas in body must be of type integer: "null""#,
+                ],
             ),
             (json!({"spec": {"replicas": 1, "port": "http"}}), vec![]),
             (json!({"spec": {"replicas": 1, "port": 80}}), vec![]),
             (
                 json!({"spec": {"replicas": 1, "port": true}}),
-                vec![r#"spec.port: Invalid value: "boolean": spec.port in body must be of type integer,string: "boolean""#],
+                vec![
+                    r#"spec.port: Invalid value: "boolean": spec.port in body must be of type integer,string: "boolean""#,
+                ],
             ),
             (
                 json!({"spec": {"replicas": 1, "template": {"kind": "Pod"}}}),
@@ -382,7 +406,10 @@ mod tests {
     #[test]
     fn metadata_and_type_fields_are_not_the_schemas() {
         let s = json!({"type": "object", "required": ["spec"], "properties": {"spec": {"type": "object"}}});
-        let errs = validate_object(Some(&s), &json!({"apiVersion": "x/v1", "kind": "K", "metadata": {"name": "a"}}));
+        let errs = validate_object(
+            Some(&s),
+            &json!({"apiVersion": "x/v1", "kind": "K", "metadata": {"name": "a"}}),
+        );
         assert_eq!(errs.len(), 1);
         assert_eq!(errs[0].field, "spec");
         assert!(validate_object(None, &json!({"spec": 1})).is_empty());

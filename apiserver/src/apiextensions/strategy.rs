@@ -29,11 +29,27 @@ pub fn default_crd(crd: &mut Value) {
         return;
     };
     if let Some(names) = spec.get_mut("names").and_then(Value::as_object_mut) {
-        let kind = names.get("kind").and_then(Value::as_str).unwrap_or("").to_string();
-        if names.get("singular").and_then(Value::as_str).unwrap_or("").is_empty() && !kind.is_empty() {
+        let kind = names
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if names
+            .get("singular")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+            && !kind.is_empty()
+        {
             names.insert("singular".into(), json!(kind.to_lowercase()));
         }
-        if names.get("listKind").and_then(Value::as_str).unwrap_or("").is_empty() && !kind.is_empty() {
+        if names
+            .get("listKind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .is_empty()
+            && !kind.is_empty()
+        {
             names.insert("listKind".into(), json!(format!("{kind}List")));
         }
     }
@@ -175,7 +191,8 @@ mod tests {
     fn crd_create_defaults_names_status_and_finalizer() {
         let mut c = json!({"metadata": {"name": "ws.e.com"}, "spec": {"group": "e.com", "names": {"plural": "ws", "kind": "W"},
             "versions": [{"name": "v1", "storage": true}]}, "status": {"conditions": [{"type": "Established"}]}});
-        let def = crate::resources::lookup(super::super::GROUP, "v1", "customresourcedefinitions").expect("served");
+        let def = crate::resources::lookup(super::super::GROUP, "v1", "customresourcedefinitions")
+            .expect("served");
         CrdStrategy.prepare_for_create(def, &mut c);
         assert_eq!(c["spec"]["names"]["singular"], "w");
         assert_eq!(c["spec"]["names"]["listKind"], "WList");
