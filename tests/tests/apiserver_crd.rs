@@ -570,6 +570,25 @@ fn structural_schema_validates_prunes_defaults_and_serves_subresources() {
     );
     assert_eq!(code, 200, "{body}");
     assert_eq!(body["status"]["replicas"], 1);
+    // Status writes are validated and pruned against the schema too.
+    let mut bad_status = body.clone();
+    bad_status["status"]["replicas"] = serde_json::json!("many");
+    let (code, st) = c.request(
+        "PUT",
+        "/apis/example.com/v1/namespaces/default/widgets/w1/status",
+        Some("application/json"),
+        Some(&serde_json::to_vec(&bad_status).expect("json")),
+    );
+    assert_eq!(code, 422, "{st}");
+    assert_eq!(st["details"]["causes"][0]["field"], "status.replicas");
+    let (code, st) = c.request(
+        "PATCH",
+        "/apis/example.com/v1/namespaces/default/widgets/w1/status",
+        Some("application/merge-patch+json"),
+        Some(br#"{"status":{"extra":"x"}}"#),
+    );
+    assert_eq!(code, 200, "{st}");
+    assert!(st["status"].get("extra").is_none(), "{st}");
     let mut main = json(&c.kubectl_ok(&["get", "wd", "w1", "-o", "json"]));
     main["status"]["replicas"] = serde_json::json!(7);
     main["spec"]["color"] = serde_json::json!("green");
@@ -768,4 +787,55 @@ spec:
         None,
     );
     assert_eq!(code, 404);
+
+    // An object's finalizer holds the CRD's deletion; meanwhile the CRD is
+    // Terminating and new objects are refused.
+    c.kubectl_ok(&[
+        "patch",
+        "gadget",
+        "g1",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":["example.com/hold"]}}"#,
+    ]);
+    c.kubectl_ok(&["delete", "crd", "gadgets.example.com", "--wait=false"]);
+    let terminating = wait_until(Duration::from_secs(10), || {
+        let (_, crd) = c.request(
+            "GET",
+            "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com",
+            None,
+            None,
+        );
+        crd["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|c| c["type"] == "Terminating" && c["status"] == "True")
+    });
+    assert!(terminating, "CRD not Terminating");
+    let (code, st) = c.request(
+        "POST",
+        "/apis/example.com/v1/gadgets",
+        Some("application/json"),
+        Some(br#"{"apiVersion":"example.com/v1","kind":"Gadget","metadata":{"name":"g2"}}"#),
+    );
+    assert_eq!(code, 405, "{st}");
+    assert_eq!(
+        st["message"],
+        "create not allowed while custom resource definition is terminating"
+    );
+    let (_, g1) = c.request("GET", "/apis/example.com/v1/gadgets/g1", None, None);
+    assert!(g1["metadata"]["deletionTimestamp"].is_string(), "{g1}");
+    c.kubectl_ok(&[
+        "patch",
+        "gadget",
+        "g1",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"finalizers":null}}"#,
+    ]);
+    let gone = wait_until(Duration::from_secs(20), || {
+        !c.kubectl(&["get", "crd", "gadgets.example.com"]).0
+    });
+    assert!(gone, "CRD not deleted after its last object went");
 }

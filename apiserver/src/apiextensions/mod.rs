@@ -65,3 +65,15 @@ pub fn strategic_merge_refused() -> crate::status::ApiError {
         "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml",
     )
 }
+
+/// Objects of a CRD being deleted may go but not come (upstream: 405).
+pub fn check_create_allowed(def: &ResourceDef) -> Result<(), crate::status::ApiError> {
+    match custom(def) {
+        Some(cr) if cr.terminating => Err(crate::status::ApiError::new(
+            405,
+            "MethodNotAllowed",
+            "create not allowed while custom resource definition is terminating",
+        )),
+        _ => Ok(()),
+    }
+}

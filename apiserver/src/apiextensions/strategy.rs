@@ -166,6 +166,16 @@ impl Strategy for CustomResourceStrategy {
         normalize(def, new);
     }
 
+    fn prepare_for_status_update(&self, def: &ResourceDef, new: &mut Value) {
+        normalize(def, new);
+    }
+
+    fn validate_status_update(&self, def: &ResourceDef, new: &Value, old: &Value) -> ErrorList {
+        let mut errs = validation::validate_status_update(def.group, def.kind, new, old);
+        errs.extend(schema::validate_object(schema_of(def).as_ref(), new));
+        errs
+    }
+
     fn tracks_generation(&self) -> bool {
         true
     }

@@ -72,6 +72,7 @@ pub async fn serve_resource(
         }
         ("watch", "") => super::watch::serve(state, ctx, def, ns, out).await,
         ("create", "") => {
+            crate::apiextensions::check_create_allowed(def)?;
             let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
             escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
             let created = store.create(def, ns, obj, dry_run).await?;
