@@ -254,7 +254,10 @@ pub fn group_version_exists(group: &str, version: &str) -> bool {
 /// Looks up a resource by group, version and plural: the static table
 /// first, so a custom resource can never shadow a built-in one.
 pub fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static ResourceDef> {
-    in_group_version(group, version).find(|r| r.plural == plural)
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.plural == plural)
+        .or_else(|| crate::apiextensions::registry::lookup(group, version, plural))
 }
 
 /// The preferred-version row of a group's kind, for objects that must be

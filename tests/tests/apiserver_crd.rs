@@ -709,6 +709,28 @@ fn structural_schema_validates_prunes_defaults_and_serves_subresources() {
     });
     assert!(allowed, "RBAC rule for widgets not honoured");
 
+    // Applying a changed CRD changes what is served (a new column).
+    let updated = WIDGETS_CRD.replace(
+        "    - {name: Color, type: string, jsonPath: .spec.color, priority: 1}\n",
+        "    - {name: Color, type: string, jsonPath: .spec.color, priority: 1}\n    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}\n",
+    );
+    assert_ne!(updated, WIDGETS_CRD);
+    let out = apply(&c, &updated);
+    assert!(out.contains("widgets.example.com configured"), "{out}");
+    let aged = wait_until(Duration::from_secs(10), || {
+        let t = c.kubectl_ok(&["get", "widgets"]);
+        t.lines()
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            == ["NAME", "REPLICAS", "SIZE", "AGE"]
+    });
+    assert!(aged, "the new printer column is not served");
+    let crd = json(&c.kubectl_ok(&["get", "crd", "widgets.example.com", "-o", "json"]));
+    assert_eq!(crd["metadata"]["generation"], 2);
+    assert_eq!(crd["status"]["storedVersions"], serde_json::json!(["v1"]));
+
     // deletecollection and delete.
     c.kubectl_ok(&["delete", "widgets", "--all"]);
     assert!(

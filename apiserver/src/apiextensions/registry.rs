@@ -291,6 +291,14 @@ pub fn defs() -> Vec<&'static ResourceDef> {
         .unwrap_or_default()
 }
 
+/// The served definition of one custom resource version.
+pub fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static ResourceDef> {
+    let m = SERVED.read().ok()?;
+    m.values()
+        .flat_map(|i| i.defs.iter().copied())
+        .find(|d| d.group == group && d.version == version && d.plural == plural)
+}
+
 /// The installed CRD serving `group`/`plural`.
 pub fn find(group: &str, plural: &str) -> Option<Arc<CustomResource>> {
     let m = SERVED.read().ok()?;
