@@ -183,6 +183,24 @@ fn etcd_get(c: &ApiCluster, key: &str) -> String {
     out
 }
 
+/// `GET /apis` as aggregated discovery (v2), as kubectl asks for it.
+fn aggregated_apis(c: &ApiCluster) -> Value {
+    let (ok, out, err) = run(Command::new(bins::system("curl"))
+        .args(["-sS", "--max-time", "15", "--cacert"])
+        .arg(c.pki.ca())
+        .arg("--cert")
+        .arg(c.pki.cert("admin"))
+        .arg("--key")
+        .arg(c.pki.key("admin"))
+        .args([
+            "-H",
+            "Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+        ])
+        .arg(format!("{}/apis", c.url)));
+    assert!(ok, "{err}");
+    json(&out)
+}
+
 #[test]
 fn istio_crds_serve_the_seed_virtualservice_and_destinationrule() {
     let c = ApiCluster::start();
@@ -305,6 +323,31 @@ fn istio_crds_serve_the_seed_virtualservice_and_destinationrule() {
         .filter_map(|r| r["name"].as_str())
         .collect();
     assert!(names.contains(&"virtualservices/status"), "{names:?}");
+    let agg = aggregated_apis(&c);
+    let istio = agg["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|g| g["metadata"]["name"] == "networking.istio.io")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let vs_res = istio["versions"][0]["resources"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["resource"] == "virtualservices")
+        .cloned()
+        .unwrap_or(Value::Null);
+    assert_eq!(istio["versions"][0]["version"], "v1alpha3", "{agg}");
+    assert_eq!(vs_res["shortNames"], serde_json::json!(["vs"]), "{istio}");
+    assert_eq!(
+        vs_res["categories"],
+        serde_json::json!(["istio-io", "networking-istio-io"])
+    );
+    assert_eq!(vs_res["scope"], "Namespaced");
+    assert_eq!(vs_res["responseKind"]["kind"], "VirtualService");
+    assert_eq!(vs_res["verbs"].as_array().map(Vec::len), Some(8));
+    assert_eq!(vs_res["subresources"][0]["subresource"], "status");
     let (code, group) = c.request("GET", "/apis/networking.istio.io", None, None);
     assert_eq!(
         (code, group["preferredVersion"]["version"].as_str()),
