@@ -785,7 +785,7 @@ fn structural_schema_validates_prunes_defaults_and_serves_subresources() {
 
 #[test]
 fn invalid_crds_are_refused_with_field_paths() {
-    let c = ApiCluster::start();
+    let mut c = ApiCluster::start();
     let bad = r#"
 apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -852,6 +852,15 @@ spec:
         None,
     );
     assert_eq!(code, 404);
+
+    // A restarted apiserver serves the stored CRDs again.
+    c.restart_apiserver();
+    let served = wait_until(Duration::from_secs(15), || {
+        c.request("GET", "/apis/example.com/v1/gadgets/g1", None, None)
+            .0
+            == 200
+    });
+    assert!(served, "gadgets not served after a restart");
 
     // An object's finalizer holds the CRD's deletion; meanwhile the CRD is
     // Terminating and new objects are refused.
