@@ -855,12 +855,12 @@ spec:
 
     // A restarted apiserver serves the stored CRDs again.
     c.restart_apiserver();
-    let served = wait_until(Duration::from_secs(15), || {
-        c.request("GET", "/apis/example.com/v1/gadgets/g1", None, None)
-            .0
-            == 200
-    });
-    assert!(served, "gadgets not served after a restart");
+    // Ready only once the stored CRDs are loaded.
+    let (code, _) = c.request("GET", "/apis/example.com/v1/gadgets/g1", None, None);
+    assert_eq!(
+        code, 200,
+        "gadgets not served as soon as the restarted apiserver is ready"
+    );
 
     // An object's finalizer holds the CRD's deletion; meanwhile the CRD is
     // Terminating and new objects are refused.

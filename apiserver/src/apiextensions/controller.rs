@@ -17,9 +17,19 @@ use crate::storage::etcd::WatchEventType;
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 const RESYNC: Duration = Duration::from_secs(5);
+
+/// Set once the stored CRDs have been loaded (`/readyz` waits for it, so a
+/// restarted apiserver is not ready before it serves custom resources).
+static SYNCED: AtomicBool = AtomicBool::new(false);
+
+/// Have the stored CRDs been loaded into the registry?
+pub fn synced() -> bool {
+    SYNCED.load(Ordering::Relaxed)
+}
 
 /// CRDs whose deletion is being carried out (one cleanup task each).
 static CLEANING: Mutex<Option<HashSet<String>>> = Mutex::new(None);
@@ -59,6 +69,7 @@ async fn sync(store: &Store) -> Result<(), ApiError> {
     for item in items {
         reconcile(store, def, item).await;
     }
+    SYNCED.store(true, Ordering::Relaxed);
     let prefix = store.collection_prefix(def, "")?;
     let mut rx = store
         .etcd
