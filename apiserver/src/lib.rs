@@ -90,7 +90,6 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         started: std::sync::atomic::AtomicBool::new(false),
     });
     state.authorizer.rbac.spawn_sync(store.clone());
-    apiextensions::controller::spawn(store.clone());
     let master = bootstrap::Master {
         ip: advertise_ip.to_string(),
         port: opts.secure_port,
@@ -105,6 +104,8 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             tracing::info!("bootstrap done");
         });
     }
+    // CRDs: conditions, deletion, and the registry of served custom resources.
+    apiextensions::controller::spawn(store.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         wait_for_signal().await;
