@@ -2,7 +2,7 @@
 //! per group and group-version lists, aggregated discovery (v2) and
 //! `/version`.
 
-use crate::resources::{self, RESOURCES, ResourceDef};
+use crate::resources::{self, ResourceDef};
 use serde_json::{Value, json};
 
 /// The content type of aggregated discovery responses.
@@ -215,9 +215,7 @@ pub fn aggregated(core: bool) -> Value {
 
 /// Every resource's singular/plural/short name, for error messages.
 pub fn known_plural(group: &str, plural: &str) -> bool {
-    RESOURCES
-        .iter()
-        .any(|r| r.group == group && r.plural == plural)
+    resources::all().any(|r| r.group == group && r.plural == plural)
 }
 
 #[cfg(test)]

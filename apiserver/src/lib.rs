@@ -7,6 +7,7 @@
 
 pub mod admission;
 pub mod allocator;
+pub mod apiextensions;
 pub mod authn;
 pub mod authz;
 pub mod bootstrap;
@@ -114,6 +115,8 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             tracing::info!("bootstrap done");
         });
     }
+    // CRDs: conditions, deletion, and the registry of served custom resources.
+    apiextensions::controller::spawn(store.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
         wait_for_signal().await;

@@ -190,6 +190,9 @@ pub static RESOURCES: &[ResourceDef] = &[
     row("scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", false, &["pc"], NONE, NONE, "priorityclasses"),
     // events.k8s.io/v1 (same etcd keys as core events, as upstream)
     row("events.k8s.io", "v1", "events", "event", "Event", true, &["ev"], NONE, NONE, "events"),
+    // apiextensions.k8s.io/v1 (the custom resources themselves are served
+    // from `apiextensions::registry`, consulted after this table)
+    row("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", false, &["crd", "crds"], &["api-extensions"], STATUS, "apiextensions.k8s.io/customresourcedefinitions"),
     // certificates.k8s.io/v1
     row("certificates.k8s.io", "v1", "certificatesigningrequests", "certificatesigningrequest", "CertificateSigningRequest", false, &["csr"], NONE, &["status", "approval"], "certificatesigningrequests"),
     // authentication.k8s.io/v1
@@ -209,10 +212,18 @@ pub struct GroupInfo {
     pub versions: Vec<&'static str>,
 }
 
+/// Every served resource: the static table, then the custom resources of
+/// established CustomResourceDefinitions (a snapshot of the registry).
+pub fn all() -> impl Iterator<Item = &'static ResourceDef> {
+    RESOURCES
+        .iter()
+        .chain(crate::apiextensions::registry::defs())
+}
+
 /// The named groups (not core), in first-seen order, versions preferred first.
 pub fn groups() -> Vec<GroupInfo> {
     let mut out: Vec<GroupInfo> = Vec::new();
-    for r in RESOURCES.iter().filter(|r| !r.group.is_empty()) {
+    for r in all().filter(|r| !r.group.is_empty()) {
         match out.iter_mut().find(|g| g.name == r.group) {
             Some(g) => {
                 if !g.versions.contains(&r.version) {
@@ -233,26 +244,26 @@ pub fn in_group_version<'a>(
     group: &'a str,
     version: &'a str,
 ) -> impl Iterator<Item = &'static ResourceDef> + 'a {
-    RESOURCES
-        .iter()
-        .filter(move |r| r.group == group && r.version == version)
+    all().filter(move |r| r.group == group && r.version == version)
 }
 
 pub fn group_version_exists(group: &str, version: &str) -> bool {
     in_group_version(group, version).next().is_some()
 }
 
-/// Looks up a resource by group, version and plural.
+/// Looks up a resource by group, version and plural: the static table
+/// first, so a custom resource can never shadow a built-in one.
 pub fn lookup(group: &str, version: &str, plural: &str) -> Option<&'static ResourceDef> {
-    in_group_version(group, version).find(|r| r.plural == plural)
+    RESOURCES
+        .iter()
+        .find(|r| r.group == group && r.version == version && r.plural == plural)
+        .or_else(|| crate::apiextensions::registry::lookup(group, version, plural))
 }
 
 /// The preferred-version row of a group's kind, for objects that must be
 /// found by kind (bootstrap, reviews).
 pub fn by_kind(group: &str, kind: &str) -> Option<&'static ResourceDef> {
-    RESOURCES
-        .iter()
-        .find(|r| r.group == group && r.kind == kind)
+    all().find(|r| r.group == group && r.kind == kind)
 }
 
 #[cfg(test)]

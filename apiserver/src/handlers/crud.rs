@@ -74,6 +74,7 @@ pub async fn serve_resource(
         }
         ("watch", "") => super::watch::serve(state, ctx, def, ns, out).await,
         ("create", "") => {
+            crate::apiextensions::check_create_allowed(def)?;
             let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
             escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
             let created = store.create(def, ns, obj, dry_run).await?;
@@ -115,13 +116,17 @@ pub async fn serve_resource(
         }
         ("patch", "" | "status") => {
             let kind = patch_type(ctx)?;
+            // Custom resources have no patch strategies (upstream: 415).
+            if kind == PatchType::Strategic && crate::apiextensions::is_custom(def) {
+                return Err(crate::apiextensions::strategic_merge_refused());
+            }
             let mode = FieldValidation::from_query(ctx.q("fieldValidation"))?;
             let p = decode_patch(read_body(body).await?)?;
             let warnings = std::sync::Mutex::new(Vec::new());
             let change = |cur: &Value| -> Result<Value, ApiError> {
                 let mut new = patch::apply(kind, cur, &p)?;
                 escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &new)?;
-                let unknown = fieldcheck::unknown_fields(def.group, def.version, def.kind, &new);
+                let unknown = unknown_fields(def, &new);
                 let found = fieldcheck::problems(&[], &unknown);
                 if mode != FieldValidation::Strict {
                     fieldcheck::prune(&mut new, &unknown);
@@ -167,7 +172,10 @@ pub async fn serve_resource(
                     .and_then(Value::as_i64)
                     .unwrap_or(0);
                 let mut obj = cur.clone();
-                obj["spec"]["replicas"] = json!(replicas);
+                match crate::apiextensions::scale::paths(def) {
+                    Some(p) => crate::apiextensions::scale::set_replicas(&p, &mut obj, replicas),
+                    None => obj["spec"]["replicas"] = json!(replicas),
+                }
                 // A resourceVersion in the Scale is a precondition on the
                 // object (409 when stale); without one the write retries.
                 if let Some(rv) = new_scale
@@ -206,7 +214,14 @@ pub async fn serve_resource(
 }
 
 /// An object or list in the negotiated encoding.
-pub fn reply(def: &ResourceDef, out: Output, code: u16, v: Value) -> Response<Body> {
+pub fn reply(def: &ResourceDef, out: Output, code: u16, mut v: Value) -> Response<Body> {
+    // Custom resources are stored at the storage version; the answer
+    // speaks the request's version.
+    if v.get("kind").and_then(Value::as_str) == Some(def.kind)
+        && crate::apiextensions::is_custom(def)
+    {
+        v["apiVersion"] = json!(def.api_version());
+    }
     let shaped = encode::shape(def, out, v);
     let (ct, bytes) = encode::render(out, &shaped);
     respond(code, ct, bytes)
@@ -214,6 +229,16 @@ pub fn reply(def: &ResourceDef, out: Output, code: u16, v: Value) -> Response<Bo
 
 fn reply_json(code: u16, v: &Value) -> Response<Body> {
     super::json_response(code, v)
+}
+
+/// Unknown fields of a body: the typed schema's for built-in kinds, what
+/// pruning drops for custom resources.
+fn unknown_fields(def: &ResourceDef, obj: &Value) -> Vec<String> {
+    if crate::apiextensions::is_custom(def) {
+        crate::apiextensions::unknown_fields(def, obj)
+    } else {
+        fieldcheck::unknown_fields(def.group, def.version, def.kind, obj)
+    }
 }
 
 /// Decodes a create/update body and applies `fieldValidation`: Strict
@@ -241,7 +266,7 @@ fn decode_checked(
     } else {
         (decode(ctx, body)?, Vec::new())
     };
-    let unknown = fieldcheck::unknown_fields(def.group, def.version, def.kind, &obj);
+    let unknown = unknown_fields(def, &obj);
     let found = fieldcheck::problems(&dups, &unknown);
     if mode == FieldValidation::Strict && !found.is_empty() {
         return Err(fieldcheck::strict_error(def.kind, def.version, &found));
@@ -362,6 +387,9 @@ fn delete_options(ctx: &Ctx, body: &[u8]) -> Result<DeleteOptions, ApiError> {
 
 /// The `autoscaling/v1` Scale view of a scalable object.
 fn scale_of(def: &ResourceDef, obj: &Value) -> Value {
+    if let Some(p) = crate::apiextensions::scale::paths(def) {
+        return crate::apiextensions::scale::to_scale(&p, obj);
+    }
     let selector = obj
         .pointer("/spec/selector")
         .map(|s| {

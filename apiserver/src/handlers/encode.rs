@@ -120,8 +120,9 @@ pub fn to_table(
     let rows: Vec<Value> = objects
         .iter()
         .map(|o| {
-            let mut row =
-                json!({ "cells": crate::printers::row_cells(def.group, def.plural, o, now) });
+            let cells = crate::apiextensions::printing::row_cells(def, o, now)
+                .unwrap_or_else(|| crate::printers::row_cells(def.group, def.plural, o, now));
+            let mut row = json!({ "cells": cells });
             match include {
                 IncludeObject::Object => row["object"] = o.clone(),
                 IncludeObject::Metadata => {
@@ -140,7 +141,8 @@ pub fn to_table(
         "kind": "Table",
         "apiVersion": "meta.k8s.io/v1",
         "metadata": list_meta,
-        "columnDefinitions": crate::printers::column_definitions(def.group, def.plural),
+        "columnDefinitions": crate::apiextensions::printing::column_definitions(def)
+            .unwrap_or_else(|| crate::printers::column_definitions(def.group, def.plural)),
         "rows": rows,
     })
 }

@@ -41,6 +41,10 @@ async fn run_checks(state: &AppState, which: &str) -> Vec<Check> {
             name: "poststarthook/bootstrap-controller",
             ok: state.started.load(Ordering::Relaxed),
         });
+        checks.push(Check {
+            name: "poststarthook/crd-informer-synced",
+            ok: crate::apiextensions::controller::synced(),
+        });
     }
     checks
 }

@@ -639,7 +639,10 @@ impl Store {
                 checks::default_object(def.group, def.kind, &mut new);
                 strategy.prepare_for_update(def, &mut new, &old);
             }
-            "status" => keep_all_but_status(&mut new, &old),
+            "status" => {
+                keep_all_but_status(&mut new, &old);
+                strategy.prepare_for_status_update(def, &mut new);
+            }
             // pods/binding: the handler's change sets only spec.nodeName.
             "binding" if def.plural == "pods" => {}
             "finalize" if def.plural == "namespaces" => {
@@ -701,7 +704,7 @@ impl Store {
             _ => None,
         };
         let errs = match subresource {
-            "status" => checks::validate_status_update(def.group, def.kind, &new, &old),
+            "status" => strategy.validate_status_update(def, &new, &old),
             // Upstream's binding assigns the node without ValidatePodUpdate
             // (which forbids spec changes); the handler allows it only once.
             "binding" => crate::validation::ErrorList::new(),

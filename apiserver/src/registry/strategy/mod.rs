@@ -30,6 +30,14 @@ pub trait Strategy: Send + Sync {
         }
     }
 
+    /// Called on a status-subresource write after everything but status
+    /// was reset to the stored object (custom resources prune it here).
+    fn prepare_for_status_update(&self, _def: &ResourceDef, _new: &mut Value) {}
+
+    fn validate_status_update(&self, def: &ResourceDef, new: &Value, old: &Value) -> ErrorList {
+        validation::validate_status_update(def.group, def.kind, new, old)
+    }
+
     /// Whether `metadata.generation` tracks spec changes for this kind.
     fn tracks_generation(&self) -> bool {
         false
@@ -157,6 +165,9 @@ impl Strategy for Events {
 
 /// The strategy for a resource.
 pub fn for_resource(def: &ResourceDef) -> &'static dyn Strategy {
+    if let Some(s) = crate::apiextensions::strategy::for_resource(def) {
+        return s;
+    }
     static POD: pods::Pods = pods::Pods;
     static NS: namespaces::Namespaces = namespaces::Namespaces;
     static PLAIN_S: Generic = PLAIN;
