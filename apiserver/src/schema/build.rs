@@ -109,6 +109,8 @@ pub(super) fn build() -> (Map<String, Value>, Vec<KindDefinition>) {
             definition,
         });
     }
+    // The body of every PATCH (any JSON): not a kind, but operations name it.
+    add::<meta::Patch>(&mut generator);
     let mut shared = Vec::new();
     for (kind, add_kind) in SHARED_KINDS {
         shared.push((*kind, add_kind(&mut generator)));
