@@ -188,7 +188,7 @@ pub mod parameter {
     #[derive(Clone, PartialEq, prost::Oneof)]
     pub enum Oneof {
         #[prost(message, tag = "1")]
-        BodyParameter(super::BodyParameter),
+        BodyParameter(Box<super::BodyParameter>),
         #[prost(message, tag = "2")]
         NonBodyParameter(super::NonBodyParameter),
     }
@@ -387,13 +387,13 @@ fn named_schemas(m: &serde_json::Map<String, Value>) -> Vec<NamedSchema> {
 
 fn parameter(p: &Value) -> ParametersItem {
     let oneof = if p["in"] == "body" {
-        parameter::Oneof::BodyParameter(BodyParameter {
+        parameter::Oneof::BodyParameter(Box::new(BodyParameter {
             description: text(p, "description"),
             name: text(p, "name"),
             r#in: "body".into(),
             required: p["required"].as_bool().unwrap_or(false),
             schema: p.get("schema").map(schema),
-        })
+        }))
     } else {
         let sub = if p["in"] == "path" {
             non_body_parameter::Oneof::PathParameterSubSchema(PathParameterSubSchema {
@@ -491,6 +491,11 @@ pub fn encode(doc: &Value) -> Vec<u8> {
         }),
     }
     .encode_to_vec()
+}
+
+/// Decodes a protobuf v2 document (for clients and tests of the answer).
+pub fn decode(bytes: &[u8]) -> Result<Document, prost::DecodeError> {
+    Document::decode(bytes)
 }
 
 #[cfg(test)]
