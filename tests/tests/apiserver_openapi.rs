@@ -90,6 +90,25 @@ fn kubectl_explain_reads_the_served_schemas() {
 
     let out = c.kubectl_ok(&["explain", "hpa.spec", "--api-version=autoscaling/v2"]);
     assert!(out.contains("metrics\t<[]MetricSpec>"), "{out}");
+
+    // `metadata` is never required (k8s-openapi's Rust types say otherwise).
+    let out = c.kubectl_ok(&["explain", "pods"]);
+    assert!(out.contains("metadata\t<ObjectMeta>\n"), "{out}");
+
+    // The v2 form: kubectl fetches /openapi/v2 as gnostic protobuf.
+    let out = c.kubectl_ok(&[
+        "explain",
+        "pods.spec.containers",
+        "--output=plaintext-openapiv2",
+    ]);
+    for want in [
+        "RESOURCE: containers <[]Object>",
+        "List of containers belonging to the pod.",
+        "   image\t<string>",
+        "   name\t<string> -required-",
+    ] {
+        assert!(out.contains(want), "missing {want:?} in:\n{out}");
+    }
 }
 
 #[test]
@@ -185,7 +204,7 @@ fn openapi_v2_in_json_and_protobuf_with_etags() {
     assert_eq!(code, 200);
     assert_eq!(
         header(&headers, "content-type"),
-        Some("application/com.github.proto-openapi.spec.v2@v1.0+protobuf")
+        Some("application/com.github.proto-openapi.spec.v2.v1.0+protobuf")
     );
     let proto = apiserver::openapi::proto::decode(&body).expect("protobuf decodes");
     let proto_defs = proto

@@ -24,10 +24,47 @@ use std::sync::OnceLock;
 /// The Kubernetes version the documents describe (the types we serve).
 pub const VERSION: &str = "v1.32.0";
 
-/// What a client sends in `Accept` to get the v2 protobuf form.
-pub const PROTOBUF_V2: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
+/// The media type of the v2 protobuf form (what the answer says).
+pub const PROTOBUF_V2: &str = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf";
+/// The older spelling clients (client-go, kubectl) still ask for; Go's
+/// MIME parser rejects it in a Content-Type, so answers use the one above.
+const PROTOBUF_V2_DEPRECATED: &str = "application/com.github.proto-openapi.spec.v2@v1.0+protobuf";
 
-/// A serialized document and its hash.
+/// The forms of `/openapi/v2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum V2Form {
+    Json,
+    Protobuf,
+}
+
+/// The first `Accept` clause (highest quality first, then in order) that
+/// names a form we have; `None` means 406.
+fn negotiate_v2(accept: Option<&str>) -> Option<V2Form> {
+    let accept = accept.filter(|a| !a.trim().is_empty()).unwrap_or("*/*");
+    let mut clauses: Vec<(f32, usize, &str)> = accept
+        .split(',')
+        .enumerate()
+        .map(|(i, c)| {
+            let mut parts = c.split(';');
+            let media = parts.next().unwrap_or_default().trim();
+            let q = parts
+                .filter_map(|p| p.trim().strip_prefix("q="))
+                .find_map(|q| q.parse().ok())
+                .unwrap_or(1.0);
+            (q, i, media)
+        })
+        .filter(|(q, _, _)| *q > 0.0)
+        .collect();
+    clauses.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    clauses.into_iter().find_map(|(_, _, media)| match media {
+        "application/json" | "application/*" | "*/*" => Some(V2Form::Json),
+        PROTOBUF_V2 | PROTOBUF_V2_DEPRECATED => Some(V2Form::Protobuf),
+        _ => None,
+    })
+}
+
+/// A serialized document and its hash (for the v2 protobuf form, the hash
+/// of the JSON form, as upstream).
 struct Cached {
     bytes: Bytes,
     hash: String,
@@ -53,7 +90,10 @@ fn v2_json() -> &'static Cached {
 
 fn v2_protobuf() -> &'static Cached {
     static DOC: OnceLock<Cached> = OnceLock::new();
-    DOC.get_or_init(|| Cached::new(proto::encode(&v2::document())))
+    DOC.get_or_init(|| Cached {
+        bytes: Bytes::from(proto::encode(&v2::document())),
+        hash: v2_json().hash.clone(),
+    })
 }
 
 /// The per-group-version v3 documents, keyed by `api/v1`, `apis/apps/v1`.
@@ -140,16 +180,11 @@ fn accepts_json(accept: Option<&str>) -> bool {
 pub fn serve(ctx: &Ctx, rest: &[&str]) -> Result<Response<Body>, ApiError> {
     let accept = ctx.header("accept");
     match rest {
-        ["v2"] => {
-            if accept.is_some_and(|a| {
-                a.contains("application/com.github.proto-openapi.spec.v2")
-                    && !a.starts_with("application/json")
-            }) {
-                Ok(answer(ctx, v2_protobuf(), PROTOBUF_V2))
-            } else {
-                Ok(answer(ctx, v2_json(), "application/json"))
-            }
-        }
+        ["v2"] => Ok(match negotiate_v2(accept) {
+            Some(V2Form::Json) => answer(ctx, v2_json(), "application/json"),
+            Some(V2Form::Protobuf) => answer(ctx, v2_protobuf(), PROTOBUF_V2),
+            None => respond(406, "text/plain", Vec::new()),
+        }),
         ["v3"] => Ok(answer(ctx, v3_root(), "application/json")),
         ["v3", gv @ ..] => {
             let key = gv.join("/");
@@ -206,6 +241,32 @@ mod tests {
         );
         assert_eq!(core.hash.len(), 128);
         assert!(root["paths"].get("apis/autoscaling/v2").is_some());
+    }
+
+    #[test]
+    fn v2_negotiation() {
+        for (accept, want) in [
+            (None, Some(V2Form::Json)),
+            (Some("application/json"), Some(V2Form::Json)),
+            (Some(PROTOBUF_V2_DEPRECATED), Some(V2Form::Protobuf)),
+            (Some(PROTOBUF_V2), Some(V2Form::Protobuf)),
+            (
+                Some(
+                    "application/json;q=0.5, application/com.github.proto-openapi.spec.v2@v1.0+protobuf",
+                ),
+                Some(V2Form::Protobuf),
+            ),
+            (
+                Some(
+                    "application/com.github.proto-openapi.spec.v2@v1.0+protobuf, application/json",
+                ),
+                Some(V2Form::Protobuf),
+            ),
+            (Some("text/html"), None),
+        ] {
+            assert_eq!(negotiate_v2(accept), want, "{accept:?}");
+        }
+        assert_eq!(v2_protobuf().hash, v2_json().hash);
     }
 
     #[test]
