@@ -258,3 +258,69 @@ fn openapi_v3_documents_carry_hashes_and_cache_headers() {
     let (code, _, _) = get(&c, "/openapi/v3/apis/nope/v1", &[]);
     assert_eq!(code, 404);
 }
+
+#[test]
+fn kubectl_apply_builds_strategic_patches_from_the_served_schema() {
+    let c = ApiCluster::start();
+    let first = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: nginx
+        env: [{name: A, value: a}, {name: B, value: b}]
+      - name: side
+        image: busybox
+"#;
+    let (ok, _, err) = c.kubectl_stdin(&["apply", "-f", "-"], first);
+    assert!(ok, "{err}");
+    let second = first
+        .replace("{name: A, value: a}, ", "")
+        .replace("image: busybox", "image: busybox:2");
+    let (ok, _, err) = c.kubectl_stdin(&["apply", "-v=8", "-f", "-"], &second);
+    assert!(ok, "{err}");
+    // The patch kubectl computed names list elements by their merge keys,
+    // which it only knows from our /openapi/v3 schema.
+    let patch = err
+        .lines()
+        .find(|l| l.contains("Request Body") && l.contains("setElementOrder"))
+        .unwrap_or_else(|| panic!("no strategic patch in:\n{err}"));
+    assert!(
+        patch.contains(
+            r#"\"$setElementOrder/containers\":[{\"name\":\"web\"},{\"name\":\"side\"}]"#
+        ),
+        "{patch}"
+    );
+    assert!(
+        patch.contains(r#"\"$patch\":\"delete\",\"name\":\"A\""#),
+        "{patch}"
+    );
+    let out = c.kubectl_ok(&[
+        "get",
+        "deploy",
+        "web",
+        "-o",
+        "jsonpath={.spec.template.spec.containers[*].image} {.spec.template.spec.containers[0].env[*].name}",
+    ]);
+    assert_eq!(out, "nginx busybox:2 B");
+
+    // An unknown field in an applied manifest: the same strict error.
+    let bad = second.replace("spec:\n  selector", "spec:\n  foo: 1\n  selector");
+    let (ok, _, err) = c.kubectl_stdin(
+        &["apply", "-f", "-"],
+        &bad.replace("name: web\nspec", "name: web2\nspec"),
+    );
+    assert!(!ok);
+    assert!(
+        err.contains(r#"Error from server (BadRequest): error when creating "STDIN": Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.foo""#),
+        "{err}"
+    );
+}
