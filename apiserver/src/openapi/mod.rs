@@ -19,6 +19,7 @@ use crate::status::ApiError;
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::OnceLock;
 
 /// The Kubernetes version the documents describe (the types we serve).
@@ -68,6 +69,8 @@ fn negotiate_v2(accept: Option<&str>) -> Option<V2Form> {
 struct Cached {
     bytes: Bytes,
     hash: String,
+    /// The gzip form, made on the first request that accepts it.
+    gzip: OnceLock<Bytes>,
 }
 
 impl Cached {
@@ -79,7 +82,22 @@ impl Cached {
         Cached {
             bytes: Bytes::from(bytes),
             hash,
+            gzip: OnceLock::new(),
         }
+    }
+
+    fn gzipped(&self) -> Bytes {
+        self.gzip
+            .get_or_init(|| {
+                let mut enc =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                match enc.write_all(&self.bytes).and_then(|()| enc.finish()) {
+                    Ok(z) => Bytes::from(z),
+                    // Writing to memory does not fail; fall back to plain bytes.
+                    Err(_) => self.bytes.clone(),
+                }
+            })
+            .clone()
     }
 }
 
@@ -93,6 +111,7 @@ fn v2_protobuf() -> &'static Cached {
     DOC.get_or_init(|| Cached {
         bytes: Bytes::from(proto::encode(&v2::document())),
         hash: v2_json().hash.clone(),
+        gzip: OnceLock::new(),
     })
 }
 
@@ -151,6 +170,22 @@ fn answer(ctx: &Ctx, doc: &Cached, content_type: &str) -> Response<Body> {
         let mut r = respond(304, content_type, Vec::new());
         r.headers_mut().remove(header::CONTENT_TYPE);
         r
+    } else if accepts_gzip(ctx.header("accept-encoding")) {
+        let gz = doc.gzipped();
+        let compressed = gz.len() < doc.bytes.len();
+        let mut r = Response::new(crate::handlers::full(if compressed {
+            gz
+        } else {
+            doc.bytes.clone()
+        }));
+        if compressed {
+            r.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        }
+        if let Some(v) = header_value(content_type) {
+            r.headers_mut().insert(header::CONTENT_TYPE, v);
+        }
+        r
     } else {
         let mut r = Response::new(crate::handlers::full(doc.bytes.clone()));
         if let Some(v) = header_value(content_type) {
@@ -161,9 +196,28 @@ fn answer(ctx: &Ctx, doc: &Cached, content_type: &str) -> Response<Body> {
     if let Some(v) = header_value(&etag) {
         r.headers_mut().insert(header::ETAG, v);
     }
-    r.headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("Accept"));
+    r.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("Accept, Accept-Encoding"),
+    );
     r
+}
+
+/// Whether `Accept-Encoding` takes gzip (and does not refuse it with q=0).
+fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
+    accept_encoding.is_some_and(|a| {
+        a.split(',').any(|c| {
+            let mut parts = c.split(';');
+            let coding = parts.next().unwrap_or_default().trim();
+            let refused = parts.any(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|q| q.parse::<f32>().ok())
+                    .is_some_and(|q| q == 0.0)
+            });
+            coding.eq_ignore_ascii_case("gzip") && !refused
+        })
+    })
 }
 
 /// Whether an `Accept` header takes JSON.
@@ -267,6 +321,23 @@ mod tests {
             assert_eq!(negotiate_v2(accept), want, "{accept:?}");
         }
         assert_eq!(v2_protobuf().hash, v2_json().hash);
+    }
+
+    #[test]
+    fn gzip_when_accepted() {
+        assert!(accepts_gzip(Some("gzip")));
+        assert!(accepts_gzip(Some("deflate, gzip;q=0.5")));
+        assert!(!accepts_gzip(Some("gzip;q=0")));
+        assert!(!accepts_gzip(None));
+        let doc = v2_json();
+        let mut plain = Vec::new();
+        std::io::Read::read_to_end(
+            &mut flate2::read::GzDecoder::new(doc.gzipped().as_ref()),
+            &mut plain,
+        )
+        .expect("gunzip");
+        assert_eq!(plain, doc.bytes.as_ref());
+        assert!(doc.gzipped().len() * 4 < doc.bytes.len());
     }
 
     #[test]
