@@ -199,7 +199,12 @@ fn openapi_v2_in_json_and_protobuf_with_etags() {
     let (code, headers, zipped) = get(&c, "/openapi/v2", &["Accept-Encoding: gzip"]);
     assert_eq!(code, 200);
     assert_eq!(header(&headers, "content-encoding"), Some("gzip"));
-    assert!(zipped.len() * 4 < body.len(), "{} vs {}", zipped.len(), body.len());
+    assert!(
+        zipped.len() * 4 < body.len(),
+        "{} vs {}",
+        zipped.len(),
+        body.len()
+    );
 
     // Protobuf: the same definitions.
     let (code, headers, body) = get(
