@@ -115,7 +115,8 @@ pub async fn serve_resource(
             let p = decode_patch(read_body(body).await?)?;
             let warnings = std::sync::Mutex::new(Vec::new());
             let change = |cur: &Value| -> Result<Value, ApiError> {
-                let mut new = patch::apply(kind, cur, &p)?;
+                let (types, root) = patch::types::for_resource(def);
+                let mut new = patch::apply(kind, types, root.as_deref(), cur, &p)?;
                 escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &new)?;
                 let unknown = fieldcheck::unknown_fields(def.group, def.version, def.kind, &new);
                 let found = fieldcheck::problems(&[], &unknown);
@@ -151,7 +152,7 @@ pub async fn serve_resource(
             let change = move |cur: &Value| -> Result<Value, ApiError> {
                 let scale = scale_of(def, cur);
                 let new_scale = match kind {
-                    Some(k) => patch::apply(k, &scale, &body)?,
+                    Some(k) => patch::apply(k, &patch::types::Guessed, None, &scale, &body)?,
                     None => body.clone(),
                 };
                 let replicas = new_scale
