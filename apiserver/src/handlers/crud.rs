@@ -4,6 +4,7 @@
 use super::encode::{self, Output};
 use super::escalation;
 use super::{AppState, Body, Ctx, read_body, respond};
+use crate::registry::apply::{Apply, managed::Manager, options};
 use crate::registry::fieldcheck::{self, FieldValidation};
 use crate::registry::patch::{self, PatchType};
 use crate::registry::{DeleteOptions, DeleteOutcome, ListOptions, meta};
@@ -55,8 +56,28 @@ pub async fn serve_resource(
         ""
     };
     let store = &state.store;
-    let dry_run = ctx.q("dryRun").is_some_and(|d| d == "All");
     let sub = info.subresource.as_str();
+    let dry_run = match verb {
+        "create" => options::dry_run("CreateOptions", ctx.q("dryRun"))?,
+        "update" => options::dry_run("UpdateOptions", ctx.q("dryRun"))?,
+        "patch" => options::dry_run("PatchOptions", ctx.q("dryRun"))?,
+        "delete" | "deletecollection" => options::dry_run("DeleteOptions", ctx.q("dryRun"))?,
+        _ => false,
+    };
+    let manager = |operation: &'static str| Manager {
+        name: Manager::name_from(ctx.q("fieldManager"), ctx.header("user-agent")),
+        operation,
+        api_version: def.api_version(),
+        subresource: sub.to_string(),
+    };
+    if matches!(verb, "create" | "update") {
+        let kind = if verb == "create" {
+            "CreateOptions"
+        } else {
+            "UpdateOptions"
+        };
+        options::check_manager(kind, ctx.q("fieldManager"), None, false)?;
+    }
     match (verb, sub) {
         ("get", "" | "status") => {
             let obj = store.get(def, ns, &info.name).await?;
@@ -74,7 +95,9 @@ pub async fn serve_resource(
         ("create", "") => {
             let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
             escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
-            let created = store.create(def, ns, obj, dry_run).await?;
+            let created = store
+                .create_as(def, ns, obj, dry_run, Some(&manager("Update")))
+                .await?;
             Ok(with_warnings(reply(def, out, 201, created), &warnings))
         }
         ("create", "token") => {
@@ -106,17 +129,33 @@ pub async fn serve_resource(
         ("update", "" | "status" | "finalize") => {
             let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
             escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
-            let updated = store.update(def, ns, &info.name, sub, obj, dry_run).await?;
+            let updated = store
+                .update_as(
+                    def,
+                    ns,
+                    &info.name,
+                    sub,
+                    obj,
+                    dry_run,
+                    Some(&manager("Update")),
+                )
+                .await?;
             Ok(with_warnings(reply(def, out, 200, updated), &warnings))
         }
         ("patch", "" | "status") => {
             let kind = patch_type(ctx)?;
+            let is_apply = kind == PatchType::Apply;
+            let force = options::check_manager(
+                "PatchOptions",
+                ctx.q("fieldManager"),
+                ctx.q("force"),
+                is_apply,
+            )?;
             let mode = FieldValidation::from_query(ctx.q("fieldValidation"))?;
-            let p = decode_patch(read_body(body).await?)?;
+            let body = read_body(body).await?;
             let warnings = std::sync::Mutex::new(Vec::new());
-            let change = |cur: &Value| -> Result<Value, ApiError> {
-                let (types, root) = patch::types::for_resource(def);
-                let mut new = patch::apply(kind, types, root.as_deref(), cur, &p)?;
+            // RBAC escalation and fieldValidation on the object a change makes.
+            let admit = |mut new: Value| -> Result<Value, ApiError> {
                 escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &new)?;
                 let unknown = fieldcheck::unknown_fields(def.group, def.version, def.kind, &new);
                 let found = fieldcheck::problems(&[], &unknown);
@@ -136,11 +175,49 @@ pub async fn serve_resource(
                     _ => Ok(new),
                 }
             };
-            let updated = store
-                .patch(def, ns, &info.name, sub, dry_run, &change)
-                .await?;
+            let (types, root) = patch::types::for_resource(def);
+            let (code, updated) = if is_apply {
+                let applied = options::decode_applied(&body)?;
+                let apply = Apply {
+                    manager: manager("Apply"),
+                    force,
+                    types,
+                    def: root.as_deref(),
+                    now: meta::now_rfc3339(),
+                };
+                let change = |cur: &Value| admit(apply.to_live(cur, &applied)?);
+                match store
+                    .patch_as(def, ns, &info.name, sub, dry_run, &change, None)
+                    .await
+                {
+                    Err(e) if e.code == 404 && sub.is_empty() => {
+                        let mut obj = apply.to_new(&applied);
+                        let body_name = meta::name(&obj).to_string();
+                        if !body_name.is_empty() && body_name != info.name {
+                            return Err(ApiError::bad_request(format!(
+                                "the name of the object ({body_name}) does not match the name on the URL ({})",
+                                info.name
+                            )));
+                        }
+                        obj["metadata"]["name"] = json!(info.name);
+                        let obj = admit(obj)?;
+                        (201, store.create(def, ns, obj, dry_run).await?)
+                    }
+                    other => (200, other?),
+                }
+            } else {
+                let p = decode_patch(body)?;
+                let change = |cur: &Value| -> Result<Value, ApiError> {
+                    admit(patch::apply(kind, types, root.as_deref(), cur, &p)?)
+                };
+                let m = manager("Update");
+                let updated = store
+                    .patch_as(def, ns, &info.name, sub, dry_run, &change, Some(&m))
+                    .await?;
+                (200, updated)
+            };
             let warnings = warnings.into_inner().unwrap_or_default();
-            Ok(with_warnings(reply(def, out, 200, updated), &warnings))
+            Ok(with_warnings(reply(def, out, code, updated), &warnings))
         }
         ("update" | "patch", "scale") => {
             let kind = if verb == "patch" {
@@ -163,8 +240,10 @@ pub async fn serve_resource(
                 obj["spec"]["replicas"] = json!(replicas);
                 Ok(obj)
             };
+            let mut m = manager("Update");
+            m.subresource = "scale".into();
             let updated = store
-                .patch(def, ns, &info.name, "", dry_run, &change)
+                .patch_as(def, ns, &info.name, "", dry_run, &change, Some(&m))
                 .await?;
             Ok(reply_json(200, &scale_of(def, &updated)))
         }

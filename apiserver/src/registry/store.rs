@@ -1,6 +1,7 @@
 //! The generic store: create/get/list/update/delete for every resource
 //! against etcd, asking the kind's [`Strategy`] only for what differs.
 
+use super::apply::managed::{self, Manager};
 use super::checks;
 pub use super::deletion::{DeleteOptions, DeleteOutcome};
 use super::meta::{self, metadata_mut};
@@ -244,8 +245,21 @@ impl Store {
         &self,
         def: &ResourceDef,
         ns: &str,
+        obj: Value,
+        dry_run: bool,
+    ) -> Result<Value, ApiError> {
+        self.create_as(def, ns, obj, dry_run, None).await
+    }
+
+    /// [`create`](Self::create) recording `manager` as the owner of every
+    /// field it sets (`managedFields`, operation Update).
+    pub async fn create_as(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
         mut obj: Value,
         dry_run: bool,
+        manager: Option<&Manager>,
     ) -> Result<Value, ApiError> {
         let strategy = strategy::for_resource(def);
         Self::check_type(def, &obj)?;
@@ -295,6 +309,11 @@ impl Store {
         let mut obj = obj;
         checks::default_object(def.group, def.kind, &mut obj);
         strategy.prepare_for_create(def, &mut obj);
+        if let Some(m) = manager {
+            let (types, root) = crate::registry::patch::types::for_resource(def);
+            let now = meta::now_rfc3339();
+            managed::record_update(types, root.as_deref(), &mut obj, None, m, &now);
+        }
         let name = meta::name(&obj).to_string();
         if def.namespaced && def.plural != "namespaces" {
             self.require_namespace(ns, def, &name).await?;
@@ -389,6 +408,23 @@ impl Store {
         obj: Value,
         dry_run: bool,
     ) -> Result<Value, ApiError> {
+        self.update_as(def, ns, name, subresource, obj, dry_run, None)
+            .await
+    }
+
+    /// [`update`](Self::update) recording `manager` as the owner of the
+    /// fields it changes.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn update_as(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+        subresource: &str,
+        obj: Value,
+        dry_run: bool,
+        manager: Option<&Manager>,
+    ) -> Result<Value, ApiError> {
         Self::check_type(def, &obj)?;
         let body_name = meta::name(&obj);
         if !body_name.is_empty() && body_name != name {
@@ -410,7 +446,7 @@ impl Store {
             Err(e) if e.code == 404 && subresource.is_empty() && allow_create_on_update(def) => {
                 let mut obj = obj;
                 metadata_mut(&mut obj).insert("name".into(), json!(name));
-                return self.create(def, ns, obj, dry_run).await;
+                return self.create_as(def, ns, obj, dry_run, manager).await;
             }
             Err(e) => return Err(e),
         };
@@ -419,7 +455,7 @@ impl Store {
             return Err(ApiError::stale(target(def, name)));
         }
         let new = Self::served(def, obj);
-        self.write_update(def, ns, name, subresource, current, new, dry_run)
+        self.write_update(def, ns, name, subresource, current, new, dry_run, manager)
             .await
     }
 
@@ -433,6 +469,24 @@ impl Store {
         subresource: &str,
         dry_run: bool,
         change: &(dyn Fn(&Value) -> Result<Value, ApiError> + Send + Sync),
+    ) -> Result<Value, ApiError> {
+        self.patch_as(def, ns, name, subresource, dry_run, change, None)
+            .await
+    }
+
+    /// [`patch`](Self::patch) recording `manager` as the owner of the
+    /// fields the change sets (None for server-side apply, whose change
+    /// writes `managedFields` itself).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn patch_as(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+        subresource: &str,
+        dry_run: bool,
+        change: &(dyn Fn(&Value) -> Result<Value, ApiError> + Send + Sync),
+        manager: Option<&Manager>,
     ) -> Result<Value, ApiError> {
         for _ in 0..CAS_RETRIES {
             let current = self.read(def, ns, name).await?;
@@ -451,7 +505,7 @@ impl Store {
             }
             new = Self::served(def, new);
             match self
-                .write_update(def, ns, name, subresource, current, new, dry_run)
+                .write_update(def, ns, name, subresource, current, new, dry_run, manager)
                 .await
             {
                 Err(e) if e.reason == "Conflict" && patch_rv.is_empty() => continue,
@@ -473,6 +527,7 @@ impl Store {
         current: StoredObject,
         mut new: Value,
         dry_run: bool,
+        manager: Option<&Manager>,
     ) -> Result<Value, ApiError> {
         let strategy = strategy::for_resource(def);
         let old = Self::served(def, current.value.clone());
@@ -505,6 +560,21 @@ impl Store {
                         def.plural
                     ),
                 ));
+            }
+        }
+        match manager {
+            Some(m) => {
+                let (types, root) = crate::registry::patch::types::for_resource(def);
+                let now = meta::now_rfc3339();
+                managed::record_update(types, root.as_deref(), &mut new, Some(&old), m, &now);
+            }
+            // A write that doesn't send managedFields keeps the stored ones.
+            None => {
+                if new.pointer("/metadata/managedFields").is_none()
+                    && let Some(mf) = old.pointer("/metadata/managedFields")
+                {
+                    metadata_mut(&mut new).insert("managedFields".into(), mf.clone());
+                }
             }
         }
         if strategy.tracks_generation() && meta::spec_differs(&new, &old) {

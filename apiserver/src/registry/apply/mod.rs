@@ -12,6 +12,7 @@
 pub mod fieldset;
 pub mod managed;
 pub mod merge;
+pub mod options;
 
 #[cfg(test)]
 mod tests;

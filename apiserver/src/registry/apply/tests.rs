@@ -215,4 +215,3 @@ fn manager_names() {
     assert_eq!(updater("m").describe(), "\"m\" using apps/v1");
     assert_eq!(applier("m", false).manager.describe(), "\"m\"");
 }
-
