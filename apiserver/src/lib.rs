@@ -21,6 +21,7 @@ pub mod rbac;
 pub mod rbac_cache;
 pub mod registry;
 pub mod resources;
+pub mod schema;
 pub mod server;
 pub mod serviceaccount;
 pub mod status;
