@@ -202,3 +202,39 @@ fn invalid_patches_get_upstreams_errors() {
             .starts_with("Unknown patch type: sideways")
     );
 }
+
+#[test]
+fn schema_drives_merge_keys_per_type() {
+    use crate::registry::patch::types::FromSchema;
+    let pod = crate::schema::definition_of("", "v1", "Pod");
+    let live = json!({"spec": {
+        "containers": [{"name": "a", "image": "x", "ports": [{"containerPort": 80, "protocol": "TCP"}]}],
+        "tolerations": [{"key": "k", "operator": "Exists"}]
+    }});
+    let patch = json!({"spec": {
+        "containers": [{"name": "a", "ports": [{"containerPort": 443, "protocol": "TCP"}]}],
+        "tolerations": [{"key": "z", "operator": "Exists"}]
+    }});
+    let p = patch.as_object().cloned().unwrap_or_default();
+    let out = apply(&FromSchema, pod, &live, &p).expect("valid");
+    assert_eq!(
+        out["spec"]["containers"][0]["ports"],
+        json!([{"containerPort": 80, "protocol": "TCP"}, {"containerPort": 443, "protocol": "TCP"}])
+    );
+    assert_eq!(out["spec"]["containers"][0]["image"], "x");
+    assert_eq!(
+        out["spec"]["tolerations"],
+        json!([{"key": "z", "operator": "Exists"}])
+    );
+    let svc = crate::schema::definition_of("", "v1", "Service");
+    let live = json!({"spec": {"ports": [{"port": 80, "name": "http"}]}});
+    let p = json!({"spec": {"ports": [{"port": 443, "name": "https"}]}});
+    let out = apply(
+        &FromSchema,
+        svc,
+        &live,
+        p.as_object().unwrap_or(&Map::new()),
+    )
+    .expect("valid");
+    assert_eq!(out["spec"]["ports"].as_array().map(Vec::len), Some(2));
+}

@@ -120,13 +120,84 @@ impl TypeInfo for Guessed {
 pub fn for_resource(
     def: &crate::resources::ResourceDef,
 ) -> (&'static dyn TypeInfo, Option<String>) {
-    let _ = def;
-    (&Guessed, None)
+    match crate::schema::definition_of(def.group, def.version, def.kind) {
+        Some(name) => (&FromSchema, Some(name.to_string())),
+        None => (&Guessed, None),
+    }
+}
+
+/// The tags and types of the API schema (`crate::schema`), upstream's own.
+pub struct FromSchema;
+
+impl TypeInfo for FromSchema {
+    fn field(&self, def: Option<&str>, prop: &str) -> FieldInfo {
+        let Some(def) = def else {
+            return FieldInfo::default();
+        };
+        let elem = crate::schema::property_definition(def, prop);
+        let mut info = match crate::schema::field_meta(def, prop) {
+            Some(m) => FieldInfo {
+                patch_strategy: m
+                    .patch_strategy
+                    .map(|s| s.split(',').map(String::from).collect())
+                    .unwrap_or_default(),
+                patch_merge_key: m.patch_merge_key.map(String::from),
+                list_type: m.list_type.map(String::from),
+                list_map_keys: m.list_map_keys.iter().map(|k| k.to_string()).collect(),
+                map_type: m.map_type.map(String::from),
+                elem: None,
+            },
+            None => FieldInfo::default(),
+        };
+        if info.map_type.is_none() {
+            info.map_type = elem
+                .and_then(crate::schema::definition_map_type)
+                .map(String::from);
+        }
+        info.elem = elem.map(String::from);
+        info
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn schema_tags_follow_the_definitions() {
+        let pod = crate::schema::definition_of("", "v1", "Pod").expect("Pod");
+        let spec = FromSchema.field(Some(pod), "spec");
+        assert_eq!(spec.elem.as_deref(), Some("io.k8s.api.core.v1.PodSpec"));
+        let containers = FromSchema.field(spec.elem.as_deref(), "containers");
+        assert_eq!(containers.patch_merge_key.as_deref(), Some("name"));
+        assert_eq!(
+            containers.elem.as_deref(),
+            Some("io.k8s.api.core.v1.Container")
+        );
+        let ports = FromSchema.field(containers.elem.as_deref(), "ports");
+        assert_eq!(ports.patch_merge_key.as_deref(), Some("containerPort"));
+        assert_eq!(
+            ports.list_map_keys,
+            vec!["containerPort".to_string(), "protocol".to_string()]
+        );
+        let volumes = FromSchema.field(spec.elem.as_deref(), "volumes");
+        assert!(volumes.has_strategy("retainKeys") && volumes.has_strategy("merge"));
+        let tolerations = FromSchema.field(spec.elem.as_deref(), "tolerations");
+        assert!(!tolerations.has_strategy("merge"));
+        let deploy = crate::schema::definition_of("apps", "v1", "Deployment").expect("Deployment");
+        let dspec = FromSchema.field(Some(deploy), "spec");
+        assert!(
+            FromSchema
+                .field(dspec.elem.as_deref(), "selector")
+                .is_atomic_map()
+        );
+        let meta = FromSchema.field(Some(deploy), "metadata");
+        assert!(
+            FromSchema
+                .field(meta.elem.as_deref(), "finalizers")
+                .is_set()
+        );
+    }
 
     #[test]
     fn guessed_tags() {
