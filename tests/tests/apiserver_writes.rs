@@ -99,8 +99,15 @@ fn client_side_apply_keeps_last_applied_and_deletes_removed_fields() {
     let d = get(&c, "deployment/web", &["--show-managed-fields"]);
     assert_eq!(at(&d, "/spec/replicas"), 2);
     assert_eq!(at(&d, "/metadata/labels/extra"), "yes");
-    let last = at(&d, "/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration");
-    assert!(last.as_str().is_some_and(|s| s.contains("\"extra\":\"yes\"")), "{last}");
+    let last = at(
+        &d,
+        "/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration",
+    );
+    assert!(
+        last.as_str()
+            .is_some_and(|s| s.contains("\"extra\":\"yes\"")),
+        "{last}"
+    );
     assert!(managers(&d).contains(&("kubectl-client-side-apply".into(), "Update".into())));
     assert_eq!(at(&d, "/metadata/generation"), 1);
 
@@ -108,11 +115,21 @@ fn client_side_apply_keeps_last_applied_and_deletes_removed_fields() {
     c.kubectl_ok(&["apply", "-f", &f]);
     let d = get(&c, "deployment/web", &[]);
     assert_eq!(at(&d, "/spec/replicas"), 3);
-    assert_eq!(at(&d, "/metadata/labels/extra"), &Value::Null, "removed label deleted");
-    assert_eq!(at(&d, "/spec/template/spec/containers/0/image"), "nginx:1.26");
+    assert_eq!(
+        at(&d, "/metadata/labels/extra"),
+        &Value::Null,
+        "removed label deleted"
+    );
+    assert_eq!(
+        at(&d, "/spec/template/spec/containers/0/image"),
+        "nginx:1.26"
+    );
     assert_eq!(containers(&d), vec!["nginx", "sidecar"]);
     assert_eq!(at(&d, "/metadata/generation"), 2);
-    assert!(at(&d, "/metadata/managedFields").is_null(), "hidden without --show-managed-fields");
+    assert!(
+        at(&d, "/metadata/managedFields").is_null(),
+        "hidden without --show-managed-fields"
+    );
 }
 
 #[test]
@@ -121,10 +138,19 @@ fn server_side_apply_owns_fields_conflicts_and_forces() {
     let f = file(&c, "d1.yaml", &deployment(2, "nginx:1.25", true));
     c.kubectl_ok(&["apply", "--server-side", "-f", &f]);
     let d = get(&c, "deployment/web", &["--show-managed-fields"]);
-    assert_eq!(managers(&d), vec![("kubectl".to_string(), "Apply".to_string())]);
+    assert_eq!(
+        managers(&d),
+        vec![("kubectl".to_string(), "Apply".to_string())]
+    );
     let fields = at(&d, "/metadata/managedFields/0/fieldsV1");
     assert_eq!(at(fields, "/f:spec/f:replicas"), &serde_json::json!({}));
-    assert!(at(fields, "/f:spec/f:template/f:spec/f:containers/k:{\"name\":\"nginx\"}/.").is_object());
+    assert!(
+        at(
+            fields,
+            "/f:spec/f:template/f:spec/f:containers/k:{\"name\":\"nginx\"}/."
+        )
+        .is_object()
+    );
     assert!(at(fields, "/f:status").is_null());
 
     // Applying again without the label removes it; the rest stays.
@@ -136,7 +162,11 @@ fn server_side_apply_owns_fields_conflicts_and_forces() {
 
     // Another manager takes spec.replicas; applying a different value conflicts.
     c.kubectl_ok(&[
-        "patch", "deployment/web", "--type=merge", "-p", r#"{"spec":{"replicas":4}}"#,
+        "patch",
+        "deployment/web",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"replicas":4}}"#,
         "--field-manager=kubectl-client-side-apply",
     ]);
     let f = file(&c, "d3.yaml", &deployment(5, "nginx:1.25", false));
@@ -152,7 +182,10 @@ fn server_side_apply_owns_fields_conflicts_and_forces() {
     assert_eq!(at(&d, "/spec/replicas"), 5);
     let csa = at(&d, "/metadata/managedFields")
         .as_array()
-        .and_then(|a| a.iter().find(|e| e["manager"] == "kubectl-client-side-apply"))
+        .and_then(|a| {
+            a.iter()
+                .find(|e| e["manager"] == "kubectl-client-side-apply")
+        })
         .cloned();
     assert!(
         csa.is_none_or(|e| e.pointer("/fieldsV1/f:spec/f:replicas").is_none()),
@@ -165,14 +198,21 @@ fn edit_with_an_editor_script() {
     let c = ApiCluster::start();
     let (ok, _, err) = c.kubectl_stdin(&["apply", "-f", "-"], &deployment(1, "nginx:1.25", false));
     assert!(ok, "{err}");
-    let script = file(&c, "editor.sh", "#!/bin/sh\nsed -i 's/image: nginx:1.25/image: nginx:1.27/' \"$1\"\n");
+    let script = file(
+        &c,
+        "editor.sh",
+        "#!/bin/sh\nsed -i 's/image: nginx:1.25/image: nginx:1.27/' \"$1\"\n",
+    );
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
     let (code, out, err) = kubectl_env(&c, &[("EDITOR", &script)], &["edit", "deployment/web"]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("deployment.apps/web edited"), "{out}");
     let d = get(&c, "deployment/web", &["--show-managed-fields"]);
-    assert_eq!(at(&d, "/spec/template/spec/containers/0/image"), "nginx:1.27");
+    assert_eq!(
+        at(&d, "/spec/template/spec/containers/0/image"),
+        "nginx:1.27"
+    );
     assert!(managers(&d).contains(&("kubectl-edit".into(), "Update".into())));
 }
 
@@ -186,9 +226,18 @@ fn patch_json_merge_and_strategic() {
         r#"[{"op":"replace","path":"/spec/replicas","value":3},{"op":"add","path":"/metadata/labels/j","value":"1"}]"#,
     ]);
     let d = get(&c, "deployment/web", &[]);
-    assert_eq!((at(&d, "/spec/replicas"), at(&d, "/metadata/labels/j")), (&3.into(), &"1".into()));
+    assert_eq!(
+        (at(&d, "/spec/replicas"), at(&d, "/metadata/labels/j")),
+        (&3.into(), &"1".into())
+    );
 
-    c.kubectl_ok(&["patch", "deployment/web", "--type=merge", "-p", r#"{"metadata":{"labels":{"j":null,"m":"2"}}}"#]);
+    c.kubectl_ok(&[
+        "patch",
+        "deployment/web",
+        "--type=merge",
+        "-p",
+        r#"{"metadata":{"labels":{"j":null,"m":"2"}}}"#,
+    ]);
     let d = get(&c, "deployment/web", &[]);
     assert_eq!(at(&d, "/metadata/labels/j"), &Value::Null);
     assert_eq!(at(&d, "/metadata/labels/m"), "2");
@@ -200,19 +249,32 @@ fn patch_json_merge_and_strategic() {
     ]);
     let d = get(&c, "deployment/web", &[]);
     assert_eq!(containers(&d), vec!["nginx"]);
-    assert_eq!(at(&d, "/spec/template/spec/containers/0/image"), "nginx:1.26");
+    assert_eq!(
+        at(&d, "/spec/template/spec/containers/0/image"),
+        "nginx:1.26"
+    );
 
     // $retainKeys: switching the strategy drops rollingUpdate.
     c.kubectl_ok(&[
-        "patch", "deployment/web", "--type=strategic", "-p",
+        "patch",
+        "deployment/web",
+        "--type=strategic",
+        "-p",
         r#"{"spec":{"strategy":{"$retainKeys":["type"],"type":"Recreate"}}}"#,
     ]);
     let d = get(&c, "deployment/web", &[]);
-    assert_eq!(at(&d, "/spec/strategy"), &serde_json::json!({"type": "Recreate"}));
+    assert_eq!(
+        at(&d, "/spec/strategy"),
+        &serde_json::json!({"type": "Recreate"})
+    );
 
     // An invalid strategic patch gets upstream's 400 text.
     let (ok, _, err) = c.kubectl(&[
-        "patch", "deployment/web", "--type=strategic", "-p", r#"{"spec":{"strategy":{"$retainKeys":"type"}}}"#,
+        "patch",
+        "deployment/web",
+        "--type=strategic",
+        "-p",
+        r#"{"spec":{"strategy":{"$retainKeys":"type"}}}"#,
     ]);
     assert!(!ok);
     assert!(err.contains("invalid patch format of retainKeys"), "{err}");
@@ -223,16 +285,38 @@ fn set_image_env_and_resources() {
     let c = ApiCluster::start();
     let (ok, _, err) = c.kubectl_stdin(&["apply", "-f", "-"], &deployment(1, "nginx:1.25", false));
     assert!(ok, "{err}");
-    c.kubectl_ok(&["set", "image", "deployment/web", "nginx=nginx:1.28", "--record"]);
-    c.kubectl_ok(&["set", "env", "deployment/web", "-c", "nginx", "MODE=prod", "LEVEL=3"]);
     c.kubectl_ok(&[
-        "set", "resources", "deployment/web", "-c", "nginx",
-        "--limits=cpu=200m,memory=256Mi", "--requests=cpu=100m",
+        "set",
+        "image",
+        "deployment/web",
+        "nginx=nginx:1.28",
+        "--record",
+    ]);
+    c.kubectl_ok(&[
+        "set",
+        "env",
+        "deployment/web",
+        "-c",
+        "nginx",
+        "MODE=prod",
+        "LEVEL=3",
+    ]);
+    c.kubectl_ok(&[
+        "set",
+        "resources",
+        "deployment/web",
+        "-c",
+        "nginx",
+        "--limits=cpu=200m,memory=256Mi",
+        "--requests=cpu=100m",
     ]);
     let d = get(&c, "deployment/web", &[]);
     let nginx = at(&d, "/spec/template/spec/containers/0");
     assert_eq!(nginx["image"], "nginx:1.28");
-    assert_eq!(at(&d, "/spec/template/spec/containers/1/image"), "busybox:1.36");
+    assert_eq!(
+        at(&d, "/spec/template/spec/containers/1/image"),
+        "busybox:1.36"
+    );
     assert!(
         at(&d, "/metadata/annotations/kubernetes.io~1change-cause")
             .as_str()
@@ -243,11 +327,20 @@ fn set_image_env_and_resources() {
         nginx["env"],
         serde_json::json!([{"name": "MODE", "value": "prod"}, {"name": "LEVEL", "value": "3"}])
     );
-    assert_eq!(nginx["resources"]["limits"], serde_json::json!({"cpu": "200m", "memory": "256Mi"}));
-    assert_eq!(nginx["resources"]["requests"], serde_json::json!({"cpu": "100m"}));
+    assert_eq!(
+        nginx["resources"]["limits"],
+        serde_json::json!({"cpu": "200m", "memory": "256Mi"})
+    );
+    assert_eq!(
+        nginx["resources"]["requests"],
+        serde_json::json!({"cpu": "100m"})
+    );
     c.kubectl_ok(&["set", "env", "deployment/web", "-c", "nginx", "MODE-"]);
     let d = get(&c, "deployment/web", &[]);
-    assert_eq!(at(&d, "/spec/template/spec/containers/0/env"), &serde_json::json!([{"name": "LEVEL", "value": "3"}]));
+    assert_eq!(
+        at(&d, "/spec/template/spec/containers/0/env"),
+        &serde_json::json!([{"name": "LEVEL", "value": "3"}])
+    );
 }
 
 #[test]
@@ -262,7 +355,13 @@ fn label_annotate_scale_and_rollout_restart() {
     c.kubectl_ok(&["annotate", "deployment/web", "note=one"]);
     c.kubectl_ok(&["annotate", "deployment/web", "note=two", "--overwrite"]);
     let d = get(&c, "deployment/web", &[]);
-    assert_eq!((at(&d, "/metadata/labels/team"), at(&d, "/metadata/annotations/note")), (&"b".into(), &"two".into()));
+    assert_eq!(
+        (
+            at(&d, "/metadata/labels/team"),
+            at(&d, "/metadata/annotations/note")
+        ),
+        (&"b".into(), &"two".into())
+    );
     c.kubectl_ok(&["label", "deployment/web", "team-"]);
     c.kubectl_ok(&["annotate", "deployment/web", "note-"]);
     let d = get(&c, "deployment/web", &[]);
@@ -278,14 +377,20 @@ fn label_annotate_scale_and_rollout_restart() {
         .and_then(|a| a.iter().find(|e| e["subresource"] == "scale"))
         .cloned()
         .unwrap_or_default();
-    assert!(scale_entry.pointer("/fieldsV1/f:spec/f:replicas").is_some(), "{scale_entry}");
+    assert!(
+        scale_entry.pointer("/fieldsV1/f:spec/f:replicas").is_some(),
+        "{scale_entry}"
+    );
 
     c.kubectl_ok(&["rollout", "restart", "deployment/web"]);
     let d = get(&c, "deployment/web", &[]);
     assert!(
-        at(&d, "/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt")
-            .as_str()
-            .is_some_and(|t| t.contains('T')),
+        at(
+            &d,
+            "/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt"
+        )
+        .as_str()
+        .is_some_and(|t| t.contains('T')),
         "{}",
         at(&d, "/spec/template/metadata")
     );
@@ -300,7 +405,10 @@ fn replace_and_replace_force() {
     let f = file(&c, "r.yaml", &deployment(2, "nginx:1.26", true));
     c.kubectl_ok(&["replace", "-f", &f]);
     let d = get(&c, "deployment/web", &[]);
-    assert_eq!((at(&d, "/spec/replicas"), at(&d, "/metadata/uid")), (&2.into(), &uid));
+    assert_eq!(
+        (at(&d, "/spec/replicas"), at(&d, "/metadata/uid")),
+        (&2.into(), &uid)
+    );
     assert_eq!(at(&d, "/metadata/labels/extra"), "yes");
     let f = file(&c, "r2.yaml", &deployment(3, "nginx:1.27", false));
     c.kubectl_ok(&["replace", "--force", "-f", &f]);
@@ -320,20 +428,34 @@ fn diff_exit_codes_and_server_dry_run() {
     let f2 = file(&c, "d2.yaml", &deployment(3, "nginx:1.25", false));
     let (code, out, err) = kubectl_env(&c, &[], &["diff", "-f", &f2]);
     assert_eq!(code, 1, "{out}{err}");
-    assert!(out.contains("-  replicas: 2") && out.contains("+  replicas: 3"), "{out}");
-    assert_eq!(at(&get(&c, "deployment/web", &[]), "/spec/replicas"), 2, "diff stores nothing");
+    assert!(
+        out.contains("-  replicas: 2") && out.contains("+  replicas: 3"),
+        "{out}"
+    );
+    assert_eq!(
+        at(&get(&c, "deployment/web", &[]), "/spec/replicas"),
+        2,
+        "diff stores nothing"
+    );
 
     // create --dry-run=server answers the defaulted object and stores nothing.
     let cm = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dry\ndata:\n  k: v\n";
-    let (ok, out, err) = c.kubectl_stdin(&["create", "--dry-run=server", "-o", "yaml", "-f", "-"], cm);
+    let (ok, out, err) =
+        c.kubectl_stdin(&["create", "--dry-run=server", "-o", "yaml", "-f", "-"], cm);
     assert!(ok, "{err}");
     assert!(out.contains("name: dry") && out.contains("uid:"), "{out}");
     let (ok, _, err) = c.kubectl(&["get", "configmap", "dry"]);
     assert!(!ok && err.contains("NotFound"), "{err}");
     // The same for a patch: the answer shows the change, the store doesn't.
     let out = c.kubectl_ok(&[
-        "patch", "deployment/web", "--type=merge", "-p", r#"{"spec":{"replicas":7}}"#,
-        "--dry-run=server", "-o", "jsonpath={.spec.replicas}",
+        "patch",
+        "deployment/web",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"replicas":7}}"#,
+        "--dry-run=server",
+        "-o",
+        "jsonpath={.spec.replicas}",
     ]);
     assert_eq!(out, "7");
     assert_eq!(at(&get(&c, "deployment/web", &[]), "/spec/replicas"), 2);
@@ -374,7 +496,10 @@ fn write_options_are_validated() {
     );
     assert_eq!(code, 201, "{body}");
     assert_eq!(body["metadata"]["managedFields"][0]["manager"], "me");
-    assert_eq!(body["metadata"]["managedFields"][0]["fieldsV1"], serde_json::json!({"f:data": {"f:k": {}}}));
+    assert_eq!(
+        body["metadata"]["managedFields"][0]["fieldsV1"],
+        serde_json::json!({"f:data": {"f:k": {}}})
+    );
     let (code, _) = c.request(
         "PATCH",
         "/api/v1/namespaces/default/configmaps/a?fieldManager=me&dryRun=All",
@@ -382,5 +507,9 @@ fn write_options_are_validated() {
         Some(b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  k: w\n"),
     );
     assert_eq!(code, 200);
-    assert_eq!(at(&get(&c, "configmap/a", &[]), "/data/k"), "v", "dry-run apply stores nothing");
+    assert_eq!(
+        at(&get(&c, "configmap/a", &[]), "/data/k"),
+        "v",
+        "dry-run apply stores nothing"
+    );
 }
