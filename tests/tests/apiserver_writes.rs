@@ -513,3 +513,39 @@ fn write_options_are_validated() {
         "dry-run apply stores nothing"
     );
 }
+
+#[test]
+fn server_side_apply_over_client_side_apply_conflicts_on_changed_fields() {
+    let c = ApiCluster::start();
+    let f = file(&c, "d1.yaml", &deployment(2, "nginx:1.25", false));
+    c.kubectl_ok(&["apply", "-f", &f]);
+    let f = file(&c, "d2.yaml", &deployment(5, "nginx:1.25", false));
+    let (ok, _, err) = c.kubectl(&["apply", "--server-side", "-f", &f]);
+    assert!(!ok);
+    assert!(
+        err.contains("Apply failed with 1 conflict: conflict with \"kubectl-client-side-apply\" using apps/v1: .spec.replicas"),
+        "{err}"
+    );
+    c.kubectl_ok(&["apply", "--server-side", "--force-conflicts", "-f", &f]);
+    let d = get(&c, "deployment/web", &["--show-managed-fields"]);
+    assert_eq!(at(&d, "/spec/replicas"), 5);
+    assert!(
+        managers(&d).contains(&("kubectl".into(), "Apply".into())),
+        "{:?}",
+        managers(&d)
+    );
+
+    // A patch whose value doesn't fit the type is refused, nothing stored.
+    let (code, body) = c.request(
+        "PATCH",
+        "/apis/apps/v1/namespaces/default/deployments/web",
+        Some("application/strategic-merge-patch+json"),
+        Some(br#"{"spec":{"replicas":"many"}}"#),
+    );
+    assert_eq!(code, 422, "{body}");
+    assert_eq!(
+        body["message"],
+        "Deployment \"web\" is invalid: spec.replicas: Invalid value: \"string\": spec.replicas in body must be of type integer: \"string\""
+    );
+    assert_eq!(at(&get(&c, "deployment/web", &[]), "/spec/replicas"), 5);
+}

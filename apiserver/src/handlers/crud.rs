@@ -154,8 +154,21 @@ pub async fn serve_resource(
             let mode = FieldValidation::from_query(ctx.q("fieldValidation"))?;
             let body = read_body(body).await?;
             let warnings = std::sync::Mutex::new(Vec::new());
-            // RBAC escalation and fieldValidation on the object a change makes.
+            let (types, root) = patch::types::for_resource(def);
+            // Type fit, RBAC escalation and fieldValidation on the object a
+            // change makes.
             let admit = |mut new: Value| -> Result<Value, ApiError> {
+                if let Some(e) = root
+                    .as_deref()
+                    .and_then(|r| patch::typecheck::first_mismatch(r, &new))
+                {
+                    return Err(ApiError::invalid(
+                        def.kind,
+                        def.group,
+                        meta::name(&new),
+                        &vec![e],
+                    ));
+                }
                 escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &new)?;
                 let unknown = fieldcheck::unknown_fields(def.group, def.version, def.kind, &new);
                 let found = fieldcheck::problems(&[], &unknown);
@@ -175,7 +188,6 @@ pub async fn serve_resource(
                     _ => Ok(new),
                 }
             };
-            let (types, root) = patch::types::for_resource(def);
             let (code, updated) = if is_apply {
                 let applied = options::decode_applied(&body)?;
                 let apply = Apply {

@@ -6,6 +6,7 @@
 pub mod json_patch;
 pub mod merge_patch;
 pub mod strategic;
+pub mod typecheck;
 pub mod types;
 
 use crate::status::ApiError;
