@@ -446,6 +446,12 @@ fn diff_exit_codes_and_server_dry_run() {
     assert!(out.contains("name: dry") && out.contains("uid:"), "{out}");
     let (ok, _, err) = c.kubectl(&["get", "configmap", "dry"]);
     assert!(!ok && err.contains("NotFound"), "{err}");
+    // A server dry run of an existing object still fails as the create would.
+    let (ok, _, err) = c.kubectl_stdin(
+        &["create", "--dry-run=server", "-f", "-"],
+        &deployment(1, "x", false),
+    );
+    assert!(!ok && err.contains("AlreadyExists"), "{err}");
     // The same for a patch: the answer shows the change, the store doesn't.
     let out = c.kubectl_ok(&[
         "patch",

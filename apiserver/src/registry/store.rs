@@ -329,7 +329,13 @@ impl Store {
         let result = if !errs.is_empty() {
             Err(ApiError::invalid(def.kind, def.group, &name, &errs))
         } else if dry_run {
-            return Ok(obj);
+            // As upstream's dry-run storage: an existing object still
+            // makes the create fail, nothing is written either way.
+            return match self.read(def, ns, &name).await {
+                Ok(_) => Err(ApiError::already_exists(target(def, &name))),
+                Err(e) if e.code == 404 => Ok(obj),
+                Err(e) => Err(e),
+            };
         } else {
             self.etcd
                 .create(&key, &obj)
