@@ -140,13 +140,7 @@ pub async fn serve_non_resource(
         ["apis", group, version] => discovery::api_resource_list(group, version)
             .map(|v| json_response(200, &v))
             .ok_or_else(ApiError::not_found_path),
-        ["openapi", "v3"] => Ok(json_response(200, &crate::openapi::root())),
-        ["openapi", "v3", "api", version] => crate::openapi::group_version("", version)
-            .map(|v| json_response(200, &v))
-            .ok_or_else(ApiError::not_found_path),
-        ["openapi", "v3", "apis", group, version] => crate::openapi::group_version(group, version)
-            .map(|v| json_response(200, &v))
-            .ok_or_else(ApiError::not_found_path),
+        ["openapi", rest @ ..] => crate::openapi::serve(ctx, rest),
         _ => Err(ApiError::not_found_path()),
     }
 }

@@ -109,6 +109,8 @@ pub(super) fn build() -> (Map<String, Value>, Vec<KindDefinition>) {
             definition,
         });
     }
+    // The body of every PATCH (any JSON): not a kind, but operations name it.
+    add::<meta::Patch>(&mut generator);
     let mut shared = Vec::new();
     for (kind, add_kind) in SHARED_KINDS {
         shared.push((*kind, add_kind(&mut generator)));
@@ -160,8 +162,54 @@ pub(super) fn build() -> (Map<String, Value>, Vec<KindDefinition>) {
             d.insert("x-kubernetes-map-type".into(), json!(map_type));
         }
     }
+    for (definition, property) in NOT_REQUIRED {
+        unrequire(&mut definitions, definition, property);
+    }
+    let names: Vec<String> = definitions.keys().cloned().collect();
+    for name in names {
+        unrequire(&mut definitions, &name, "metadata");
+    }
+    if let Some(d) = definitions
+        .get_mut("io.k8s.apimachinery.pkg.util.intstr.IntOrString")
+        .and_then(Value::as_object_mut)
+    {
+        // Upstream types it as a string with its own format (clients such as
+        // kubectl explain print `<IntOrString>` from it).
+        d.insert("type".into(), json!("string"));
+        d.insert("format".into(), json!("int-or-string"));
+    }
     definitions.sort_keys();
     (definitions, kinds)
+}
+
+/// Properties k8s-openapi lists as required only because their Rust field
+/// is not an `Option` (upstream gives them a default instead); `metadata`
+/// of every kind is the same case and is handled for all definitions.
+const NOT_REQUIRED: &[(&str, &str)] = &[
+    ("io.k8s.api.core.v1.LocalObjectReference", "name"),
+    ("io.k8s.api.core.v1.ConfigMapEnvSource", "name"),
+    ("io.k8s.api.core.v1.ConfigMapKeySelector", "name"),
+    ("io.k8s.api.core.v1.ConfigMapProjection", "name"),
+    ("io.k8s.api.core.v1.ConfigMapVolumeSource", "name"),
+    ("io.k8s.api.core.v1.SecretEnvSource", "name"),
+    ("io.k8s.api.core.v1.SecretKeySelector", "name"),
+    ("io.k8s.api.core.v1.SecretProjection", "name"),
+];
+
+fn unrequire(defs: &mut Map<String, Value>, definition: &str, property: &str) {
+    let Some(d) = defs.get_mut(definition).and_then(Value::as_object_mut) else {
+        return;
+    };
+    let empty = match d.get_mut("required").and_then(Value::as_array_mut) {
+        Some(required) => {
+            required.retain(|r| r != property);
+            required.is_empty()
+        }
+        None => false,
+    };
+    if empty {
+        d.remove("required");
+    }
 }
 
 /// A kind name that lives as long as the process (the list kinds are

@@ -196,3 +196,15 @@ fn field_meta_rows_name_served_properties() {
         assert!(definitions().contains_key(*d), "{d} is not served");
     }
 }
+
+#[test]
+fn required_lists_follow_upstream_not_rust_optionality() {
+    let pod = &definitions()["io.k8s.api.core.v1.Pod"];
+    assert!(pod.get("required").is_none(), "{pod}");
+    let key_ref = &definitions()["io.k8s.api.core.v1.ConfigMapKeySelector"];
+    assert_eq!(key_ref["required"], serde_json::json!(["key"]));
+    let container = &definitions()["io.k8s.api.core.v1.Container"];
+    assert_eq!(container["required"], serde_json::json!(["name"]));
+    let ios = &definitions()["io.k8s.apimachinery.pkg.util.intstr.IntOrString"];
+    assert_eq!(ios["format"], "int-or-string");
+}
