@@ -4,6 +4,7 @@
 use super::encode::{self, Output};
 use super::escalation;
 use super::{AppState, Body, Ctx, read_body, respond};
+use crate::registry::apply::{Apply, managed::Manager, options};
 use crate::registry::fieldcheck::{self, FieldValidation};
 use crate::registry::patch::{self, PatchType};
 use crate::registry::{DeleteOptions, DeleteOutcome, ListOptions, meta};
@@ -57,8 +58,28 @@ pub async fn serve_resource(
     // Admission sees the requester and hands back its warnings here.
     let scope = Arc::new(crate::admission::RequestScope::new(ctx.user.clone()));
     let store = &state.store.for_request(scope.clone());
-    let dry_run = ctx.q("dryRun").is_some_and(|d| d == "All");
     let sub = info.subresource.as_str();
+    let dry_run = match verb {
+        "create" => options::dry_run("CreateOptions", ctx.q("dryRun"))?,
+        "update" => options::dry_run("UpdateOptions", ctx.q("dryRun"))?,
+        "patch" => options::dry_run("PatchOptions", ctx.q("dryRun"))?,
+        "delete" | "deletecollection" => options::dry_run("DeleteOptions", ctx.q("dryRun"))?,
+        _ => false,
+    };
+    let manager = |operation: &'static str| Manager {
+        name: Manager::name_from(ctx.q("fieldManager"), ctx.header("user-agent")),
+        operation,
+        api_version: def.api_version(),
+        subresource: sub.to_string(),
+    };
+    if matches!(verb, "create" | "update") {
+        let kind = if verb == "create" {
+            "CreateOptions"
+        } else {
+            "UpdateOptions"
+        };
+        options::check_manager(kind, ctx.q("fieldManager"), None, false)?;
+    }
     match (verb, sub) {
         ("get", "" | "status") => {
             let obj = store.get(def, ns, &info.name).await?;
@@ -77,7 +98,9 @@ pub async fn serve_resource(
             crate::apiextensions::check_create_allowed(def)?;
             let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
             escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
-            let created = store.create(def, ns, obj, dry_run).await?;
+            let created = store
+                .create_as(def, ns, obj, dry_run, Some(&manager("Update")))
+                .await?;
             let warnings = [warnings, scope.take_warnings()].concat();
             Ok(with_warnings(reply(def, out, 201, created), &warnings))
         }
@@ -110,7 +133,17 @@ pub async fn serve_resource(
         ("update", "" | "status" | "finalize") => {
             let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
             escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
-            let updated = store.update(def, ns, &info.name, sub, obj, dry_run).await?;
+            let updated = store
+                .update_as(
+                    def,
+                    ns,
+                    &info.name,
+                    sub,
+                    obj,
+                    dry_run,
+                    Some(&manager("Update")),
+                )
+                .await?;
             let warnings = [warnings, scope.take_warnings()].concat();
             Ok(with_warnings(reply(def, out, 200, updated), &warnings))
         }
@@ -120,11 +153,31 @@ pub async fn serve_resource(
             if kind == PatchType::Strategic && crate::apiextensions::is_custom(def) {
                 return Err(crate::apiextensions::strategic_merge_refused());
             }
+            let is_apply = kind == PatchType::Apply;
+            let force = options::check_manager(
+                "PatchOptions",
+                ctx.q("fieldManager"),
+                ctx.q("force"),
+                is_apply,
+            )?;
             let mode = FieldValidation::from_query(ctx.q("fieldValidation"))?;
-            let p = decode_patch(read_body(body).await?)?;
+            let body = read_body(body).await?;
             let warnings = std::sync::Mutex::new(Vec::new());
-            let change = |cur: &Value| -> Result<Value, ApiError> {
-                let mut new = patch::apply(kind, cur, &p)?;
+            let (types, root) = patch::types::for_resource(def);
+            // Type fit, RBAC escalation and fieldValidation on the object a
+            // change makes.
+            let admit = |mut new: Value| -> Result<Value, ApiError> {
+                if let Some(e) = root
+                    .as_deref()
+                    .and_then(|r| patch::typecheck::first_mismatch(r, &new))
+                {
+                    return Err(ApiError::invalid(
+                        def.kind,
+                        def.group,
+                        meta::name(&new),
+                        &vec![e],
+                    ));
+                }
                 escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &new)?;
                 let unknown = unknown_fields(def, &new);
                 let found = fieldcheck::problems(&[], &unknown);
@@ -144,15 +197,52 @@ pub async fn serve_resource(
                     _ => Ok(new),
                 }
             };
-            let updated = store
-                .patch(def, ns, &info.name, sub, dry_run, &change)
-                .await?;
+            let (code, updated) = if is_apply {
+                let applied = options::decode_applied(&body)?;
+                let apply = Apply {
+                    manager: manager("Apply"),
+                    force,
+                    types,
+                    def: root.as_deref(),
+                    now: meta::now_rfc3339(),
+                };
+                let change = |cur: &Value| admit(apply.to_live(cur, &applied)?);
+                match store
+                    .patch_as(def, ns, &info.name, sub, dry_run, &change, None)
+                    .await
+                {
+                    Err(e) if e.code == 404 && sub.is_empty() => {
+                        let mut obj = apply.to_new(&applied);
+                        let body_name = meta::name(&obj).to_string();
+                        if !body_name.is_empty() && body_name != info.name {
+                            return Err(ApiError::bad_request(format!(
+                                "the name of the object ({body_name}) does not match the name on the URL ({})",
+                                info.name
+                            )));
+                        }
+                        obj["metadata"]["name"] = json!(info.name);
+                        let obj = admit(obj)?;
+                        (201, store.create(def, ns, obj, dry_run).await?)
+                    }
+                    other => (200, other?),
+                }
+            } else {
+                let p = decode_patch(body)?;
+                let change = |cur: &Value| -> Result<Value, ApiError> {
+                    admit(patch::apply(kind, types, root.as_deref(), cur, &p)?)
+                };
+                let m = manager("Update");
+                let updated = store
+                    .patch_as(def, ns, &info.name, sub, dry_run, &change, Some(&m))
+                    .await?;
+                (200, updated)
+            };
             let warnings = [
                 warnings.into_inner().unwrap_or_default(),
                 scope.take_warnings(),
             ]
             .concat();
-            Ok(with_warnings(reply(def, out, 200, updated), &warnings))
+            Ok(with_warnings(reply(def, out, code, updated), &warnings))
         }
         ("update" | "patch", "scale") => {
             let kind = if verb == "patch" {
@@ -164,7 +254,7 @@ pub async fn serve_resource(
             let change = move |cur: &Value| -> Result<Value, ApiError> {
                 let scale = scale_of(def, cur);
                 let new_scale = match kind {
-                    Some(k) => patch::apply(k, &scale, &body)?,
+                    Some(k) => patch::apply(k, &patch::types::Guessed, None, &scale, &body)?,
                     None => body.clone(),
                 };
                 let replicas = new_scale
@@ -187,8 +277,10 @@ pub async fn serve_resource(
                 }
                 Ok(obj)
             };
+            let mut m = manager("Update");
+            m.subresource = "scale".into();
             let updated = store
-                .patch(def, ns, &info.name, "", dry_run, &change)
+                .patch_as(def, ns, &info.name, "", dry_run, &change, Some(&m))
                 .await?;
             Ok(reply_json(200, &scale_of(def, &updated)))
         }

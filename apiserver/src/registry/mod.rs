@@ -1,6 +1,7 @@
 //! The registry: one generic store for every resource plus a small
 //! strategy per kind that needs one.
 
+pub mod apply;
 pub mod checks;
 pub mod convert;
 pub mod deletion;

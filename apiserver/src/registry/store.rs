@@ -1,6 +1,7 @@
 //! The generic store: create/get/list/update/delete for every resource
 //! against etcd, asking the kind's [`Strategy`] only for what differs.
 
+use super::apply::managed::{self, Manager};
 use super::checks;
 use super::convert;
 pub use super::deletion::{DeleteOptions, DeleteOutcome};
@@ -355,14 +356,29 @@ impl Store {
         obj: Value,
         dry_run: bool,
     ) -> Result<Value, ApiError> {
+        self.create_as(def, ns, obj, dry_run, None).await
+    }
+
+    /// [`create`](Self::create) recording `manager` as the owner of every
+    /// field it sets (`managedFields`, operation Update).
+    pub async fn create_as(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        obj: Value,
+        dry_run: bool,
+        manager: Option<&Manager>,
+    ) -> Result<Value, ApiError> {
         // Defaults, validation and the write see the storage version.
         if let Some(storage) = convert::storage_def(def) {
             Self::check_type(def, &obj)?;
             let obj = convert::to_storage(def, Self::served(def, obj));
-            let created = self.create_stored(storage, ns, obj, dry_run).await?;
+            let created = self
+                .create_stored(storage, ns, obj, dry_run, manager)
+                .await?;
             return Ok(Self::served(def, created));
         }
-        self.create_stored(def, ns, obj, dry_run).await
+        self.create_stored(def, ns, obj, dry_run, manager).await
     }
 
     async fn create_stored(
@@ -371,6 +387,7 @@ impl Store {
         ns: &str,
         mut obj: Value,
         dry_run: bool,
+        manager: Option<&Manager>,
     ) -> Result<Value, ApiError> {
         let strategy = strategy::for_resource(def);
         Self::check_type(def, &obj)?;
@@ -420,6 +437,11 @@ impl Store {
         let mut obj = obj;
         checks::default_object(def.group, def.kind, &mut obj);
         strategy.prepare_for_create(def, &mut obj);
+        if let Some(m) = manager {
+            let (types, root) = crate::registry::patch::types::for_resource(def);
+            let now = meta::now_rfc3339();
+            managed::record_update(types, root.as_deref(), &mut obj, None, m, &now);
+        }
         let name = meta::name(&obj).to_string();
         self.admit(
             Operation::Create,
@@ -451,7 +473,13 @@ impl Store {
         } else if let Err(e) = admitted {
             Err(e)
         } else if dry_run {
-            return Ok(obj);
+            // As upstream's dry-run storage: an existing object still
+            // makes the create fail, nothing is written either way.
+            return match self.read(def, ns, &name).await {
+                Ok(_) => Err(ApiError::already_exists(target(def, &name))),
+                Err(e) if e.code == 404 => Ok(obj),
+                Err(e) => Err(e),
+            };
         } else {
             self.etcd
                 .create(&key, &obj)
@@ -501,6 +529,23 @@ impl Store {
         obj: Value,
         dry_run: bool,
     ) -> Result<Value, ApiError> {
+        self.update_as(def, ns, name, subresource, obj, dry_run, None)
+            .await
+    }
+
+    /// [`update`](Self::update) recording `manager` as the owner of the
+    /// fields it changes.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn update_as(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+        subresource: &str,
+        obj: Value,
+        dry_run: bool,
+        manager: Option<&Manager>,
+    ) -> Result<Value, ApiError> {
         Self::check_type(def, &obj)?;
         let body_name = meta::name(&obj);
         if !body_name.is_empty() && body_name != name {
@@ -528,7 +573,7 @@ impl Store {
                 {
                     let mut obj = obj;
                     metadata_mut(&mut obj).insert("name".into(), json!(name));
-                    return self.create(def, ns, obj, dry_run).await;
+                    return self.create_as(def, ns, obj, dry_run, manager).await;
                 }
                 Err(e) => return Err(e),
             };
@@ -538,7 +583,7 @@ impl Store {
             }
             let new = Self::served(def, obj.clone());
             match self
-                .write_update(def, ns, name, subresource, current, new, dry_run)
+                .write_update(def, ns, name, subresource, current, new, dry_run, manager)
                 .await
             {
                 Err(e) if e.code == 409 && e.reason == "Conflict" && want_rv.is_empty() => {
@@ -560,6 +605,24 @@ impl Store {
         subresource: &str,
         dry_run: bool,
         change: &(dyn Fn(&Value) -> Result<Value, ApiError> + Send + Sync),
+    ) -> Result<Value, ApiError> {
+        self.patch_as(def, ns, name, subresource, dry_run, change, None)
+            .await
+    }
+
+    /// [`patch`](Self::patch) recording `manager` as the owner of the
+    /// fields the change sets (None for server-side apply, whose change
+    /// writes `managedFields` itself).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn patch_as(
+        &self,
+        def: &ResourceDef,
+        ns: &str,
+        name: &str,
+        subresource: &str,
+        dry_run: bool,
+        change: &(dyn Fn(&Value) -> Result<Value, ApiError> + Send + Sync),
+        manager: Option<&Manager>,
     ) -> Result<Value, ApiError> {
         for _ in 0..WRITE_RETRIES {
             let current = self.read(def, ns, name).await?;
@@ -583,7 +646,7 @@ impl Store {
             }
             new = Self::served(def, new);
             match self
-                .write_update(def, ns, name, subresource, current, new, dry_run)
+                .write_update(def, ns, name, subresource, current, new, dry_run, manager)
                 .await
             {
                 // Another writer got in between read and write: re-read and
@@ -608,15 +671,25 @@ impl Store {
         current: StoredObject,
         new: Value,
         dry_run: bool,
+        manager: Option<&Manager>,
     ) -> Result<Value, ApiError> {
         if let Some(storage) = convert::storage_def(def) {
             let new = convert::to_storage(def, new);
             let written = self
-                .write_update_stored(storage, ns, name, subresource, current, new, dry_run)
+                .write_update_stored(
+                    storage,
+                    ns,
+                    name,
+                    subresource,
+                    current,
+                    new,
+                    dry_run,
+                    manager,
+                )
                 .await?;
             return Ok(Self::served(def, written));
         }
-        self.write_update_stored(def, ns, name, subresource, current, new, dry_run)
+        self.write_update_stored(def, ns, name, subresource, current, new, dry_run, manager)
             .await
     }
 
@@ -630,6 +703,7 @@ impl Store {
         current: StoredObject,
         mut new: Value,
         dry_run: bool,
+        manager: Option<&Manager>,
     ) -> Result<Value, ApiError> {
         let strategy = strategy::for_resource(def);
         let old = Self::served(def, current.value.clone());
@@ -665,6 +739,21 @@ impl Store {
                         def.plural
                     ),
                 ));
+            }
+        }
+        match manager {
+            Some(m) => {
+                let (types, root) = crate::registry::patch::types::for_resource(def);
+                let now = meta::now_rfc3339();
+                managed::record_update(types, root.as_deref(), &mut new, Some(&old), m, &now);
+            }
+            // A write that doesn't send managedFields keeps the stored ones.
+            None => {
+                if new.pointer("/metadata/managedFields").is_none()
+                    && let Some(mf) = old.pointer("/metadata/managedFields")
+                {
+                    metadata_mut(&mut new).insert("managedFields".into(), mf.clone());
+                }
             }
         }
         if matches!(subresource, "" | "status") {
