@@ -77,6 +77,7 @@ static KINDS: &[(&str, &str, &str, bool, AddKind)] = kinds! {
     "authorization.k8s.io", "v1", "SelfSubjectAccessReview", false => a::authorization::v1::SelfSubjectAccessReview;
     "authorization.k8s.io", "v1", "SelfSubjectRulesReview", false => a::authorization::v1::SelfSubjectRulesReview;
     "authorization.k8s.io", "v1", "SubjectAccessReview", false => a::authorization::v1::SubjectAccessReview;
+    "apiextensions.k8s.io", "v1", "CustomResourceDefinition", true => k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
     "", "v1", "Status", false => meta::Status;
 };
 
