@@ -6,6 +6,7 @@
 //! discovery; `bootstrap` creates what must always exist.
 
 pub mod allocator;
+pub mod audit;
 pub mod authn;
 pub mod authz;
 pub mod bootstrap;
@@ -87,6 +88,15 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         advertise: SocketAddr::new(advertise_ip, opts.secure_port).to_string(),
         metrics: metrics::Metrics::default(),
         started: std::sync::atomic::AtomicBool::new(false),
+        audit: audit::Auditor::from_flags(
+            opts.audit_policy_file.as_deref(),
+            opts.audit_log_path.as_deref(),
+            audit::writer::Rotation {
+                max_age_days: opts.audit_log_maxage,
+                max_backups: opts.audit_log_maxbackup,
+                max_size_mb: opts.audit_log_maxsize,
+            },
+        )?,
     });
     state.authorizer.rbac.spawn_sync(store.clone());
     let master = bootstrap::Master {
