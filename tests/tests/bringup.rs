@@ -46,6 +46,11 @@ impl Machine {
             )
             .unwrap();
         }
+        std::fs::copy(
+            repo.join("supervisord/audit-policy.yaml"),
+            program_dir.join("audit-policy.yaml"),
+        )
+        .unwrap();
         let (client, peer) = (free_port(), free_port());
         let env = vec![
             ("KUBE_BIN", bins::target_dir().display().to_string()),

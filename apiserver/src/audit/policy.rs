@@ -490,6 +490,27 @@ rules:
         }
     }
 
+    /// The example policy shipped in supervisord/: credentials never above
+    /// Metadata, whoever asks and however.
+    #[test]
+    fn shipped_policy_keeps_credentials_at_metadata() {
+        let p = Policy::parse(include_str!("../../../supervisord/audit-policy.yaml"))
+            .expect("shipped policy parses");
+        let groups = vec!["system:masters".to_string()];
+        for verb in ["get", "list", "watch", "create", "update", "patch", "delete"] {
+            for (group, res) in [
+                ("", "secrets"),
+                ("", "configmaps"),
+                ("authentication.k8s.io", "tokenreviews"),
+            ] {
+                let a = attrs("admin", &groups, verb, (group, "default", res, "", "x"));
+                assert!(p.evaluate(&a).level <= Level::Metadata, "{verb} {res}");
+            }
+        }
+        let create = attrs("admin", &groups, "create", ("apps", "d", "deployments", "", ""));
+        assert_eq!(p.evaluate(&create).level, Level::Request);
+    }
+
     #[test]
     fn path_specs() {
         assert!(path_matches("/anything", "*"));
