@@ -18,6 +18,7 @@ pub mod openapi;
 pub mod options;
 pub mod printers;
 pub mod protobuf;
+pub mod proxy;
 pub mod rbac;
 pub mod rbac_cache;
 pub mod registry;
@@ -88,6 +89,10 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         advertise: SocketAddr::new(advertise_ip, opts.secure_port).to_string(),
         metrics: metrics::Metrics::default(),
         started: std::sync::atomic::AtomicBool::new(false),
+        kubelet: Box::new(proxy::NoKubelet {
+            client_cert: opts.kubelet_client_certificate.clone(),
+            client_key: opts.kubelet_client_key.clone(),
+        }),
         audit: audit::Auditor::from_flags(
             opts.audit_policy_file.as_deref(),
             opts.audit_log_path.as_deref(),

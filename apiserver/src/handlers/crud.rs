@@ -38,6 +38,9 @@ pub async fn serve_resource(
     if !info.subresource.is_empty() && !def.subresources.contains(&info.subresource.as_str()) {
         return Err(not_found_resource());
     }
+    if crate::proxy::connect_verbs(def, &info.subresource).is_some() {
+        return crate::proxy::serve(state, ctx, def, &info.namespace).await;
+    }
     if info.subresource.is_empty() && !def.supports(verb) {
         return Err(ApiError::method_not_supported(target, verb));
     }

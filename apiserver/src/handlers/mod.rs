@@ -42,6 +42,8 @@ pub struct AppState {
     /// The audit policy and log, when `--audit-policy-file` and
     /// `--audit-log-path` are set.
     pub audit: Option<Arc<crate::audit::Auditor>>,
+    /// How connect subresources (logs, exec, proxy) reach kubelets.
+    pub kubelet: Box<dyn crate::proxy::NodeConnection>,
 }
 
 /// A parsed request, what every handler receives.
@@ -51,6 +53,8 @@ pub struct Ctx {
     pub query: Query,
     pub headers: http::HeaderMap,
     pub user: UserInfo,
+    /// The undecoded query (repeated keys such as exec's `command`).
+    pub raw_query: Option<String>,
 }
 
 impl Ctx {
@@ -59,6 +63,9 @@ impl Ctx {
     }
     pub fn q(&self, name: &str) -> Option<&str> {
         self.query.get(name).map(String::as_str)
+    }
+    pub fn raw_query(&self) -> Option<&str> {
+        self.raw_query.as_deref()
     }
 }
 
@@ -198,6 +205,7 @@ async fn serve(
     }
     crate::audit::note_authorization(true, "");
     let ctx = Ctx {
+        raw_query: parts.uri.query().map(String::from),
         method: parts.method,
         info,
         query,
