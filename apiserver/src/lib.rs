@@ -56,7 +56,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         &opts.service_cluster_ip_range,
         &opts.service_node_port_range,
     )?;
-    let store = registry::Store::new(etcd, Some(allocators));
+    let store = registry::Store::new(etcd, Some(allocators)).with_event_ttl(opts.event_ttl);
     let acceptor = apimachinery::tls::server_acceptor(
         &apimachinery::tls::ServingCert::Files {
             cert: opts.tls_cert_file.clone(),

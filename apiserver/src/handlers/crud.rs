@@ -61,7 +61,7 @@ pub async fn serve_resource(
     let dry_run = ctx.q("dryRun").is_some_and(|d| d == "All");
     let sub = info.subresource.as_str();
     match (verb, sub) {
-        ("get", "" | "status") => {
+        ("get", "" | "status" | "approval") => {
             let obj = store.get(def, ns, &info.name).await?;
             Ok(reply(def, out, 200, obj))
         }
@@ -106,13 +106,14 @@ pub async fn serve_resource(
                 &crate::status::success(json!({"name": info.name, "kind": "pods"})),
             ))
         }
-        ("update", "" | "status" | "finalize") => {
+        ("update", "" | "status" | "finalize" | "approval") => {
             let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
+            csr_signer_check(state, ctx, def, ns, &obj).await?;
             escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
             let updated = store.update(def, ns, &info.name, sub, obj, dry_run).await?;
             Ok(with_warnings(reply(def, out, 200, updated), &warnings))
         }
-        ("patch", "" | "status") => {
+        ("patch", "" | "status" | "approval") => {
             let kind = patch_type(ctx)?;
             let mode = FieldValidation::from_query(ctx.q("fieldValidation"))?;
             let p = decode_patch(read_body(body).await?)?;
@@ -120,6 +121,8 @@ pub async fn serve_resource(
             let change = |cur: &Value| -> Result<Value, ApiError> {
                 let mut new = patch::apply(kind, cur, &p)?;
                 escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &new)?;
+                csr_signer_verb(sub, &new, cur)
+                    .map_or(Ok(()), |v| super::csr::authorize_signer(state, ctx, def, cur, v))?;
                 let unknown = fieldcheck::unknown_fields(def.group, def.version, def.kind, &new);
                 let found = fieldcheck::problems(&[], &unknown);
                 if mode != FieldValidation::Strict {
@@ -188,6 +191,35 @@ pub async fn serve_resource(
             Ok(reply(def, out, 200, list))
         }
         _ => Err(ApiError::method_not_supported(target, verb)),
+    }
+}
+
+/// The signer permission a CSR subresource write needs, if any.
+fn csr_signer_verb(sub: &str, new: &Value, old: &Value) -> Option<&'static str> {
+    match sub {
+        "approval" => Some("approve"),
+        "status" if super::csr::sets_certificate(new, old) => Some("sign"),
+        _ => None,
+    }
+}
+
+/// CSR `/approval` and `/status` updates: the signer permission, checked
+/// against the stored object (its signerName cannot change).
+async fn csr_signer_check(
+    state: &Arc<AppState>,
+    ctx: &Ctx,
+    def: &ResourceDef,
+    ns: &str,
+    new: &Value,
+) -> Result<(), ApiError> {
+    let sub = ctx.info.subresource.as_str();
+    if def.plural != "certificatesigningrequests" || !matches!(sub, "approval" | "status") {
+        return Ok(());
+    }
+    let cur = state.store.get(def, ns, &ctx.info.name).await?;
+    match csr_signer_verb(sub, new, &cur) {
+        Some(verb) => super::csr::authorize_signer(state, ctx, def, &cur, verb),
+        None => Ok(()),
     }
 }
 

@@ -2,6 +2,7 @@
 //! failure with a `Status`.
 
 pub mod crud;
+pub mod csr;
 pub mod encode;
 pub mod escalation;
 pub mod request;

@@ -32,6 +32,8 @@ pub struct Store {
     pub etcd: EtcdStorage,
     /// Cluster IPs and node ports of Services (None: Services get none).
     pub services: Option<ServiceAllocators>,
+    /// How long Events live (`--event-ttl`); None keeps them forever.
+    pub event_ttl: Option<std::time::Duration>,
 }
 
 fn is_service(def: &ResourceDef) -> bool {
@@ -81,7 +83,27 @@ fn parse_rv(rv: &str, what: &str) -> Result<i64, ApiError> {
 
 impl Store {
     pub fn new(etcd: EtcdStorage, services: Option<ServiceAllocators>) -> Self {
-        Store { etcd, services }
+        Store {
+            etcd,
+            services,
+            event_ttl: None,
+        }
+    }
+
+    /// Sets `--event-ttl`: Events (core and events.k8s.io) are written
+    /// with an etcd lease of that length.
+    pub fn with_event_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.event_ttl = (!ttl.is_zero()).then_some(ttl);
+        self
+    }
+
+    /// The TTL objects of `def` are stored with (upstream's per-resource
+    /// TTL function: only Events have one).
+    pub(super) fn ttl(&self, def: &ResourceDef) -> Option<std::time::Duration> {
+        match (def.group, def.plural) {
+            ("" | "events.k8s.io", "events") => self.event_ttl,
+            _ => None,
+        }
     }
 
     /// The Service allocators when `def` is Services and they are configured.
@@ -313,7 +335,7 @@ impl Store {
             return Ok(obj);
         } else {
             self.etcd
-                .create(&key, &obj)
+                .create_with_ttl(&key, &obj, self.ttl(def))
                 .await
                 .map_err(|e| Self::err(def, &name, e))
         };
@@ -483,6 +505,9 @@ impl Store {
                 strategy.prepare_for_update(def, &mut new, &old);
             }
             "status" => keep_all_but_status(&mut new, &old),
+            "approval" if def.plural == "certificatesigningrequests" => {
+                new = crate::validation::csr::apply_approval(&new, &old, &meta::now_rfc3339());
+            }
             // pods/binding: the handler's change sets only spec.nodeName.
             "binding" if def.plural == "pods" => {}
             "finalize" if def.plural == "namespaces" => {
@@ -532,6 +557,7 @@ impl Store {
         };
         let errs = match subresource {
             "status" => checks::validate_status_update(def.group, def.kind, &new, &old),
+            "approval" => crate::validation::csr::validate_approval_update(&new, &old),
             // Upstream's binding assigns the node without ValidatePodUpdate
             // (which forbids spec changes); the handler allows it only once.
             "binding" => crate::validation::ErrorList::new(),
@@ -564,7 +590,10 @@ impl Store {
             crate::storage::etcd::set_resource_version(&mut new, rev);
             return Ok(new);
         }
-        let written = self.etcd.update(&key, &new, current.mod_revision).await;
+        let written = self
+            .etcd
+            .update_with_ttl(&key, &new, current.mod_revision, self.ttl(def))
+            .await;
         if let (Some(a), Some(c)) = (self.allocators(def), &changes) {
             match &written {
                 Ok(_) => service::commit(a, c).await,
