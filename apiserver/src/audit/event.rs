@@ -120,11 +120,15 @@ pub fn strip_managed_fields(v: &mut Value) {
     }
 }
 
-/// A request or response body as the event's object: JSON, or YAML turned
-/// into JSON; anything else (protobuf, plain text) is left out.
+/// A request or response body as the event's object: JSON, protobuf (what
+/// client-go's typed clients send) or YAML, as JSON; anything else (plain
+/// text) is left out.
 pub fn body_object(bytes: &[u8]) -> Option<Value> {
     if bytes.is_empty() {
         return None;
+    }
+    if bytes.starts_with(b"k8s\x00") {
+        return crate::protobuf::decode(bytes).ok();
     }
     if let Ok(v) = serde_json::from_slice::<Value>(bytes) {
         return Some(v);
@@ -207,5 +211,6 @@ mod tests {
         assert_eq!(list, json!({"items": [{"metadata": {"name": "a"}}]}));
         assert_eq!(body_object(b"a: 1\n"), Some(json!({"a": 1})));
         assert_eq!(body_object(b"\x0a\x02k8s"), None);
+        assert_eq!(body_object(b"k8s\x00\xff"), None);
     }
 }
