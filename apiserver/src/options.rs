@@ -195,10 +195,7 @@ mod tests {
         assert_eq!(o.event_ttl, std::time::Duration::from_secs(5));
         assert_eq!(o.audit_log_path.as_deref(), Some("-"));
         assert_eq!((o.audit_log_maxsize, o.audit_log_maxbackup), (1, 3));
-        assert_eq!(
-            parse_duration("1h30m").map(|d| d.as_secs()),
-            Ok(5400)
-        );
+        assert_eq!(parse_duration("1h30m").map(|d| d.as_secs()), Ok(5400));
         assert!(parse_duration("5x").is_err());
     }
 

@@ -19,7 +19,13 @@ fn events(log: &Path) -> Vec<Value> {
 }
 
 /// Events of one stage matching a verb, resource and name.
-fn find<'a>(all: &'a [Value], stage: &str, verb: &str, resource: &str, name: &str) -> Vec<&'a Value> {
+fn find<'a>(
+    all: &'a [Value],
+    stage: &str,
+    verb: &str,
+    resource: &str,
+    name: &str,
+) -> Vec<&'a Value> {
     all.iter()
         .filter(|e| {
             e["stage"] == stage
@@ -51,7 +57,13 @@ fn shipped_policy_logs_changes_and_keeps_secrets_at_metadata() {
     )
     .expect("shipped policy");
     let (c, log, _dir) = start(&policy, &[]);
-    c.kubectl_ok(&["create", "secret", "generic", "db", "--from-literal=password=hunter2"]);
+    c.kubectl_ok(&[
+        "create",
+        "secret",
+        "generic",
+        "db",
+        "--from-literal=password=hunter2",
+    ]);
     c.kubectl_ok(&["get", "secret", "db", "-o", "yaml"]);
     c.kubectl_ok(&["create", "configmap", "conf", "--from-literal=token=sesame"]);
     c.kubectl_ok(&["create", "deployment", "web", "--image=nginx:1.25"]);
@@ -72,12 +84,20 @@ fn shipped_policy_logs_changes_and_keeps_secrets_at_metadata() {
     assert_eq!(e["level"], "Metadata");
     assert_eq!(e["user"]["username"], "admin");
     assert_eq!(e["sourceIPs"][0], "127.0.0.1");
-    assert!(e["userAgent"].as_str().is_some_and(|u| u.starts_with("kubectl")), "{e}");
+    assert!(
+        e["userAgent"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("kubectl")),
+        "{e}"
+    );
     assert_eq!(e["objectRef"]["namespace"], "default");
     assert_eq!(e["responseStatus"]["code"], 201);
     assert_eq!(e["annotations"]["authorization.k8s.io/decision"], "allow");
     assert!(e.get("requestObject").is_none() && e.get("responseObject").is_none());
-    assert_eq!(find(&all, "ResponseComplete", "get", "secrets", "db")[0]["level"], "Metadata");
+    assert_eq!(
+        find(&all, "ResponseComplete", "get", "secrets", "db")[0]["level"],
+        "Metadata"
+    );
     // RequestReceived is omitted by the shipped policy.
     assert!(all.iter().all(|e| e["stage"] != "RequestReceived"));
     // A deployment create is logged at Request with its body, the read at Metadata.
@@ -87,7 +107,10 @@ fn shipped_policy_logs_changes_and_keeps_secrets_at_metadata() {
     assert_eq!(d[0]["objectRef"]["apiGroup"], "apps");
     assert_eq!(d[0]["requestObject"]["metadata"]["name"], "web");
     assert!(d[0].get("responseObject").is_none());
-    assert_eq!(find(&all, "ResponseComplete", "get", "deployments", "web")[0]["level"], "Metadata");
+    assert_eq!(
+        find(&all, "ResponseComplete", "get", "deployments", "web")[0]["level"],
+        "Metadata"
+    );
     // Health probes are not logged.
     assert!(all.iter().all(|e| e["requestURI"] != "/readyz"));
     let mode = std::fs::metadata(&log).expect("log").permissions().mode();
@@ -112,7 +135,12 @@ fn levels_stages_watch_and_denials() {
     let (c, log, _dir) = start(POLICY, &[]);
     c.kubectl_ok(&["create", "configmap", "conf", "--from-literal=k=v"]);
     c.kubectl_ok(&["get", "configmap", "conf", "-o", "json"]);
-    let (code, _) = c.request("GET", "/api/v1/namespaces/default/pods?watch=1&timeoutSeconds=1", None, None);
+    let (code, _) = c.request(
+        "GET",
+        "/api/v1/namespaces/default/pods?watch=1&timeoutSeconds=1",
+        None,
+        None,
+    );
     assert_eq!(code, 200);
     let (code, _) = c.request_as(Some("kube-proxy"), "GET", "/api/v1/secrets", None, None);
     assert_eq!(code, 403);
@@ -145,7 +173,10 @@ fn levels_stages_watch_and_denials() {
     assert_eq!(denied[0]["user"]["username"], "system:kube-proxy");
     assert_eq!(denied[0]["responseStatus"]["code"], 403);
     assert_eq!(denied[0]["responseStatus"]["reason"], "Forbidden");
-    assert_eq!(denied[0]["annotations"]["authorization.k8s.io/decision"], "forbid");
+    assert_eq!(
+        denied[0]["annotations"]["authorization.k8s.io/decision"],
+        "forbid"
+    );
     // Probes excluded by nonResourceURLs.
     assert!(all.iter().all(|e| e["requestURI"] != "/readyz"));
 }
@@ -159,7 +190,12 @@ fn log_rotates_by_size_and_keeps_maxbackup() {
     // A 200 KB ConfigMap, read at RequestResponse: ~200 KB an event.
     let big = dir.path().join("big.txt");
     std::fs::write(&big, "x".repeat(200 * 1024)).expect("write");
-    c.kubectl_ok(&["create", "configmap", "big", &format!("--from-file=big={}", big.display())]);
+    c.kubectl_ok(&[
+        "create",
+        "configmap",
+        "big",
+        &format!("--from-file=big={}", big.display()),
+    ]);
     for _ in 0..20 {
         c.kubectl_ok(&["get", "configmap", "big", "-o", "name"]);
     }
@@ -184,7 +220,10 @@ fn log_rotates_by_size_and_keeps_maxbackup() {
         );
         let size = std::fs::metadata(logs.join(b)).expect("backup").len();
         assert!(size <= 1024 * 1024, "{b} is {size} bytes");
-        let mode = std::fs::metadata(logs.join(b)).expect("backup").permissions().mode();
+        let mode = std::fs::metadata(logs.join(b))
+            .expect("backup")
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     assert!(std::fs::metadata(&log).expect("log").len() <= 1024 * 1024);

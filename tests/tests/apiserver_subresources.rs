@@ -51,7 +51,10 @@ fn fails_fast(c: &ApiCluster, args: &[&str]) -> String {
     let (ok, out, err) = c.kubectl(args);
     let took = t.elapsed();
     assert!(!ok, "kubectl {args:?} succeeded:\n{out}{err}");
-    assert!(took < Duration::from_secs(10), "kubectl {args:?} took {took:?}");
+    assert!(
+        took < Duration::from_secs(10),
+        "kubectl {args:?} took {took:?}"
+    );
     err
 }
 
@@ -66,36 +69,67 @@ fn logs_exec_port_forward_fail_fast_and_are_authorised() {
 
     let msg = "no kubelet reachable for node hdss7-21";
     let err = fails_fast(&c, &["logs", "web"]);
-    assert!(err.contains(msg) && err.contains("ServiceUnavailable"), "{err}");
+    assert!(
+        err.contains(msg) && err.contains("ServiceUnavailable"),
+        "{err}"
+    );
     let err = fails_fast(&c, &["logs", "web", "-f", "--tail=5"]);
     assert!(err.contains(msg), "{err}");
     let err = fails_fast(&c, &["exec", "web", "--", "ls", "/"]);
     assert!(err.contains(msg), "{err}");
     // kubectl forwards only to a Running pod (what the kubelet reports).
     c.kubectl_ok(&[
-        "patch", "pod", "web", "--subresource=status", "--type=merge",
-        "-p", r#"{"status":{"phase":"Running"}}"#,
+        "patch",
+        "pod",
+        "web",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        r#"{"status":{"phase":"Running"}}"#,
     ]);
     let err = fails_fast(&c, &["port-forward", "pod/web", "18080:80"]);
     assert!(err.contains(msg), "{err}");
     let err = fails_fast(&c, &["exec", "pending", "--", "ls"]);
-    assert!(err.contains("pod pending does not have a host assigned"), "{err}");
+    assert!(
+        err.contains("pod pending does not have a host assigned"),
+        "{err}"
+    );
     let err = fails_fast(&c, &["logs", "web", "-c", "sidecar"]);
-    assert!(err.contains("container sidecar is not valid for pod web"), "{err}");
+    assert!(
+        err.contains("container sidecar is not valid for pod web"),
+        "{err}"
+    );
 
     // Raw: the Status, and nodes/proxy and services/proxy.
     let (code, st) = c.request("GET", "/api/v1/namespaces/default/pods/web/log", None, None);
-    assert_eq!((code, st["reason"].as_str()), (503, Some("ServiceUnavailable")), "{st}");
+    assert_eq!(
+        (code, st["reason"].as_str()),
+        (503, Some("ServiceUnavailable")),
+        "{st}"
+    );
     assert_eq!(st["message"], msg);
     let (code, st) = c.request("GET", "/api/v1/nodes/hdss7-22/proxy/metrics", None, None);
     assert_eq!(code, 503, "{st}");
     assert_eq!(st["message"], "no kubelet reachable for node hdss7-22");
     c.kubectl_ok(&["create", "service", "clusterip", "front", "--tcp=80:80"]);
-    let (code, st) = c.request("GET", "/api/v1/namespaces/default/services/front/proxy/", None, None);
+    let (code, st) = c.request(
+        "GET",
+        "/api/v1/namespaces/default/services/front/proxy/",
+        None,
+        None,
+    );
     assert_eq!(code, 503, "{st}");
-    assert_eq!(st["message"], "no endpoints available for service \"front\"");
+    assert_eq!(
+        st["message"],
+        "no endpoints available for service \"front\""
+    );
     // log takes only GET.
-    let (code, _) = c.request("POST", "/api/v1/namespaces/default/pods/web/log", None, None);
+    let (code, _) = c.request(
+        "POST",
+        "/api/v1/namespaces/default/pods/web/log",
+        None,
+        None,
+    );
     assert_eq!(code, 405);
 
     // Discovery lists the subresources with upstream's verbs.
@@ -109,16 +143,33 @@ fn logs_exec_port_forward_fail_fast_and_are_authorised() {
     };
     assert_eq!(verbs("pods/log"), serde_json::json!(["get"]));
     assert_eq!(verbs("pods/exec"), serde_json::json!(["create", "get"]));
-    assert_eq!(verbs("pods/portforward"), serde_json::json!(["create", "get"]));
+    assert_eq!(
+        verbs("pods/portforward"),
+        serde_json::json!(["create", "get"])
+    );
     assert_eq!(
         verbs("nodes/proxy"),
         serde_json::json!(["create", "delete", "get", "patch", "update"])
     );
 
     // A user who may read pods but not their logs, nor exec.
-    c.kubectl_ok(&["create", "role", "pod-reader", "--verb=get,list", "--resource=pods"]);
-    c.kubectl_ok(&["create", "rolebinding", "viewer-pods", "--role=pod-reader", "--user=viewer"]);
-    let ok = wait_until(Duration::from_secs(10), || kubectl_as_viewer(&c, &["get", "pod", "web"]).0);
+    c.kubectl_ok(&[
+        "create",
+        "role",
+        "pod-reader",
+        "--verb=get,list",
+        "--resource=pods",
+    ]);
+    c.kubectl_ok(&[
+        "create",
+        "rolebinding",
+        "viewer-pods",
+        "--role=pod-reader",
+        "--user=viewer",
+    ]);
+    let ok = wait_until(Duration::from_secs(10), || {
+        kubectl_as_viewer(&c, &["get", "pod", "web"]).0
+    });
     assert!(ok, "viewer cannot read pods");
     let (ok, _, err) = kubectl_as_viewer(&c, &["logs", "web"]);
     assert!(!ok);
@@ -129,12 +180,27 @@ fn logs_exec_port_forward_fail_fast_and_are_authorised() {
         "{err}"
     );
     // get on pods/exec alone is not enough: exec needs create.
-    c.kubectl_ok(&["create", "role", "exec-get", "--verb=get", "--resource=pods/exec"]);
-    c.kubectl_ok(&["create", "rolebinding", "viewer-exec", "--role=exec-get", "--user=viewer"]);
+    c.kubectl_ok(&[
+        "create",
+        "role",
+        "exec-get",
+        "--verb=get",
+        "--resource=pods/exec",
+    ]);
+    c.kubectl_ok(&[
+        "create",
+        "rolebinding",
+        "viewer-exec",
+        "--role=exec-get",
+        "--user=viewer",
+    ]);
     std::thread::sleep(Duration::from_secs(1));
     let (ok, _, err) = kubectl_as_viewer(&c, &["exec", "web", "--", "ls"]);
     assert!(!ok);
-    assert!(err.contains("cannot create resource \"pods/exec\""), "{err}");
+    assert!(
+        err.contains("cannot create resource \"pods/exec\""),
+        "{err}"
+    );
 }
 
 const EVENT: &str = r#"
@@ -159,7 +225,11 @@ fn events_expire_after_event_ttl() {
         !c.kubectl(&["get", "event", "web.1"]).0
     });
     assert!(gone, "event still there after 30 s");
-    assert!(t.elapsed() >= Duration::from_secs(2), "gone too early: {:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_secs(2),
+        "gone too early: {:?}",
+        t.elapsed()
+    );
     let (_, _, err) = c.kubectl(&["get", "event", "web.1"]);
     assert!(err.contains("NotFound"), "{err}");
     // Other kinds have no TTL.
@@ -191,7 +261,8 @@ fn kubectl_certificate_approve_and_deny() {
     let dir = tempfile::tempdir().expect("tmp");
     let c = ApiCluster::start_with(&[&token_file(dir.path())]);
     for (name, cn) in [("alice", "alice"), ("bob", "bob")] {
-        let (ok, _, err) = c.kubectl_stdin(&["create", "-f", "-"], &csr_manifest(dir.path(), name, cn));
+        let (ok, _, err) =
+            c.kubectl_stdin(&["create", "-f", "-"], &csr_manifest(dir.path(), name, cn));
         assert!(ok, "{err}");
     }
     let out = c.kubectl_ok(&["get", "csr", "alice"]);
@@ -199,11 +270,22 @@ fn kubectl_certificate_approve_and_deny() {
 
     // A user who may update approvals but not approve for this signer.
     c.kubectl_ok(&[
-        "create", "clusterrole", "csr-approver-no-signer",
-        "--verb=get,list,update", "--resource=certificatesigningrequests,certificatesigningrequests/approval",
+        "create",
+        "clusterrole",
+        "csr-approver-no-signer",
+        "--verb=get,list,update",
+        "--resource=certificatesigningrequests,certificatesigningrequests/approval",
     ]);
-    c.kubectl_ok(&["create", "clusterrolebinding", "viewer-csr", "--clusterrole=csr-approver-no-signer", "--user=viewer"]);
-    let ok = wait_until(Duration::from_secs(10), || kubectl_as_viewer(&c, &["get", "csr", "alice"]).0);
+    c.kubectl_ok(&[
+        "create",
+        "clusterrolebinding",
+        "viewer-csr",
+        "--clusterrole=csr-approver-no-signer",
+        "--user=viewer",
+    ]);
+    let ok = wait_until(Duration::from_secs(10), || {
+        kubectl_as_viewer(&c, &["get", "csr", "alice"]).0
+    });
     assert!(ok);
     let (ok, _, err) = kubectl_as_viewer(&c, &["certificate", "approve", "alice"]);
     assert!(!ok);
@@ -216,13 +298,32 @@ fn kubectl_certificate_approve_and_deny() {
     c.kubectl_ok(&["certificate", "deny", "bob"]);
     let t = c.kubectl_ok(&["get", "csr", "alice", "-o", "jsonpath={.status.conditions[0].type} {.status.conditions[0].reason} {.status.conditions[0].status}"]);
     assert_eq!(t, "Approved KubectlApprove True");
-    let t = c.kubectl_ok(&["get", "csr", "bob", "-o", "jsonpath={.status.conditions[0].type}"]);
+    let t = c.kubectl_ok(&[
+        "get",
+        "csr",
+        "bob",
+        "-o",
+        "jsonpath={.status.conditions[0].type}",
+    ]);
     assert_eq!(t, "Denied");
     let out = c.kubectl_ok(&["get", "csr"]);
-    assert!(out.lines().any(|l| l.starts_with("alice") && l.contains("Approved")), "{out}");
-    assert!(out.lines().any(|l| l.starts_with("bob") && l.contains("Denied")), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("alice") && l.contains("Approved")),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("bob") && l.contains("Denied")),
+        "{out}"
+    );
     // kubectl refuses to approve a denied CSR itself; the server does too.
-    let (_, mut bob) = c.request("GET", "/apis/certificates.k8s.io/v1/certificatesigningrequests/bob", None, None);
+    let (_, mut bob) = c.request(
+        "GET",
+        "/apis/certificates.k8s.io/v1/certificatesigningrequests/bob",
+        None,
+        None,
+    );
     bob["status"]["conditions"]
         .as_array_mut()
         .expect("conditions")
@@ -236,29 +337,57 @@ fn kubectl_certificate_approve_and_deny() {
     );
     assert_eq!(code, 422, "{st}");
     assert!(
-        st["message"].as_str().unwrap_or("").contains("Approved and Denied conditions are mutually exclusive"),
+        st["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Approved and Denied conditions are mutually exclusive"),
         "{st}"
     );
     // The approval subresource keeps the spec.
-    let (code, csr) = c.request("GET", "/apis/certificates.k8s.io/v1/certificatesigningrequests/alice/approval", None, None);
+    let (code, csr) = c.request(
+        "GET",
+        "/apis/certificates.k8s.io/v1/certificatesigningrequests/alice/approval",
+        None,
+        None,
+    );
     assert_eq!(code, 200);
     assert_eq!(csr["spec"]["usages"][0], "client auth");
-    assert!(csr["status"]["conditions"][0]["lastUpdateTime"].is_string(), "{csr}");
+    assert!(
+        csr["status"]["conditions"][0]["lastUpdateTime"].is_string(),
+        "{csr}"
+    );
     // The status subresource may not approve.
-    let (_, bob) = c.request("GET", "/apis/certificates.k8s.io/v1/certificatesigningrequests/bob", None, None);
+    let (_, bob) = c.request(
+        "GET",
+        "/apis/certificates.k8s.io/v1/certificatesigningrequests/bob",
+        None,
+        None,
+    );
     let mut bob = bob;
     bob["status"]["conditions"] = serde_json::json!([{"type": "Denied", "status": "True"}, {"type": "Approved", "status": "True"}]);
     let body = serde_json::to_vec(&bob).expect("json");
-    let (code, st) = c.request("PUT", "/apis/certificates.k8s.io/v1/certificatesigningrequests/bob/status", Some("application/json"), Some(&body));
+    let (code, st) = c.request(
+        "PUT",
+        "/apis/certificates.k8s.io/v1/certificatesigningrequests/bob/status",
+        Some("application/json"),
+        Some(&body),
+    );
     assert_eq!(code, 422, "{st}");
 
     // Validation of creates.
     let bad = "apiVersion: certificates.k8s.io/v1\nkind: CertificateSigningRequest\nmetadata: {name: bad}\nspec:\n  request: bm90IGEgY3Ny\n  signerName: kubernetes.io/kube-apiserver-client\n  usages: [client auth, teleport]\n";
     let (ok, _, err) = c.kubectl_stdin(&["create", "-f", "-"], bad);
     assert!(!ok);
-    assert!(err.contains("PEM block type must be CERTIFICATE REQUEST"), "{err}");
-    assert!(err.contains("spec.usages[1]: Unsupported value: \"teleport\""), "{err}");
-    let no_signer = csr_manifest(dir.path(), "carol", "carol").replace("  signerName: kubernetes.io/kube-apiserver-client\n", "");
+    assert!(
+        err.contains("PEM block type must be CERTIFICATE REQUEST"),
+        "{err}"
+    );
+    assert!(
+        err.contains("spec.usages[1]: Unsupported value: \"teleport\""),
+        "{err}"
+    );
+    let no_signer = csr_manifest(dir.path(), "carol", "carol")
+        .replace("  signerName: kubernetes.io/kube-apiserver-client\n", "");
     let (ok, _, err) = c.kubectl_stdin(&["create", "-f", "-"], &no_signer);
     assert!(!ok);
     assert!(err.contains("spec.signerName: Required value"), "{err}");

@@ -159,7 +159,10 @@ pub fn begin(
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| parts.uri.path().to_string());
-    let peer = parts.extensions.get::<std::net::SocketAddr>().map(|a| a.ip());
+    let peer = parts
+        .extensions
+        .get::<std::net::SocketAddr>()
+        .map(|a| a.ip());
     let received = Utc::now();
     let base = event::base(&event::RequestFacts {
         audit_id: &audit_id,

@@ -274,8 +274,7 @@ impl PolicyRule {
             gr.resources.iter().any(|res| {
                 res == "*"
                     || *res == combined
-                    || (!a.subresource.is_empty()
-                        && res.strip_prefix("*/") == Some(a.subresource))
+                    || (!a.subresource.is_empty() && res.strip_prefix("*/") == Some(a.subresource))
                     || res.strip_suffix("/*") == Some(a.resource)
             })
         })
@@ -328,6 +327,15 @@ rules:
   omitManagedFields: true
 "#;
 
+    /// (user, groups, verb, (group, ns, resource, sub, name), level)
+    type Case<'a> = (
+        &'a str,
+        &'a Vec<String>,
+        &'a str,
+        (&'a str, &'a str, &'a str, &'a str, &'a str),
+        Level,
+    );
+
     fn attrs<'a>(
         user: &'a str,
         groups: &'a [String],
@@ -355,7 +363,7 @@ rules:
         let sa = vec!["system:serviceaccounts".to_string()];
         let none: Vec<String> = vec![];
         // (user, groups, verb, (group, ns, resource, sub, name), level)
-        let cases: &[(&str, &Vec<String>, &str, (&str, &str, &str, &str, &str), Level)] = &[
+        let cases: &[Case] = &[
             (
                 "system:kube-proxy",
                 &none,
@@ -497,7 +505,9 @@ rules:
         let p = Policy::parse(include_str!("../../../supervisord/audit-policy.yaml"))
             .expect("shipped policy parses");
         let groups = vec!["system:masters".to_string()];
-        for verb in ["get", "list", "watch", "create", "update", "patch", "delete"] {
+        for verb in [
+            "get", "list", "watch", "create", "update", "patch", "delete",
+        ] {
             for (group, res) in [
                 ("", "secrets"),
                 ("", "configmaps"),
@@ -507,7 +517,12 @@ rules:
                 assert!(p.evaluate(&a).level <= Level::Metadata, "{verb} {res}");
             }
         }
-        let create = attrs("admin", &groups, "create", ("apps", "d", "deployments", "", ""));
+        let create = attrs(
+            "admin",
+            &groups,
+            "create",
+            ("apps", "d", "deployments", "", ""),
+        );
         assert_eq!(p.evaluate(&create).level, Level::Request);
     }
 

@@ -190,7 +190,7 @@ fn backups(path: &Path) -> std::io::Result<Vec<(DateTime<Utc>, PathBuf)>> {
             found.push((t.and_utc(), entry.path()));
         }
     }
-    found.sort_by(|a, b| b.0.cmp(&a.0));
+    found.sort_by_key(|b| std::cmp::Reverse(b.0));
     Ok(found)
 }
 

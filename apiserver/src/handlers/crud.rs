@@ -121,8 +121,9 @@ pub async fn serve_resource(
             let change = |cur: &Value| -> Result<Value, ApiError> {
                 let mut new = patch::apply(kind, cur, &p)?;
                 escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &new)?;
-                csr_signer_verb(sub, &new, cur)
-                    .map_or(Ok(()), |v| super::csr::authorize_signer(state, ctx, def, cur, v))?;
+                csr_signer_verb(sub, &new, cur).map_or(Ok(()), |v| {
+                    super::csr::authorize_signer(state, ctx, def, cur, v)
+                })?;
                 let unknown = fieldcheck::unknown_fields(def.group, def.version, def.kind, &new);
                 let found = fieldcheck::problems(&[], &unknown);
                 if mode != FieldValidation::Strict {

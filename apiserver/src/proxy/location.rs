@@ -163,7 +163,9 @@ pub fn pod_location(
 /// The kubelet's address of a Node: its InternalIP (else the first
 /// address) and the port it reports.
 pub fn kubelet_address(node: &Value) -> Option<(String, u16)> {
-    let addrs = node.pointer("/status/addresses").and_then(Value::as_array)?;
+    let addrs = node
+        .pointer("/status/addresses")
+        .and_then(Value::as_array)?;
     let pick = |t: &str| {
         addrs
             .iter()
@@ -208,8 +210,16 @@ mod tests {
                 "command=sh&command=-c&command=echo%20hi&stdout=true&container=nginx",
                 "/exec/default/web/nginx?command=sh&command=-c&command=echo%20hi&stdout=true",
             ),
-            ("attach", "stdin=true", "/attach/default/web/nginx?stdin=true"),
-            ("portforward", "ports=8080", "/portForward/default/web?ports=8080"),
+            (
+                "attach",
+                "stdin=true",
+                "/attach/default/web/nginx?stdin=true",
+            ),
+            (
+                "portforward",
+                "ports=8080",
+                "/portForward/default/web?ports=8080",
+            ),
         ];
         let p = pod("hdss7-21", &["nginx"]);
         for (sub, q, want) in cases {
@@ -242,7 +252,15 @@ mod tests {
         let e = pod_location(&pod("n", &["a"]), "exec", &q, None).expect_err("unknown");
         assert_eq!(e.message, "container zz is not valid for pod web");
         // Port-forward needs no container.
-        assert!(pod_location(&pod("n", &["a", "b"]), "portforward", &parse_query(None), None).is_ok());
+        assert!(
+            pod_location(
+                &pod("n", &["a", "b"]),
+                "portforward",
+                &parse_query(None),
+                None
+            )
+            .is_ok()
+        );
     }
 
     #[test]

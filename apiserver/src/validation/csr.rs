@@ -45,7 +45,8 @@ pub fn request_pem(csr: &Value) -> Option<Vec<u8>> {
 pub fn validate_spec(csr: &Value) -> ErrorList {
     let mut errs = ErrorList::new();
     let pem = request_pem(csr).unwrap_or_default();
-    let is_csr_block = String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE REQUEST-----");
+    let is_csr_block =
+        String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE REQUEST-----");
     if !is_csr_block {
         errs.push(FieldError::invalid(
             "spec.request",
@@ -75,7 +76,10 @@ pub fn validate_spec(csr: &Value) -> ErrorList {
         .map(|u| u.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
     if usages.is_empty() {
-        errs.push(FieldError::required("spec.usages", "usages must be provided"));
+        errs.push(FieldError::required(
+            "spec.usages",
+            "usages must be provided",
+        ));
     }
     for (i, u) in usages.iter().enumerate() {
         let path = format!("spec.usages[{i}]");
@@ -94,7 +98,9 @@ pub fn validate_spec(csr: &Value) -> ErrorList {
             "the legacy signerName is not allowed via this API version",
         ));
     }
-    if let Some(secs) = csr.pointer("/spec/expirationSeconds").and_then(Value::as_i64)
+    if let Some(secs) = csr
+        .pointer("/spec/expirationSeconds")
+        .and_then(Value::as_i64)
         && secs < 600
     {
         errs.push(FieldError::invalid(
@@ -235,15 +241,15 @@ pub fn apply_approval(new: &Value, old: &Value, now: &str) -> Value {
     let mut conds = conditions(new);
     for c in conds.iter_mut() {
         let unchanged = old_conds.iter().any(|o| o == c);
-        if let Some(m) = c.as_object_mut() {
-            if !unchanged {
-                let is_blank = |v: Option<&Value>| v.is_none_or(|v| v.is_null() || v == "");
-                if is_blank(m.get("lastUpdateTime")) {
-                    m.insert("lastUpdateTime".into(), json!(now));
-                }
-                if is_blank(m.get("lastTransitionTime")) {
-                    m.insert("lastTransitionTime".into(), json!(now));
-                }
+        if let Some(m) = c.as_object_mut()
+            && !unchanged
+        {
+            let is_blank = |v: Option<&Value>| v.is_none_or(|v| v.is_null() || v == "");
+            if is_blank(m.get("lastUpdateTime")) {
+                m.insert("lastUpdateTime".into(), json!(now));
+            }
+            if is_blank(m.get("lastTransitionTime")) {
+                m.insert("lastTransitionTime".into(), json!(now));
             }
         }
     }
@@ -280,9 +286,12 @@ mod tests {
     #[test]
     fn approval_rules() {
         let none = csr(json!([]));
-        let approved = csr(json!([{"type": "Approved", "status": "True", "reason": "KubectlApprove"}]));
+        let approved =
+            csr(json!([{"type": "Approved", "status": "True", "reason": "KubectlApprove"}]));
         let denied = csr(json!([{"type": "Denied", "status": "True"}]));
-        let both = csr(json!([{"type": "Approved", "status": "True"}, {"type": "Denied", "status": "True"}]));
+        let both = csr(
+            json!([{"type": "Approved", "status": "True"}, {"type": "Denied", "status": "True"}]),
+        );
         let false_approved = csr(json!([{"type": "Approved", "status": "False"}]));
         assert!(validate_approval_update(&approved, &none).is_empty());
         assert!(validate_approval_update(&denied, &none).is_empty());
@@ -302,8 +311,14 @@ mod tests {
         let out = apply_approval(&new, &old, "2026-11-22T17:00:00Z");
         assert_eq!(out["spec"], old["spec"]);
         assert!(out["status"].get("certificate").is_none());
-        assert_eq!(out["status"]["conditions"][0]["lastUpdateTime"], "2026-11-22T17:00:00Z");
-        assert_eq!(out["status"]["conditions"][0]["lastTransitionTime"], "2026-11-22T17:00:00Z");
+        assert_eq!(
+            out["status"]["conditions"][0]["lastUpdateTime"],
+            "2026-11-22T17:00:00Z"
+        );
+        assert_eq!(
+            out["status"]["conditions"][0]["lastTransitionTime"],
+            "2026-11-22T17:00:00Z"
+        );
     }
 
     #[test]
@@ -314,7 +329,13 @@ mod tests {
         let fields: Vec<String> = errs.iter().map(|e| e.field.clone()).collect();
         assert_eq!(
             fields,
-            ["spec.request", "spec.usages[1]", "spec.usages[2]", "spec.signerName", "spec.expirationSeconds"]
+            [
+                "spec.request",
+                "spec.usages[1]",
+                "spec.usages[2]",
+                "spec.signerName",
+                "spec.expirationSeconds"
+            ]
         );
     }
 }
