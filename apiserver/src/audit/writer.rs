@@ -138,7 +138,14 @@ impl FileSink {
     /// Renames the current file to its backup name and starts a new one,
     /// then prunes old backups.
     fn rotate(&mut self, now: DateTime<Utc>) -> Result<(), WriterError> {
-        let backup = backup_name(&self.path, now);
+        // Two rotations within a millisecond would share a name; move the
+        // stamp on rather than overwrite a backup.
+        let mut stamp = now;
+        let mut backup = backup_name(&self.path, stamp);
+        while backup.exists() {
+            stamp += chrono::Duration::milliseconds(1);
+            backup = backup_name(&self.path, stamp);
+        }
         std::fs::rename(&self.path, &backup).map_err(|e| io_err(&self.path, e))?;
         self.file = open_append(&self.path)?;
         self.size = 0;

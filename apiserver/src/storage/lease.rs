@@ -55,7 +55,12 @@ mod tests {
             id: 7,
             expires: now + Duration::from_secs(3660),
         };
-        assert_eq!(reusable(Some(prev), 3600, now), Some(7));
+        // At the instant of the grant the lease is exactly TTL + margin.
+        assert_eq!(reusable(Some(prev), 3600, now), None);
+        assert_eq!(
+            reusable(Some(prev), 3600, now + Duration::from_millis(1)),
+            Some(7)
+        );
         // 30 s later the lease still outlives a new 1 h object.
         assert_eq!(
             reusable(Some(prev), 3600, now + Duration::from_secs(30)),

@@ -322,6 +322,19 @@ mod tests {
     }
 
     #[test]
+    fn a_broken_request_block_is_invalid() {
+        let pem = "-----BEGIN CERTIFICATE REQUEST-----\n\
+MIHXMH8CAQAwHTEbMBkGA1UEAwwSc3lzdGVtOm5vZGU6aGRzczctMjEwWTATBgcq\n\
+hkjOPQIBBggqhkjOPQMBBwNCAAQfPx";
+        // Truncated PEM: the block is there but does not parse.
+        let b64 = base64::engine::general_purpose::STANDARD.encode(pem);
+        let csr = json!({"spec": {"request": b64, "signerName": "a/b", "usages": ["client auth"]}});
+        let errs = validate_spec(&csr);
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].field, "spec.request");
+    }
+
+    #[test]
     fn spec_rules() {
         let bad = json!({"spec": {"request": "bm90IGEgY3Ny", "signerName": "kubernetes.io/legacy-unknown",
                                   "usages": ["client auth", "client auth", "teleport"], "expirationSeconds": 60}});
