@@ -23,6 +23,7 @@ pub mod statefulset;
 
 // Cluster controllers (branch cm-cluster).
 pub mod cronjob;
+pub mod csr_signing;
 pub mod endpoints;
 pub mod endpointslice;
 pub mod garbage_collector;
@@ -85,4 +86,5 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
     }),
     ("pv-protection", |ctx| Box::pin(pv_protection::run(ctx))),
     ("pvc-protection", |ctx| Box::pin(pvc_protection::run(ctx))),
+    ("csrsigning", |ctx| Box::pin(csr_signing::run(ctx))),
 ];
