@@ -392,3 +392,86 @@ fn kubectl_certificate_approve_and_deny() {
     assert!(!ok);
     assert!(err.contains("spec.signerName: Required value"), "{err}");
 }
+
+#[test]
+fn csrsigning_issues_approved_client_certificates() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let c = ApiCluster::start();
+    let ca_key = c.pki.dir.join("ca-key.pem");
+    let (cm, _) = harness::controller_manager::spawn(
+        &c,
+        "kube-controller-manager",
+        &[
+            "--controllers=csrsigning",
+            "--leader-elect=false",
+            &format!("--cluster-signing-cert-file={}", c.pki.ca().display()),
+            &format!("--cluster-signing-key-file={}", ca_key.display()),
+        ],
+    );
+    let (ok, _, err) = c.kubectl_stdin(
+        &["create", "-f", "-"],
+        &csr_manifest(dir.path(), "alice", "alice"),
+    );
+    assert!(ok, "{err}");
+    // Not approved: not signed.
+    std::thread::sleep(Duration::from_secs(2));
+    let cert = c.kubectl_ok(&[
+        "get",
+        "csr",
+        "alice",
+        "-o",
+        "jsonpath={.status.certificate}",
+    ]);
+    assert!(cert.is_empty(), "signed before approval");
+    c.kubectl_ok(&["certificate", "approve", "alice"]);
+    let issued = wait_until(Duration::from_secs(20), || {
+        !c.kubectl_ok(&[
+            "get",
+            "csr",
+            "alice",
+            "-o",
+            "jsonpath={.status.certificate}",
+        ])
+        .is_empty()
+    });
+    assert!(
+        issued,
+        "no certificate issued:\n{}\n{}",
+        cm.log_tail(30),
+        c.apiserver.log_tail(10)
+    );
+    let out = c.kubectl_ok(&["get", "csr", "alice"]);
+    assert!(out.contains("Approved,Issued"), "{out}");
+    use base64::Engine;
+    let b64 = c.kubectl_ok(&[
+        "get",
+        "csr",
+        "alice",
+        "-o",
+        "jsonpath={.status.certificate}",
+    ]);
+    let pem = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .expect("base64");
+    let crt = dir.path().join("alice.crt");
+    std::fs::write(&crt, pem).expect("write");
+    let (ok, out, err) = run(Command::new("openssl")
+        .arg("verify")
+        .arg("-CAfile")
+        .arg(c.pki.ca())
+        .arg(&crt));
+    assert!(ok && out.contains(": OK"), "{out}{err}");
+    // The issued certificate logs in as alice (group devs).
+    let (ok, out, err) = run(Command::new(harness::bins::system("kubectl"))
+        .arg("--kubeconfig=/dev/null")
+        .arg(format!("--server={}", c.url))
+        .arg(format!("--certificate-authority={}", c.pki.ca().display()))
+        .arg(format!("--client-certificate={}", crt.display()))
+        .arg(format!(
+            "--client-key={}",
+            dir.path().join("alice.key").display()
+        ))
+        .args(["auth", "whoami"]));
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("alice") && out.contains("devs"), "{out}");
+}

@@ -225,7 +225,13 @@ impl Signer {
                 _ => {}
             }
         }
-        b.append_extension(ku.build()?)?;
+        // Like Go's x509, no KeyUsage extension when no key usage was asked.
+        if usages
+            .iter()
+            .any(|u| matches!(u.as_str(), "digital signature" | "key encipherment"))
+        {
+            b.append_extension(ku.build()?)?;
+        }
         if usages.iter().any(|u| u.ends_with(" auth")) {
             b.append_extension(eku.build()?)?;
         }
@@ -302,6 +308,12 @@ mod tests {
     #[test]
     fn signs_client_certificates_with_the_requested_subject() {
         let ca = ca();
+        let only_client = csr(
+            "bob",
+            "kubernetes.io/kube-apiserver-client",
+            &["client auth"],
+        );
+        assert!(ca.sign(&only_client).is_ok());
         let c = csr(
             "alice",
             "kubernetes.io/kube-apiserver-client",
