@@ -437,7 +437,7 @@ fn csrsigning_issues_approved_client_certificates() {
     assert!(
         issued,
         "no certificate issued:\n{}\n{}",
-        cm.log_tail(30),
+        cm.log_tail(80),
         c.apiserver.log_tail(10)
     );
     let out = c.kubectl_ok(&["get", "csr", "alice"]);
