@@ -70,6 +70,7 @@ for ini in "$repo"/supervisord/*.ini; do
     echo "  $name"
   fi
 done
+install -m 0644 "$repo/supervisord/audit-policy.yaml" "$KUBE_PROGRAMS/audit-policy.yaml"
 cp "$repo/supervisord/supervisord.conf" "$KUBE_HOME/supervisord.conf"
 ctl=(supervisorctl -c "$KUBE_HOME/supervisord.conf")
 # supervisord expands %(ENV_X)s from the environment it started with, so a

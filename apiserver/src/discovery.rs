@@ -85,6 +85,9 @@ fn subresource_verbs(sub: &str) -> &'static [&'static str] {
         "status" | "scale" => &["get", "patch", "update"],
         "finalize" => &["update"],
         "approval" => &["get", "patch", "update"],
+        "log" => &["get"],
+        "exec" | "attach" | "portforward" => &["create", "get"],
+        "proxy" => &["create", "delete", "get", "patch", "update"],
         _ => &["create"],
     }
 }
@@ -96,6 +99,14 @@ fn subresource_kind(r: &ResourceDef, sub: &str) -> (&'static str, &'static str, 
         "binding" => ("", "v1", "Binding"),
         "eviction" => ("policy", "v1", "Eviction"),
         "token" => ("authentication.k8s.io", "v1", "TokenRequest"),
+        "exec" => ("", "v1", "PodExecOptions"),
+        "attach" => ("", "v1", "PodAttachOptions"),
+        "portforward" => ("", "v1", "PodPortForwardOptions"),
+        "proxy" => match r.plural {
+            "pods" => ("", "v1", "PodProxyOptions"),
+            "services" => ("", "v1", "ServiceProxyOptions"),
+            _ => ("", "v1", "NodeProxyOptions"),
+        },
         _ => (r.group, r.version, r.kind),
     }
 }

@@ -8,6 +8,7 @@
 pub mod admission;
 pub mod allocator;
 pub mod apiextensions;
+pub mod audit;
 pub mod authn;
 pub mod authz;
 pub mod bootstrap;
@@ -19,6 +20,7 @@ pub mod openapi;
 pub mod options;
 pub mod printers;
 pub mod protobuf;
+pub mod proxy;
 pub mod rbac;
 pub mod rbac_cache;
 pub mod registry;
@@ -62,7 +64,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         &opts.service_cluster_ip_range,
         &opts.service_node_port_range,
     )?;
-    let store = registry::Store::new(etcd, Some(allocators)).with_admission(chain);
+    let store = registry::Store::new(etcd, Some(allocators))
+        .with_admission(chain)
+        .with_event_ttl(opts.event_ttl);
     let acceptor = apimachinery::tls::server_acceptor(
         &apimachinery::tls::ServingCert::Files {
             cert: opts.tls_cert_file.clone(),
@@ -96,6 +100,19 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         advertise: SocketAddr::new(advertise_ip, opts.secure_port).to_string(),
         metrics: metrics::Metrics::default(),
         started: std::sync::atomic::AtomicBool::new(false),
+        kubelet: Box::new(proxy::NoKubelet {
+            client_cert: opts.kubelet_client_certificate.clone(),
+            client_key: opts.kubelet_client_key.clone(),
+        }),
+        audit: audit::Auditor::from_flags(
+            opts.audit_policy_file.as_deref(),
+            opts.audit_log_path.as_deref(),
+            audit::writer::Rotation {
+                max_age_days: opts.audit_log_maxage,
+                max_backups: opts.audit_log_maxbackup,
+                max_size_mb: opts.audit_log_maxsize,
+            },
+        )?,
     });
     state.authorizer.rbac.spawn_sync(store.clone());
     if state.authorizer.modes.contains(&authz::Mode::Node) {

@@ -95,6 +95,64 @@ pub struct Options {
     /// Deadline for one etcd call, in seconds; past it requests get 504.
     #[arg(long, default_value_t = 3)]
     pub etcd_request_timeout_seconds: u64,
+
+    /// How long Events are kept (Go duration); etcd deletes them by lease.
+    #[arg(long, default_value = "1h0m0s", value_parser = parse_duration)]
+    pub event_ttl: std::time::Duration,
+
+    /// audit.k8s.io/v1 Policy file; with --audit-log-path turns auditing on.
+    #[arg(long)]
+    pub audit_policy_file: Option<PathBuf>,
+    /// Where audit events are written, one JSON line each; `-` is stdout.
+    #[arg(long)]
+    pub audit_log_path: Option<String>,
+    /// Days to keep rotated audit logs (0: no limit).
+    #[arg(long, default_value_t = 0)]
+    pub audit_log_maxage: u64,
+    /// Rotated audit logs to keep (0: no limit).
+    #[arg(long, default_value_t = 0)]
+    pub audit_log_maxbackup: usize,
+    /// Size in megabytes at which the audit log rotates (0: 100).
+    #[arg(long, default_value_t = 0)]
+    pub audit_log_maxsize: u64,
+    /// Audit log line format; only upstream's default `json` is supported.
+    #[arg(long, default_value = "json", value_parser = ["json"])]
+    pub audit_log_format: String,
+}
+
+/// A Go duration (`1h0m0s`, `5s`, `1.5h`, `300ms`).
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("invalid duration {s:?}");
+    let mut rest = s.trim();
+    if rest == "0" {
+        return Ok(std::time::Duration::ZERO);
+    }
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut secs = 0f64;
+    while !rest.is_empty() {
+        let n = rest
+            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+            .ok_or_else(bad)?;
+        let value: f64 = rest[..n].parse().map_err(|_| bad())?;
+        let after = &rest[n..];
+        let u = after
+            .find(|c: char| c.is_ascii_digit() || c == '.')
+            .unwrap_or(after.len());
+        secs += value
+            * match &after[..u] {
+                "ns" => 1e-9,
+                "us" | "µs" => 1e-6,
+                "ms" => 1e-3,
+                "s" => 1.0,
+                "m" => 60.0,
+                "h" => 3600.0,
+                _ => return Err(bad()),
+            };
+        rest = &after[u..];
+    }
+    Ok(std::time::Duration::from_secs_f64(secs))
 }
 
 #[cfg(test)]
@@ -135,6 +193,25 @@ mod tests {
             ["NodeRestriction", "ResourceQuota"]
         );
         assert_eq!(o.disable_admission_plugins, ["PodSecurity"]);
+    }
+
+    #[test]
+    fn audit_and_event_ttl_flags() {
+        let o = Options::try_parse_from(base()).expect("valid flags");
+        assert_eq!(o.event_ttl, std::time::Duration::from_secs(3600));
+        let mut args = base();
+        args.extend([
+            "--event-ttl=5s",
+            "--audit-log-path=-",
+            "--audit-log-maxsize=1",
+            "--audit-log-maxbackup=3",
+        ]);
+        let o = Options::try_parse_from(args).expect("valid flags");
+        assert_eq!(o.event_ttl, std::time::Duration::from_secs(5));
+        assert_eq!(o.audit_log_path.as_deref(), Some("-"));
+        assert_eq!((o.audit_log_maxsize, o.audit_log_maxbackup), (1, 3));
+        assert_eq!(parse_duration("1h30m").map(|d| d.as_secs()), Ok(5400));
+        assert!(parse_duration("5x").is_err());
     }
 
     #[test]

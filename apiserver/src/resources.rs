@@ -131,13 +131,13 @@ const fn review(
 pub static RESOURCES: &[ResourceDef] = &[
     // core/v1
     row("", "v1", "namespaces", "namespace", "Namespace", false, &["ns"], NONE, &["status", "finalize"], "namespaces"),
-    row("", "v1", "pods", "pod", "Pod", true, &["po"], ALL, &["status", "binding", "eviction"], "pods"),
-    row("", "v1", "services", "service", "Service", true, &["svc"], ALL, STATUS, "services/specs"),
+    row("", "v1", "pods", "pod", "Pod", true, &["po"], ALL, &["status", "binding", "eviction", "log", "exec", "attach", "portforward", "proxy"], "pods"),
+    row("", "v1", "services", "service", "Service", true, &["svc"], ALL, &["status", "proxy"], "services/specs"),
     row("", "v1", "endpoints", "endpoints", "Endpoints", true, &["ep"], NONE, NONE, "services/endpoints"),
     row("", "v1", "configmaps", "configmap", "ConfigMap", true, &["cm"], NONE, NONE, "configmaps"),
     row("", "v1", "secrets", "secret", "Secret", true, NONE, NONE, NONE, "secrets"),
     row("", "v1", "serviceaccounts", "serviceaccount", "ServiceAccount", true, &["sa"], NONE, &["token"], "serviceaccounts"),
-    row("", "v1", "nodes", "node", "Node", false, &["no"], NONE, STATUS, "minions"),
+    row("", "v1", "nodes", "node", "Node", false, &["no"], NONE, &["status", "proxy"], "minions"),
     row("", "v1", "events", "event", "Event", true, &["ev"], NONE, NONE, "events"),
     row("", "v1", "persistentvolumes", "persistentvolume", "PersistentVolume", false, &["pv"], NONE, STATUS, "persistentvolumes"),
     row("", "v1", "persistentvolumeclaims", "persistentvolumeclaim", "PersistentVolumeClaim", true, &["pvc"], NONE, STATUS, "persistentvolumeclaims"),

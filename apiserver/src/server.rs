@@ -89,7 +89,11 @@ async fn serve_conn(
         .ssl()
         .peer_certificate()
         .and_then(|c| authn::from_certificate(&c));
-    let service = service_fn(move |req| handlers::handle(state.clone(), cert_user.clone(), req));
+    let service = service_fn(move |mut req: http::Request<hyper::body::Incoming>| {
+        // The peer address reaches the audit log's sourceIPs.
+        req.extensions_mut().insert(peer);
+        handlers::handle(state.clone(), cert_user.clone(), req)
+    });
     let builder = auto::Builder::new(TokioExecutor::new());
     let conn = builder.serve_connection(TokioIo::new(stream), service);
     tokio::pin!(conn);

@@ -108,6 +108,15 @@ pub struct Options {
     /// Root CA bundle published as `ca.crt` in token Secrets and `kube-root-ca.crt`.
     #[arg(long)]
     pub root_ca_file: Option<PathBuf>,
+    /// CA certificate the csrsigning controller issues certificates with.
+    #[arg(long)]
+    pub cluster_signing_cert_file: Option<PathBuf>,
+    /// Private key of that CA.
+    #[arg(long)]
+    pub cluster_signing_key_file: Option<PathBuf>,
+    /// Longest lifetime of an issued certificate.
+    #[arg(long, default_value = "8760h0m0s", value_parser = parse_duration)]
+    pub cluster_signing_duration: Duration,
     /// How long a node may stay silent before it is marked NotReady/Unknown.
     #[arg(long, default_value = "40s", value_parser = parse_duration)]
     pub node_monitor_grace_period: Duration,

@@ -46,6 +46,11 @@ impl Machine {
             )
             .unwrap();
         }
+        std::fs::copy(
+            repo.join("supervisord/audit-policy.yaml"),
+            program_dir.join("audit-policy.yaml"),
+        )
+        .unwrap();
         let (client, peer) = (free_port(), free_port());
         let env = vec![
             ("KUBE_BIN", bins::target_dir().display().to_string()),
@@ -209,6 +214,18 @@ fn supervisord_brings_up_the_control_plane_for_kubectl() {
     ]);
     assert!(ok, "{err}");
     assert_eq!(out, "192.168.0.1");
+    // The shipped audit policy writes $KUBE_LOGS/audit.log.
+    let audit_log = m
+        .env
+        .iter()
+        .find(|(k, _)| *k == "KUBE_LOGS")
+        .map(|(_, v)| std::path::Path::new(v).join("audit.log"))
+        .expect("KUBE_LOGS");
+    let audit = std::fs::read_to_string(&audit_log).unwrap_or_default();
+    assert!(
+        audit.contains("\"verb\":\"list\"") && audit.contains("namespaces"),
+        "audit log:\n{audit}"
+    );
 
     // Another identity from the same PKI is authenticated but not an admin.
     let (ok, _, err) = run(Command::new(bins::system("kubectl"))

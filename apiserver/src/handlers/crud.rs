@@ -39,6 +39,9 @@ pub async fn serve_resource(
     if !info.subresource.is_empty() && !def.subresources.contains(&info.subresource.as_str()) {
         return Err(not_found_resource());
     }
+    if crate::proxy::connect_verbs(def, &info.subresource).is_some() {
+        return crate::proxy::serve(state, ctx, def, &info.namespace).await;
+    }
     if info.subresource.is_empty() && !def.supports(verb) {
         return Err(ApiError::method_not_supported(target, verb));
     }
@@ -81,7 +84,7 @@ pub async fn serve_resource(
         options::check_manager(kind, ctx.q("fieldManager"), None, false)?;
     }
     match (verb, sub) {
-        ("get", "" | "status") => {
+        ("get", "" | "status" | "approval") => {
             let obj = store.get(def, ns, &info.name).await?;
             Ok(reply(def, out, 200, obj))
         }
@@ -130,8 +133,9 @@ pub async fn serve_resource(
                 &crate::status::success(json!({"name": info.name, "kind": "pods"})),
             ))
         }
-        ("update", "" | "status" | "finalize") => {
+        ("update", "" | "status" | "finalize" | "approval") => {
             let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
+            csr_signer_check(state, ctx, def, ns, &obj).await?;
             escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
             let updated = store
                 .update_as(
@@ -147,7 +151,7 @@ pub async fn serve_resource(
             let warnings = [warnings, scope.take_warnings()].concat();
             Ok(with_warnings(reply(def, out, 200, updated), &warnings))
         }
-        ("patch", "" | "status") => {
+        ("patch", "" | "status" | "approval") => {
             let kind = patch_type(ctx)?;
             // Custom resources have no patch strategies (upstream: 415).
             if kind == PatchType::Strategic && crate::apiextensions::is_custom(def) {
@@ -166,7 +170,7 @@ pub async fn serve_resource(
             let (types, root) = patch::types::for_resource(def);
             // Type fit, RBAC escalation and fieldValidation on the object a
             // change makes.
-            let admit = |mut new: Value| -> Result<Value, ApiError> {
+            let admit = |cur: Option<&Value>, mut new: Value| -> Result<Value, ApiError> {
                 if let Some(e) = root
                     .as_deref()
                     .and_then(|r| patch::typecheck::first_mismatch(r, &new))
@@ -179,6 +183,11 @@ pub async fn serve_resource(
                     ));
                 }
                 escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &new)?;
+                if let Some(cur) = cur
+                    && let Some(v) = csr_signer_verb(sub, &new, cur)
+                {
+                    super::csr::authorize_signer(state, ctx, def, cur, v)?;
+                }
                 let unknown = unknown_fields(def, &new);
                 let found = fieldcheck::problems(&[], &unknown);
                 if mode != FieldValidation::Strict {
@@ -206,7 +215,7 @@ pub async fn serve_resource(
                     def: root.as_deref(),
                     now: meta::now_rfc3339(),
                 };
-                let change = |cur: &Value| admit(apply.to_live(cur, &applied)?);
+                let change = |cur: &Value| admit(Some(cur), apply.to_live(cur, &applied)?);
                 match store
                     .patch_as(def, ns, &info.name, sub, dry_run, &change, None)
                     .await
@@ -221,7 +230,7 @@ pub async fn serve_resource(
                             )));
                         }
                         obj["metadata"]["name"] = json!(info.name);
-                        let obj = admit(obj)?;
+                        let obj = admit(None, obj)?;
                         (201, store.create(def, ns, obj, dry_run).await?)
                     }
                     other => (200, other?),
@@ -229,7 +238,10 @@ pub async fn serve_resource(
             } else {
                 let p = decode_patch(body)?;
                 let change = |cur: &Value| -> Result<Value, ApiError> {
-                    admit(patch::apply(kind, types, root.as_deref(), cur, &p)?)
+                    admit(
+                        Some(cur),
+                        patch::apply(kind, types, root.as_deref(), cur, &p)?,
+                    )
                 };
                 let m = manager("Update");
                 let updated = store
@@ -302,6 +314,35 @@ pub async fn serve_resource(
             Ok(reply(def, out, 200, list))
         }
         _ => Err(ApiError::method_not_supported(target, verb)),
+    }
+}
+
+/// The signer permission a CSR subresource write needs, if any.
+fn csr_signer_verb(sub: &str, new: &Value, old: &Value) -> Option<&'static str> {
+    match sub {
+        "approval" => Some("approve"),
+        "status" if super::csr::sets_certificate(new, old) => Some("sign"),
+        _ => None,
+    }
+}
+
+/// CSR `/approval` and `/status` updates: the signer permission, checked
+/// against the stored object (its signerName cannot change).
+async fn csr_signer_check(
+    state: &Arc<AppState>,
+    ctx: &Ctx,
+    def: &ResourceDef,
+    ns: &str,
+    new: &Value,
+) -> Result<(), ApiError> {
+    let sub = ctx.info.subresource.as_str();
+    if def.plural != "certificatesigningrequests" || !matches!(sub, "approval" | "status") {
+        return Ok(());
+    }
+    let cur = state.store.get(def, ns, &ctx.info.name).await?;
+    match csr_signer_verb(sub, new, &cur) {
+        Some(verb) => super::csr::authorize_signer(state, ctx, def, &cur, verb),
+        None => Ok(()),
     }
 }
 

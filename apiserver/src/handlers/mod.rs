@@ -2,6 +2,7 @@
 //! failure with a `Status`.
 
 pub mod crud;
+pub mod csr;
 pub mod encode;
 pub mod escalation;
 pub mod request;
@@ -39,6 +40,11 @@ pub struct AppState {
     pub metrics: Metrics,
     /// Set once start-up (bootstrap) is done; `/readyz` reports it.
     pub started: std::sync::atomic::AtomicBool,
+    /// The audit policy and log, when `--audit-policy-file` and
+    /// `--audit-log-path` are set.
+    pub audit: Option<Arc<crate::audit::Auditor>>,
+    /// How connect subresources (logs, exec, proxy) reach kubelets.
+    pub kubelet: Box<dyn crate::proxy::NodeConnection>,
 }
 
 /// A parsed request, what every handler receives.
@@ -48,6 +54,8 @@ pub struct Ctx {
     pub query: Query,
     pub headers: http::HeaderMap,
     pub user: UserInfo,
+    /// The undecoded query (repeated keys such as exec's `command`).
+    pub raw_query: Option<String>,
 }
 
 impl Ctx {
@@ -56,6 +64,9 @@ impl Ctx {
     }
     pub fn q(&self, name: &str) -> Option<&str> {
         self.query.get(name).map(String::as_str)
+    }
+    pub fn raw_query(&self) -> Option<&str> {
+        self.raw_query.as_deref()
     }
 }
 
@@ -94,7 +105,11 @@ pub fn error_response(e: &ApiError) -> Response<Body> {
 /// Reads the body, at most [`encode::MAX_BODY`] bytes (413 beyond).
 pub async fn read_body(body: hyper::body::Incoming) -> Result<Bytes, ApiError> {
     match Limited::new(body, encode::MAX_BODY).collect().await {
-        Ok(c) => Ok(c.to_bytes()),
+        Ok(c) => {
+            let bytes = c.to_bytes();
+            crate::audit::note_request_body(&bytes);
+            Ok(bytes)
+        }
         Err(e) => {
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()
@@ -149,9 +164,16 @@ pub async fn handle(
     let info = request_info(parts.method.as_str(), parts.uri.path(), &query);
     let verb = info.verb.clone();
     let resource = info.resource.clone();
-    let resp = match serve(&state, cert_user.as_ref(), parts, body, info, query).await {
-        Ok(r) => r,
-        Err(e) => error_response(&e),
+    let user = authenticate(&state, &parts.headers, cert_user.as_ref()).await;
+    let audit = crate::audit::begin(state.audit.as_ref(), user.as_ref().ok(), &info, &parts);
+    let served = serve(&state, user, parts, body, info, query);
+    let (resp, failure) = match crate::audit::scoped(audit.as_ref(), served).await {
+        Ok(r) => (r, None),
+        Err(e) => (error_response(&e), Some(e.to_status())),
+    };
+    let resp = match audit {
+        Some(a) => a.complete(resp, &verb, failure.as_ref()).await,
+        None => resp,
     };
     state
         .metrics
@@ -161,18 +183,19 @@ pub async fn handle(
 
 async fn serve(
     state: &Arc<AppState>,
-    cert_user: Option<&UserInfo>,
+    user: Result<UserInfo, ApiError>,
     parts: http::request::Parts,
     body: hyper::body::Incoming,
     info: RequestInfo,
     query: Query,
 ) -> Result<Response<Body>, ApiError> {
-    let user = authenticate(state, &parts.headers, cert_user).await?;
+    let user = user?;
     let public = authz::is_public_path(&info.path);
     if user.is_anonymous() && !public {
         return Err(ApiError::unauthorized());
     }
     if !public && let Decision::Deny(reason) = state.authorizer.authorize(&user, &info) {
+        crate::audit::note_authorization(false, &reason);
         let mut e = ApiError::forbidden(authz::forbidden_message(&user, &info, &reason));
         if info.is_resource_request {
             e.details = serde_json::json!({"name": info.name, "kind": info.resource});
@@ -182,7 +205,9 @@ async fn serve(
         }
         return Err(e);
     }
+    crate::audit::note_authorization(true, "");
     let ctx = Ctx {
+        raw_query: parts.uri.query().map(String::from),
         method: parts.method,
         info,
         query,

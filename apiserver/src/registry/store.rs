@@ -45,6 +45,8 @@ pub struct Store {
     /// Who is asking, on a per-request view ([`Store::for_request`]); None
     /// for the apiserver's own writes.
     pub scope: Option<Arc<RequestScope>>,
+    /// How long Events live (`--event-ttl`); None keeps them forever.
+    pub event_ttl: Option<std::time::Duration>,
 }
 
 fn is_service(def: &ResourceDef) -> bool {
@@ -106,6 +108,7 @@ impl Store {
             namespaces: NamespaceCache::default(),
             admission: Arc::new(Chain::default()),
             scope: None,
+            event_ttl: None,
         }
     }
 
@@ -193,6 +196,22 @@ impl Store {
             s.warn(warnings);
         }
         Ok(())
+    }
+
+    /// Sets `--event-ttl`: Events (core and events.k8s.io) are written
+    /// with an etcd lease of that length.
+    pub fn with_event_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.event_ttl = (!ttl.is_zero()).then_some(ttl);
+        self
+    }
+
+    /// The TTL objects of `def` are stored with (upstream's per-resource
+    /// TTL function: only Events have one).
+    pub(super) fn ttl(&self, def: &ResourceDef) -> Option<std::time::Duration> {
+        match (def.group, def.plural) {
+            ("" | "events.k8s.io", "events") => self.event_ttl,
+            _ => None,
+        }
     }
 
     /// The Service allocators when `def` is Services and they are configured.
@@ -482,7 +501,7 @@ impl Store {
             };
         } else {
             self.etcd
-                .create(&key, &obj)
+                .create_with_ttl(&key, &obj, self.ttl(def))
                 .await
                 .map_err(|e| Self::err(def, &name, e))
         };
@@ -717,6 +736,9 @@ impl Store {
                 keep_all_but_status(&mut new, &old);
                 strategy.prepare_for_status_update(def, &mut new);
             }
+            "approval" if def.plural == "certificatesigningrequests" => {
+                new = crate::validation::csr::apply_approval(&new, &old, &meta::now_rfc3339());
+            }
             // pods/binding: the handler's change sets only spec.nodeName.
             "binding" if def.plural == "pods" => {}
             "finalize" if def.plural == "namespaces" => {
@@ -794,6 +816,7 @@ impl Store {
         };
         let errs = match subresource {
             "status" => strategy.validate_status_update(def, &new, &old),
+            "approval" => crate::validation::csr::validate_approval_update(&new, &old),
             // Upstream's binding assigns the node without ValidatePodUpdate
             // (which forbids spec changes); the handler allows it only once.
             "binding" => crate::validation::ErrorList::new(),
@@ -842,7 +865,10 @@ impl Store {
             crate::storage::etcd::set_resource_version(&mut new, rev);
             return Ok(new);
         }
-        let written = self.etcd.update(&key, &new, current.mod_revision).await;
+        let written = self
+            .etcd
+            .update_with_ttl(&key, &new, current.mod_revision, self.ttl(def))
+            .await;
         if let (Some(a), Some(c)) = (self.allocators(def), &changes) {
             match &written {
                 Ok(_) => service::commit(a, c).await,

@@ -71,6 +71,8 @@ pub struct EtcdStorage {
     client: Client,
     pub keys: KeyLayout,
     timeout: Duration,
+    /// The lease shared by expiring objects (see `lease`).
+    lease: std::sync::Arc<tokio::sync::Mutex<Option<super::lease::GrantedLease>>>,
 }
 
 fn read_file(p: &PathBuf) -> anyhow::Result<Vec<u8>> {
@@ -149,6 +151,7 @@ impl EtcdStorage {
             client,
             keys: KeyLayout::new(&cfg.prefix),
             timeout: cfg.request_timeout,
+            lease: Default::default(),
         })
     }
 
@@ -224,11 +227,53 @@ impl EtcdStorage {
         })
     }
 
+    /// A lease that keeps a key at least `ttl` (shared between writes).
+    async fn lease_for(&self, ttl: Duration) -> Result<i64, StorageError> {
+        let mut prev = self.lease.lock().await;
+        let now = std::time::Instant::now();
+        let secs = ttl.as_secs().max(1) as i64;
+        if let Some(id) = super::lease::reusable(*prev, secs, now) {
+            return Ok(id);
+        }
+        let grant = super::lease::grant_secs(ttl);
+        let mut leases = self.client.lease_client();
+        let resp = self.bounded(leases.grant(grant, None)).await?;
+        *prev = Some(super::lease::GrantedLease {
+            id: resp.id(),
+            expires: now + Duration::from_secs(grant as u64),
+        });
+        Ok(resp.id())
+    }
+
+    /// Put options attaching the lease for `ttl`, when there is one.
+    async fn put_options(
+        &self,
+        ttl: Option<Duration>,
+    ) -> Result<Option<etcd_client::PutOptions>, StorageError> {
+        match ttl {
+            Some(ttl) => Ok(Some(
+                etcd_client::PutOptions::new().with_lease(self.lease_for(ttl).await?),
+            )),
+            None => Ok(None),
+        }
+    }
+
     /// Create-if-absent; returns the new mod_revision.
     pub async fn create(&self, key: &str, value: &Value) -> Result<i64, StorageError> {
+        self.create_with_ttl(key, value, None).await
+    }
+
+    /// Create-if-absent of a key etcd deletes after `ttl` (when given).
+    pub async fn create_with_ttl(
+        &self,
+        key: &str,
+        value: &Value,
+        ttl: Option<Duration>,
+    ) -> Result<i64, StorageError> {
+        let opts = self.put_options(ttl).await?;
         let txn = Txn::new()
             .when([Compare::create_revision(key, CompareOp::Equal, 0)])
-            .and_then([TxnOp::put(key, encode(value), None)]);
+            .and_then([TxnOp::put(key, encode(value), opts)]);
         let mut kv = self.client.kv_client();
         let resp = self.bounded(kv.txn(txn)).await?;
         if !resp.succeeded() {
@@ -244,13 +289,26 @@ impl EtcdStorage {
         value: &Value,
         expected_revision: i64,
     ) -> Result<i64, StorageError> {
+        self.update_with_ttl(key, value, expected_revision, None)
+            .await
+    }
+
+    /// Compare-and-swap that also restarts the key's TTL (when given).
+    pub async fn update_with_ttl(
+        &self,
+        key: &str,
+        value: &Value,
+        expected_revision: i64,
+        ttl: Option<Duration>,
+    ) -> Result<i64, StorageError> {
+        let opts = self.put_options(ttl).await?;
         let txn = Txn::new()
             .when([Compare::mod_revision(
                 key,
                 CompareOp::Equal,
                 expected_revision,
             )])
-            .and_then([TxnOp::put(key, encode(value), None)]);
+            .and_then([TxnOp::put(key, encode(value), opts)]);
         let mut kv = self.client.kv_client();
         let resp = self.bounded(kv.txn(txn)).await?;
         if !resp.succeeded() {

@@ -5,6 +5,7 @@
 
 pub mod etcd;
 pub mod keys;
+pub mod lease;
 pub mod transport;
 
 pub use etcd::{EtcdConfig, EtcdStorage, ListPage, StoredObject, WatchEvent, WatchEventType};

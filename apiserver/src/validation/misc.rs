@@ -435,13 +435,6 @@ pub fn validate_endpoint_slice_update(new: &Value, old: &Value) -> ErrorList {
 pub fn validate_csr(csr: &Value) -> ErrorList {
     let mut errs = validate_object_meta(csr, Scope::Cluster, name_is_path_segment);
     let spec = csr.get("spec").unwrap_or(&Value::Null);
-    if str_at(spec, "request").is_empty() {
-        errs.push(FieldError::invalid(
-            "spec.request",
-            json!(""),
-            "PEM block type must be CERTIFICATE REQUEST",
-        ));
-    }
     let signer = str_at(spec, "signerName");
     if signer.is_empty() {
         errs.push(FieldError::required("spec.signerName", ""));
@@ -452,8 +445,6 @@ pub fn validate_csr(csr: &Value) -> ErrorList {
             "must be a fully qualified domain and path of the form 'example.com/signer-name'",
         ));
     }
-    if arr_at(spec, "usages").is_empty() {
-        errs.push(FieldError::required("spec.usages", ""));
-    }
+    errs.extend(super::csr::validate_spec(csr));
     errs
 }

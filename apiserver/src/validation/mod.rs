@@ -12,6 +12,7 @@ pub mod batch;
 pub mod config;
 pub mod core_kinds;
 pub mod cron;
+pub mod csr;
 pub mod field;
 pub mod json;
 pub mod meta;
@@ -179,6 +180,11 @@ pub fn validate_update(group: &str, kind: &str, new: &Value, old: &Value) -> Err
 /// ValidateXxxStatusUpdate for the status subresource.
 pub fn validate_status_update(group: &str, kind: &str, new: &Value, old: &Value) -> ErrorList {
     match (group, kind) {
+        ("certificates.k8s.io", "CertificateSigningRequest") => {
+            let mut errs = validate_object_meta_update(new, old);
+            errs.extend(csr::validate_status_update(new, old));
+            errs
+        }
         ("", "Pod") => pod::validate_pod_status_update(new, old),
         ("", "Service") => service::validate_service_status_update(new, old),
         ("", "Namespace") => core_kinds::validate_namespace_status_update(new, old),

@@ -24,6 +24,7 @@ pub mod statefulset;
 // Cluster controllers (branch cm-cluster).
 pub mod clusterrole_aggregation;
 pub mod cronjob;
+pub mod csr_signing;
 pub mod endpoints;
 pub mod endpointslice;
 pub mod garbage_collector;
@@ -91,4 +92,5 @@ pub static CONTROLLERS: &[(&str, StartFn)] = &[
         Box::pin(clusterrole_aggregation::run(ctx))
     }),
     ("resourcequota", |ctx| Box::pin(resourcequota::run(ctx))),
+    ("csrsigning", |ctx| Box::pin(csr_signing::run(ctx))),
 ];

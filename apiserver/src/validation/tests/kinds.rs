@@ -560,7 +560,7 @@ fn everyday_objects_are_valid() {
             "certificates.k8s.io",
             "CertificateSigningRequest",
             json!({"metadata": {"name": "node-csr-abc"},
-            "spec": {"request": "LS0t", "signerName": "kubernetes.io/kube-apiserver-client-kubelet", "usages": ["digital signature", "client auth"]}}),
+            "spec": {"request": NODE_CSR, "signerName": "kubernetes.io/kube-apiserver-client-kubelet", "usages": ["digital signature", "client auth"]}}),
         ),
         (
             "example.com",
@@ -577,3 +577,7 @@ fn everyday_objects_are_valid() {
         );
     }
 }
+
+/// A real PEM certificate request (P-256, CN=system:node:hdss7-21,
+/// O=system:nodes), base64 as in JSON: CSR validation parses it.
+const NODE_CSR: &str = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURSBSRVFVRVNULS0tLS0KTUlIeE1JR1lBZ0VBTURZeEhUQWJCZ05WQkFNTUZITjVjM1JsYlRwdWIyUmxPbWhrYzNNM0xUSXhNUlV3RXdZRApWUVFLREF4emVYTjBaVzA2Ym05a1pYTXdXVEFUQmdjcWhrak9QUUlCQmdncWhrak9QUU1CQndOQ0FBVDZIdkdaCjRNQk5rU0lKamV5Ym5yMzdrdWhBVGF3STJkNHhza1RPeHF3NzBvTFp0TXBieGpMejhpdkxDanJSZU9qWGxPWmoKSkdHN2MyTUNWWmZLMzdkZ29BQXdDZ1lJS29aSXpqMEVBd0lEU0FBd1JRSWdQdmllZzh4MHpLNWJraVpDRHVpdQpJMnlBVnIwS09oVUV6Ujh0V2dNdGdyVUNJUUNLMm1yRnB6czNDNTc4RTYwV1BJL2pzbHVqTG1zQUF4SnZmUlJGCmd0UEJXQT09Ci0tLS0tRU5EIENFUlRJRklDQVRFIFJFUVVFU1QtLS0tLQo=";
