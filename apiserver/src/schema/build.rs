@@ -179,6 +179,14 @@ pub(super) fn build() -> (Map<String, Value>, Vec<KindDefinition>) {
         d.insert("type".into(), json!("string"));
         d.insert("format".into(), json!("int-or-string"));
     }
+    // A CRD schema's `default`, `enum` and `example` hold any JSON value;
+    // k8s-openapi types the wrapper as an object, upstream gives no type.
+    if let Some(d) = definitions
+        .get_mut("io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.JSON")
+        .and_then(Value::as_object_mut)
+    {
+        d.remove("type");
+    }
     definitions.sort_keys();
     (definitions, kinds)
 }
