@@ -2,15 +2,22 @@
 //! Deployment on 100 hollow nodes; seconds until the pods exist and until
 //! the Deployment is Available, a rolling update of all of them, and the
 //! controller-manager's resident memory. Run with
-//! `cargo test -p tests --test cm_deployment_bench -- --ignored --nocapture`.
+//! `cargo test -p tests --test cm_deployment_bench -- --ignored --nocapture`
+//! (`--release` after `cargo build --release --workspace --bins` to measure
+//! release daemons); `BENCH_REPLICAS` and `BENCH_NODES` change the size
+//! (10000 and 100 give the 10,000-pod memory figure).
 
 use harness::controller_manager::CmCluster;
 use harness::hollow::HollowNode;
 use harness::process::wait_until;
 use std::time::{Duration, Instant};
 
-const REPLICAS: usize = 1000;
-const NODES: usize = 100;
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
 
 fn rss_mib(pid: u32) -> f64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -28,7 +35,9 @@ fn rss_mib(pid: u32) -> f64 {
 #[test]
 #[ignore = "benchmark: prints figures, takes minutes"]
 fn deployment_of_1000_pods_on_100_hollow_nodes() {
-    let nodes = (0..NODES)
+    let replicas = env_or("BENCH_REPLICAS", 1000);
+    let nodes_count = env_or("BENCH_NODES", 100);
+    let nodes = (0..nodes_count)
         .map(|i| HollowNode::new(&format!("hollow-{i}")))
         .collect();
     let c = CmCluster::start_with("deployment,replicaset", nodes, &[]);
@@ -39,9 +48,9 @@ fn deployment_of_1000_pods_on_100_hollow_nodes() {
         "deployment",
         "big",
         "--image=nginx",
-        &format!("--replicas={REPLICAS}"),
+        &format!("--replicas={replicas}"),
     ]);
-    let want = REPLICAS.to_string();
+    let want = replicas.to_string();
     let field = |path: &str| c.jsonpath(&["get", "deploy", "big"], path);
     assert!(wait_until(Duration::from_secs(600), || field(
         "{.status.replicas}"
@@ -77,14 +86,14 @@ fn deployment_of_1000_pods_on_100_hollow_nodes() {
     let rolled = update.elapsed().as_secs_f64();
     let rss_after_update = rss_mib(c.cm.pid());
 
-    println!("benchmark: {REPLICAS}-replica Deployment on {NODES} hollow nodes");
+    println!("benchmark: {replicas}-replica Deployment on {nodes_count} hollow nodes");
     println!(
         "  pods created:        {created:8.1} s  ({:.0} pods/s; goal >= 500 pods/s)",
-        REPLICAS as f64 / created
+        replicas as f64 / created
     );
     println!("  Deployment available:{available:8.1} s");
     println!("  rolling update:      {rolled:8.1} s  (goal <= 30 s)");
     println!(
-        "  controller-manager RSS: idle {idle_rss:.1} MiB, {REPLICAS} pods {rss_after_create:.1} MiB, after update {rss_after_update:.1} MiB (goal <= 100 MiB at 10,000 pods)"
+        "  controller-manager RSS: idle {idle_rss:.1} MiB, {replicas} pods {rss_after_create:.1} MiB, after update {rss_after_update:.1} MiB (goal <= 100 MiB at 10,000 pods)"
     );
 }
