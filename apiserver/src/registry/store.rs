@@ -139,24 +139,7 @@ impl Store {
         obj: &mut Value,
         dry_run: bool,
     ) -> Result<(), ApiError> {
-        let loopback;
-        let user = match &self.scope {
-            Some(s) => &s.user,
-            None => {
-                loopback = admission::loopback_user();
-                &loopback
-            }
-        };
-        let req = admission::Request {
-            operation,
-            def,
-            namespace: ns,
-            name,
-            subresource,
-            user,
-            old,
-            dry_run,
-        };
+        let req = self.admission_request(operation, def, ns, name, subresource, old, dry_run);
         self.admission.admit(self, &req, obj).await
     }
 
@@ -173,29 +156,39 @@ impl Store {
         obj: &Value,
         dry_run: bool,
     ) -> Result<(), ApiError> {
-        let loopback;
-        let user = match &self.scope {
-            Some(s) => &s.user,
-            None => {
-                loopback = admission::loopback_user();
-                &loopback
-            }
-        };
-        let req = admission::Request {
-            operation,
-            def,
-            namespace: ns,
-            name,
-            subresource,
-            user,
-            old,
-            dry_run,
-        };
+        let req = self.admission_request(operation, def, ns, name, subresource, old, dry_run);
         let warnings = self.admission.validate(self, &req, obj).await?;
         if let Some(s) = &self.scope {
             s.warn(warnings);
         }
         Ok(())
+    }
+
+    /// What admission sees of a write: the requester, or the apiserver
+    /// itself for its own writes (bootstrap, controllers inside it).
+    #[allow(clippy::too_many_arguments)]
+    fn admission_request<'a>(
+        &'a self,
+        operation: Operation,
+        def: &'a ResourceDef,
+        namespace: &'a str,
+        name: &'a str,
+        subresource: &'a str,
+        old: Option<&'a Value>,
+        dry_run: bool,
+    ) -> admission::Request<'a> {
+        static LOOPBACK: std::sync::LazyLock<crate::authn::UserInfo> =
+            std::sync::LazyLock::new(admission::loopback_user);
+        admission::Request {
+            operation,
+            def,
+            namespace,
+            name,
+            subresource,
+            user: self.scope.as_ref().map_or(&*LOOPBACK, |s| &s.user),
+            old,
+            dry_run,
+        }
     }
 
     /// Sets `--event-ttl`: Events (core and events.k8s.io) are written
