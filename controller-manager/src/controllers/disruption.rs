@@ -250,9 +250,17 @@ async fn reconcile(pdb: Arc<PodDisruptionBudget>, st: Arc<State>) -> Result<Acti
         let mut body = serde_json::json!({"status": next});
         // A merge patch keeps map keys it does not mention: dropped
         // entries are sent as null.
-        for gone in current.disrupted_pods.iter().flatten() {
-            if !disrupted.contains_key(gone.0) {
-                body["status"]["disruptedPods"][gone.0] = serde_json::Value::Null;
+        let had = current.disrupted_pods.iter().flatten();
+        if disrupted.is_empty() {
+            // Dropped as a whole, as upstream leaves an empty map out.
+            if current.disrupted_pods.is_some() {
+                body["status"]["disruptedPods"] = serde_json::Value::Null;
+            }
+        } else {
+            for gone in had {
+                if !disrupted.contains_key(gone.0) {
+                    body["status"]["disruptedPods"][gone.0] = serde_json::Value::Null;
+                }
             }
         }
         let api: Api<PodDisruptionBudget> = Api::namespaced(st.client.clone(), &ns);
