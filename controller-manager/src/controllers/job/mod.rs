@@ -126,8 +126,13 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
         if job.meta().deletion_timestamp.is_some() {
             return Ok(Action::await_change());
         }
-    } else if let Some(action) = account_finished_pods(&w, &owned).await? {
-        return Ok(action);
+    }
+    let mut counted = (0, 0);
+    if job.meta().deletion_timestamp.is_none() && finished(&job).is_none() {
+        match account_finished_pods(&w, &owned).await? {
+            Tracked::Wait(action) => return Ok(action),
+            Tracked::Counted(s, f) => counted = (s, f),
+        }
     }
     if !st.expectations.satisfied(&key, seen) {
         return Ok(Action::requeue(Duration::from_millis(300)));
@@ -142,9 +147,9 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
         completion_time: old.completion_time.clone(),
         // The counters of tracking (see [`tracking`]): pods that finished
         // may have been deleted since.
-        succeeded: Some(old.succeeded.unwrap_or(0)),
-        failed: Some(old.failed.unwrap_or(0)),
-        uncounted_terminated_pods: old.uncounted_terminated_pods.clone(),
+        succeeded: Some(old.succeeded.unwrap_or(0) + counted.0),
+        failed: Some(old.failed.unwrap_or(0) + counted.1),
+        uncounted_terminated_pods: Some(Default::default()),
         ..Default::default()
     };
     let indexed = spec.completion_mode.as_deref() == Some("Indexed");
@@ -303,9 +308,17 @@ fn ending_of(job: &Job, p: &Pod) -> Option<Ending> {
     }
 }
 
-/// One tracking step (see [`tracking`]); Some when it wrote something, so
-/// the Job's other decisions wait for the next sync.
-async fn account_finished_pods(w: &Writer<'_>, owned: &[Arc<Pod>]) -> Result<Option<Action>> {
+/// The outcome of one tracking step.
+enum Tracked {
+    /// Pods are still between finishing and being counted: the Job's other
+    /// decisions wait for the next sync.
+    Wait(Action),
+    /// All finished pods are counted; these (succeeded, failed) are new.
+    Counted(i32, i32),
+}
+
+/// One tracking step (see [`tracking`]).
+async fn account_finished_pods(w: &Writer<'_>, owned: &[Arc<Pod>]) -> Result<Tracked> {
     let job = w.job;
     let old = job.status.clone().unwrap_or_default();
     let facts: Vec<PodFacts> = owned
@@ -320,13 +333,13 @@ async fn account_finished_pods(w: &Writer<'_>, owned: &[Arc<Pod>]) -> Result<Opt
     let as_set = |v: Option<Vec<String>>| v.unwrap_or_default().into_iter().collect::<BTreeSet<_>>();
     let (rs, rf) = (as_set(recorded.succeeded), as_set(recorded.failed));
     let a = tracking::account(&facts, &rs, &rf);
+    if !a.pending() {
+        return Ok(Tracked::Counted(a.moved_succeeded, a.moved_failed));
+    }
     let unchanged = a.uncounted_succeeded == rs
         && a.uncounted_failed == rf
         && a.moved_succeeded == 0
         && a.moved_failed == 0;
-    if unchanged && a.strip.is_empty() {
-        return Ok(None);
-    }
     if !unchanged {
         let mut status = old.clone();
         status.succeeded = Some(old.succeeded.unwrap_or(0) + a.moved_succeeded);
@@ -343,7 +356,7 @@ async fn account_finished_pods(w: &Writer<'_>, owned: &[Arc<Pod>]) -> Result<Opt
     }) {
         w.strip(p).await?;
     }
-    Ok(Some(Action::requeue(Duration::from_millis(300))))
+    Ok(Tracked::Wait(Action::requeue(Duration::from_millis(300))))
 }
 
 /// How often an unfinished Job is reconciled without a trigger.
