@@ -169,7 +169,9 @@ spec:
     });
     assert!(replaced, "{first} not replaced: {:?}", jobs("replace"));
     assert!(
-        wait_until(Duration::from_secs(30), || !c.kubectl(&["get", "job", &first]).0),
+        wait_until(Duration::from_secs(30), || !c
+            .kubectl(&["get", "job", &first])
+            .0),
         "old job {first} still there"
     );
     // Forbid kept its one active Job over the same minute.

@@ -166,7 +166,11 @@ fn pods_deleted_after_success_are_still_counted() {
         }
         condition(&c, "tracked", "Complete") == "True"
     });
-    assert!(done, "{}", c.kubectl_ok(&["get", "job", "tracked", "-o", "yaml"]));
+    assert!(
+        done,
+        "{}",
+        c.kubectl_ok(&["get", "job", "tracked", "-o", "yaml"])
+    );
     assert!(saw_finalizer, "pods carried no tracking finalizer");
     let counts = c.jsonpath(
         &["get", "job", "tracked"],
@@ -175,10 +179,16 @@ fn pods_deleted_after_success_are_still_counted() {
     assert_eq!(counts, "3/0");
     // Released: the deleted pods are gone for good.
     assert!(
-        wait_until(WAIT, || c.pod_names("default", "job-name=tracked").is_empty()),
+        wait_until(WAIT, || c
+            .pod_names("default", "job-name=tracked")
+            .is_empty()),
         "{:?}",
         c.pod_names("default", "job-name=tracked")
     );
     let created = c.kubectl_ok(&["get", "events"]);
-    assert_eq!(created.matches("Created pod: tracked-").count(), 3, "{created}");
+    assert_eq!(
+        created.matches("Created pod: tracked-").count(),
+        3,
+        "{created}"
+    );
 }

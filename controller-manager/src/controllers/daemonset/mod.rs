@@ -333,5 +333,11 @@ async fn reconcile(ds: Arc<DaemonSet>, st: Arc<State>) -> Result<Action> {
     let in_use: Vec<String> = vec![rev.name_any()];
     let limit = spec.revision_history_limit.unwrap_or(10).max(0) as usize;
     revisions::cleanup(&cr_api, &revs, &in_use, limit).await?;
-    Ok(Action::requeue(Duration::from_secs(60)))
+    // A ready pod becomes available minReadySeconds later without any
+    // event: look again then (a surge step waits on exactly that).
+    let maturing = current
+        .iter()
+        .any(|p| is_ready(p) && !is_available(p, min_ready, now));
+    let again = if maturing { 1 } else { 60 };
+    Ok(Action::requeue(Duration::from_secs(again)))
 }

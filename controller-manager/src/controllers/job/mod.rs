@@ -330,7 +330,8 @@ async fn account_finished_pods(w: &Writer<'_>, owned: &[Arc<Pod>]) -> Result<Tra
         })
         .collect();
     let recorded = old.uncounted_terminated_pods.clone().unwrap_or_default();
-    let as_set = |v: Option<Vec<String>>| v.unwrap_or_default().into_iter().collect::<BTreeSet<_>>();
+    let as_set =
+        |v: Option<Vec<String>>| v.unwrap_or_default().into_iter().collect::<BTreeSet<_>>();
     let (rs, rf) = (as_set(recorded.succeeded), as_set(recorded.failed));
     let a = tracking::account(&facts, &rs, &rf);
     if !a.pending() {
@@ -350,10 +351,10 @@ async fn account_finished_pods(w: &Writer<'_>, owned: &[Arc<Pod>]) -> Result<Tra
         });
         write_status(w.st, job, status).await?;
     }
-    for p in owned.iter().filter(|p| {
-        p.uid()
-            .is_some_and(|u| a.strip.contains(&u))
-    }) {
+    for p in owned
+        .iter()
+        .filter(|p| p.uid().is_some_and(|u| a.strip.contains(&u)))
+    {
         w.strip(p).await?;
     }
     Ok(Tracked::Wait(Action::requeue(Duration::from_millis(300))))
@@ -504,7 +505,11 @@ async fn strip_finalizer(api: &Api<Pod>, pod: &Pod) -> Result<()> {
         "finalizers": if rest.is_empty() { serde_json::Value::Null } else { serde_json::json!(rest) },
     }});
     match api
-        .patch(&pod.name_any(), &PatchParams::default(), &Patch::Merge(&patch))
+        .patch(
+            &pod.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
         .await
     {
         Ok(_) => Ok(()),
@@ -534,7 +539,8 @@ async fn release_orphans(client: kube::Client, pods: Store<Pod>, jobs: Store<Job
                     .iter()
                     .any(|r| r.controller == Some(true) && live.contains(&r.uid));
             if orphan {
-                let api: Api<Pod> = Api::namespaced(client.clone(), &p.namespace().unwrap_or_default());
+                let api: Api<Pod> =
+                    Api::namespaced(client.clone(), &p.namespace().unwrap_or_default());
                 if let Err(e) = strip_finalizer(&api, &p).await {
                     tracing::debug!("releasing pod {}: {e}", p.name_any());
                 }
