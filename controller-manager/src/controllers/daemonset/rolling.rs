@@ -92,7 +92,8 @@ mod tests {
     #[test]
     fn budgets_round_up_and_default() {
         let pct = |s: &str| IntOrString::String(s.into());
-        let cases: Vec<(Option<IntOrString>, Option<IntOrString>, i32, (i32, i32))> = vec![
+        type Case = (Option<IntOrString>, Option<IntOrString>, i32, (i32, i32));
+        let cases: Vec<Case> = vec![
             (None, None, 5, (0, 1)),
             (
                 Some(IntOrString::Int(1)),
@@ -122,7 +123,8 @@ mod tests {
 
     #[test]
     fn surge_plan_cases() {
-        let cases: Vec<(&str, Vec<NodePods>, i32, Vec<&str>, Vec<&str>)> = vec![
+        type Case<'a> = (&'a str, Vec<NodePods>, i32, Vec<&'a str>, Vec<&'a str>);
+        let cases: Vec<Case> = vec![
             (
                 "one slot: first node surges",
                 vec![node("a", Some(true), None), node("b", Some(true), None)],

@@ -110,7 +110,8 @@ mod tests {
     #[test]
     fn proportional_cases() {
         // (what, rss, replicas, surge, status replicas, want)
-        let cases: Vec<(&str, Vec<ActiveRs>, i32, i32, i32, Vec<i32>)> = vec![
+        type Case<'a> = (&'a str, Vec<ActiveRs>, i32, i32, i32, Vec<i32>);
+        let cases: Vec<Case> = vec![
             (
                 "10 -> 20 mid-rollout with surge 3: 8 old + 5 new of 13",
                 vec![rs("old", 8, Some(13), 1), rs("new", 5, Some(13), 2)],
