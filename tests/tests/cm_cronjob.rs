@@ -106,3 +106,76 @@ spec:
         assert!(warned, "no InvalidSchedule event");
     }
 }
+
+/// Jobs that never finish: Forbid skips the next run while one is active,
+/// Replace deletes the running Job and starts the new one.
+#[test]
+fn concurrency_policy_forbid_and_replace() {
+    let c = CmCluster::start("cronjob,job", 1);
+    let manifest = |name: &str, policy: &str| {
+        format!(
+            r#"apiVersion: batch/v1
+kind: CronJob
+metadata: {{name: {name}}}
+spec:
+  schedule: "*/1 * * * *"
+  concurrencyPolicy: {policy}
+  jobTemplate:
+    metadata:
+      labels: {{cron: {name}}}
+    spec:
+      template:
+        spec:
+          restartPolicy: Never
+          containers: [{{name: sleep, image: busybox}}]
+"#
+        )
+    };
+    c.apply(&manifest("forbid", "Forbid"));
+    c.apply(&manifest("replace", "Replace"));
+    let jobs = |cron: &str| -> Vec<String> {
+        let out = c.jsonpath(
+            &["get", "jobs", "-l", &format!("cron={cron}")],
+            "{range .items[*]}{.metadata.name} {.metadata.deletionTimestamp}{\"\\n\"}{end}",
+        );
+        // Jobs not being deleted.
+        let mut v: Vec<String> = out
+            .lines()
+            .filter(|l| l.split_whitespace().count() == 1)
+            .map(|l| l.trim().to_string())
+            .collect();
+        v.sort();
+        v
+    };
+    let minute = |name: &str| -> i64 {
+        name.rsplit('-')
+            .next()
+            .and_then(|m| m.parse().ok())
+            .unwrap_or_default()
+    };
+    assert!(
+        wait_until(Duration::from_secs(75), || jobs("replace").len() == 1
+            && jobs("forbid").len() == 1),
+        "first runs missing: {:?} {:?}\n{}",
+        jobs("replace"),
+        jobs("forbid"),
+        c.cm.log_tail(30)
+    );
+    let first = jobs("replace")[0].clone();
+    // The next minute: Replace swaps its Job for a newer one.
+    let replaced = wait_until(Duration::from_secs(75), || {
+        let now = jobs("replace");
+        now.len() == 1 && minute(&now[0]) > minute(&first)
+    });
+    assert!(replaced, "{first} not replaced: {:?}", jobs("replace"));
+    assert!(
+        wait_until(Duration::from_secs(30), || !c
+            .kubectl(&["get", "job", &first])
+            .0),
+        "old job {first} still there"
+    );
+    // Forbid kept its one active Job over the same minute.
+    assert_eq!(jobs("forbid").len(), 1, "{:?}", jobs("forbid"));
+    let events = c.kubectl_ok(&["get", "events"]);
+    assert!(events.contains("JobAlreadyActive"), "{events}");
+}

@@ -136,3 +136,84 @@ spec:
         "{events}"
     );
 }
+
+/// One sample of the DaemonSet's pods: (node, image, ready, deleting).
+fn pod_rows(c: &CmCluster, selector: &str) -> Vec<(String, String, bool, bool)> {
+    let out = c.jsonpath(
+        &["get", "pods", "-l", selector],
+        "{range .items[*]}{.spec.nodeName} {.spec.containers[0].image} {.status.conditions[?(@.type==\"Ready\")].status} {.metadata.deletionTimestamp}{\"\\n\"}{end}",
+    );
+    out.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.len() >= 2).then(|| {
+                (
+                    f[0].to_string(),
+                    f[1].to_string(),
+                    f.get(2) == Some(&"True"),
+                    f.len() > 3,
+                )
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn surge_update_keeps_a_ready_pod_on_every_node() {
+    let nodes = vec![HollowNode::new("node-a"), HollowNode::new("node-b")];
+    let c = CmCluster::start_with("daemonset", nodes, &[]);
+    c.apply(
+        r#"
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: surge}
+spec:
+  selector: {matchLabels: {app: surge}}
+  minReadySeconds: 2
+  updateStrategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 1, maxUnavailable: 0}}
+  template:
+    metadata: {labels: {app: surge}}
+    spec:
+      containers: [{name: agent, image: "agent:1"}]
+"#,
+    );
+    c.wait_for(
+        &["get", "ds", "surge"],
+        "{.status.desiredNumberScheduled}/{.status.numberAvailable}",
+        "2/2",
+        T,
+    );
+    c.kubectl_retry(&["set", "image", "ds/surge", "agent=agent:2"]);
+    let deadline = std::time::Instant::now() + T;
+    let (mut max_doubled, mut saw_surge) = (0, false);
+    loop {
+        let rows = pod_rows(&c, "app=surge");
+        for node in ["node-a", "node-b"] {
+            let ready = rows.iter().filter(|r| r.0 == node && r.2 && !r.3).count();
+            assert!(ready >= 1, "no ready pod on {node}: {rows:?}");
+        }
+        let doubled = ["node-a", "node-b"]
+            .iter()
+            .filter(|n| rows.iter().filter(|r| &r.0 == *n && !r.3).count() > 1)
+            .count();
+        saw_surge |= doubled > 0;
+        max_doubled = max_doubled.max(doubled);
+        let done = rows.len() == 2 && rows.iter().all(|r| r.1 == "agent:2" && r.2 && !r.3);
+        if done {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "update stuck: {rows:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(saw_surge, "never saw old and new pod side by side");
+    assert_eq!(max_doubled, 1, "more nodes surged than maxSurge");
+    c.wait_for(
+        &["get", "ds", "surge"],
+        "{.status.updatedNumberScheduled}/{.status.numberAvailable}",
+        "2/2",
+        T,
+    );
+}

@@ -433,3 +433,72 @@ spec:
         c.kubectl_ok(&["get", "rs"])
     );
 }
+
+/// Sizes of the Deployment's ReplicaSets by image: (image, spec.replicas).
+fn rs_sizes(c: &CmCluster, selector: &str) -> Vec<(String, String)> {
+    let out = c.jsonpath(
+        &["get", "rs", "-l", selector],
+        "{range .items[*]}{.spec.template.spec.containers[0].image} {.spec.replicas}{\"\\n\"}{end}",
+    );
+    let mut v: Vec<(String, String)> = out
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn scaling_mid_rollout_is_proportional() {
+    let c = CmCluster::start("deployment,replicaset", 2);
+    c.apply(
+        r#"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: prop}
+spec:
+  replicas: 10
+  selector: {matchLabels: {app: prop}}
+  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 3, maxUnavailable: 2}}
+  template:
+    metadata: {labels: {app: prop}}
+    spec:
+      containers: [{name: web, image: "web:1"}]
+"#,
+    );
+    c.wait_for(
+        &["get", "deploy", "prop"],
+        "{.status.availableReplicas}",
+        "10",
+        T,
+    );
+    // The new pods never become ready: the rollout stops at 8 old + 5 new.
+    c.kubectl_retry(&[
+        "patch",
+        "deploy",
+        "prop",
+        "-p",
+        r#"{"spec":{"template":{"metadata":{"annotations":{"hollow.test/ready":"false"}},"spec":{"containers":[{"name":"web","image":"web:2"}]}}}}"#,
+    ]);
+    let stalled = [
+        ("web:1".to_string(), "8".to_string()),
+        ("web:2".to_string(), "5".to_string()),
+    ];
+    assert!(
+        wait_until(T, || rs_sizes(&c, "app=prop") == stalled),
+        "{:?}",
+        rs_sizes(&c, "app=prop")
+    );
+    // 20 replicas (+3 surge) over 8:5 of 13 gives 14:9.
+    c.kubectl_ok(&["scale", "deploy", "prop", "--replicas=20"]);
+    let scaled = [
+        ("web:1".to_string(), "14".to_string()),
+        ("web:2".to_string(), "9".to_string()),
+    ];
+    assert!(
+        wait_until(T, || rs_sizes(&c, "app=prop") == scaled),
+        "{:?}",
+        rs_sizes(&c, "app=prop")
+    );
+}

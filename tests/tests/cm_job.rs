@@ -139,3 +139,56 @@ fn jobs_complete_fail_and_expire() {
     });
     assert!(pods_gone, "pods outlived their Job");
 }
+
+/// Pods deleted right after they succeed are still counted: the
+/// `batch.kubernetes.io/job-tracking` finalizer keeps each one until the
+/// Job's status has it, then is removed so the pod goes.
+#[test]
+fn pods_deleted_after_success_are_still_counted() {
+    let c = CmCluster::start("job", 2);
+    c.apply(&job(
+        "tracked",
+        "Succeeded",
+        "  completions: 3\n  parallelism: 3",
+    ));
+    let mut saw_finalizer = false;
+    let done = wait_until(WAIT, || {
+        let rows = c.jsonpath(
+            &["get", "pods", "-l", "job-name=tracked"],
+            "{range .items[*]}{.metadata.name} {.status.phase} {.metadata.finalizers}{\"\\n\"}{end}",
+        );
+        for row in rows.lines() {
+            saw_finalizer |= row.contains("batch.kubernetes.io/job-tracking");
+            let f: Vec<&str> = row.split_whitespace().collect();
+            if f.get(1) == Some(&"Succeeded") {
+                let _ = c.kubectl(&["delete", "pod", f[0], "--wait=false"]);
+            }
+        }
+        condition(&c, "tracked", "Complete") == "True"
+    });
+    assert!(
+        done,
+        "{}",
+        c.kubectl_ok(&["get", "job", "tracked", "-o", "yaml"])
+    );
+    assert!(saw_finalizer, "pods carried no tracking finalizer");
+    let counts = c.jsonpath(
+        &["get", "job", "tracked"],
+        "{.status.succeeded}/{.status.failed}",
+    );
+    assert_eq!(counts, "3/0");
+    // Released: the deleted pods are gone for good.
+    assert!(
+        wait_until(WAIT, || c
+            .pod_names("default", "job-name=tracked")
+            .is_empty()),
+        "{:?}",
+        c.pod_names("default", "job-name=tracked")
+    );
+    let created = c.kubectl_ok(&["get", "events"]);
+    assert_eq!(
+        created.matches("Created pod: tracked-").count(),
+        3,
+        "{created}"
+    );
+}

@@ -164,3 +164,48 @@ fn pods_of_deleted_nodes_are_collected() {
         c.cm.log_tail(30)
     );
 }
+
+/// A terminating pod on a silent node stays until its kubelet confirms;
+/// once the administrator taints the node out-of-service, pod GC
+/// force-deletes it.
+#[test]
+fn terminating_pods_on_out_of_service_nodes_are_collected() {
+    let c = CmCluster::start_with(
+        "node-lifecycle,pod-garbage-collector",
+        vec![harness::hollow::HollowNode::new("hollow-0")],
+        &[
+            "--node-monitor-grace-period=14s",
+            "--node-monitor-period=1s",
+        ],
+    );
+    // Tolerating unreachable for good: only the out-of-service path can
+    // remove it.
+    c.apply(&pod("stuck", "hollow-0", Some(3600)));
+    c.wait_for(&["get", "pod", "stuck"], "{.status.phase}", "Running", WAIT);
+    c.hollow.as_ref().expect("hollow").silence("hollow-0");
+    c.wait_for(
+        &["get", "node", "hollow-0"],
+        "{.status.conditions[?(@.type==\"Ready\")].status}",
+        "Unknown",
+        WAIT,
+    );
+    c.kubectl_ok(&["delete", "pod", "stuck", "--wait=false"]);
+    assert!(
+        !c.jsonpath(&["get", "pod", "stuck"], "{.metadata.deletionTimestamp}")
+            .is_empty()
+    );
+    c.kubectl_ok(&[
+        "taint",
+        "node",
+        "hollow-0",
+        "node.kubernetes.io/out-of-service=nodeshutdown:NoExecute",
+    ]);
+    // Pod GC runs every 20 s.
+    assert!(
+        wait_until(Duration::from_secs(50), || !c
+            .kubectl(&["get", "pod", "stuck"])
+            .0),
+        "pod still there: {}",
+        c.kubectl_ok(&["get", "pod", "stuck", "-o", "yaml"])
+    );
+}

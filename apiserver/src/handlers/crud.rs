@@ -117,6 +117,7 @@ pub async fn serve_resource(
         }
         ("create", "eviction") => {
             let _ = decode(ctx, read_body(body).await?)?;
+            super::eviction::charge_budget(store, ns, &info.name, dry_run).await?;
             store
                 .delete(
                     def,

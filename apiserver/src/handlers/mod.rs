@@ -5,6 +5,7 @@ pub mod crud;
 pub mod csr;
 pub mod encode;
 pub mod escalation;
+pub mod eviction;
 pub mod request;
 pub mod reviews;
 pub mod system;

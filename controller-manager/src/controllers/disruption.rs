@@ -5,6 +5,10 @@
 //! Percentages apply to the expected pod count: the scale of the pods'
 //! controllers (ReplicaSet, StatefulSet, ReplicationController), or the
 //! number of matching pods when they have none.
+//!
+//! Pods the eviction subresource recorded under `status.disruptedPods`
+//! count as unhealthy until they are gone (or start deleting), or for at
+//! most [`DELETION_TIMEOUT`] if the deletion never came.
 
 use crate::Context;
 use crate::controllers::podutil::{controller_of, is_active, is_ready};
@@ -80,6 +84,33 @@ fn selector_of(pdb: &PodDisruptionBudget) -> Result<Selector> {
         Some(s) => Selector::from_label_selector(&serde_json::to_value(&s)?)
             .map_err(|e| Error::invalid("selector", e.0)),
     }
+}
+
+/// How long an eviction's record keeps a pod counted as disrupted when its
+/// deletion was never observed (upstream's value).
+pub const DELETION_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// The `disruptedPods` entries still worth keeping: those of `live` pods
+/// (present and not deleting) recorded less than [`DELETION_TIMEOUT`] ago;
+/// and when the earliest kept one expires.
+pub fn prune_disrupted(
+    recorded: &BTreeMap<String, Time>,
+    live: &[&str],
+    now: chrono::DateTime<chrono::Utc>,
+) -> (BTreeMap<String, Time>, Option<Duration>) {
+    let timeout = chrono::Duration::from_std(DELETION_TIMEOUT).unwrap_or_default();
+    let mut kept = BTreeMap::new();
+    let mut recheck: Option<Duration> = None;
+    for (name, at) in recorded {
+        let expires = at.0 + timeout;
+        if !live.contains(&name.as_str()) || expires <= now {
+            continue;
+        }
+        let left = (expires - now).to_std().unwrap_or_default();
+        recheck = Some(recheck.map_or(left, |r| r.min(left)));
+        kept.insert(name.clone(), at.clone());
+    }
+    (kept, recheck)
 }
 
 /// `v` of `total`, percentages rounded up (as upstream).
@@ -168,9 +199,23 @@ async fn reconcile(pdb: Arc<PodDisruptionBudget>, st: Arc<State>) -> Result<Acti
         pods.len() as i32,
         scale,
     );
-    let healthy = pods.iter().filter(|p| is_ready(p)).count() as i32;
-    let allowed = (healthy - desired).max(0);
     let current = pdb.status.clone().unwrap_or_default();
+    let live: Vec<String> = pods
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .map(|p| p.name_any())
+        .collect();
+    let live: Vec<&str> = live.iter().map(String::as_str).collect();
+    let (disrupted, recheck) = prune_disrupted(
+        &current.disrupted_pods.clone().unwrap_or_default(),
+        &live,
+        chrono::Utc::now(),
+    );
+    let healthy = pods
+        .iter()
+        .filter(|p| is_ready(p) && !disrupted.contains_key(&p.name_any()))
+        .count() as i32;
+    let allowed = (healthy - desired).max(0);
     let (status, reason) = if allowed > 0 {
         ("True", "SufficientPods")
     } else {
@@ -198,19 +243,38 @@ async fn reconcile(pdb: Arc<PodDisruptionBudget>, st: Arc<State>) -> Result<Acti
         disruptions_allowed: allowed,
         expected_pods: expected,
         observed_generation: pdb.metadata.generation,
-        disrupted_pods: current.disrupted_pods.clone(),
+        disrupted_pods: (!disrupted.is_empty()).then(|| disrupted.clone()),
         conditions: Some(vec![condition]),
     };
     if Some(&next) != pdb.status.as_ref() {
+        let mut body = serde_json::json!({"status": next});
+        // A merge patch keeps map keys it does not mention: dropped
+        // entries are sent as null.
+        let had = current.disrupted_pods.iter().flatten();
+        if disrupted.is_empty() {
+            // Dropped as a whole, as upstream leaves an empty map out.
+            if current.disrupted_pods.is_some() {
+                body["status"]["disruptedPods"] = serde_json::Value::Null;
+            }
+        } else {
+            for gone in had {
+                if !disrupted.contains_key(gone.0) {
+                    body["status"]["disruptedPods"][gone.0] = serde_json::Value::Null;
+                }
+            }
+        }
         let api: Api<PodDisruptionBudget> = Api::namespaced(st.client.clone(), &ns);
         api.patch_status(
             &pdb.name_any(),
             &PatchParams::default(),
-            &Patch::Merge(serde_json::json!({"status": next})),
+            &Patch::Merge(body),
         )
         .await?;
     }
-    Ok(Action::requeue(Duration::from_secs(60)))
+    let every = Duration::from_secs(60);
+    Ok(Action::requeue(recheck.map_or(every, |r| {
+        r.min(every) + Duration::from_millis(100)
+    })))
 }
 
 #[cfg(test)]
@@ -228,5 +292,26 @@ mod tests {
         assert_eq!(budget(None, Some(&IntOrString::Int(1)), 3, 4), (4, 3));
         assert_eq!(budget(None, Some(&s("25%")), 3, 4), (4, 3));
         assert_eq!(budget(None, None, 3, 4), (3, 0));
+    }
+
+    #[test]
+    fn disrupted_pods_pruned() {
+        let now = chrono::Utc::now();
+        let ago = |s: i64| Time(now - chrono::Duration::seconds(s));
+        let recorded: BTreeMap<String, Time> = [
+            ("fresh".to_string(), ago(30)),
+            ("expired".to_string(), ago(121)),
+            ("gone".to_string(), ago(5)),
+            ("older".to_string(), ago(100)),
+        ]
+        .into();
+        let (kept, recheck) = prune_disrupted(&recorded, &["fresh", "expired", "older"], now);
+        assert_eq!(kept.keys().collect::<Vec<_>>(), ["fresh", "older"]);
+        // The oldest kept entry (100 s) expires in 20 s.
+        let left = recheck.map(|d| d.as_secs());
+        assert!(matches!(left, Some(19..=20)), "{left:?}");
+        let (kept, recheck) = prune_disrupted(&recorded, &[], now);
+        assert!(kept.is_empty());
+        assert_eq!(recheck, None);
     }
 }

@@ -1,6 +1,9 @@
 //! The pod garbage collector: deletes terminated pods beyond
 //! `--terminated-pod-gc-threshold` (oldest first), pods bound to Nodes
-//! that no longer exist, and unscheduled pods stuck terminating.
+//! that no longer exist, unscheduled pods stuck terminating, and
+//! terminating pods on a NotReady Node tainted
+//! `node.kubernetes.io/out-of-service` (the administrator declared the
+//! node down for good: its kubelet will never confirm the deletion).
 
 use crate::Context;
 use crate::controllers::reflected::wait_synced;
@@ -19,6 +22,7 @@ const PERIOD: Duration = Duration::from_secs(20);
 pub fn select(
     pods: &[Arc<Pod>],
     node_exists: impl Fn(&str) -> bool,
+    out_of_service: impl Fn(&str) -> bool,
     threshold: i64,
 ) -> Vec<(Arc<Pod>, &'static str)> {
     let mut out: Vec<(Arc<Pod>, &'static str)> = Vec::new();
@@ -53,6 +57,9 @@ pub fn select(
             .filter(|n| !n.is_empty());
         match node {
             Some(n) if !node_exists(n) => out.push((p.clone(), "orphaned")),
+            Some(n) if p.metadata.deletion_timestamp.is_some() && out_of_service(n) => {
+                out.push((p.clone(), "out-of-service"))
+            }
             None if p.metadata.deletion_timestamp.is_some() => {
                 out.push((p.clone(), "unscheduled-terminating"))
             }
@@ -62,6 +69,27 @@ pub fn select(
     let mut seen = std::collections::HashSet::new();
     out.retain(|(p, _)| seen.insert(p.metadata.uid.clone()));
     out
+}
+
+/// The taint an administrator puts on a Node that is down for good.
+pub const OUT_OF_SERVICE_TAINT: &str = "node.kubernetes.io/out-of-service";
+
+/// A Node that is not Ready and carries the out-of-service NoExecute taint.
+pub fn is_out_of_service(node: &Node) -> bool {
+    let tainted = node
+        .spec
+        .as_ref()
+        .and_then(|s| s.taints.as_ref())
+        .is_some_and(|ts| {
+            ts.iter()
+                .any(|t| t.key == OUT_OF_SERVICE_TAINT && t.effect == "NoExecute")
+        });
+    let ready = node
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .is_some_and(|cs| cs.iter().any(|c| c.type_ == "Ready" && c.status == "True"));
+    tainted && !ready
 }
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
@@ -81,7 +109,17 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
 async fn pass(ctx: &Context, pods: &Store<Pod>, nodes: &Store<Node>) -> Result<()> {
     let all = pods.state();
     let exists = |n: &str| nodes.get(&ObjectRef::new(n)).is_some();
-    let doomed = select(&all, exists, ctx.options.terminated_pod_gc_threshold);
+    let out_of_service = |n: &str| {
+        nodes
+            .get(&ObjectRef::new(n))
+            .is_some_and(|node| is_out_of_service(&node))
+    };
+    let doomed = select(
+        &all,
+        exists,
+        out_of_service,
+        ctx.options.terminated_pod_gc_threshold,
+    );
     let node_api: Api<Node> = Api::all(ctx.client.clone());
     for (pod, why) in doomed {
         // Confirm a missing node with the apiserver: the cache may lag.
@@ -163,7 +201,7 @@ mod tests {
             pod("stuck", "Pending", None, "2024-01-01T00:00:00Z", true),
             pod("pending", "Pending", None, "2024-01-01T00:00:00Z", false),
         ];
-        let picked: Vec<(String, &str)> = select(&pods, |n| n == "n1", 1)
+        let picked: Vec<(String, &str)> = select(&pods, |n| n == "n1", |_| false, 1)
             .into_iter()
             .map(|(p, why)| (p.name_any(), why))
             .collect();
@@ -176,6 +214,65 @@ mod tests {
             ]
         );
         // Threshold 0 keeps every terminated pod.
-        assert_eq!(select(&pods, |n| n == "n1", 0).len(), 2);
+        assert_eq!(select(&pods, |n| n == "n1", |_| false, 0).len(), 2);
+    }
+
+    #[test]
+    fn terminating_pods_on_out_of_service_nodes() {
+        let pods = vec![
+            pod(
+                "going",
+                "Running",
+                Some("down"),
+                "2024-01-01T00:00:00Z",
+                true,
+            ),
+            pod(
+                "running",
+                "Running",
+                Some("down"),
+                "2024-01-01T00:00:00Z",
+                false,
+            ),
+            pod(
+                "elsewhere",
+                "Running",
+                Some("n1"),
+                "2024-01-01T00:00:00Z",
+                true,
+            ),
+        ];
+        let picked: Vec<(String, &str)> =
+            select(&pods, |n| n == "n1" || n == "down", |n| n == "down", 0)
+                .into_iter()
+                .map(|(p, why)| (p.name_any(), why))
+                .collect();
+        assert_eq!(picked, [("going".to_string(), "out-of-service")]);
+    }
+
+    #[test]
+    fn out_of_service_needs_taint_and_not_ready() {
+        let node = |ready: &str, taint: Option<&str>| -> Node {
+            let mut n = json!({"metadata": {"name": "n"}, "spec": {},
+                "status": {"conditions": [{"type": "Ready", "status": ready}]}});
+            if let Some(effect) = taint {
+                n["spec"]["taints"] = json!([{"key": OUT_OF_SERVICE_TAINT, "effect": effect}]);
+            }
+            serde_json::from_value(n).expect("node")
+        };
+        let cases = [
+            ("False", Some("NoExecute"), true),
+            ("Unknown", Some("NoExecute"), true),
+            ("True", Some("NoExecute"), false),
+            ("False", Some("NoSchedule"), false),
+            ("False", None, false),
+        ];
+        for (ready, taint, want) in cases {
+            assert_eq!(
+                is_out_of_service(&node(ready, taint)),
+                want,
+                "{ready} {taint:?}"
+            );
+        }
     }
 }

@@ -225,6 +225,12 @@ async fn reconcile(cj: Arc<CronJob>, st: Arc<State>) -> Result<Action> {
         status.last_schedule_time = Some(Time(at.with_timezone(&Utc)));
     } else if decision == RunDecision::SkipForbidden {
         tracing::debug!(cronjob = %cj.name_any(), "a Job is running; skipping this run (Forbid)");
+        st.recorder.normal(
+            cj.object_ref(&()),
+            "JobAlreadyActive",
+            "Not starting job because prior execution is running and concurrency policy is Forbid"
+                .into(),
+        );
     }
     status.active = (!running.is_empty()).then(|| running.iter().map(|j| job_ref(j)).collect());
     write_status(&st, &cj, status).await?;

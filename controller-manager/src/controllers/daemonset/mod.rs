@@ -6,9 +6,9 @@
 //! templates are kept as ControllerRevisions.
 
 pub mod placement;
+pub mod rolling;
 
 use crate::Context;
-use crate::controllers::deployment::rolling::fenceposts;
 use crate::controllers::podutil::{
     controller_of, controller_ref, is_available, is_ready, phase, pod_from_template,
 };
@@ -141,6 +141,21 @@ async fn reconcile(ds: Arc<DaemonSet>, st: Arc<State>) -> Result<Action> {
     let mut to_create: Vec<String> = Vec::new();
     let mut to_delete: Vec<Arc<Pod>> = Vec::new();
     let (mut desired, mut scheduled, mut misscheduled) = (0, 0, 0);
+    let strategy = spec.update_strategy.clone().unwrap_or_default();
+    let min_ready = spec.min_ready_seconds.unwrap_or(0);
+    let now = chrono::Utc::now();
+    let rolling_update = strategy.type_.as_deref() != Some("OnDelete");
+    let ru = strategy.rolling_update.as_ref();
+    let (max_surge, max_unavailable) = rolling::budgets(
+        ru.and_then(|r| r.max_surge.as_ref()),
+        ru.and_then(|r| r.max_unavailable.as_ref()),
+        nodes
+            .iter()
+            .filter(|n| placement::should_run(&template_spec, n))
+            .count() as i32,
+    );
+    let surge = rolling_update && max_surge > 0;
+    let mut surge_nodes: Vec<rolling::NodePods> = Vec::new();
     for node in &nodes {
         let node_name = node.name_any();
         let pods: Vec<Arc<Pod>> = by_node.remove(&node_name).unwrap_or_default();
@@ -162,12 +177,34 @@ async fn reconcile(ds: Arc<DaemonSet>, st: Arc<State>) -> Result<Action> {
                     to_create.push(node_name)
                 }
                 0 => {}
-                n => {
+                _ => {
                     scheduled += 1;
-                    // Keep the oldest; extras go.
-                    let mut extra: Vec<&&Arc<Pod>> = running.clone();
-                    extra.sort_by_key(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0));
-                    to_delete.extend(extra.into_iter().skip(1).take(n - 1).map(|p| (*p).clone()));
+                    // Keep the oldest; extras go. While surging a node may
+                    // hold the oldest pod of each revision (old and updated).
+                    let mut sorted: Vec<&&Arc<Pod>> = running.clone();
+                    sorted.sort_by_key(|p| p.metadata.creation_timestamp.as_ref().map(|t| t.0));
+                    let (mut oldest_new, mut oldest_old) = (None, None);
+                    for p in sorted {
+                        let updated = hash_of(p) == Some(hash.as_str());
+                        let keep = match (surge, updated) {
+                            (true, true) => oldest_new.is_none(),
+                            (true, false) => oldest_old.is_none(),
+                            (false, _) => oldest_new.is_none() && oldest_old.is_none(),
+                        };
+                        match (keep, updated) {
+                            (true, true) => oldest_new = Some(*p),
+                            (true, false) => oldest_old = Some(*p),
+                            (false, _) => to_delete.push((*p).clone()),
+                        }
+                    }
+                    let fact = |p: Option<&Arc<Pod>>| {
+                        p.map(|p| (p.name_any(), is_available(p, min_ready, now)))
+                    };
+                    surge_nodes.push(rolling::NodePods {
+                        node: node_name.clone(),
+                        old: fact(oldest_old),
+                        new: fact(oldest_new),
+                    });
                 }
             }
         } else if !live.is_empty() {
@@ -176,10 +213,8 @@ async fn reconcile(ds: Arc<DaemonSet>, st: Arc<State>) -> Result<Action> {
         }
     }
 
-    // Rolling update: replace old-revision pods within maxUnavailable.
-    let strategy = spec.update_strategy.clone().unwrap_or_default();
-    let min_ready = spec.min_ready_seconds.unwrap_or(0);
-    let now = chrono::Utc::now();
+    // Rolling update: surge new pods first, or replace old-revision pods
+    // within maxUnavailable.
     let current: Vec<Arc<Pod>> = st
         .pods
         .state()
@@ -190,13 +225,16 @@ async fn reconcile(ds: Arc<DaemonSet>, st: Arc<State>) -> Result<Action> {
                 && p.metadata.deletion_timestamp.is_none()
         })
         .collect();
-    if strategy.type_.as_deref() != Some("OnDelete") && to_create.is_empty() {
-        let ru = strategy.rolling_update.as_ref();
-        let (_, max_unavailable) = fenceposts(
-            Some(&k8s_openapi::apimachinery::pkg::util::intstr::IntOrString::Int(0)),
-            ru.and_then(|r| r.max_unavailable.as_ref()),
-            desired,
+    if surge {
+        let plan = rolling::plan_surge(&surge_nodes, max_surge);
+        to_create.extend(plan.create_on);
+        to_delete.extend(
+            current
+                .iter()
+                .filter(|p| plan.delete.contains(&p.name_any()))
+                .cloned(),
         );
+    } else if rolling_update && to_create.is_empty() {
         let unavailable = current
             .iter()
             .filter(|p| !is_available(p, min_ready, now))
@@ -295,5 +333,11 @@ async fn reconcile(ds: Arc<DaemonSet>, st: Arc<State>) -> Result<Action> {
     let in_use: Vec<String> = vec![rev.name_any()];
     let limit = spec.revision_history_limit.unwrap_or(10).max(0) as usize;
     revisions::cleanup(&cr_api, &revs, &in_use, limit).await?;
-    Ok(Action::requeue(Duration::from_secs(60)))
+    // A ready pod becomes available minReadySeconds later without any
+    // event: look again then (a surge step waits on exactly that).
+    let maturing = current
+        .iter()
+        .any(|p| is_ready(p) && !is_available(p, min_ready, now));
+    let again = if maturing { 1 } else { 60 };
+    Ok(Action::requeue(Duration::from_secs(again)))
 }

@@ -9,6 +9,7 @@
 
 pub mod annotations;
 pub mod hash;
+pub mod proportional;
 mod replicasets;
 pub mod rolling;
 pub mod status;
@@ -143,6 +144,10 @@ async fn reconcile(d: Arc<Deployment>, st: Arc<State>) -> Result<Action> {
             created: false,
             changed: false,
         }
+    } else if !recreate
+        && let Some(scaled) = scale_proportionally(&w, &d, &new, &old, replicas, surge).await?
+    {
+        scaled
     } else if paused {
         scale_paused(&w, new, old, replicas, surge).await?
     } else if recreate {
@@ -317,6 +322,62 @@ async fn rollout_recreate(
         created,
         changed: changed || created,
     })
+}
+
+/// A scaling event (the Deployment's `replicas` changed) while more than
+/// one ReplicaSet is active spreads the change over them proportionally;
+/// `None` when there is no such event, so the rollout proceeds.
+async fn scale_proportionally(
+    w: &Writer<'_>,
+    d: &Deployment,
+    new: &Option<ReplicaSet>,
+    old: &[ReplicaSet],
+    replicas: i32,
+    surge: i32,
+) -> Result<Option<Outcome>> {
+    let all: Vec<&ReplicaSet> = new.iter().chain(old.iter()).collect();
+    let active: Vec<&ReplicaSet> = all.iter().copied().filter(|rs| desired(rs) > 0).collect();
+    if active.len() < 2 {
+        return Ok(None);
+    }
+    let annotation = |rs: &ReplicaSet, key: &str| -> Option<i32> {
+        rs.annotations().get(key).and_then(|v| v.parse().ok())
+    };
+    let wanted: Vec<Option<i32>> = active
+        .iter()
+        .map(|rs| annotation(rs, annotations::DESIRED_REPLICAS))
+        .collect();
+    if !proportional::is_scaling_event(replicas, &wanted) {
+        return Ok(None);
+    }
+    let numbers: Vec<proportional::ActiveRs> = active
+        .iter()
+        .map(|rs| proportional::ActiveRs {
+            name: rs.name_any(),
+            replicas: desired(rs),
+            max_replicas: annotation(rs, annotations::MAX_REPLICAS),
+            newness: (
+                rs.metadata
+                    .creation_timestamp
+                    .as_ref()
+                    .map_or(0, |t| t.0.timestamp()),
+                rs.name_any(),
+            ),
+        })
+        .collect();
+    let status_replicas = d.status.as_ref().and_then(|s| s.replicas).unwrap_or(0);
+    let sizes = proportional::proportional_sizes(&numbers, replicas, surge, status_replicas);
+    let mut resized: std::collections::HashMap<String, ReplicaSet> = Default::default();
+    for (rs, size) in active.iter().zip(sizes) {
+        resized.insert(rs.name_any(), w.scale(rs, size, replicas + surge).await?);
+    }
+    let pick = |rs: &ReplicaSet| resized.get(&rs.name_any()).cloned().unwrap_or(rs.clone());
+    Ok(Some(Outcome {
+        new: new.as_ref().map(pick),
+        old: old.iter().map(pick).collect(),
+        created: false,
+        changed: true,
+    }))
 }
 
 /// Paused: no new ReplicaSet and no rollout, but `replicas` still applies

@@ -5,6 +5,7 @@
 //! rule fails the Job; then record Complete or Failed.
 
 pub mod tally;
+pub mod tracking;
 
 use crate::Context;
 use crate::controllers::expectations::Expectations;
@@ -13,18 +14,19 @@ use crate::controllers::run_controller;
 use crate::error::{Error, Result};
 use crate::events::Recorder;
 use chrono::Utc;
-use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus};
+use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus, UncountedTerminatedPods};
 use k8s_openapi::api::core::v1::{EnvVar, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
-use kube::api::{Api, DeleteParams, PostParams};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::controller::{Action, Config};
 use kube::runtime::reflector::Store;
 use kube::runtime::{Controller, watcher};
 use kube::{Resource, ResourceExt};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
-use tally::{COMPLETION_INDEX, Tally};
+use tally::{COMPLETION_INDEX, FailureVerdict, Tally};
+use tracking::{Ending, PodFacts, TRACKING_FINALIZER};
 
 pub const CONTROLLER_UID_LABEL: &str = "batch.kubernetes.io/controller-uid";
 pub const JOB_NAME_LABEL: &str = "batch.kubernetes.io/job-name";
@@ -54,6 +56,11 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
                 .debounce(reflected::SETTLE),
         );
     reflected::wait_synced(&pods).await;
+    tokio::spawn(release_orphans(
+        client.clone(),
+        pods.clone(),
+        controller.store(),
+    ));
     let state = Arc::new(State {
         client,
         pods,
@@ -86,9 +93,6 @@ fn condition(type_: &str, reason: &str, message: &str) -> JobCondition {
 }
 
 async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
-    if job.meta().deletion_timestamp.is_some() {
-        return Ok(Action::await_change());
-    }
     let ns = job
         .namespace()
         .ok_or(Error::Missing("metadata.namespace"))?;
@@ -108,30 +112,50 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
             .iter()
             .any(|p| p.uid().as_deref() == Some(uid) && p.metadata.deletion_timestamp.is_none())
     };
-    if !st.expectations.satisfied(&key, seen) {
-        return Ok(Action::requeue(Duration::from_millis(300)));
-    }
-    let refs: Vec<&Pod> = owned.iter().map(Arc::as_ref).collect();
-    let t = tally::tally(&job, &refs);
     let w = Writer {
         api: &pods_api,
         st: &st,
         job: &job,
         key: &key,
     };
+    // A Job going away, or finished, holds on to none of its pods.
+    if job.meta().deletion_timestamp.is_some() || finished(&job).is_some() {
+        for p in &owned {
+            w.strip(p).await?;
+        }
+        if job.meta().deletion_timestamp.is_some() {
+            return Ok(Action::await_change());
+        }
+    }
+    let mut counted = (0, 0);
+    if job.meta().deletion_timestamp.is_none() && finished(&job).is_none() {
+        match account_finished_pods(&w, &owned).await? {
+            Tracked::Wait(action) => return Ok(action),
+            Tracked::Counted(s, f) => counted = (s, f),
+        }
+    }
+    if !st.expectations.satisfied(&key, seen) {
+        return Ok(Action::requeue(Duration::from_millis(300)));
+    }
+    let refs: Vec<&Pod> = owned.iter().map(Arc::as_ref).collect();
+    let mut t = tally::tally(&job, &refs);
     let spec = job.spec.clone().unwrap_or_default();
     let old = job.status.clone().unwrap_or_default();
     let mut status = JobStatus {
         conditions: old.conditions.clone(),
         start_time: old.start_time.clone(),
         completion_time: old.completion_time.clone(),
-        // Pods that finished may have been deleted since: never count down.
-        succeeded: Some(t.succeeded.max(old.succeeded.unwrap_or(0))),
-        failed: Some(t.failed.max(old.failed.unwrap_or(0))),
+        // The counters of tracking (see [`tracking`]): pods that finished
+        // may have been deleted since.
+        succeeded: Some(old.succeeded.unwrap_or(0) + counted.0),
+        failed: Some(old.failed.unwrap_or(0) + counted.1),
+        uncounted_terminated_pods: Some(Default::default()),
         ..Default::default()
     };
     let indexed = spec.completion_mode.as_deref() == Some("Indexed");
     if indexed {
+        let recorded = tally::parse_indexes(old.completed_indexes.as_deref().unwrap_or(""));
+        t.succeeded_indexes.extend(recorded);
         status.completed_indexes = Some(tally::format_indexes(&t.succeeded_indexes));
     }
     let mut requeue: Option<Duration> = None;
@@ -259,6 +283,83 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
     Ok(Action::requeue(resync))
 }
 
+/// How a pod ended, for tracking (None while it runs).
+fn ending_of(job: &Job, p: &Pod) -> Option<Ending> {
+    let rules = job
+        .spec
+        .as_ref()
+        .and_then(|s| s.pod_failure_policy.as_ref())
+        .map(|p| p.rules.as_slice())
+        .unwrap_or(&[]);
+    let phase = p
+        .status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("");
+    match phase {
+        "Succeeded" => Some(Ending::Succeeded),
+        "Failed" => Some(match tally::failure_verdict(rules, p) {
+            FailureVerdict::Ignore => Ending::Ignored,
+            _ => Ending::Failed,
+        }),
+        // Deleted while running: a failure.
+        _ if p.metadata.deletion_timestamp.is_some() => Some(Ending::Failed),
+        _ => None,
+    }
+}
+
+/// The outcome of one tracking step.
+enum Tracked {
+    /// Pods are still between finishing and being counted: the Job's other
+    /// decisions wait for the next sync.
+    Wait(Action),
+    /// All finished pods are counted; these (succeeded, failed) are new.
+    Counted(i32, i32),
+}
+
+/// One tracking step (see [`tracking`]).
+async fn account_finished_pods(w: &Writer<'_>, owned: &[Arc<Pod>]) -> Result<Tracked> {
+    let job = w.job;
+    let old = job.status.clone().unwrap_or_default();
+    let facts: Vec<PodFacts> = owned
+        .iter()
+        .map(|p| PodFacts {
+            uid: p.uid().unwrap_or_default(),
+            has_finalizer: p.finalizers().iter().any(|f| f == TRACKING_FINALIZER),
+            ending: ending_of(job, p),
+        })
+        .collect();
+    let recorded = old.uncounted_terminated_pods.clone().unwrap_or_default();
+    let as_set =
+        |v: Option<Vec<String>>| v.unwrap_or_default().into_iter().collect::<BTreeSet<_>>();
+    let (rs, rf) = (as_set(recorded.succeeded), as_set(recorded.failed));
+    let a = tracking::account(&facts, &rs, &rf);
+    if !a.pending() {
+        return Ok(Tracked::Counted(a.moved_succeeded, a.moved_failed));
+    }
+    let unchanged = a.uncounted_succeeded == rs
+        && a.uncounted_failed == rf
+        && a.moved_succeeded == 0
+        && a.moved_failed == 0;
+    if !unchanged {
+        let mut status = old.clone();
+        status.succeeded = Some(old.succeeded.unwrap_or(0) + a.moved_succeeded);
+        status.failed = Some(old.failed.unwrap_or(0) + a.moved_failed);
+        status.uncounted_terminated_pods = Some(UncountedTerminatedPods {
+            succeeded: Some(a.uncounted_succeeded.iter().cloned().collect()),
+            failed: Some(a.uncounted_failed.iter().cloned().collect()),
+        });
+        write_status(w.st, job, status).await?;
+    }
+    for p in owned
+        .iter()
+        .filter(|p| p.uid().is_some_and(|u| a.strip.contains(&u)))
+    {
+        w.strip(p).await?;
+    }
+    Ok(Tracked::Wait(Action::requeue(Duration::from_millis(300))))
+}
+
 /// How often an unfinished Job is reconciled without a trigger.
 const RESYNC: Duration = Duration::from_secs(10);
 
@@ -341,6 +442,9 @@ impl Writer<'_> {
         meta.name = None;
         meta.namespace = job.namespace();
         meta.owner_references = Some(vec![controller_ref(job)]);
+        meta.finalizers
+            .get_or_insert_with(Vec::new)
+            .push(TRACKING_FINALIZER.into());
         pod.metadata = meta;
         let created = self.api.create(&PostParams::default(), &pod).await?;
         if let Some(uid) = created.uid() {
@@ -354,8 +458,15 @@ impl Writer<'_> {
         Ok(())
     }
 
+    /// Removes the tracking finalizer from `pod` (a no-op without it).
+    async fn strip(&self, pod: &Pod) -> Result<()> {
+        strip_finalizer(self.api, pod).await
+    }
+
     async fn delete_pods(&self, pods: &[&Pod]) -> Result<()> {
         for p in pods {
+            // The controller's own deletions are not failures to count.
+            self.strip(p).await?;
             match self
                 .api
                 .delete(&p.name_any(), &DeleteParams::default())
@@ -375,5 +486,65 @@ impl Writer<'_> {
             }
         }
         Ok(())
+    }
+}
+
+/// Removes the tracking finalizer from `pod`, guarded by its
+/// resourceVersion; a pod already gone is fine.
+async fn strip_finalizer(api: &Api<Pod>, pod: &Pod) -> Result<()> {
+    if !pod.finalizers().iter().any(|f| f == TRACKING_FINALIZER) {
+        return Ok(());
+    }
+    let rest: Vec<&String> = pod
+        .finalizers()
+        .iter()
+        .filter(|f| *f != TRACKING_FINALIZER)
+        .collect();
+    let patch = serde_json::json!({"metadata": {
+        "resourceVersion": pod.metadata.resource_version,
+        "finalizers": if rest.is_empty() { serde_json::Value::Null } else { serde_json::json!(rest) },
+    }});
+    match api
+        .patch(
+            &pod.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Pods whose Job is gone keep no tracking finalizer: looked for now and
+/// then, since no Job sync sees them any more.
+async fn release_orphans(client: kube::Client, pods: Store<Pod>, jobs: Store<Job>) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        if jobs.wait_until_ready().await.is_err() {
+            return;
+        }
+        let live: BTreeSet<String> = jobs
+            .state()
+            .iter()
+            .filter(|j| j.metadata.deletion_timestamp.is_none())
+            .filter_map(|j| j.uid())
+            .collect();
+        for p in pods.state() {
+            let orphan = p.finalizers().iter().any(|f| f == TRACKING_FINALIZER)
+                && !p
+                    .owner_references()
+                    .iter()
+                    .any(|r| r.controller == Some(true) && live.contains(&r.uid));
+            if orphan {
+                let api: Api<Pod> =
+                    Api::namespaced(client.clone(), &p.namespace().unwrap_or_default());
+                if let Err(e) = strip_finalizer(&api, &p).await {
+                    tracing::debug!("releasing pod {}: {e}", p.name_any());
+                }
+            }
+        }
     }
 }

@@ -177,6 +177,27 @@ pub fn format_indexes(indexes: &BTreeSet<i32>) -> String {
     out.join(",")
 }
 
+/// Parses `completedIndexes` text back (the inverse of [`format_indexes`]);
+/// malformed parts are skipped.
+pub fn parse_indexes(text: &str) -> BTreeSet<i32> {
+    let mut out = BTreeSet::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        match part.split_once('-') {
+            Some((a, b)) => {
+                if let (Ok(a), Ok(b)) = (a.parse::<i32>(), b.parse::<i32>()) {
+                    out.extend(a..=b);
+                }
+            }
+            None => {
+                if let Ok(i) = part.parse() {
+                    out.insert(i);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Completion indexes that have neither succeeded nor an active pod,
 /// lowest first, at most `limit` of them.
 pub fn missing_indexes(
@@ -276,6 +297,14 @@ mod tests {
         let t = tally(&j, &[&failed42, &disrupted]);
         assert_eq!(t.failed, 1);
         assert!(t.fail_job.is_some());
+    }
+
+    #[test]
+    fn indexes_parse_back() {
+        for text in ["", "0", "1,3-5,7", "0-9"] {
+            assert_eq!(format_indexes(&parse_indexes(text)), text);
+        }
+        assert_eq!(parse_indexes("2,x,4-"), BTreeSet::from([2]));
     }
 
     #[test]
