@@ -119,6 +119,7 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         state.authorizer.node.spawn_sync(store.clone());
     }
     store.namespaces.spawn_sync(store.etcd.clone());
+    store.admission.caches.spawn_sync(&store);
     let master = bootstrap::Master {
         ip: advertise_ip.to_string(),
         port: opts.secure_port,

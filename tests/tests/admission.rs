@@ -477,3 +477,78 @@ fn resourcequota_controller_keeps_status_current() {
     );
     api.kubectl_ok(&["create", "configmap", "c", "-n", "team"]);
 }
+
+#[test]
+fn pod_security_lists_every_failing_check_and_warns_on_workload_templates() {
+    let c = cluster();
+    c.kubectl_ok(&["create", "namespace", "strict"]);
+    c.kubectl_ok(&[
+        "label",
+        "namespace",
+        "strict",
+        "pod-security.kubernetes.io/enforce=restricted",
+        "pod-security.kubernetes.io/warn=restricted",
+        "pod-security.kubernetes.io/warn-version=v1.32",
+    ]);
+    c.kubectl_ok(&["create", "serviceaccount", "default", "-n", "strict"]);
+    let spec = "  hostNetwork: true\n  securityContext:\n    runAsUser: 0\n    sysctls: [{name: kernel.msgmax, value: \"65536\"}]\n  volumes: [{name: h, hostPath: {path: /tmp}}]\n";
+    let container = "    ports: [{containerPort: 80, hostPort: 80}]\n    securityContext:\n      privileged: true\n      capabilities: {add: [SYS_ADMIN]}\n      seccompProfile: {type: Unconfined}\n      seLinuxOptions: {type: spc_t}\n";
+    let text = refused(&c, &pod("bad", "strict", spec, container));
+    let want = [
+        "allowPrivilegeEscalation != false (container \"c\" must set securityContext.allowPrivilegeEscalation=false)",
+        "non-default capabilities (container \"c\" must not include \"SYS_ADMIN\" in securityContext.capabilities.add)",
+        "unrestricted capabilities (container \"c\" must set securityContext.capabilities.drop=[\"ALL\"]; container \"c\" must not include \"SYS_ADMIN\" in securityContext.capabilities.add)",
+        "host namespaces (hostNetwork=true)",
+        "hostPath volumes (volume \"h\")",
+        "hostPort (container \"c\" uses hostPort 80)",
+        "privileged (container \"c\" must not set securityContext.privileged=true)",
+        "restricted volume types (volume \"h\" uses restricted volume type \"hostPath\")",
+        "runAsNonRoot != true (pod or container \"c\" must set securityContext.runAsNonRoot=true)",
+        "runAsUser=0 (pod must not set runAsUser=0)",
+        "seLinuxOptions (container \"c\" set forbidden securityContext.seLinuxOptions: type \"spc_t\")",
+        "seccompProfile (container \"c\" must not set securityContext.seccompProfile.type to \"Unconfined\")",
+        "forbidden sysctl (kernel.msgmax)",
+    ]
+    .join(", ");
+    assert!(
+        text.contains(&format!(
+            "pods \"bad\" is forbidden: violates PodSecurity \"restricted:latest\": {want}"
+        )),
+        "{text}"
+    );
+    // A Deployment is never refused, but its template is warned about.
+    let deployment = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n  namespace: strict\nspec:\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers:\n      - name: c\n        image: nginx:1.25\n        securityContext: {privileged: true}\n";
+    let text = create_ok(&c, deployment);
+    assert!(
+        text.contains("Warning: would violate PodSecurity \"restricted:v1.32\": allowPrivilegeEscalation != false (container \"c\" must set securityContext.allowPrivilegeEscalation=false), unrestricted capabilities (container \"c\" must set securityContext.capabilities.drop=[\"ALL\"]), privileged (container \"c\" must not set securityContext.privileged=true), runAsNonRoot != true (pod or container \"c\" must set securityContext.runAsNonRoot=true), seccompProfile (pod or container \"c\" must set securityContext.seccompProfile.type to \"RuntimeDefault\" or \"Localhost\")"),
+        "{text}"
+    );
+    assert!(text.contains("deployment.apps/web created"), "{text}");
+}
+
+#[test]
+fn best_effort_scoped_quota_counts_only_best_effort_pods() {
+    let c = cluster();
+    c.kubectl_ok(&["create", "namespace", "scoped"]);
+    c.kubectl_ok(&["create", "serviceaccount", "default", "-n", "scoped"]);
+    c.kubectl_ok(&[
+        "create",
+        "quota",
+        "besteffort",
+        "-n",
+        "scoped",
+        "--hard=pods=1",
+        "--scopes=BestEffort",
+    ]);
+    let requests = "    resources: {requests: {cpu: 100m}}\n";
+    create_ok(&c, &pod("burst1", "scoped", "", requests));
+    create_ok(&c, &pod("burst2", "scoped", "", requests));
+    create_ok(&c, &pod("free1", "scoped", "", ""));
+    let text = refused(&c, &pod("free2", "scoped", "", ""));
+    assert!(
+        text.contains("pods \"free2\" is forbidden: exceeded quota: besteffort, requested: pods=1, used: pods=1, limited: pods=1"),
+        "{text}"
+    );
+    let q = get_json(&c, &["quota", "besteffort", "-n", "scoped"]);
+    assert_eq!(q["status"]["used"]["pods"], "1");
+}

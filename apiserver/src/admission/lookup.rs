@@ -1,7 +1,8 @@
 //! Reads the plugins need (namespaces, service accounts, classes, ranges,
-//! quotas). They go straight to the store today; an informer-style cache can
-//! replace these functions without touching the plugins.
+//! quotas): answered from the watch-fed [`super::cache`] when it can, from
+//! etcd otherwise (unsynced cache, a name it does not know yet).
 
+use super::cache::Kind;
 use crate::registry::{ListOptions, Store};
 use crate::resources::{self, ResourceDef};
 use crate::status::ApiError;
@@ -11,10 +12,29 @@ pub fn def(group: &str, version: &str, plural: &str) -> Result<&'static Resource
     resources::lookup(group, version, plural).ok_or_else(ApiError::not_found_path)
 }
 
-/// One object, `None` when it does not exist.
+/// One object, `None` when it does not exist. A cache miss is confirmed
+/// live: the object may have been created a moment ago.
 pub async fn get(
     store: &Store,
-    (group, version, plural): (&str, &str, &str),
+    kind @ (group, version, plural): Kind,
+    ns: &str,
+    name: &str,
+) -> Result<Option<Value>, ApiError> {
+    if let Some(v) = store
+        .admission
+        .caches
+        .of(kind)
+        .and_then(|c| c.cached(ns, name))
+    {
+        return Ok(Some(v));
+    }
+    live_get(store, (group, version, plural), ns, name).await
+}
+
+/// One object read from etcd.
+pub async fn live_get(
+    store: &Store,
+    (group, version, plural): Kind,
     ns: &str,
     name: &str,
 ) -> Result<Option<Value>, ApiError> {
@@ -25,10 +45,24 @@ pub async fn get(
     }
 }
 
-/// Every object of a kind in `ns` ("" = all or cluster-scoped).
-pub async fn list(
+/// Every object of a kind in `ns` ("" = all or cluster-scoped), from the
+/// cache when it can answer.
+pub async fn list(store: &Store, kind: Kind, ns: &str) -> Result<Vec<Value>, ApiError> {
+    let cache = store.admission.caches.of(kind);
+    if let Some(items) = cache.and_then(|c| c.cached_list(ns)) {
+        return Ok(items);
+    }
+    let items = live_list(store, kind, ns).await?;
+    if let Some(c) = cache {
+        c.note_live_list(ns, items.len());
+    }
+    Ok(items)
+}
+
+/// Every object of a kind in `ns`, read from etcd.
+pub async fn live_list(
     store: &Store,
-    (group, version, plural): (&str, &str, &str),
+    (group, version, plural): Kind,
     ns: &str,
 ) -> Result<Vec<Value>, ApiError> {
     let l = store
@@ -45,9 +79,9 @@ pub async fn namespace(store: &Store, name: &str) -> Result<Option<Value>, ApiEr
     get(store, NAMESPACES, "", name).await
 }
 
-pub const NAMESPACES: (&str, &str, &str) = ("", "v1", "namespaces");
-pub const SERVICE_ACCOUNTS: (&str, &str, &str) = ("", "v1", "serviceaccounts");
-pub const LIMIT_RANGES: (&str, &str, &str) = ("", "v1", "limitranges");
-pub const RESOURCE_QUOTAS: (&str, &str, &str) = ("", "v1", "resourcequotas");
-pub const PRIORITY_CLASSES: (&str, &str, &str) = ("scheduling.k8s.io", "v1", "priorityclasses");
-pub const STORAGE_CLASSES: (&str, &str, &str) = ("storage.k8s.io", "v1", "storageclasses");
+pub const NAMESPACES: Kind = ("", "v1", "namespaces");
+pub const SERVICE_ACCOUNTS: Kind = ("", "v1", "serviceaccounts");
+pub const LIMIT_RANGES: Kind = ("", "v1", "limitranges");
+pub const RESOURCE_QUOTAS: Kind = ("", "v1", "resourcequotas");
+pub const PRIORITY_CLASSES: Kind = ("scheduling.k8s.io", "v1", "priorityclasses");
+pub const STORAGE_CLASSES: Kind = ("storage.k8s.io", "v1", "storageclasses");

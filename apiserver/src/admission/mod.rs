@@ -6,6 +6,7 @@
 //! Plugins are plain functions dispatched by [`Plugin`], so the chain needs
 //! no trait objects and each plugin stays a small file with its own tests.
 
+pub mod cache;
 mod default_storage_class;
 mod default_toleration_seconds;
 mod limit_ranger;
@@ -16,6 +17,7 @@ mod pod_security;
 mod priority;
 mod pvc_resize;
 pub mod quantity;
+mod quota_scopes;
 mod resource_quota;
 mod service_account;
 mod storage_protection;
@@ -171,6 +173,8 @@ pub enum ChainError {
 #[derive(Debug, Clone)]
 pub struct Chain {
     plugins: Vec<Plugin>,
+    /// What the plugins read, fed by watches ([`AdmissionCaches::spawn_sync`]).
+    pub caches: cache::AdmissionCaches,
 }
 
 impl Default for Chain {
@@ -178,6 +182,7 @@ impl Default for Chain {
     fn default() -> Self {
         Chain {
             plugins: ORDERED.iter().copied().filter(|p| p.default_on()).collect(),
+            caches: cache::AdmissionCaches::default(),
         }
     }
 }
@@ -206,13 +211,17 @@ impl Chain {
             .filter(|p| p.default_on() || enable.iter().any(|n| n == p.name()))
             .filter(|p| !disable.iter().any(|n| n == p.name()))
             .collect();
-        Ok(Chain { plugins })
+        Ok(Chain {
+            plugins,
+            caches: cache::AdmissionCaches::default(),
+        })
     }
 
     /// No plugin at all (unit tests of the store).
     pub fn none() -> Chain {
         Chain {
             plugins: Vec::new(),
+            caches: cache::AdmissionCaches::default(),
         }
     }
 

@@ -6,7 +6,7 @@
 //! (releasing what deletes freed).
 
 use super::quantity::{milli_of, render};
-use super::{Operation, Request, forbidden, lookup};
+use super::{Operation, Request, forbidden, lookup, quota_scopes};
 use crate::registry::Store;
 use crate::status::ApiError;
 use crate::storage::StorageError;
@@ -42,10 +42,18 @@ pub async fn validate(store: &Store, req: &Request<'_>, obj: &Value) -> Result<(
     if delta.is_empty() {
         return Ok(());
     }
-    for _ in 0..CHARGE_RETRIES {
-        let quotas = lookup::list(store, lookup::RESOURCE_QUOTAS, req.namespace).await?;
+    for attempt in 0..CHARGE_RETRIES {
+        // The cache first; after a conflict it may lag etcd, so read live.
+        let quotas = if attempt == 0 {
+            lookup::list(store, lookup::RESOURCE_QUOTAS, req.namespace).await?
+        } else {
+            lookup::live_list(store, lookup::RESOURCE_QUOTAS, req.namespace).await?
+        };
         let mut charges = Vec::new();
-        for q in quotas.iter().filter(|q| unscoped(q)) {
+        for q in quotas
+            .iter()
+            .filter(|q| quota_scopes::applies(q, req.def.group, req.def.plural, obj))
+        {
             let hard = hard_of(q);
             if let Some(missing) = unspecified(req, &hard, &delta, obj) {
                 return Err(forbidden(
@@ -81,15 +89,6 @@ pub async fn validate(store: &Store, req: &Request<'_>, obj: &Value) -> Result<(
         req,
         "Operation cannot be fulfilled on resourcequotas: the object has been modified; please apply your changes to the latest version and try again",
     ))
-}
-
-/// Quotas with scopes apply to a subset of pods; they are not evaluated here.
-fn unscoped(q: &Value) -> bool {
-    let scopes = q
-        .pointer("/spec/scopes")
-        .and_then(Value::as_array)
-        .is_some_and(|s| !s.is_empty());
-    !scopes && q.pointer("/spec/scopeSelector").is_none_or(Value::is_null)
 }
 
 /// `status.hard` once the controller has copied it; until then `spec.hard`,

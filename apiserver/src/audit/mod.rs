@@ -65,6 +65,8 @@ struct Capture {
     request_body: Option<Bytes>,
     /// `(allowed, reason)` of the authorizer.
     decision: Option<(bool, String)>,
+    /// Annotations admission plugins add (PodSecurity's audit level).
+    annotations: Map<String, Value>,
 }
 
 tokio::task_local! {
@@ -87,6 +89,14 @@ pub fn note_request_body(body: &Bytes) {
 /// Notes the authorizer's answer for the event's annotations.
 pub fn note_authorization(allowed: bool, reason: &str) {
     with_capture(|c| c.decision = Some((allowed, reason.to_string())));
+}
+
+/// Notes an audit annotation (admission plugins: `pod-security.kubernetes.io/...`).
+pub fn note_annotation(key: &str, value: &str) {
+    with_capture(|c| {
+        c.annotations
+            .insert(key.to_string(), Value::String(value.to_string()));
+    });
 }
 
 /// One audited request between [`begin`] and [`RequestAudit::complete`].
@@ -213,14 +223,16 @@ impl RequestAudit {
         let Ok(c) = self.capture.lock() else {
             return extra;
         };
+        let mut annotations = c.annotations.clone();
         if let Some((allowed, reason)) = &c.decision {
-            extra.insert(
-                "annotations".into(),
-                json!({
-                    "authorization.k8s.io/decision": if *allowed { "allow" } else { "forbid" },
-                    "authorization.k8s.io/reason": reason,
-                }),
+            annotations.insert(
+                "authorization.k8s.io/decision".into(),
+                json!(if *allowed { "allow" } else { "forbid" }),
             );
+            annotations.insert("authorization.k8s.io/reason".into(), json!(reason));
+        }
+        if !annotations.is_empty() {
+            extra.insert("annotations".into(), Value::Object(annotations));
         }
         if self.level >= Level::Request
             && let Some(mut obj) = c.request_body.as_deref().and_then(event::body_object)

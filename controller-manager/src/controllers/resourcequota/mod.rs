@@ -4,6 +4,7 @@
 //! `status.used` as they happen; this recount is what gives back what
 //! deletes freed (and corrects charges for creates that later failed).
 
+mod scopes;
 mod usage;
 
 use crate::Context;
@@ -107,6 +108,7 @@ async fn reconcile(quota: Arc<ResourceQuota>, st: Arc<State>) -> Result<Action> 
     .cloned()
     .unwrap_or_default();
     let hard_usage = usage::parse_usage(&hard);
+    let quota_value = serde_json::to_value(quota.as_ref())?;
     let mut total = Usage::new();
     for (group, plural) in usage::resources_for(hard_usage.keys()) {
         let version = version_of(&group);
@@ -131,6 +133,10 @@ async fn reconcile(quota: Arc<ResourceQuota>, st: Arc<State>) -> Result<Action> 
         };
         for item in list.items {
             let v = serde_json::to_value(&item)?;
+            // A scoped quota counts only the pods its scopes select.
+            if !scopes::applies(&quota_value, &group, &plural, &v) {
+                continue;
+            }
             for (k, m) in usage_of(&group, &plural, &v) {
                 *total.entry(k).or_insert(0) += m;
             }

@@ -1,0 +1,263 @@
+//! Watch-fed caches of the objects admission plugins read (namespaces,
+//! service accounts, LimitRanges, PriorityClasses, ResourceQuotas,
+//! StorageClasses), so a pod create does not pay half a dozen etcd reads.
+//!
+//! Each kind is listed once and then followed by a watch from the list's
+//! revision; after any failure (etcd down, compaction: 410) the kind is
+//! marked unsynced, every read goes live, and it relists. As upstream's
+//! informers plus "live lookup" do, a miss on one name (an object created a
+//! moment ago, not yet seen by the watch) is confirmed with a live read, and
+//! an empty namespaced list of a kind that must not be missed (quotas,
+//! LimitRanges) is confirmed live too, memoized for a short while.
+
+use crate::registry::{Store, meta};
+use crate::storage::{EtcdStorage, StorageError, WatchEventType};
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration, Instant};
+
+/// (group, version, plural) of a kind.
+pub type Kind = (&'static str, &'static str, &'static str);
+
+/// How long an empty live list is trusted before being asked again
+/// (upstream memoizes its live lookups for 30s; we stay much shorter since
+/// the watch normally delivers a new object within milliseconds).
+const EMPTY_LIST_TTL: Duration = Duration::from_secs(1);
+
+/// Objects of one kind by namespace ("" for cluster-scoped) then name.
+type Objects = BTreeMap<String, BTreeMap<String, Value>>;
+
+#[derive(Default)]
+struct Inner {
+    objects: RwLock<Objects>,
+    synced: AtomicBool,
+    /// Namespaces whose live list came back empty, and when.
+    empty_checked: RwLock<HashMap<String, Instant>>,
+}
+
+/// The cache of one kind; cheap to clone.
+#[derive(Clone)]
+pub struct KindCache {
+    pub kind: Kind,
+    /// Confirm an empty namespaced list live (see the module doc).
+    confirm_empty: bool,
+    inner: Arc<Inner>,
+}
+
+impl KindCache {
+    fn new(kind: Kind, confirm_empty: bool) -> Self {
+        KindCache {
+            kind,
+            confirm_empty,
+            inner: Arc::default(),
+        }
+    }
+
+    pub fn is_synced(&self) -> bool {
+        self.inner.synced.load(Ordering::Relaxed)
+    }
+
+    /// The cached object (None: unsynced or not known).
+    pub fn cached(&self, ns: &str, name: &str) -> Option<Value> {
+        if !self.is_synced() {
+            return None;
+        }
+        let m = self.inner.objects.read().ok()?;
+        m.get(ns).and_then(|n| n.get(name)).cloned()
+    }
+
+    /// Every cached object in `ns` ("" = every namespace); None when the
+    /// cache cannot answer (unsynced, or an empty list to confirm live).
+    pub fn cached_list(&self, ns: &str) -> Option<Vec<Value>> {
+        if !self.is_synced() {
+            return None;
+        }
+        let m = self.inner.objects.read().ok()?;
+        let items: Vec<Value> = if ns.is_empty() {
+            m.values().flat_map(|n| n.values().cloned()).collect()
+        } else {
+            m.get(ns)
+                .map(|n| n.values().cloned().collect())
+                .unwrap_or_default()
+        };
+        if items.is_empty() && self.confirm_empty && !ns.is_empty() {
+            let fresh = self
+                .inner
+                .empty_checked
+                .read()
+                .ok()
+                .and_then(|e| e.get(ns).copied())
+                .is_some_and(|t| t.elapsed() < EMPTY_LIST_TTL);
+            if !fresh {
+                return None;
+            }
+        }
+        Some(items)
+    }
+
+    /// Records that a live list of `ns` was empty.
+    pub fn note_live_list(&self, ns: &str, len: usize) {
+        if !self.confirm_empty || ns.is_empty() {
+            return;
+        }
+        if let Ok(mut e) = self.inner.empty_checked.write() {
+            if len == 0 {
+                e.insert(ns.to_string(), Instant::now());
+            } else {
+                e.remove(ns);
+            }
+        }
+    }
+
+    fn set(&self, o: &Value) {
+        if let Ok(mut m) = self.inner.objects.write() {
+            m.entry(meta::namespace(o).to_string())
+                .or_default()
+                .insert(meta::name(o).to_string(), o.clone());
+        }
+    }
+
+    fn remove(&self, o: &Value) {
+        if let Ok(mut m) = self.inner.objects.write() {
+            let ns = meta::namespace(o);
+            if let Some(n) = m.get_mut(ns) {
+                n.remove(meta::name(o));
+                if n.is_empty() {
+                    m.remove(ns);
+                }
+            }
+        }
+    }
+
+    fn replace(&self, items: impl Iterator<Item = Value>) {
+        let mut all = Objects::new();
+        for o in items {
+            all.entry(meta::namespace(&o).to_string())
+                .or_default()
+                .insert(meta::name(&o).to_string(), o);
+        }
+        if let Ok(mut m) = self.inner.objects.write() {
+            *m = all;
+        }
+    }
+
+    fn spawn_sync(&self, etcd: EtcdStorage, prefix: String) {
+        let cache = self.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = cache.sync_once(&etcd, &prefix).await {
+                    tracing::debug!("admission cache {}: {e}", cache.kind.2);
+                }
+                cache.inner.synced.store(false, Ordering::Relaxed);
+                cache.replace(std::iter::empty());
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        });
+    }
+
+    async fn sync_once(&self, etcd: &EtcdStorage, prefix: &str) -> Result<(), StorageError> {
+        let page = etcd.list(prefix, None, 0, 0).await?;
+        self.replace(page.items.into_iter().map(|o| o.value));
+        let mut events = etcd.watch(prefix, page.revision).await?;
+        self.inner.synced.store(true, Ordering::Relaxed);
+        while let Some(ev) = events.recv().await {
+            let ev = ev?;
+            match ev.kind {
+                WatchEventType::Added | WatchEventType::Modified => self.set(&ev.object),
+                WatchEventType::Deleted => self.remove(&ev.object),
+                WatchEventType::Progress => {}
+            }
+        }
+        Err(StorageError::Unavailable("watch ended".into()))
+    }
+}
+
+/// One cache per kind admission reads.
+#[derive(Clone)]
+pub struct AdmissionCaches {
+    pub kinds: Vec<KindCache>,
+}
+
+impl std::fmt::Debug for AdmissionCaches {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = self.kinds.iter().map(|k| k.kind.2).collect();
+        f.debug_struct("AdmissionCaches")
+            .field("kinds", &names)
+            .finish()
+    }
+}
+
+impl Default for AdmissionCaches {
+    fn default() -> Self {
+        use super::lookup::*;
+        AdmissionCaches {
+            kinds: vec![
+                KindCache::new(NAMESPACES, false),
+                KindCache::new(SERVICE_ACCOUNTS, false),
+                KindCache::new(LIMIT_RANGES, true),
+                KindCache::new(RESOURCE_QUOTAS, true),
+                KindCache::new(PRIORITY_CLASSES, false),
+                KindCache::new(STORAGE_CLASSES, false),
+            ],
+        }
+    }
+}
+
+impl AdmissionCaches {
+    pub fn of(&self, kind: Kind) -> Option<&KindCache> {
+        self.kinds.iter().find(|k| k.kind == kind)
+    }
+
+    /// Starts every kind's list + watch loop (once, at apiserver start).
+    pub fn spawn_sync(&self, store: &Store) {
+        for k in &self.kinds {
+            let Ok(def) = super::lookup::def(k.kind.0, k.kind.1, k.kind.2) else {
+                continue;
+            };
+            match store.collection_prefix(def, "") {
+                Ok(prefix) => k.spawn_sync(store.etcd.clone(), prefix),
+                Err(e) => tracing::warn!("admission cache {}: {}", k.kind.2, e.message),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(ns: &str, name: &str) -> Value {
+        json!({"metadata": {"namespace": ns, "name": name}})
+    }
+
+    #[test]
+    fn answers_only_when_synced_and_tracks_events() {
+        let c = KindCache::new(("", "v1", "serviceaccounts"), false);
+        c.set(&obj("a", "default"));
+        assert_eq!(c.cached("a", "default"), None, "unsynced: no answer");
+        c.inner.synced.store(true, Ordering::Relaxed);
+        assert_eq!(c.cached("a", "default"), Some(obj("a", "default")));
+        c.set(&obj("b", "x"));
+        assert_eq!(c.cached_list("").map(|l| l.len()), Some(2));
+        assert_eq!(c.cached_list("a").map(|l| l.len()), Some(1));
+        c.remove(&obj("a", "default"));
+        assert_eq!(c.cached("a", "default"), None);
+        assert_eq!(c.cached_list("a"), Some(Vec::new()));
+        c.replace(vec![obj("c", "y")].into_iter());
+        assert_eq!(c.cached_list("").map(|l| l.len()), Some(1));
+    }
+
+    #[test]
+    fn empty_quota_lists_are_confirmed_live_then_memoized() {
+        let c = KindCache::new(("", "v1", "resourcequotas"), true);
+        c.inner.synced.store(true, Ordering::Relaxed);
+        assert_eq!(c.cached_list("web"), None, "empty: go live");
+        c.note_live_list("web", 0);
+        assert_eq!(c.cached_list("web"), Some(Vec::new()), "memoized empty");
+        c.set(&obj("web", "q"));
+        assert_eq!(c.cached_list("web").map(|l| l.len()), Some(1));
+    }
+}
