@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod checks;
 pub mod convert;
+mod create;
 pub mod deletion;
 pub mod fieldcheck;
 pub mod meta;
