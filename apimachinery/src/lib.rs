@@ -11,4 +11,5 @@ pub mod kubeconfig;
 pub mod labels;
 pub mod logging;
 pub mod quantity;
+pub mod quota_scopes;
 pub mod tls;

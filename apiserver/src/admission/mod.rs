@@ -17,7 +17,6 @@ mod pod_security;
 mod priority;
 mod pvc_resize;
 pub mod quantity;
-mod quota_scopes;
 mod resource_quota;
 mod service_account;
 mod storage_protection;

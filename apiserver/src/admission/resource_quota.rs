@@ -6,10 +6,11 @@
 //! (releasing what deletes freed).
 
 use super::quantity::{milli_of, render};
-use super::{Operation, Request, forbidden, lookup, quota_scopes};
+use super::{Operation, Request, forbidden, lookup};
 use crate::registry::Store;
 use crate::status::ApiError;
 use crate::storage::StorageError;
+use apimachinery::quota_scopes;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 

@@ -4,7 +4,7 @@
 //! `status.used` as they happen; this recount is what gives back what
 //! deletes freed (and corrects charges for creates that later failed).
 
-mod scopes;
+use apimachinery::quota_scopes as scopes;
 mod usage;
 
 use crate::Context;

@@ -2,9 +2,8 @@
 //! tracks only the pods every scope matches (Terminating, NotTerminating,
 //! BestEffort, NotBestEffort, PriorityClass with In/NotIn/Exists/
 //! DoesNotExist). Scoped quotas never apply to objects other than pods, as
-//! upstream's evaluators report no scope for them. The apiserver's
-//! ResourceQuota admission applies the same rules when it charges a create
-//! (apiserver/src/admission/quota_scopes.rs; the crates share no library).
+//! upstream's evaluators report no scope for them. Shared by the apiserver's
+//! ResourceQuota admission and the controller-manager's usage recount.
 
 use serde_json::Value;
 
