@@ -12,4 +12,5 @@ pub mod labels;
 pub mod logging;
 pub mod quantity;
 pub mod quota_scopes;
+pub mod quota_usage;
 pub mod tls;

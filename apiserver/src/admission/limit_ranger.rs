@@ -2,10 +2,10 @@
 //! default limits and requests (mutating), then bound what containers, pods
 //! and claims may ask for (min, max, maxLimitRequestRatio).
 
-use super::quantity::{milli_of, render};
 use super::{Operation, Request, forbidden, lookup};
 use crate::registry::Store;
 use crate::status::ApiError;
+use apimachinery::quota_usage::{milli_of, render};
 use serde_json::{Map, Value, json};
 
 const ANNOTATION: &str = "kubernetes.io/limit-ranger";

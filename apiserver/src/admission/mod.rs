@@ -16,7 +16,6 @@ mod node_restriction;
 mod pod_security;
 mod priority;
 mod pvc_resize;
-pub mod quantity;
 mod resource_quota;
 mod service_account;
 mod storage_protection;

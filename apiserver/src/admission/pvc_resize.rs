@@ -31,7 +31,7 @@ pub async fn validate(store: &Store, req: &Request<'_>, obj: &Value) -> Result<(
 
 fn size(pvc: &Value) -> Option<i128> {
     pvc.pointer("/spec/resources/requests/storage")
-        .and_then(super::quantity::milli_of)
+        .and_then(apimachinery::quota_usage::milli_of)
 }
 
 fn grows(new: &Value, old: &Value) -> bool {

@@ -5,17 +5,14 @@
 //! kube-controller-manager's resourcequota controller later recounts usage
 //! (releasing what deletes freed).
 
-use super::quantity::{milli_of, render};
 use super::{Operation, Request, forbidden, lookup};
 use crate::registry::Store;
 use crate::status::ApiError;
 use crate::storage::StorageError;
 use apimachinery::quota_scopes;
-use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
-
-/// Usage per quota resource name, in milli-units.
-pub type Usage = BTreeMap<String, i128>;
+use apimachinery::quota_usage::render;
+pub use apimachinery::quota_usage::{Usage, parse_usage, render_usage, usage_of};
+use serde_json::{Map, Value};
 
 const CHARGE_RETRIES: usize = 8;
 
@@ -103,23 +100,6 @@ fn hard_of(q: &Value) -> Usage {
     }
 }
 
-pub fn parse_usage(v: Option<&Value>) -> Usage {
-    v.and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| Some((k.clone(), milli_of(v)?)))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-pub fn render_usage(u: &Usage) -> Map<String, Value> {
-    u.iter()
-        .map(|(k, v)| (k.clone(), json!(render(k, *v))))
-        .collect()
-}
-
-/// Compute resources a pod must state when a quota limits them.
 fn unspecified(req: &Request<'_>, hard: &Usage, delta: &Usage, _obj: &Value) -> Option<String> {
     if !req.is("", "pods") {
         return None;
@@ -220,153 +200,16 @@ async fn charge(store: &Store, charges: &[(&Value, Usage, Usage)]) -> Result<(),
     Ok(())
 }
 
-fn count_name(group: &str, plural: &str) -> String {
-    if group.is_empty() {
-        format!("count/{plural}")
-    } else {
-        format!("count/{plural}.{group}")
-    }
-}
-
-/// What one object costs, by quota resource name (upstream's evaluators:
-/// object counts, pod compute resources, claim storage).
-pub fn usage_of(group: &str, plural: &str, obj: &Value) -> Usage {
-    let mut u = Usage::new();
-    u.insert(count_name(group, plural), 1000);
-    if group.is_empty()
-        && matches!(
-            plural,
-            "pods"
-                | "services"
-                | "configmaps"
-                | "secrets"
-                | "persistentvolumeclaims"
-                | "replicationcontrollers"
-                | "resourcequotas"
-        )
-    {
-        u.insert(plural.to_string(), 1000);
-    }
-    match (group, plural) {
-        ("", "pods") => pod_usage(obj, &mut u),
-        ("", "services") => match obj.pointer("/spec/type").and_then(Value::as_str) {
-            Some("NodePort") => {
-                u.insert("services.nodeports".into(), 1000 * node_ports(obj));
-            }
-            Some("LoadBalancer") => {
-                u.insert("services.loadbalancers".into(), 1000);
-                u.insert("services.nodeports".into(), 1000 * node_ports(obj));
-            }
-            _ => {}
-        },
-        ("", "persistentvolumeclaims") => {
-            let storage = obj
-                .pointer("/spec/resources/requests/storage")
-                .and_then(milli_of)
-                .unwrap_or(0);
-            u.insert("requests.storage".into(), storage);
-            if let Some(class) = obj
-                .pointer("/spec/storageClassName")
-                .and_then(Value::as_str)
-                .filter(|c| !c.is_empty())
-            {
-                u.insert(
-                    format!("{class}.storageclass.storage.k8s.io/requests.storage"),
-                    storage,
-                );
-                u.insert(
-                    format!("{class}.storageclass.storage.k8s.io/persistentvolumeclaims"),
-                    1000,
-                );
-            }
-        }
-        _ => {}
-    }
-    u
-}
-
-fn node_ports(svc: &Value) -> i128 {
-    svc.pointer("/spec/ports")
-        .and_then(Value::as_array)
-        .map_or(0, |p| p.len() as i128)
-}
-
-/// Requests and limits of a pod: the larger of its containers' sum and any
-/// single init container, as upstream's PodRequests computes.
-fn pod_usage(pod: &Value, u: &mut Usage) {
-    if matches!(
-        pod.pointer("/status/phase").and_then(Value::as_str),
-        Some("Succeeded" | "Failed")
-    ) {
-        u.remove("pods");
-        for k in [
-            "requests.cpu",
-            "requests.memory",
-            "limits.cpu",
-            "limits.memory",
-        ] {
-            u.remove(k);
-        }
-        return;
-    }
-    for which in ["requests", "limits"] {
-        for res in ["cpu", "memory", "ephemeral-storage"] {
-            let get = |c: &Value| {
-                c.get("resources")
-                    .and_then(|r| r.get(which))
-                    .and_then(|m| m.get(res))
-                    .and_then(milli_of)
-            };
-            let list = |k: &str| {
-                pod.pointer(&format!("/spec/{k}"))
-                    .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default()
-            };
-            let main: Vec<Option<i128>> = list("containers").iter().map(get).collect();
-            let init: Vec<Option<i128>> = list("initContainers").iter().map(get).collect();
-            if main.iter().chain(init.iter()).all(Option::is_none) {
-                continue;
-            }
-            let sum: i128 = main.iter().flatten().sum();
-            let total = init.iter().flatten().fold(sum, |acc, i| acc.max(*i));
-            u.insert(format!("{which}.{res}"), total);
-            if which == "requests" {
-                u.insert(res.to_string(), total);
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::admission::quantity::milli;
+    use apimachinery::quota_usage::milli;
 
     fn u(pairs: &[(&str, &str)]) -> Usage {
         pairs
             .iter()
             .map(|(k, v)| (k.to_string(), milli(v).unwrap_or(0)))
             .collect()
-    }
-
-    #[test]
-    fn pods_cost_count_and_compute() {
-        let pod = json!({"spec": {"containers": [
-            {"name": "a", "resources": {"requests": {"cpu": "250m", "memory": "64Mi"}, "limits": {"cpu": "500m"}}},
-            {"name": "b", "resources": {"requests": {"cpu": "250m"}}}
-        ], "initContainers": [{"name": "i", "resources": {"requests": {"cpu": "1"}}}]}});
-        let got = usage_of("", "pods", &pod);
-        assert_eq!(got["pods"], 1000);
-        assert_eq!(got["count/pods"], 1000);
-        assert_eq!(got["requests.cpu"], 1000);
-        assert_eq!(got["cpu"], 1000);
-        assert_eq!(got["requests.memory"], milli("64Mi").unwrap_or(0));
-        assert_eq!(got["limits.cpu"], 500);
-        assert_eq!(
-            usage_of("apps", "deployments", &json!({}))["count/deployments.apps"],
-            1000
-        );
     }
 
     #[test]
@@ -385,16 +228,5 @@ mod tests {
         assert_eq!(new["pods"], 1000);
         assert_eq!(new["requests.cpu"], 500);
         assert_eq!(check(&u(&[("secrets", "3")]), &used, &delta), Ok(None));
-    }
-
-    #[test]
-    fn claims_cost_storage_per_class() {
-        let pvc = json!({"spec": {"storageClassName": "fast", "resources": {"requests": {"storage": "1Gi"}}}});
-        let got = usage_of("", "persistentvolumeclaims", &pvc);
-        assert_eq!(got["requests.storage"], milli("1Gi").unwrap_or(0));
-        assert_eq!(
-            got["fast.storageclass.storage.k8s.io/persistentvolumeclaims"],
-            1000
-        );
     }
 }

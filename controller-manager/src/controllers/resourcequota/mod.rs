@@ -5,7 +5,7 @@
 //! deletes freed (and corrects charges for creates that later failed).
 
 use apimachinery::quota_scopes as scopes;
-mod usage;
+use apimachinery::quota_usage as usage;
 
 use crate::Context;
 use crate::controllers::run_controller;
@@ -22,7 +22,7 @@ use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
-pub use usage::{Usage, render_usage, usage_of};
+use usage::{Usage, render_usage, usage_of};
 
 /// Full recount period (upstream's --resource-quota-sync-period is 5m;
 /// kinds without a watch here, like count/deployments.apps, rely on it).
@@ -107,7 +107,7 @@ async fn reconcile(quota: Arc<ResourceQuota>, st: Arc<State>) -> Result<Action> 
     .as_object()
     .cloned()
     .unwrap_or_default();
-    let hard_usage = usage::parse_usage(&hard);
+    let hard_usage = usage::parse_usage(Some(&Value::Object(hard.clone())));
     let quota_value = serde_json::to_value(quota.as_ref())?;
     let mut total = Usage::new();
     for (group, plural) in usage::resources_for(hard_usage.keys()) {
