@@ -541,7 +541,8 @@ fn server_side_apply_over_client_side_apply_conflicts_on_changed_fields() {
         managers(&d)
     );
 
-    // A patch whose value doesn't fit the type is refused, nothing stored.
+    // A patch whose value doesn't fit the type is refused as upstream's
+    // unstructured converter words it, nothing stored.
     let (code, body) = c.request(
         "PATCH",
         "/apis/apps/v1/namespaces/default/deployments/web",
@@ -551,7 +552,7 @@ fn server_side_apply_over_client_side_apply_conflicts_on_changed_fields() {
     assert_eq!(code, 422, "{body}");
     assert_eq!(
         body["message"],
-        "Deployment \"web\" is invalid: spec.replicas: Invalid value: \"string\": spec.replicas in body must be of type integer: \"string\""
+        " \"\" is invalid: patch: Invalid value: \"map[spec:map[replicas:many]]\": unrecognized type: int32"
     );
     assert_eq!(at(&get(&c, "deployment/web", &[]), "/spec/replicas"), 5);
 }

@@ -141,3 +141,97 @@ spec:
     let gone = wait_until(WAIT, || !c.kubectl(&["get", "namespace", "app"]).0);
     assert!(gone, "namespace app still there:\n{}", c.cm.log_tail(30));
 }
+
+/// While content held by a finalizer keeps a namespace Terminating, its
+/// status conditions say so in upstream's words; once the finalizer goes,
+/// the namespace goes.
+#[test]
+fn terminating_namespace_reports_remaining_content_and_finalizers() {
+    let c = CmCluster::start("namespace,serviceaccount", 0);
+    c.kubectl_ok(&["create", "namespace", "held"]);
+    let pod = "apiVersion: v1
+kind: Pod
+metadata:
+  name: stuck
+  namespace: held
+  finalizers: [example.com/hold]
+spec:
+  containers:
+  - name: c
+    image: nginx
+";
+    // The pod needs the namespace's default ServiceAccount, made by the
+    // serviceaccount controller.
+    let created = wait_until(WAIT, || {
+        let (ok, _, _) = c.kubectl(&["-n", "held", "get", "serviceaccount", "default"]);
+        ok
+    });
+    assert!(created, "no default serviceaccount:\n{}", c.cm.log_tail(30));
+    c.apply(pod);
+    c.kubectl_ok(&["delete", "namespace", "held", "--wait=false"]);
+
+    let condition = |kind: &str, field: &str| {
+        c.jsonpath(
+            &["get", "namespace", "held"],
+            &format!("{{.status.conditions[?(@.type==\"{kind}\")].{field}}}"),
+        )
+    };
+    let reported = wait_until(WAIT, || {
+        condition("NamespaceFinalizersRemaining", "status") == "True"
+    });
+    assert!(reported, "no conditions:\n{}", c.cm.log_tail(30));
+    assert_eq!(
+        c.jsonpath(&["get", "namespace", "held"], "{.status.phase}"),
+        "Terminating"
+    );
+    assert_eq!(
+        condition("NamespaceFinalizersRemaining", "message"),
+        "Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances"
+    );
+    assert_eq!(
+        condition("NamespaceFinalizersRemaining", "reason"),
+        "SomeFinalizersRemain"
+    );
+    assert_eq!(condition("NamespaceContentRemaining", "status"), "True");
+    assert_eq!(
+        condition("NamespaceContentRemaining", "reason"),
+        "SomeResourcesRemain"
+    );
+    let remaining = condition("NamespaceContentRemaining", "message");
+    assert!(
+        remaining.starts_with("Some resources are remaining: ")
+            && remaining.contains("pods. has 1 resource instances"),
+        "{remaining}"
+    );
+    for (kind, reason) in [
+        ("NamespaceDeletionDiscoveryFailure", "ResourcesDiscovered"),
+        (
+            "NamespaceDeletionGroupVersionParsingFailure",
+            "ParsedGroupVersions",
+        ),
+        ("NamespaceDeletionContentFailure", "ContentDeleted"),
+    ] {
+        assert_eq!(condition(kind, "status"), "False", "{kind}");
+        assert_eq!(condition(kind, "reason"), reason, "{kind}");
+    }
+    let described = c.kubectl_ok(&["describe", "namespace", "held"]);
+    assert!(
+        described.contains("NamespaceFinalizersRemaining")
+            && described.contains("SomeFinalizersRemain"),
+        "{described}"
+    );
+
+    // Releasing the finalizer lets everything go.
+    c.kubectl_ok(&[
+        "-n",
+        "held",
+        "patch",
+        "pod",
+        "stuck",
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/metadata/finalizers"}]"#,
+    ]);
+    let gone = wait_until(WAIT, || !c.kubectl(&["get", "namespace", "held"]).0);
+    assert!(gone, "namespace held still there:\n{}", c.cm.log_tail(30));
+}

@@ -376,6 +376,22 @@ impl Store {
                 def.version, def.kind
             )));
         }
+        // Upstream decodes the body into its Go types before anything
+        // else: a value of the wrong JSON type is a 400 in the decoder's
+        // words, and nothing is stored.
+        if let Some(definition) = crate::schema::definition_of(def.group, def.version, def.kind)
+            && let Err(e) = crate::schema::typecheck::check(
+                definition,
+                obj,
+                crate::schema::typecheck::Decoder::Json,
+            )
+        {
+            return Err(ApiError::bad_request(format!(
+                "{kind} in version \"{}\" cannot be handled as a {kind}: {e}",
+                def.version,
+                kind = def.kind
+            )));
+        }
         Ok(())
     }
 

@@ -12,6 +12,7 @@ mod build;
 mod field_meta;
 #[cfg(test)]
 mod tests;
+pub mod typecheck;
 
 use serde_json::{Map, Value};
 use std::collections::HashMap;

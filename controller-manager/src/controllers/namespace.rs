@@ -2,13 +2,18 @@
 //! holding the `kubernetes` finalizer) has every namespaced object in it
 //! deleted, found through API discovery; once nothing is left the
 //! finalizer is removed through `/finalize` and the apiserver lets the
-//! namespace go.
+//! namespace go. Each pass records what it found as the namespace's status
+//! conditions (`namespace_conditions.rs`).
+
+#[path = "namespace_conditions.rs"]
+mod conditions;
 
 use crate::Context;
 use crate::controllers::run_controller;
 use crate::error::Result;
+use conditions::Findings;
 use k8s_openapi::api::core::v1::Namespace;
-use kube::api::{Api, DeleteParams, DynamicObject, ListParams, PostParams};
+use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::discovery::{Discovery, Scope, verbs};
 use kube::runtime::controller::{Action, Config};
 use kube::runtime::{Controller, watcher};
@@ -55,7 +60,12 @@ async fn reconcile(ns: Arc<Namespace>, st: Arc<State>) -> Result<Action> {
         return Ok(Action::await_change());
     }
     let name = ns.name_any();
-    let remaining = delete_content(&st.client, &name).await?;
+    let findings = delete_content(&st.client, &name).await;
+    record_conditions(&st.client, &ns, &findings).await?;
+    if findings.discovery_error.is_some() || !findings.content_errors.is_empty() {
+        return Ok(Action::requeue(RECHECK));
+    }
+    let remaining = findings.remaining_total();
     if remaining > 0 {
         tracing::debug!(namespace = %name, remaining, "namespace content still going away");
         return Ok(Action::requeue(RECHECK));
@@ -88,42 +98,114 @@ async fn reconcile(ns: Arc<Namespace>, st: Arc<State>) -> Result<Action> {
     Ok(Action::await_change())
 }
 
-/// Deletes every object of every namespaced resource in `ns`; returns how
-/// many objects were still there (being deleted, or held by finalizers).
-async fn delete_content(client: &kube::Client, ns: &str) -> Result<usize> {
-    let discovery = Discovery::new(client.clone()).run().await?;
-    let mut remaining = 0;
+/// Writes the deletion conditions into the namespace's status when this
+/// pass changed them (a merge patch of `status.conditions` only, so the
+/// Terminating phase stays).
+async fn record_conditions(
+    client: &kube::Client,
+    ns: &Namespace,
+    findings: &Findings,
+) -> Result<()> {
+    let old: Vec<serde_json::Value> = ns
+        .status
+        .as_ref()
+        .and_then(|s| s.conditions.as_ref())
+        .map(|c| {
+            c.iter()
+                .filter_map(|c| serde_json::to_value(c).ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let Some(conds) = conditions::updated(&old, findings, &now) else {
+        return Ok(());
+    };
+    let api: Api<Namespace> = Api::all(client.clone());
+    let patch = serde_json::json!({"status": {"conditions": conds}});
+    match api
+        .patch_status(
+            &ns.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await
+    {
+        Err(kube::Error::Api(e)) if e.code == 404 => Ok(()),
+        r => r.map(|_| ()).map_err(Into::into),
+    }
+}
+
+/// Deletes every object of every namespaced resource in `ns` and reports
+/// what is still there afterwards (being deleted, or held by finalizers)
+/// and what failed, for the status conditions. A failure on one resource
+/// does not stop the others, as upstream.
+async fn delete_content(client: &kube::Client, ns: &str) -> Findings {
+    let mut findings = Findings::default();
+    let discovery = match Discovery::new(client.clone()).run().await {
+        Ok(d) => d,
+        Err(e) => {
+            findings.discovery_error = Some(e.to_string());
+            return findings;
+        }
+    };
     for group in discovery.groups() {
         for (ar, caps) in group.recommended_resources() {
             if caps.scope != Scope::Namespaced || !caps.supports_operation(verbs::LIST) {
                 continue;
             }
             let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), ns, &ar);
-            let list = match api.list(&ListParams::default()).await {
-                Ok(l) => l,
-                // A resource that cannot be listed (gone, not served) holds nothing.
-                Err(kube::Error::Api(e)) if matches!(e.code, 404 | 405) => continue,
-                Err(e) => return Err(e.into()),
-            };
-            if list.items.is_empty() {
-                continue;
-            }
-            remaining += list.items.len();
-            if list
-                .items
-                .iter()
-                .all(|o| o.meta().deletion_timestamp.is_some())
+            if let Err(e) = delete_resource(
+                &api,
+                caps.supports_operation(verbs::DELETE_COLLECTION),
+                &ar.group,
+                &ar.plural,
+                &mut findings,
+            )
+            .await
             {
-                continue;
+                findings
+                    .content_errors
+                    .push(format!("{}.{}: {e}", ar.plural, ar.group));
             }
-            let dp = DeleteParams::background();
-            if caps.supports_operation(verbs::DELETE_COLLECTION) {
-                match api.delete_collection(&dp, &ListParams::default()).await {
-                    Ok(_) => continue,
-                    Err(kube::Error::Api(e)) if matches!(e.code, 404 | 405) => {}
-                    Err(e) => return Err(e.into()),
-                }
+        }
+    }
+    findings
+}
+
+/// Deletes the objects of one resource and counts what remains.
+async fn delete_resource(
+    api: &Api<DynamicObject>,
+    collection: bool,
+    group: &str,
+    resource: &str,
+    findings: &mut Findings,
+) -> std::result::Result<(), kube::Error> {
+    let list = match api.list(&ListParams::default()).await {
+        Ok(l) => l,
+        // A resource that cannot be listed (gone, not served) holds nothing.
+        Err(kube::Error::Api(e)) if matches!(e.code, 404 | 405) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if list.items.is_empty() {
+        return Ok(());
+    }
+    let all_going = list
+        .items
+        .iter()
+        .all(|o| o.meta().deletion_timestamp.is_some());
+    let left = if all_going {
+        list.items
+    } else {
+        let dp = DeleteParams::background();
+        let mut done = false;
+        if collection {
+            match api.delete_collection(&dp, &ListParams::default()).await {
+                Ok(_) => done = true,
+                Err(kube::Error::Api(e)) if matches!(e.code, 404 | 405) => {}
+                Err(e) => return Err(e),
             }
+        }
+        if !done {
             for obj in list
                 .items
                 .iter()
@@ -137,6 +219,12 @@ async fn delete_content(client: &kube::Client, ns: &str) -> Result<usize> {
                 }
             }
         }
+        // What survived the delete: objects held by finalizers or a
+        // grace period.
+        api.list(&ListParams::default()).await?.items
+    };
+    for obj in &left {
+        findings.count(group, resource, obj.finalizers());
     }
-    Ok(remaining)
+    Ok(())
 }

@@ -47,6 +47,51 @@ pub fn apply(
     current: &Value,
     patch: &Value,
 ) -> Result<Value, ApiError> {
+    let patched = patch_object(kind, types, def, current, patch)?;
+    if let Some(def) = def {
+        check_patched(kind, def, &patched, patch)?;
+    }
+    Ok(patched)
+}
+
+/// Upstream decodes a patch's result into its Go type; a value of the
+/// wrong type is a 422 on the field `patch`, whose value is the patched
+/// object (JSON and merge patch) or the patch itself (strategic merge, in
+/// Go's `%+v`), with an empty kind and name: `\"\" is invalid: patch:
+/// Invalid value: ...`.
+fn check_patched(
+    kind: PatchType,
+    def: &str,
+    patched: &Value,
+    patch: &Value,
+) -> Result<(), ApiError> {
+    use crate::schema::typecheck::{self, Decoder};
+    let (decoder, shown) = match kind {
+        PatchType::Strategic => (Decoder::Unstructured, typecheck::go_format(patch)),
+        _ => (Decoder::Json, patched.to_string()),
+    };
+    match typecheck::check(def, patched, decoder) {
+        Ok(()) => Ok(()),
+        Err(e) => Err(ApiError::invalid(
+            "",
+            "",
+            "",
+            &vec![crate::validation::FieldError::invalid(
+                "patch",
+                Value::String(shown),
+                e.message,
+            )],
+        )),
+    }
+}
+
+fn patch_object(
+    kind: PatchType,
+    types: &dyn TypeInfo,
+    def: Option<&str>,
+    current: &Value,
+    patch: &Value,
+) -> Result<Value, ApiError> {
     match kind {
         PatchType::Merge => Ok(merge_patch::apply(current, patch)),
         PatchType::Strategic => {

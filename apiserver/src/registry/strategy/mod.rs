@@ -163,6 +163,41 @@ impl Strategy for Events {
     }
 }
 
+/// `events.k8s.io/v1` Events share the core Events' storage but select
+/// by their own names, translated onto the stored core fields as upstream's
+/// field label conversion for that group does (`regarding.name` →
+/// `involvedObject.name`, `reportingController` → `reportingComponent`);
+/// the core spellings are not accepted there.
+struct EventsV1;
+
+impl Strategy for EventsV1 {
+    fn selectable_fields(&self) -> &'static [&'static str] {
+        &[
+            "regarding.kind",
+            "regarding.namespace",
+            "regarding.name",
+            "regarding.uid",
+            "regarding.apiVersion",
+            "regarding.resourceVersion",
+            "regarding.fieldPath",
+            "reason",
+            "reportingController",
+            "source",
+            "type",
+        ]
+    }
+    fn field_value(&self, obj: &Value, field: &str) -> Option<String> {
+        match field {
+            "reportingController" => path_value(obj, "reportingComponent"),
+            "source" => path_value(obj, "source.component"),
+            f => match f.strip_prefix("regarding.") {
+                Some(rest) => path_value(obj, &format!("involvedObject.{rest}")),
+                None => path_value(obj, f),
+            },
+        }
+    }
+}
+
 /// The strategy for a resource.
 pub fn for_resource(def: &ResourceDef) -> &'static dyn Strategy {
     if let Some(s) = crate::apiextensions::strategy::for_resource(def) {
@@ -177,13 +212,15 @@ pub fn for_resource(def: &ResourceDef) -> &'static dyn Strategy {
     static SECRETS_S: Generic = SECRETS;
     static NODES_S: Generic = NODES;
     static EVENTS_S: Events = EVENTS;
+    static EVENTS_V1_S: EventsV1 = EventsV1;
     static CSRS_S: Generic = CSRS;
     match (def.group, def.plural) {
         ("", "pods") => &POD,
         ("", "namespaces") => &NS,
         ("", "secrets") => &SECRETS_S,
         ("", "nodes") => &NODES_S,
-        ("", "events") | ("events.k8s.io", "events") => &EVENTS_S,
+        ("", "events") => &EVENTS_S,
+        ("events.k8s.io", "events") => &EVENTS_V1_S,
         ("", "replicationcontrollers") | ("apps", "replicasets") => &REPLICATED_S,
         ("batch", "jobs") => &JOBS_S,
         ("certificates.k8s.io", _) => &CSRS_S,
@@ -237,5 +274,34 @@ mod tests {
             for_resource(def).field_value(&e, "source").as_deref(),
             Some("kubelet")
         );
+    }
+
+    #[test]
+    fn events_v1_labels_select_the_stored_core_fields() {
+        let def = lookup("events.k8s.io", "v1", "events").expect("events.k8s.io served");
+        let s = for_resource(def);
+        // Stored core shape: involvedObject, reportingComponent.
+        let e = json!({"involvedObject": {"kind": "Pod", "name": "web", "uid": "u1",
+            "fieldPath": "spec.containers{app}"}, "reason": "Started", "type": "Normal",
+            "reportingComponent": "kubelet", "source": {"component": "kubelet"}});
+        let cases = [
+            ("regarding.kind", Some("Pod")),
+            ("regarding.name", Some("web")),
+            ("regarding.uid", Some("u1")),
+            ("regarding.fieldPath", Some("spec.containers{app}")),
+            ("regarding.namespace", None),
+            ("reason", Some("Started")),
+            ("type", Some("Normal")),
+            ("reportingController", Some("kubelet")),
+            ("source", Some("kubelet")),
+        ];
+        for (field, want) in cases {
+            assert!(s.selectable_fields().contains(&field), "{field}");
+            assert_eq!(s.field_value(&e, field).as_deref(), want, "{field}");
+        }
+        // The core spellings are the core group's only.
+        assert!(!s.selectable_fields().contains(&"involvedObject.name"));
+        let core = for_resource(lookup("", "v1", "events").expect("events served"));
+        assert!(!core.selectable_fields().contains(&"regarding.name"));
     }
 }
