@@ -3,9 +3,8 @@
 //! deleted, found through API discovery; once nothing is left the
 //! finalizer is removed through `/finalize` and the apiserver lets the
 //! namespace go. Each pass records what it found as the namespace's status
-//! conditions (`namespace_conditions.rs`).
+//! conditions (`conditions.rs`).
 
-#[path = "namespace_conditions.rs"]
 mod conditions;
 
 use crate::Context;
