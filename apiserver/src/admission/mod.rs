@@ -14,6 +14,7 @@ mod lookup;
 mod namespace_lifecycle;
 mod node_restriction;
 mod pod_security;
+pub mod policy;
 mod priority;
 mod pvc_resize;
 pub mod quantity;
@@ -86,10 +87,11 @@ pub enum Plugin {
     DefaultStorageClass,
     StorageObjectInUseProtection,
     PersistentVolumeClaimResize,
+    ValidatingAdmissionPolicy,
     ResourceQuota,
 }
 
-const ORDERED: [Plugin; 12] = [
+const ORDERED: [Plugin; 13] = [
     Plugin::NamespaceLifecycle,
     Plugin::LimitRanger,
     Plugin::ServiceAccount,
@@ -101,6 +103,7 @@ const ORDERED: [Plugin; 12] = [
     Plugin::DefaultStorageClass,
     Plugin::StorageObjectInUseProtection,
     Plugin::PersistentVolumeClaimResize,
+    Plugin::ValidatingAdmissionPolicy,
     Plugin::ResourceQuota,
 ];
 
@@ -132,7 +135,6 @@ const KNOWN_NOT_IMPLEMENTED: &[&str] = &[
     "PodTolerationRestriction",
     "PodTopologyLabels",
     "RuntimeClass",
-    "ValidatingAdmissionPolicy",
     "ValidatingAdmissionWebhook",
 ];
 
@@ -150,6 +152,7 @@ impl Plugin {
             Plugin::DefaultStorageClass => "DefaultStorageClass",
             Plugin::StorageObjectInUseProtection => "StorageObjectInUseProtection",
             Plugin::PersistentVolumeClaimResize => "PersistentVolumeClaimResize",
+            Plugin::ValidatingAdmissionPolicy => "ValidatingAdmissionPolicy",
             Plugin::ResourceQuota => "ResourceQuota",
         }
     }
@@ -281,6 +284,9 @@ impl Chain {
                 Plugin::PersistentVolumeClaimResize => {
                     pvc_resize::validate(store, req, obj).await?
                 }
+                Plugin::ValidatingAdmissionPolicy => {
+                    warnings.extend(policy::validate(store, req, obj).await?)
+                }
                 Plugin::ResourceQuota => resource_quota::validate(store, req, obj).await?,
                 _ => {}
             }
@@ -360,10 +366,11 @@ mod tests {
     #[test]
     fn default_set_is_upstreams_without_node_restriction() {
         let c = Chain::from_flags(&[], &[]).expect("valid");
-        assert_eq!(c.names().len(), 11);
+        assert_eq!(c.names().len(), 12);
         assert!(!c.enabled(Plugin::NodeRestriction));
         assert_eq!(c.names()[0], "NamespaceLifecycle");
-        assert_eq!(c.names()[10], "ResourceQuota");
+        assert_eq!(c.names()[10], "ValidatingAdmissionPolicy");
+        assert_eq!(c.names()[11], "ResourceQuota");
     }
 
     #[test]
