@@ -202,6 +202,8 @@ impl Default for AdmissionCaches {
                 KindCache::new(STORAGE_CLASSES, false),
                 KindCache::new(super::policy::POLICIES, false),
                 KindCache::new(super::policy::BINDINGS, false),
+                KindCache::new(super::webhook::VALIDATING, false),
+                KindCache::new(super::webhook::MUTATING, false),
             ],
         }
     }

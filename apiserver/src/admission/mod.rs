@@ -22,6 +22,7 @@ mod resource_quota;
 mod service_account;
 mod storage_protection;
 mod taint_nodes;
+pub mod webhook;
 
 use crate::authn::UserInfo;
 use crate::registry::Store;
@@ -87,11 +88,13 @@ pub enum Plugin {
     DefaultStorageClass,
     StorageObjectInUseProtection,
     PersistentVolumeClaimResize,
+    MutatingAdmissionWebhook,
     ValidatingAdmissionPolicy,
+    ValidatingAdmissionWebhook,
     ResourceQuota,
 }
 
-const ORDERED: [Plugin; 13] = [
+const ORDERED: [Plugin; 15] = [
     Plugin::NamespaceLifecycle,
     Plugin::LimitRanger,
     Plugin::ServiceAccount,
@@ -103,12 +106,14 @@ const ORDERED: [Plugin; 13] = [
     Plugin::DefaultStorageClass,
     Plugin::StorageObjectInUseProtection,
     Plugin::PersistentVolumeClaimResize,
+    Plugin::MutatingAdmissionWebhook,
     Plugin::ValidatingAdmissionPolicy,
+    Plugin::ValidatingAdmissionWebhook,
     Plugin::ResourceQuota,
 ];
 
 /// Upstream plugins this apiserver knows by name but does not implement
-/// (webhooks, CEL policies, certificate and class plugins): naming them in a
+/// (certificate and class plugins, ...): naming them in a
 /// flag is accepted, so upstream start lines keep working, and they do
 /// nothing.
 const KNOWN_NOT_IMPLEMENTED: &[&str] = &[
@@ -126,7 +131,6 @@ const KNOWN_NOT_IMPLEMENTED: &[&str] = &[
     "ImagePolicyWebhook",
     "LimitPodHardAntiAffinityTopology",
     "MutatingAdmissionPolicy",
-    "MutatingAdmissionWebhook",
     "NamespaceAutoProvision",
     "NamespaceExists",
     "OwnerReferencesPermissionEnforcement",
@@ -135,7 +139,6 @@ const KNOWN_NOT_IMPLEMENTED: &[&str] = &[
     "PodTolerationRestriction",
     "PodTopologyLabels",
     "RuntimeClass",
-    "ValidatingAdmissionWebhook",
 ];
 
 impl Plugin {
@@ -152,7 +155,9 @@ impl Plugin {
             Plugin::DefaultStorageClass => "DefaultStorageClass",
             Plugin::StorageObjectInUseProtection => "StorageObjectInUseProtection",
             Plugin::PersistentVolumeClaimResize => "PersistentVolumeClaimResize",
+            Plugin::MutatingAdmissionWebhook => "MutatingAdmissionWebhook",
             Plugin::ValidatingAdmissionPolicy => "ValidatingAdmissionPolicy",
+            Plugin::ValidatingAdmissionWebhook => "ValidatingAdmissionWebhook",
             Plugin::ResourceQuota => "ResourceQuota",
         }
     }
@@ -256,6 +261,7 @@ impl Chain {
                     default_storage_class::admit(store, req, obj).await?
                 }
                 Plugin::StorageObjectInUseProtection => storage_protection::admit(req, obj),
+                Plugin::MutatingAdmissionWebhook => webhook::admit(store, req, obj).await?,
                 _ => {}
             }
         }
@@ -286,6 +292,9 @@ impl Chain {
                 }
                 Plugin::ValidatingAdmissionPolicy => {
                     warnings.extend(policy::validate(store, req, obj).await?)
+                }
+                Plugin::ValidatingAdmissionWebhook => {
+                    warnings.extend(webhook::validate(store, req, obj).await?)
                 }
                 Plugin::ResourceQuota => resource_quota::validate(store, req, obj).await?,
                 _ => {}
@@ -366,11 +375,18 @@ mod tests {
     #[test]
     fn default_set_is_upstreams_without_node_restriction() {
         let c = Chain::from_flags(&[], &[]).expect("valid");
-        assert_eq!(c.names().len(), 12);
+        assert_eq!(c.names().len(), 14);
         assert!(!c.enabled(Plugin::NodeRestriction));
         assert_eq!(c.names()[0], "NamespaceLifecycle");
-        assert_eq!(c.names()[10], "ValidatingAdmissionPolicy");
-        assert_eq!(c.names()[11], "ResourceQuota");
+        assert_eq!(
+            c.names()[10..],
+            [
+                "MutatingAdmissionWebhook",
+                "ValidatingAdmissionPolicy",
+                "ValidatingAdmissionWebhook",
+                "ResourceQuota"
+            ]
+        );
     }
 
     #[test]
