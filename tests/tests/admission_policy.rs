@@ -37,7 +37,11 @@ fn deployment(name: &str, ns: &str, replicas: u32) -> String {
 
 fn apply(c: &ApiCluster, manifest: &str) {
     let (ok, out, err) = c.kubectl_stdin(&["create", "-f", "-"], manifest);
-    assert!(ok, "create failed: {out}{err}\n{}", c.apiserver.log_tail(20));
+    assert!(
+        ok,
+        "create failed: {out}{err}\n{}",
+        c.apiserver.log_tail(20)
+    );
 }
 
 /// Creates `manifest` (server dry run first, repeated until the policy
@@ -81,17 +85,45 @@ fn deny_binding_with_namespace_selector_blocks_six_replicas() {
     // Updates are checked too.
     let (ok, _, err) = c.kubectl(&["scale", "deployment", "small", "-n", "test", "--replicas=7"]);
     assert!(!ok, "scale to 7 admitted");
-    assert!(err.contains("denied request: failed expression: object.spec.replicas <= 5"), "{err}");
+    assert!(
+        err.contains("denied request: failed expression: object.spec.replicas <= 5"),
+        "{err}"
+    );
     // The kinds print with upstream's columns.
     let out = c.kubectl_ok(&["get", "validatingadmissionpolicies"]);
-    let head: Vec<&str> = out.lines().next().unwrap_or("").split_whitespace().collect();
+    let head: Vec<&str> = out
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
     assert_eq!(head, ["NAME", "VALIDATIONS", "PARAMKIND", "AGE"], "{out}");
-    let row: Vec<&str> = out.lines().nth(1).unwrap_or("").split_whitespace().collect();
-    assert_eq!(row[..3], ["demo-policy.example.com", "1", "<unset>"], "{out}");
+    let row: Vec<&str> = out
+        .lines()
+        .nth(1)
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
+    assert_eq!(
+        row[..3],
+        ["demo-policy.example.com", "1", "<unset>"],
+        "{out}"
+    );
     let out = c.kubectl_ok(&["get", "validatingadmissionpolicybindings"]);
-    let head: Vec<&str> = out.lines().next().unwrap_or("").split_whitespace().collect();
+    let head: Vec<&str> = out
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
     assert_eq!(head, ["NAME", "POLICYNAME", "PARAMREF", "AGE"], "{out}");
-    let yaml = c.kubectl_ok(&["get", "validatingadmissionpolicy", "demo-policy.example.com", "-o", "yaml"]);
+    let yaml = c.kubectl_ok(&[
+        "get",
+        "validatingadmissionpolicy",
+        "demo-policy.example.com",
+        "-o",
+        "yaml",
+    ]);
     assert!(yaml.contains("matchPolicy: Equivalent"), "{yaml}");
     assert!(yaml.contains("scope: '*'"), "{yaml}");
 }
@@ -101,12 +133,18 @@ fn warn_binding_admits_with_a_warning() {
     let c = ApiCluster::start();
     c.kubectl_ok(&["create", "namespace", "app"]);
     apply(&c, POLICY);
-    apply(&c, &binding("demo-binding-warn.example.com", "Warn, Audit", ""));
+    apply(
+        &c,
+        &binding("demo-binding-warn.example.com", "Warn, Audit", ""),
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut n = 0;
     let (ok, err) = loop {
         n += 1;
-        let (ok, _, err) = c.kubectl_stdin(&["create", "-f", "-"], &deployment(&format!("web{n}"), "app", 6));
+        let (ok, _, err) = c.kubectl_stdin(
+            &["create", "-f", "-"],
+            &deployment(&format!("web{n}"), "app", 6),
+        );
         if err.contains("Warning:") || Instant::now() > deadline {
             break (ok, err);
         }
@@ -122,7 +160,14 @@ fn warn_binding_admits_with_a_warning() {
 fn params_from_a_config_map_and_invalid_objects() {
     let c = ApiCluster::start();
     c.kubectl_ok(&["create", "namespace", "app"]);
-    c.kubectl_ok(&["create", "configmap", "replica-limit", "-n", "app", "--from-literal=maxReplicas=3"]);
+    c.kubectl_ok(&[
+        "create",
+        "configmap",
+        "replica-limit",
+        "-n",
+        "app",
+        "--from-literal=maxReplicas=3",
+    ]);
     apply(
         &c,
         r#"apiVersion: admissionregistration.k8s.io/v1
@@ -163,9 +208,18 @@ spec:
     c.kubectl_ok(&["create", "namespace", "other"]);
     let (ok, _, err) = c.kubectl_stdin(&["create", "-f", "-"], &deployment("any", "other", 1));
     assert!(!ok);
-    assert!(err.contains("no params found for policy binding with `Deny` parameterNotFoundAction"), "{err}");
+    assert!(
+        err.contains("no params found for policy binding with `Deny` parameterNotFoundAction"),
+        "{err}"
+    );
     let out = c.kubectl_ok(&["get", "validatingadmissionpolicybindings"]);
-    assert!(out.lines().nth(1).unwrap_or("").contains("replica-limit.example.com   replica-limit"), "{out}");
+    assert!(
+        out.lines()
+            .nth(1)
+            .unwrap_or("")
+            .contains("replica-limit.example.com   replica-limit"),
+        "{out}"
+    );
     let out = c.kubectl_ok(&["get", "validatingadmissionpolicies"]);
     assert!(out.contains("v1/ConfigMap"), "{out}");
     // Validation with upstream field paths.

@@ -47,8 +47,10 @@ fn review_response(path: &str, review: &Value) -> Value {
 impl Hook {
     fn start(c: &ApiCluster) -> Hook {
         let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("acceptor");
-        b.set_certificate_chain_file(c.pki.cert("apiserver")).expect("cert");
-        b.set_private_key_file(c.pki.key("apiserver"), SslFiletype::PEM).expect("key");
+        b.set_certificate_chain_file(c.pki.cert("apiserver"))
+            .expect("cert");
+        b.set_private_key_file(c.pki.key("apiserver"), SslFiletype::PEM)
+            .expect("key");
         let acceptor = Arc::new(b.build());
         let std_listener = StdListener::bind("127.0.0.1:0").expect("bind");
         std_listener.set_nonblocking(true).expect("nonblocking");
@@ -63,14 +65,23 @@ impl Hook {
             while let Ok((tcp, _)) = listener.accept().await {
                 let acceptor = acceptor.clone();
                 tokio::spawn(async move {
-                    let Ok(ssl) = openssl::ssl::Ssl::new(acceptor.context()) else { return };
-                    let Ok(mut tls) = tokio_openssl::SslStream::new(ssl, tcp) else { return };
+                    let Ok(ssl) = openssl::ssl::Ssl::new(acceptor.context()) else {
+                        return;
+                    };
+                    let Ok(mut tls) = tokio_openssl::SslStream::new(ssl, tcp) else {
+                        return;
+                    };
                     if std::pin::Pin::new(&mut tls).accept().await.is_err() {
                         return;
                     }
                     let svc = service_fn(|req: hyper::Request<hyper::body::Incoming>| async move {
                         let path = req.uri().path().to_string();
-                        let body = req.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                        let body = req
+                            .into_body()
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
                         let review: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
                         let out = review_response(&path, &review).to_string();
                         Ok::<_, std::convert::Infallible>(
@@ -96,7 +107,11 @@ fn ca_bundle(c: &ApiCluster) -> String {
 }
 
 fn config(kind: &str, name: &str, url: &str, ca: &str, failure: &str) -> String {
-    let reinvoke = if kind.starts_with("Mutating") { "  reinvocationPolicy: Never\n" } else { "" };
+    let reinvoke = if kind.starts_with("Mutating") {
+        "  reinvocationPolicy: Never\n"
+    } else {
+        ""
+    };
     format!(
         "apiVersion: admissionregistration.k8s.io/v1\nkind: {kind}\nmetadata:\n  name: {name}\nwebhooks:\n- name: {name}\n  admissionReviewVersions: [v1]\n  sideEffects: None\n  failurePolicy: {failure}\n  timeoutSeconds: 5\n{reinvoke}  clientConfig:\n    url: \"{url}\"\n    caBundle: \"{ca}\"\n  rules:\n  - apiGroups: [\"\"]\n    apiVersions: [v1]\n    operations: [CREATE]\n    resources: [configmaps]\n  namespaceSelector:\n    matchLabels:\n      hooks: \"on\"\n"
     )
@@ -107,7 +122,9 @@ fn create(c: &ApiCluster, manifest: &str) -> (bool, String, String) {
 }
 
 fn configmap(name: &str, ns: &str) -> String {
-    format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\ndata:\n  a: b\n")
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\ndata:\n  a: b\n"
+    )
 }
 
 /// Retries until the apiserver's webhook cache has the configuration.
@@ -127,21 +144,54 @@ fn webhooks_deny_patch_and_follow_the_failure_policy() {
     c.kubectl_ok(&["label", "namespace", "hooked", "hooks=on"]);
     c.kubectl_ok(&["create", "namespace", "plain"]);
     let base = format!("https://127.0.0.1:{}", hook.port);
-    let (ok, out, err) = create(&c, &config("ValidatingWebhookConfiguration", "deny.example.com", &format!("{base}/deny"), &ca, "Fail"));
+    let (ok, out, err) = create(
+        &c,
+        &config(
+            "ValidatingWebhookConfiguration",
+            "deny.example.com",
+            &format!("{base}/deny"),
+            &ca,
+            "Fail",
+        ),
+    );
     assert!(ok, "{out}{err}");
-    let (ok, out, err) = create(&c, &config("MutatingWebhookConfiguration", "mutate.example.com", &format!("{base}/mutate"), &ca, "Fail"));
+    let (ok, out, err) = create(
+        &c,
+        &config(
+            "MutatingWebhookConfiguration",
+            "mutate.example.com",
+            &format!("{base}/mutate"),
+            &ca,
+            "Fail",
+        ),
+    );
     assert!(ok, "{out}{err}");
     // Defaults and kubectl columns.
-    let v: Value = serde_json::from_str(&c.kubectl_ok(&["get", "mutatingwebhookconfiguration", "mutate.example.com", "-o", "json"])).expect("json");
+    let v: Value = serde_json::from_str(&c.kubectl_ok(&[
+        "get",
+        "mutatingwebhookconfiguration",
+        "mutate.example.com",
+        "-o",
+        "json",
+    ]))
+    .expect("json");
     assert_eq!(v["webhooks"][0]["matchPolicy"], "Equivalent");
     assert_eq!(v["webhooks"][0]["objectSelector"], json!({}));
     let out = c.kubectl_ok(&["get", "validatingwebhookconfigurations"]);
-    let head: Vec<&str> = out.lines().next().unwrap_or("").split_whitespace().collect();
+    let head: Vec<&str> = out
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .collect();
     assert_eq!(head, ["NAME", "WEBHOOKS", "AGE"], "{out}");
 
     let mut err = String::new();
     until(|| {
-        let (ok, _, e) = c.kubectl_stdin(&["create", "--dry-run=server", "-f", "-"], &configmap("web", "hooked"));
+        let (ok, _, e) = c.kubectl_stdin(
+            &["create", "--dry-run=server", "-f", "-"],
+            &configmap("web", "hooked"),
+        );
         err = e;
         !ok
     });
@@ -153,20 +203,58 @@ fn webhooks_deny_patch_and_follow_the_failure_policy() {
     );
     let (ok, _, err) = create(&c, &configmap("db", "hooked"));
     assert!(ok, "{err}");
-    assert!(err.contains("Warning: mutated by the test webhook"), "{err}");
-    let cm: Value = serde_json::from_str(&c.kubectl_ok(&["get", "configmap", "db", "-n", "hooked", "-o", "json"])).expect("json");
+    assert!(
+        err.contains("Warning: mutated by the test webhook"),
+        "{err}"
+    );
+    let cm: Value = serde_json::from_str(&c.kubectl_ok(&[
+        "get",
+        "configmap",
+        "db",
+        "-n",
+        "hooked",
+        "-o",
+        "json",
+    ]))
+    .expect("json");
     assert_eq!(cm["metadata"]["labels"]["mutated"], "yes", "{cm}");
     // Outside the namespace selector: neither webhook is called.
     let (ok, _, err) = create(&c, &configmap("web", "plain"));
     assert!(ok, "{err}");
-    let cm: Value = serde_json::from_str(&c.kubectl_ok(&["get", "configmap", "web", "-n", "plain", "-o", "json"])).expect("json");
+    let cm: Value = serde_json::from_str(&c.kubectl_ok(&[
+        "get",
+        "configmap",
+        "web",
+        "-n",
+        "plain",
+        "-o",
+        "json",
+    ]))
+    .expect("json");
     assert!(cm["metadata"].get("labels").is_none(), "{cm}");
 
     // An unreachable webhook: Fail refuses with a 500, Ignore admits.
-    c.kubectl_ok(&["delete", "validatingwebhookconfiguration", "deny.example.com"]);
-    c.kubectl_ok(&["delete", "mutatingwebhookconfiguration", "mutate.example.com"]);
+    c.kubectl_ok(&[
+        "delete",
+        "validatingwebhookconfiguration",
+        "deny.example.com",
+    ]);
+    c.kubectl_ok(&[
+        "delete",
+        "mutatingwebhookconfiguration",
+        "mutate.example.com",
+    ]);
     let dead = "https://127.0.0.1:1/nothing";
-    let (ok, out, err) = create(&c, &config("ValidatingWebhookConfiguration", "dead.example.com", dead, &ca, "Fail"));
+    let (ok, out, err) = create(
+        &c,
+        &config(
+            "ValidatingWebhookConfiguration",
+            "dead.example.com",
+            dead,
+            &ca,
+            "Fail",
+        ),
+    );
     assert!(ok, "{out}{err}");
     let mut err = String::new();
     until(|| {
@@ -178,7 +266,14 @@ fn webhooks_deny_patch_and_follow_the_failure_policy() {
         err.contains("Error from server (InternalError): error when creating \"STDIN\": Internal error occurred: failed calling webhook \"dead.example.com\": failed to call webhook: Post \"https://127.0.0.1:1/nothing\": "),
         "{err}"
     );
-    c.kubectl_ok(&["patch", "validatingwebhookconfiguration", "dead.example.com", "--type=json", "-p", "[{\"op\":\"replace\",\"path\":\"/webhooks/0/failurePolicy\",\"value\":\"Ignore\"}]"]);
+    c.kubectl_ok(&[
+        "patch",
+        "validatingwebhookconfiguration",
+        "dead.example.com",
+        "--type=json",
+        "-p",
+        "[{\"op\":\"replace\",\"path\":\"/webhooks/0/failurePolicy\",\"value\":\"Ignore\"}]",
+    ]);
     let mut ok = false;
     until(|| {
         ok = create(&c, &configmap("later", "hooked")).0;

@@ -72,7 +72,8 @@ mod tests {
 
     #[test]
     fn policy_gets_fail_and_equivalent_match() {
-        let mut p = json!({"spec": {"matchConstraints": {"resourceRules": [{"apiGroups": ["apps"]}]}}});
+        let mut p =
+            json!({"spec": {"matchConstraints": {"resourceRules": [{"apiGroups": ["apps"]}]}}});
         default_validating_admission_policy(&mut p);
         assert_eq!(p["spec"]["failurePolicy"], "Fail");
         let m = &p["spec"]["matchConstraints"];
@@ -100,6 +101,9 @@ mod tests {
         let mut v = json!({"webhooks": [{"name": "b"}]});
         default_webhook_configuration(&mut v, false);
         assert!(v["webhooks"][0].get("reinvocationPolicy").is_none());
-        assert!(v["webhooks"][0].get("sideEffects").is_none(), "required, never defaulted");
+        assert!(
+            v["webhooks"][0].get("sideEffects").is_none(),
+            "required, never defaulted"
+        );
     }
 }

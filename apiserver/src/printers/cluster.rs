@@ -262,11 +262,9 @@ pub(super) fn webhook_configuration(obj: &Value, now: SystemTime) -> Vec<Value> 
 /// `<unset>` without a paramKind, else `<apiVersion>/<kind>`, as upstream.
 pub(super) fn validating_admission_policy(obj: &Value, now: SystemTime) -> Vec<Value> {
     let param_kind = match at(obj, &["spec", "paramKind"]) {
-        Some(pk) if pk.is_object() => format!(
-            "{}/{}",
-            text(pk, &["apiVersion"]),
-            text(pk, &["kind"])
-        ),
+        Some(pk) if pk.is_object() => {
+            format!("{}/{}", text(pk, &["apiVersion"]), text(pk, &["kind"]))
+        }
         _ => "<unset>".to_string(),
     };
     vec![
@@ -287,7 +285,11 @@ pub(super) fn validating_admission_policy_binding(obj: &Value, now: SystemTime) 
                 (false, _) => format!("{ns}/{n}"),
                 (true, Some(sel)) if sel.is_object() => {
                     let s = format_label_selector(Some(sel));
-                    if s == "<none>" { "<all>".to_string() } else { s }
+                    if s == "<none>" {
+                        "<all>".to_string()
+                    } else {
+                        s
+                    }
                 }
                 _ => "<invalid>".to_string(),
             }

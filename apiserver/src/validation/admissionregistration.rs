@@ -16,14 +16,23 @@ const OPERATIONS: &[&str] = &["*", "CONNECT", "CREATE", "DELETE", "UPDATE"];
 const FAILURE_POLICIES: &[&str] = &["Fail", "Ignore"];
 const MATCH_POLICIES: &[&str] = &["Equivalent", "Exact"];
 const SCOPES: &[&str] = &["*", "Cluster", "Namespaced"];
-const REASONS: &[&str] = &["Forbidden", "Invalid", "RequestEntityTooLarge", "Unauthorized"];
+const REASONS: &[&str] = &[
+    "Forbidden",
+    "Invalid",
+    "RequestEntityTooLarge",
+    "Unauthorized",
+];
 const ACTIONS: &[&str] = &["Audit", "Deny", "Warn"];
 
 fn one_of(errs: &mut ErrorList, v: &Value, key: &str, path: &str, allowed: &[&str]) {
     if let Some(x) = present(v, key) {
         let s = x.as_str().unwrap_or("");
         if !allowed.contains(&s) {
-            errs.push(FieldError::not_supported(child(path, key), x.clone(), allowed));
+            errs.push(FieldError::not_supported(
+                child(path, key),
+                x.clone(),
+                allowed,
+            ));
         }
     }
 }
@@ -146,17 +155,34 @@ pub fn validate_validating_admission_policy(obj: &Value) -> ErrorList {
         validate_expression(&mut errs, v, "expression", &p);
         let msg = str_at(v, "message");
         if msg.contains('\n') {
-            errs.push(FieldError::invalid(child(&p, "message"), json!(msg), "message must not contain line breaks"));
+            errs.push(FieldError::invalid(
+                child(&p, "message"),
+                json!(msg),
+                "message must not contain line breaks",
+            ));
         } else if msg.is_empty() && str_at(v, "expression").contains('\n') {
-            errs.push(FieldError::required(child(&p, "message"), "message must be specified if expression contains line breaks"));
+            errs.push(FieldError::required(
+                child(&p, "message"),
+                "message must be specified if expression contains line breaks",
+            ));
         }
         if present(v, "messageExpression").is_some() {
             validate_expression(&mut errs, v, "messageExpression", &p);
         }
         one_of(&mut errs, v, "reason", &p, REASONS);
     }
-    validate_named(&mut errs, arr_at(spec, "matchConditions"), "spec.matchConditions", true);
-    validate_named(&mut errs, arr_at(spec, "variables"), "spec.variables", false);
+    validate_named(
+        &mut errs,
+        arr_at(spec, "matchConditions"),
+        "spec.matchConditions",
+        true,
+    );
+    validate_named(
+        &mut errs,
+        arr_at(spec, "variables"),
+        "spec.variables",
+        false,
+    );
     for (i, a) in arr_at(spec, "auditAnnotations").iter().enumerate() {
         let p = index("spec.auditAnnotations", i);
         if str_at(a, "key").is_empty() {
@@ -202,16 +228,31 @@ pub fn validate_validating_admission_policy_binding(obj: &Value) -> ErrorList {
         let has_name = !str_at(pr, "name").is_empty();
         let has_selector = pr.get("selector").is_some_and(Value::is_object);
         if has_name && has_selector {
-            errs.push(FieldError::forbidden("spec.paramRef.name", "name and selector are mutually exclusive"));
+            errs.push(FieldError::forbidden(
+                "spec.paramRef.name",
+                "name and selector are mutually exclusive",
+            ));
         } else if !has_name && !has_selector {
-            errs.push(FieldError::required("spec.paramRef", "one of name or selector must be specified"));
+            errs.push(FieldError::required(
+                "spec.paramRef",
+                "one of name or selector must be specified",
+            ));
         }
         if has_selector {
             validate_selector(&mut errs, pr, "selector", "spec.paramRef");
         }
         match present(pr, "parameterNotFoundAction") {
-            None => errs.push(FieldError::required("spec.paramRef.parameterNotFoundAction", "")),
-            Some(_) => one_of(&mut errs, pr, "parameterNotFoundAction", "spec.paramRef", &["Allow", "Deny"]),
+            None => errs.push(FieldError::required(
+                "spec.paramRef.parameterNotFoundAction",
+                "",
+            )),
+            Some(_) => one_of(
+                &mut errs,
+                pr,
+                "parameterNotFoundAction",
+                "spec.paramRef",
+                &["Allow", "Deny"],
+            ),
         }
     }
     if let Some(m) = spec.get("matchResources").filter(|m| m.is_object()) {
@@ -227,7 +268,11 @@ fn validate_webhook(w: &Value, path: &str, mutating: bool) -> ErrorList {
     if name.is_empty() {
         errs.push(FieldError::required(child(path, "name"), ""));
     } else if name.split('.').count() < 3 {
-        errs.push(FieldError::invalid(child(path, "name"), json!(name), "should be a domain with at least three segments separated by dots"));
+        errs.push(FieldError::invalid(
+            child(path, "name"),
+            json!(name),
+            "should be a domain with at least three segments separated by dots",
+        ));
     }
     for (i, r) in arr_at(w, "rules").iter().enumerate() {
         errs.extend(validate_rule(r, &index(&child(path, "rules"), i)));
@@ -235,37 +280,68 @@ fn validate_webhook(w: &Value, path: &str, mutating: bool) -> ErrorList {
     one_of(&mut errs, w, "failurePolicy", path, FAILURE_POLICIES);
     one_of(&mut errs, w, "matchPolicy", path, MATCH_POLICIES);
     if mutating {
-        one_of(&mut errs, w, "reinvocationPolicy", path, &["IfNeeded", "Never"]);
+        one_of(
+            &mut errs,
+            w,
+            "reinvocationPolicy",
+            path,
+            &["IfNeeded", "Never"],
+        );
     }
     match present(w, "sideEffects") {
-        None => errs.push(FieldError::required(child(path, "sideEffects"), "must specify one of None, NoneOnDryRun")),
+        None => errs.push(FieldError::required(
+            child(path, "sideEffects"),
+            "must specify one of None, NoneOnDryRun",
+        )),
         Some(_) => one_of(&mut errs, w, "sideEffects", path, &["None", "NoneOnDryRun"]),
     }
     let versions = arr_at(w, "admissionReviewVersions");
     if versions.is_empty() {
-        errs.push(FieldError::required(child(path, "admissionReviewVersions"), "must specify one of v1, v1beta1"));
-    } else if !versions.iter().any(|v| matches!(v.as_str(), Some("v1" | "v1beta1"))) {
-        errs.push(FieldError::invalid(child(path, "admissionReviewVersions"), json!(versions), "must include at least one of v1, v1beta1"));
+        errs.push(FieldError::required(
+            child(path, "admissionReviewVersions"),
+            "must specify one of v1, v1beta1",
+        ));
+    } else if !versions
+        .iter()
+        .any(|v| matches!(v.as_str(), Some("v1" | "v1beta1")))
+    {
+        errs.push(FieldError::invalid(
+            child(path, "admissionReviewVersions"),
+            json!(versions),
+            "must include at least one of v1, v1beta1",
+        ));
     }
     if let Some(t) = present(w, "timeoutSeconds")
         && !t.as_i64().is_some_and(|t| (1..=30).contains(&t))
     {
-        errs.push(FieldError::invalid(child(path, "timeoutSeconds"), t.clone(), "the timeout value must be between 1 and 30 seconds"));
+        errs.push(FieldError::invalid(
+            child(path, "timeoutSeconds"),
+            t.clone(),
+            "the timeout value must be between 1 and 30 seconds",
+        ));
     }
     let cc = w.get("clientConfig").unwrap_or(&Value::Null);
     let cc_path = child(path, "clientConfig");
     let url = str_at(cc, "url");
     let service = cc.get("service").filter(|s| s.is_object());
     match (url.is_empty(), service) {
-        (true, None) | (false, Some(_)) => errs.push(FieldError::required(&cc_path, "exactly one of url or service is required")),
-        (false, None) if !url.starts_with("https://") => {
-            errs.push(FieldError::invalid(child(&cc_path, "url"), json!(url), "'https' is the only allowed URL scheme"))
-        }
+        (true, None) | (false, Some(_)) => errs.push(FieldError::required(
+            &cc_path,
+            "exactly one of url or service is required",
+        )),
+        (false, None) if !url.starts_with("https://") => errs.push(FieldError::invalid(
+            child(&cc_path, "url"),
+            json!(url),
+            "'https' is the only allowed URL scheme",
+        )),
         (true, Some(s)) => {
             let sp = child(&cc_path, "service");
             for key in ["name", "namespace"] {
                 if str_at(s, key).is_empty() {
-                    errs.push(FieldError::required(child(&sp, key), format!("service {key} is required")));
+                    errs.push(FieldError::required(
+                        child(&sp, key),
+                        format!("service {key} is required"),
+                    ));
                 }
             }
         }
@@ -273,7 +349,12 @@ fn validate_webhook(w: &Value, path: &str, mutating: bool) -> ErrorList {
     }
     validate_selector(&mut errs, w, "namespaceSelector", path);
     validate_selector(&mut errs, w, "objectSelector", path);
-    validate_named(&mut errs, arr_at(w, "matchConditions"), &child(path, "matchConditions"), true);
+    validate_named(
+        &mut errs,
+        arr_at(w, "matchConditions"),
+        &child(path, "matchConditions"),
+        true,
+    );
     errs
 }
 

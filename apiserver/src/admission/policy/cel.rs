@@ -139,7 +139,8 @@ impl Activation {
     pub fn bind_variable(&mut self, name: &str, expr: &Expression) -> Option<CelError> {
         match self.eval(expr) {
             Ok(v) => {
-                self.variables.insert(Key::String(Arc::new(name.to_string())), v);
+                self.variables
+                    .insert(Key::String(Arc::new(name.to_string())), v);
                 None
             }
             Err(e) => Some(e),
@@ -154,7 +155,13 @@ mod tests {
 
     fn run(expr: &str, object: Value, params: Value) -> Result<bool, CelError> {
         let e = compile(expr)?;
-        let a = Activation::new(&object, &Value::Null, &json!({"operation": "CREATE"}), &params, &Value::Null);
+        let a = Activation::new(
+            &object,
+            &Value::Null,
+            &json!({"operation": "CREATE"}),
+            &params,
+            &Value::Null,
+        );
         a.eval_bool(&e)
     }
 
@@ -164,13 +171,33 @@ mod tests {
         let cases: &[(&str, Value, Result<bool, ()>)] = &[
             ("object.spec.replicas <= 5", json!(null), Ok(false)),
             ("object.spec.replicas > 5", json!(null), Ok(true)),
-            ("object.spec.replicas <= int(params.data.maxReplicas)", json!({"data": {"maxReplicas": "6"}}), Ok(true)),
+            (
+                "object.spec.replicas <= int(params.data.maxReplicas)",
+                json!({"data": {"maxReplicas": "6"}}),
+                Ok(true),
+            ),
             ("has(object.spec.paused)", json!(null), Ok(false)),
-            ("has(object.metadata.labels) && object.metadata.labels.env == 'test'", json!(null), Ok(true)),
+            (
+                "has(object.metadata.labels) && object.metadata.labels.env == 'test'",
+                json!(null),
+                Ok(true),
+            ),
             ("'env' in object.metadata.labels", json!(null), Ok(true)),
-            ("object.metadata.name.startsWith('we') && size(object.metadata.name) == 3", json!(null), Ok(true)),
-            ("[1, 2, 3].all(x, x > 0) && [1, 2].exists(x, x == 2)", json!(null), Ok(true)),
-            ("object.metadata.name.matches('^w.b$')", json!(null), Ok(true)),
+            (
+                "object.metadata.name.startsWith('we') && size(object.metadata.name) == 3",
+                json!(null),
+                Ok(true),
+            ),
+            (
+                "[1, 2, 3].all(x, x > 0) && [1, 2].exists(x, x == 2)",
+                json!(null),
+                Ok(true),
+            ),
+            (
+                "object.metadata.name.matches('^w.b$')",
+                json!(null),
+                Ok(true),
+            ),
             ("request.operation == 'CREATE'", json!(null), Ok(true)),
             ("object.spec.missing > 1", json!(null), Err(())),
             ("object.spec.replicas", json!(null), Err(())),
@@ -184,16 +211,41 @@ mod tests {
     #[test]
     fn compile_errors_name_the_position() {
         let e = compile("object.spec.replicas <=").expect_err("incomplete");
-        assert!(e.to_string().starts_with("compilation failed: ERROR: <input>:1:"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("compilation failed: ERROR: <input>:1:"),
+            "{e}"
+        );
     }
 
     #[test]
     fn variables_see_earlier_ones() {
-        let mut a = Activation::new(&json!({"spec": {"replicas": 3}}), &Value::Null, &Value::Null, &Value::Null, &Value::Null);
-        assert!(a.bind_variable("r", &compile("object.spec.replicas").expect("ok")).is_none());
-        assert!(a.bind_variable("twice", &compile("variables.r * 2").expect("ok")).is_none());
-        assert!(a.bind_variable("bad", &compile("object.nope").expect("ok")).is_some());
-        assert_eq!(a.eval_bool(&compile("variables.twice == 6").expect("ok")), Ok(true));
-        assert!(a.eval_bool(&compile("variables.bad == 1").expect("ok")).is_err());
+        let mut a = Activation::new(
+            &json!({"spec": {"replicas": 3}}),
+            &Value::Null,
+            &Value::Null,
+            &Value::Null,
+            &Value::Null,
+        );
+        assert!(
+            a.bind_variable("r", &compile("object.spec.replicas").expect("ok"))
+                .is_none()
+        );
+        assert!(
+            a.bind_variable("twice", &compile("variables.r * 2").expect("ok"))
+                .is_none()
+        );
+        assert!(
+            a.bind_variable("bad", &compile("object.nope").expect("ok"))
+                .is_some()
+        );
+        assert_eq!(
+            a.eval_bool(&compile("variables.twice == 6").expect("ok")),
+            Ok(true)
+        );
+        assert!(
+            a.eval_bool(&compile("variables.bad == 1").expect("ok"))
+                .is_err()
+        );
     }
 }

@@ -68,10 +68,12 @@ impl CompiledPolicy {
                 reason: str_at(v, "reason").to_string(),
             })
             .collect();
-        let param_kind = spec
-            .get("paramKind")
-            .filter(|p| p.is_object())
-            .map(|p| (str_at(p, "apiVersion").to_string(), str_at(p, "kind").to_string()));
+        let param_kind = spec.get("paramKind").filter(|p| p.is_object()).map(|p| {
+            (
+                str_at(p, "apiVersion").to_string(),
+                str_at(p, "kind").to_string(),
+            )
+        });
         CompiledPolicy {
             name: policy
                 .get("metadata")
@@ -80,7 +82,10 @@ impl CompiledPolicy {
                 .to_string(),
             ignore_failures: str_at(spec, "failurePolicy") == "Ignore",
             param_kind,
-            match_constraints: spec.get("matchConstraints").filter(|m| m.is_object()).cloned(),
+            match_constraints: spec
+                .get("matchConstraints")
+                .filter(|m| m.is_object())
+                .cloned(),
             match_conditions: named(arr_at(spec, "matchConditions"), "name", "expression"),
             variables: named(arr_at(spec, "variables"), "name", "expression"),
             validations,
@@ -104,7 +109,11 @@ const MAX_CACHED: usize = 4096;
 pub fn compiled(policy: &Value) -> Arc<CompiledPolicy> {
     let meta = policy.get("metadata").cloned().unwrap_or(Value::Null);
     let name = str_at(&meta, "name").to_string();
-    let generation = format!("{}/{}", str_at(&meta, "uid"), str_at(&meta, "resourceVersion"));
+    let generation = format!(
+        "{}/{}",
+        str_at(&meta, "uid"),
+        str_at(&meta, "resourceVersion")
+    );
     if let Ok(cache) = COMPILED.lock()
         && let Some((g, p)) = cache.get(&name)
         && *g == generation
@@ -139,6 +148,9 @@ mod tests {
         assert_eq!(a.param_kind, Some(("v1".into(), "ConfigMap".into())));
         assert!(!a.ignore_failures);
         p["metadata"]["resourceVersion"] = json!("6");
-        assert!(!Arc::ptr_eq(&a, &compiled(&p)), "new generation: compiled again");
+        assert!(
+            !Arc::ptr_eq(&a, &compiled(&p)),
+            "new generation: compiled again"
+        );
     }
 }

@@ -84,7 +84,12 @@ pub fn evaluate(policy: &CompiledPolicy, mut act: Activation) -> Option<Outcome>
     // Any false condition skips the policy; otherwise an error is a failure.
     let mut condition_error = None;
     for c in &policy.match_conditions {
-        match c.expression.as_ref().map_err(Clone::clone).and_then(|e| act.eval_bool(e)) {
+        match c
+            .expression
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|e| act.eval_bool(e))
+        {
             Ok(true) => {}
             Ok(false) => return None,
             Err(e) => {
@@ -106,7 +111,11 @@ pub fn evaluate(policy: &CompiledPolicy, mut act: Activation) -> Option<Outcome>
         }
     }
     for (i, v) in policy.validations.iter().enumerate() {
-        let result = v.expression.as_ref().map_err(Clone::clone).and_then(|e| act.eval_bool(e));
+        let result = v
+            .expression
+            .as_ref()
+            .map_err(Clone::clone)
+            .and_then(|e| act.eval_bool(e));
         match result {
             Ok(true) => {}
             Ok(false) => out.failures.push(Failure {
@@ -138,43 +147,85 @@ mod tests {
     }
 
     fn run(spec: Value, object: Value) -> Option<Outcome> {
-        let act = Activation::new(&object, &Value::Null, &json!({"operation": "CREATE"}), &Value::Null, &Value::Null);
+        let act = Activation::new(
+            &object,
+            &Value::Null,
+            &json!({"operation": "CREATE"}),
+            &Value::Null,
+            &Value::Null,
+        );
         evaluate(&policy(spec), act)
     }
 
     fn messages(o: &Option<Outcome>) -> Vec<(String, &'static str)> {
-        o.iter().flat_map(|o| o.failures.iter().map(|f| (f.message.clone(), f.reason))).collect()
+        o.iter()
+            .flat_map(|o| o.failures.iter().map(|f| (f.message.clone(), f.reason)))
+            .collect()
     }
 
     #[test]
     fn validations_table() {
         let six = json!({"metadata": {"name": "web"}, "spec": {"replicas": 6}});
         let cases: Vec<(Value, Vec<(&str, &str)>)> = vec![
-            (json!({"validations": [{"expression": "object.spec.replicas <= 5"}]}),
-             vec![("failed expression: object.spec.replicas <= 5", "Invalid")]),
-            (json!({"validations": [{"expression": "object.spec.replicas <= 10"}]}), vec![]),
-            (json!({"validations": [{"expression": "object.spec.replicas <= 5", "message": "too many", "reason": "Forbidden"}]}),
-             vec![("too many", "Forbidden")]),
-            (json!({"validations": [{"expression": "object.spec.replicas <= 5",
+            (
+                json!({"validations": [{"expression": "object.spec.replicas <= 5"}]}),
+                vec![("failed expression: object.spec.replicas <= 5", "Invalid")],
+            ),
+            (
+                json!({"validations": [{"expression": "object.spec.replicas <= 10"}]}),
+                vec![],
+            ),
+            (
+                json!({"validations": [{"expression": "object.spec.replicas <= 5", "message": "too many", "reason": "Forbidden"}]}),
+                vec![("too many", "Forbidden")],
+            ),
+            (
+                json!({"validations": [{"expression": "object.spec.replicas <= 5",
                     "messageExpression": "'object.spec.replicas must be no greater than 5, got ' + string(object.spec.replicas)"}]}),
-             vec![("object.spec.replicas must be no greater than 5, got 6", "Invalid")]),
-            (json!({"variables": [{"name": "max", "expression": "3"}],
+                vec![(
+                    "object.spec.replicas must be no greater than 5, got 6",
+                    "Invalid",
+                )],
+            ),
+            (
+                json!({"variables": [{"name": "max", "expression": "3"}],
                     "validations": [{"expression": "object.spec.replicas <= variables.max"}]}),
-             vec![("failed expression: object.spec.replicas <= variables.max", "Invalid")]),
-            (json!({"validations": [{"expression": "object.spec.nope > 1"}]}),
-             vec![("expression 'object.spec.nope > 1' resulted in error: No such key: nope", "Invalid")]),
-            (json!({"failurePolicy": "Ignore", "validations": [{"expression": "object.spec.nope > 1"}]}), vec![]),
-            (json!({"validations": [{"expression": "object.spec.replicas <"}]}),
-             vec![("compilation error: compilation failed: ERROR: <input>:1:23: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}\n | object.spec.replicas <\n | ......................^", "Invalid")]),
+                vec![(
+                    "failed expression: object.spec.replicas <= variables.max",
+                    "Invalid",
+                )],
+            ),
+            (
+                json!({"validations": [{"expression": "object.spec.nope > 1"}]}),
+                vec![(
+                    "expression 'object.spec.nope > 1' resulted in error: No such key: nope",
+                    "Invalid",
+                )],
+            ),
+            (
+                json!({"failurePolicy": "Ignore", "validations": [{"expression": "object.spec.nope > 1"}]}),
+                vec![],
+            ),
+            (
+                json!({"validations": [{"expression": "object.spec.replicas <"}]}),
+                vec![(
+                    "compilation error: compilation failed: ERROR: <input>:1:23: Syntax error: mismatched input '<EOF>' expecting {'[', '{', '(', '.', '-', '!', 'true', 'false', 'null', NUM_FLOAT, NUM_INT, NUM_UINT, STRING, BYTES, IDENTIFIER}\n | object.spec.replicas <\n | ......................^",
+                    "Invalid",
+                )],
+            ),
         ];
         for (spec, want) in cases {
             let got = messages(&run(spec.clone(), six.clone()));
-            let want: Vec<(String, &str)> = want.into_iter().map(|(m, r)| (m.to_string(), r)).collect();
+            let want: Vec<(String, &str)> =
+                want.into_iter().map(|(m, r)| (m.to_string(), r)).collect();
             assert_eq!(got.len(), want.len(), "{spec}: {got:?}");
             for ((gm, gr), (wm, wr)) in got.iter().zip(&want) {
                 assert_eq!(*gr, *wr, "{spec}");
                 if wm.starts_with("compilation error") {
-                    assert!(gm.starts_with("compilation error: compilation failed: ERROR: <input>:1:"), "{gm}");
+                    assert!(
+                        gm.starts_with("compilation error: compilation failed: ERROR: <input>:1:"),
+                        "{gm}"
+                    );
                 } else {
                     assert_eq!(gm, wm, "{spec}");
                 }
@@ -194,14 +245,24 @@ mod tests {
         let broken = json!({"matchConditions": [{"name": "bad", "expression": "object.nope"}],
                             "validations": [{"expression": "true"}]});
         let m = messages(&run(broken, obj));
-        assert!(m[0].0.starts_with("failed to evaluate matchCondition 'bad': "), "{m:?}");
+        assert!(
+            m[0].0
+                .starts_with("failed to evaluate matchCondition 'bad': "),
+            "{m:?}"
+        );
     }
 
     #[test]
     fn audit_annotations_are_keyed_by_policy() {
         let spec = json!({"auditAnnotations": [{"key": "high-replica-count", "valueExpression": "'Deployment spec.replicas set to ' + string(object.spec.replicas)"}]});
         let o = run(spec, json!({"spec": {"replicas": 7}})).expect("applies");
-        assert_eq!(o.audit_annotations, vec![("p/high-replica-count".to_string(), "Deployment spec.replicas set to 7".to_string())]);
+        assert_eq!(
+            o.audit_annotations,
+            vec![(
+                "p/high-replica-count".to_string(),
+                "Deployment spec.replicas set to 7".to_string()
+            )]
+        );
         assert_eq!(code("Forbidden"), 403);
         assert_eq!(code("Invalid"), 422);
     }

@@ -104,7 +104,10 @@ pub fn rules_match(m: &Value, a: &Attributes<'_>, require_rules: bool) -> bool {
     } else {
         rules.iter().any(|r| rule_matches(r, a))
     };
-    included && !arr_at(m, "excludeResourceRules").iter().any(|r| rule_matches(r, a))
+    included
+        && !arr_at(m, "excludeResourceRules")
+            .iter()
+            .any(|r| rule_matches(r, a))
 }
 
 #[cfg(test)]
@@ -112,24 +115,74 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn attrs(op: &'static str, group: &'static str, resource: &'static str, sub: &'static str) -> Attributes<'static> {
-        Attributes { operation: op, group, version: "v1", resource, subresource: sub, name: "web", namespace: "default", namespaced: true }
+    fn attrs(
+        op: &'static str,
+        group: &'static str,
+        resource: &'static str,
+        sub: &'static str,
+    ) -> Attributes<'static> {
+        Attributes {
+            operation: op,
+            group,
+            version: "v1",
+            resource,
+            subresource: sub,
+            name: "web",
+            namespace: "default",
+            namespaced: true,
+        }
     }
 
     #[test]
     fn resource_rules_table() {
         let deploy_rule = json!({"apiGroups": ["apps"], "apiVersions": ["v1"], "operations": ["CREATE", "UPDATE"], "resources": ["deployments"]});
         let cases: &[(Value, Attributes<'_>, bool)] = &[
-            (deploy_rule.clone(), attrs("CREATE", "apps", "deployments", ""), true),
-            (deploy_rule.clone(), attrs("DELETE", "apps", "deployments", ""), false),
+            (
+                deploy_rule.clone(),
+                attrs("CREATE", "apps", "deployments", ""),
+                true,
+            ),
+            (
+                deploy_rule.clone(),
+                attrs("DELETE", "apps", "deployments", ""),
+                false,
+            ),
             (deploy_rule.clone(), attrs("CREATE", "", "pods", ""), false),
-            (deploy_rule.clone(), attrs("UPDATE", "apps", "deployments", "scale"), false),
-            (json!({"apiGroups": ["*"], "apiVersions": ["*"], "operations": ["*"], "resources": ["*/*"]}), attrs("UPDATE", "apps", "deployments", "scale"), true),
-            (json!({"apiGroups": ["apps"], "apiVersions": ["*"], "operations": ["*"], "resources": ["*/scale"]}), attrs("UPDATE", "apps", "deployments", "scale"), true),
-            (json!({"apiGroups": ["apps"], "apiVersions": ["*"], "operations": ["*"], "resources": ["*"]}), attrs("UPDATE", "apps", "deployments", "scale"), false),
-            (json!({"apiGroups": [""], "apiVersions": ["v1"], "operations": ["*"], "resources": ["pods"], "scope": "Cluster"}), attrs("CREATE", "", "pods", ""), false),
-            (json!({"apiGroups": [""], "apiVersions": ["v1"], "operations": ["*"], "resources": ["pods"], "scope": "Namespaced", "resourceNames": ["web"]}), attrs("CREATE", "", "pods", ""), true),
-            (json!({"apiGroups": [""], "apiVersions": ["v1"], "operations": ["*"], "resources": ["pods"], "resourceNames": ["db"]}), attrs("CREATE", "", "pods", ""), false),
+            (
+                deploy_rule.clone(),
+                attrs("UPDATE", "apps", "deployments", "scale"),
+                false,
+            ),
+            (
+                json!({"apiGroups": ["*"], "apiVersions": ["*"], "operations": ["*"], "resources": ["*/*"]}),
+                attrs("UPDATE", "apps", "deployments", "scale"),
+                true,
+            ),
+            (
+                json!({"apiGroups": ["apps"], "apiVersions": ["*"], "operations": ["*"], "resources": ["*/scale"]}),
+                attrs("UPDATE", "apps", "deployments", "scale"),
+                true,
+            ),
+            (
+                json!({"apiGroups": ["apps"], "apiVersions": ["*"], "operations": ["*"], "resources": ["*"]}),
+                attrs("UPDATE", "apps", "deployments", "scale"),
+                false,
+            ),
+            (
+                json!({"apiGroups": [""], "apiVersions": ["v1"], "operations": ["*"], "resources": ["pods"], "scope": "Cluster"}),
+                attrs("CREATE", "", "pods", ""),
+                false,
+            ),
+            (
+                json!({"apiGroups": [""], "apiVersions": ["v1"], "operations": ["*"], "resources": ["pods"], "scope": "Namespaced", "resourceNames": ["web"]}),
+                attrs("CREATE", "", "pods", ""),
+                true,
+            ),
+            (
+                json!({"apiGroups": [""], "apiVersions": ["v1"], "operations": ["*"], "resources": ["pods"], "resourceNames": ["db"]}),
+                attrs("CREATE", "", "pods", ""),
+                false,
+            ),
         ];
         for (i, (rule, a, want)) in cases.iter().enumerate() {
             assert_eq!(rule_matches(rule, a), *want, "case {i}: {rule}");
@@ -151,15 +204,32 @@ mod tests {
         let sel = json!({"matchLabels": {"environment": "test"}});
         let a = attrs("CREATE", "apps", "deployments", "");
         let test_ns = json!({"environment": "test"});
-        assert!(namespace_selector_matches(Some(&sel), &a, test_ns.as_object()));
+        assert!(namespace_selector_matches(
+            Some(&sel),
+            &a,
+            test_ns.as_object()
+        ));
         assert!(!namespace_selector_matches(Some(&sel), &a, None));
         assert!(namespace_selector_matches(Some(&json!({})), &a, None));
-        let cluster = Attributes { namespaced: false, resource: "nodes", group: "", ..a };
+        let cluster = Attributes {
+            namespaced: false,
+            resource: "nodes",
+            group: "",
+            ..a
+        };
         assert!(namespace_selector_matches(Some(&sel), &cluster, None));
         let obj = json!({"metadata": {"labels": {"environment": "test"}}});
         assert!(object_selector_matches(Some(&sel), &obj, &Value::Null));
         assert!(object_selector_matches(Some(&sel), &Value::Null, &obj));
-        assert!(!object_selector_matches(Some(&sel), &json!({"metadata": {}}), &Value::Null));
-        assert!(object_selector_matches(Some(&json!({})), &Value::Null, &Value::Null));
+        assert!(!object_selector_matches(
+            Some(&sel),
+            &json!({"metadata": {}}),
+            &Value::Null
+        ));
+        assert!(object_selector_matches(
+            Some(&json!({})),
+            &Value::Null,
+            &Value::Null
+        ));
     }
 }

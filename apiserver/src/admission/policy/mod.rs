@@ -83,7 +83,11 @@ async fn matches(
     }
     if a.group.is_empty() && a.resource == "namespaces" {
         let o = if object.is_object() { object } else { old };
-        return Ok(matching::namespace_selector_matches(sel, a, matching::labels(o)));
+        return Ok(matching::namespace_selector_matches(
+            sel,
+            a,
+            matching::labels(o),
+        ));
     }
     if a.namespaced && namespace.is_none() {
         *namespace = lookup::namespace(store, a.namespace).await?;
@@ -93,7 +97,11 @@ async fn matches(
 }
 
 /// The validating phase of the plugin; returns the warnings.
-pub async fn validate(store: &Store, req: &Request<'_>, obj: &Value) -> Result<Vec<String>, ApiError> {
+pub async fn validate(
+    store: &Store,
+    req: &Request<'_>,
+    obj: &Value,
+) -> Result<Vec<String>, ApiError> {
     if exempt(req) {
         return Ok(Vec::new());
     }
@@ -125,7 +133,10 @@ pub async fn validate(store: &Store, req: &Request<'_>, obj: &Value) -> Result<V
     sorted.sort_by_key(|b| meta_name(b));
     for binding in sorted {
         let spec = binding.get("spec").unwrap_or(&null);
-        let Some(policy) = policies.iter().find(|p| meta_name(p) == str_at(spec, "policyName")) else {
+        let Some(policy) = policies
+            .iter()
+            .find(|p| meta_name(p) == str_at(spec, "policyName"))
+        else {
             continue;
         };
         let compiled = compiled::compiled(policy);
@@ -169,7 +180,10 @@ pub async fn validate(store: &Store, req: &Request<'_>, obj: &Value) -> Result<V
             }),
             Err(_) => {}
         }
-        let actions: Vec<&str> = arr_at(spec, "validationActions").iter().filter_map(Value::as_str).collect();
+        let actions: Vec<&str> = arr_at(spec, "validationActions")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
         let (p, b) = (meta_name(policy), meta_name(binding));
         for f in &failures {
             if actions.contains(&"Deny") {

@@ -28,7 +28,9 @@ pub enum ParamError {
         "failed to configure binding: cannot use namespaced paramRef in policy binding that matches cluster-scoped resources"
     )]
     NoNamespace,
-    #[error("failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction")]
+    #[error(
+        "failed to configure binding: no params found for policy binding with `Deny` parameterNotFoundAction"
+    )]
     NotFound,
     #[error("failed to configure binding: {0}")]
     Read(String),
@@ -103,8 +105,14 @@ mod tests {
 
     #[test]
     fn param_kinds_resolve_to_served_resources() {
-        assert_eq!(param_def("v1", "ConfigMap").map(|d| d.plural), Some("configmaps"));
-        assert_eq!(param_def("apps/v1", "Deployment").map(|d| d.plural), Some("deployments"));
+        assert_eq!(
+            param_def("v1", "ConfigMap").map(|d| d.plural),
+            Some("configmaps")
+        );
+        assert_eq!(
+            param_def("apps/v1", "Deployment").map(|d| d.plural),
+            Some("deployments")
+        );
         assert!(param_def("example.com/v1", "Nope").is_none());
     }
 }

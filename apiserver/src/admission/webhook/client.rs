@@ -50,11 +50,17 @@ impl Target {
             return Err(bad("'https' is the only allowed URL scheme"));
         }
         let host = uri.host().ok_or_else(|| bad("no host"))?;
-        let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
         Ok(Target {
             server_name: host.clone(),
             address: (host, uri.port_u16().unwrap_or(443)),
-            path: uri.path_and_query().map(|p| p.to_string()).unwrap_or_else(|| "/".into()),
+            path: uri
+                .path_and_query()
+                .map(|p| p.to_string())
+                .unwrap_or_else(|| "/".into()),
             url: url.to_string(),
         })
     }
@@ -99,7 +105,12 @@ async fn post_inner(
     };
     let tcp = TcpStream::connect((target.address.0.as_str(), target.address.1))
         .await
-        .map_err(|e| fail(format!("dial tcp {}:{}: {e}", target.address.0, target.address.1)))?;
+        .map_err(|e| {
+            fail(format!(
+                "dial tcp {}:{}: {e}",
+                target.address.0, target.address.1
+            ))
+        })?;
     let ssl = connector(ca_bundle)
         .and_then(|c| c.configure())
         .and_then(|c| c.into_ssl(&target.server_name))
@@ -121,7 +132,10 @@ async fn post_inner(
         .header(http::header::ACCEPT, "application/json")
         .body(Full::new(Bytes::from(body)))
         .map_err(|e| fail(e.to_string()))?;
-    let resp = sender.send_request(req).await.map_err(|e| fail(e.to_string()))?;
+    let resp = sender
+        .send_request(req)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
     let status = resp.status();
     let bytes = resp
         .into_body()

@@ -53,7 +53,10 @@ async fn webhooks(store: &Store, kind: Kind) -> Result<Vec<Value>, ApiError> {
         let n = |o: &Value| o.get("metadata").map(|m| str_at(m, "name").to_string());
         n(a).cmp(&n(b))
     });
-    Ok(configs.iter().flat_map(|c| arr_at(c, "webhooks").to_vec()).collect())
+    Ok(configs
+        .iter()
+        .flat_map(|c| arr_at(c, "webhooks").to_vec())
+        .collect())
 }
 
 /// Rules, selectors and matchConditions of one webhook.
@@ -73,7 +76,9 @@ async fn selects(
         namespace: req.namespace,
         namespaced: req.def.namespaced,
     };
-    if !arr_at(w, "rules").iter().any(|r| matching::rule_matches(r, &a))
+    if !arr_at(w, "rules")
+        .iter()
+        .any(|r| matching::rule_matches(r, &a))
         || !matching::object_selector_matches(w.get("objectSelector"), object, old)
     {
         return Ok(Ok(false));
@@ -81,7 +86,11 @@ async fn selects(
     let sel = w.get("namespaceSelector");
     if matching::needs_namespace(sel) {
         let ns = if a.group.is_empty() && a.resource == "namespaces" {
-            Some(if object.is_object() { object.clone() } else { old.clone() })
+            Some(if object.is_object() {
+                object.clone()
+            } else {
+                old.clone()
+            })
         } else if a.namespaced {
             lookup::namespace(store, req.namespace).await?
         } else {
@@ -125,7 +134,11 @@ async fn target(store: &Store, w: &Value) -> Result<Target, String> {
         p => p,
     };
     let url = format!("https://{name}.{ns}.svc:{port}{path}");
-    let no_endpoint = || format!("failed to call webhook: Post \"{url}\": service \"{ns}/{name}\" has no ready endpoint");
+    let no_endpoint = || {
+        format!(
+            "failed to call webhook: Post \"{url}\": service \"{ns}/{name}\" has no ready endpoint"
+        )
+    };
     let service = lookup::live_get(store, ("", "v1", "services"), ns, name)
         .await
         .map_err(|e| e.message)?
@@ -147,7 +160,11 @@ async fn target(store: &Store, w: &Value) -> Result<Target, String> {
         let p = ports
             .iter()
             .find(|p| str_at(p, "name") == str_at(&sp, "name"))
-            .or(if ports.len() == 1 { ports.first() } else { None })
+            .or(if ports.len() == 1 {
+                ports.first()
+            } else {
+                None
+            })
             .and_then(|p| p.get("port").and_then(Value::as_i64))
             .and_then(|p| u16::try_from(p).ok());
         if let Some(p) = p {
@@ -176,7 +193,11 @@ async fn call(
         .map_err(|e| format!("invalid caBundle: {e}"))?;
     let uid = crate::registry::meta::new_uid();
     let body = review::request(&uid, req, object, old, operation(req.operation)).to_string();
-    let timeout = Duration::from_secs(w.get("timeoutSeconds").and_then(Value::as_u64).unwrap_or(10));
+    let timeout = Duration::from_secs(
+        w.get("timeoutSeconds")
+            .and_then(Value::as_u64)
+            .unwrap_or(10),
+    );
     let resp = client::post(&t, Some(&ca), body.into_bytes(), timeout)
         .await
         .map_err(|e| format!("failed to call webhook: {e}"))?;
@@ -216,7 +237,10 @@ fn denied(name: &str, status: &Value) -> ApiError {
 /// A failed call: 500 under Fail, nothing under Ignore.
 fn failed(w: &Value, why: &str) -> Option<ApiError> {
     (str_at(w, "failurePolicy") != "Ignore").then(|| {
-        ApiError::internal(format!("failed calling webhook \"{}\": {why}", str_at(w, "name")))
+        ApiError::internal(format!(
+            "failed calling webhook \"{}\": {why}",
+            str_at(w, "name")
+        ))
     })
 }
 
@@ -271,7 +295,11 @@ pub async fn admit(store: &Store, req: &Request<'_>, obj: &mut Value) -> Result<
 }
 
 /// The validating phase; returns the webhooks' warnings.
-pub async fn validate(store: &Store, req: &Request<'_>, obj: &Value) -> Result<Vec<String>, ApiError> {
+pub async fn validate(
+    store: &Store,
+    req: &Request<'_>,
+    obj: &Value,
+) -> Result<Vec<String>, ApiError> {
     if exempt(req) {
         return Ok(Vec::new());
     }
@@ -304,16 +332,28 @@ mod tests {
 
     #[test]
     fn denials_follow_to_status_err() {
-        let e = denied("deny.example.com", &json!({"code": 403, "reason": "Forbidden", "message": "no web"}));
+        let e = denied(
+            "deny.example.com",
+            &json!({"code": 403, "reason": "Forbidden", "message": "no web"}),
+        );
         assert_eq!((e.code, e.reason), (403, "Forbidden"));
-        assert_eq!(e.message, "admission webhook \"deny.example.com\" denied the request: no web");
+        assert_eq!(
+            e.message,
+            "admission webhook \"deny.example.com\" denied the request: no web"
+        );
         let e = denied("d.example.com", &json!({"code": 200}));
         assert_eq!(e.code, 400);
-        assert_eq!(e.message, "admission webhook \"d.example.com\" denied the request without explanation");
+        assert_eq!(
+            e.message,
+            "admission webhook \"d.example.com\" denied the request without explanation"
+        );
         let fail = json!({"name": "h.example.com", "failurePolicy": "Fail"});
         let e = failed(&fail, "failed to call webhook: Post \"https://x\": refused").expect("Fail");
         assert_eq!(e.code, 500);
-        assert_eq!(e.message, "Internal error occurred: failed calling webhook \"h.example.com\": failed to call webhook: Post \"https://x\": refused");
+        assert_eq!(
+            e.message,
+            "Internal error occurred: failed calling webhook \"h.example.com\": failed to call webhook: Post \"https://x\": refused"
+        );
         assert!(failed(&json!({"failurePolicy": "Ignore"}), "x").is_none());
     }
 }

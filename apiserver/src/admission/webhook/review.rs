@@ -60,7 +60,9 @@ pub fn parse(body: &[u8], uid: &str) -> Result<Response, String> {
         .ok_or("webhook response was absent")?;
     let got_uid = r.get("uid").and_then(Value::as_str).unwrap_or("");
     if got_uid != uid {
-        return Err(format!("expected response.uid=\"{uid}\", got \"{got_uid}\""));
+        return Err(format!(
+            "expected response.uid=\"{uid}\", got \"{got_uid}\""
+        ));
     }
     let patch = match r.get("patch").and_then(Value::as_str) {
         None | Some("") => None,
@@ -84,7 +86,11 @@ pub fn parse(body: &[u8], uid: &str) -> Result<Response, String> {
         warnings: r
             .get("warnings")
             .and_then(Value::as_array)
-            .map(|w| w.iter().filter_map(|s| s.as_str().map(String::from)).collect())
+            .map(|w| {
+                w.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect()
+            })
             .unwrap_or_default(),
     })
 }
@@ -104,7 +110,10 @@ mod tests {
         assert_eq!(r.patch.expect("patch")[0]["op"], "add");
         assert_eq!(r.warnings, ["w"]);
         let wrong_uid = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview", "response": {"uid": "x", "allowed": true}});
-        assert_eq!(parse(wrong_uid.to_string().as_bytes(), "u"), Err("expected response.uid=\"u\", got \"x\"".into()));
+        assert_eq!(
+            parse(wrong_uid.to_string().as_bytes(), "u"),
+            Err("expected response.uid=\"u\", got \"x\"".into())
+        );
         let denied = json!({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
             "response": {"uid": "u", "allowed": false, "status": {"code": 403, "message": "no"}}});
         let r = parse(denied.to_string().as_bytes(), "u").expect("valid");
