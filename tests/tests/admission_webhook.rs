@@ -45,12 +45,15 @@ fn review_response(path: &str, review: &Value) -> Value {
 }
 
 impl Hook {
+    /// Serves with the apiserver's certificate (it names 127.0.0.1).
     fn start(c: &ApiCluster) -> Hook {
+        Hook::start_with(&c.pki.cert("apiserver"), &c.pki.key("apiserver"))
+    }
+
+    fn start_with(cert: &std::path::Path, key: &std::path::Path) -> Hook {
         let mut b = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).expect("acceptor");
-        b.set_certificate_chain_file(c.pki.cert("apiserver"))
-            .expect("cert");
-        b.set_private_key_file(c.pki.key("apiserver"), SslFiletype::PEM)
-            .expect("key");
+        b.set_certificate_chain_file(cert).expect("cert");
+        b.set_private_key_file(key, SslFiletype::PEM).expect("key");
         let acceptor = Arc::new(b.build());
         let std_listener = StdListener::bind("127.0.0.1:0").expect("bind");
         std_listener.set_nonblocking(true).expect("nonblocking");
@@ -280,4 +283,138 @@ fn webhooks_deny_patch_and_follow_the_failure_policy() {
         ok
     });
     assert!(ok, "Ignore must admit");
+}
+
+/// A serving certificate for `dns`, signed by the cluster CA (what an
+/// operator makes for an in-cluster webhook Service); returns (cert, key).
+fn service_cert(c: &ApiCluster, dns: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    use openssl::asn1::Asn1Time;
+    use openssl::bn::BigNum;
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::PKey;
+    use openssl::rsa::Rsa;
+    use openssl::x509::extension::SubjectAlternativeName;
+    use openssl::x509::{X509, X509NameBuilder};
+    use std::os::unix::fs::PermissionsExt;
+    let ca = X509::from_pem(&std::fs::read(c.pki.ca()).expect("ca")).expect("ca pem");
+    let ca_key = PKey::private_key_from_pem(&std::fs::read(c.pki.key("ca")).expect("ca key"))
+        .expect("ca key pem");
+    let key = PKey::from_rsa(Rsa::generate(2048).expect("rsa")).expect("pkey");
+    let mut name = X509NameBuilder::new().expect("name");
+    name.append_entry_by_text("CN", dns).expect("cn");
+    let name = name.build();
+    let mut b = X509::builder().expect("builder");
+    b.set_version(2).expect("v3");
+    let serial = BigNum::from_u32(4242)
+        .and_then(|n| n.to_asn1_integer())
+        .expect("serial");
+    b.set_serial_number(&serial).expect("serial");
+    b.set_subject_name(&name).expect("subject");
+    b.set_issuer_name(ca.subject_name()).expect("issuer");
+    b.set_pubkey(&key).expect("pubkey");
+    b.set_not_before(&Asn1Time::days_from_now(0).expect("now"))
+        .expect("nbf");
+    b.set_not_after(&Asn1Time::days_from_now(1).expect("later"))
+        .expect("naf");
+    let san = SubjectAlternativeName::new()
+        .dns(dns)
+        .build(&b.x509v3_context(Some(&ca), None))
+        .expect("san");
+    b.append_extension(san).expect("ext");
+    b.sign(&ca_key, MessageDigest::sha256()).expect("sign");
+    let dir = c.work.path();
+    let (cert_path, key_path) = (dir.join("hook.pem"), dir.join("hook-key.pem"));
+    std::fs::write(&cert_path, b.build().to_pem().expect("pem")).expect("write cert");
+    std::fs::write(&key_path, key.private_key_to_pem_pkcs8().expect("key pem")).expect("write key");
+    std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).expect("0600");
+    (cert_path, key_path)
+}
+
+/// A Service `name` in `default` whose Endpoints point at 127.0.0.1:`port`.
+fn service_and_endpoints(name: &str, port: u16) -> String {
+    format!(
+        "apiVersion: v1\nkind: Service\nmetadata: {{name: {name}, namespace: default}}\nspec:\n  ports:\n  - {{name: https, port: 443, targetPort: {port}}}\n---\napiVersion: v1\nkind: Endpoints\nmetadata: {{name: {name}, namespace: default}}\nsubsets:\n- addresses: [{{ip: 127.0.0.1}}]\n  ports: [{{name: https, port: {port}}}]\n"
+    )
+}
+
+#[test]
+fn service_webhooks_are_called_at_their_endpoints_with_the_service_name_verified() {
+    let c = ApiCluster::start();
+    let (cert, key) = service_cert(&c, "hook.default.svc");
+    let hook = Hook::start_with(&cert, &key);
+    let ca = ca_bundle(&c);
+    c.kubectl_ok(&["create", "namespace", "hooked"]);
+    c.kubectl_ok(&["label", "namespace", "hooked", "hooks=on"]);
+    let (ok, out, err) = create(&c, &service_and_endpoints("hook", hook.port));
+    assert!(ok, "{out}{err}");
+    let manifest = config(
+        "MutatingWebhookConfiguration",
+        "mutate.example.com",
+        "unused",
+        &ca,
+        "Fail",
+    )
+    .replace(
+        "    url: \"unused\"\n",
+        "    service: {namespace: default, name: hook, path: /mutate}\n",
+    );
+    let (ok, out, err) = create(&c, &manifest);
+    assert!(ok, "{out}{err}\n{manifest}");
+    let v: Value = serde_json::from_str(&c.kubectl_ok(&[
+        "get",
+        "mutatingwebhookconfiguration",
+        "mutate.example.com",
+        "-o",
+        "json",
+    ]))
+    .expect("json");
+    assert_eq!(
+        v["webhooks"][0]["clientConfig"]["service"]["port"], 443,
+        "defaulted"
+    );
+    let mut n = 0;
+    let mut labels = Value::Null;
+    until(|| {
+        n += 1;
+        let name = format!("cm{n}");
+        if create(&c, &configmap(&name, "hooked")).0 {
+            let cm: Value = serde_json::from_str(&c.kubectl_ok(&[
+                "get",
+                "configmap",
+                &name,
+                "-n",
+                "hooked",
+                "-o",
+                "json",
+            ]))
+            .expect("json");
+            labels = cm["metadata"]["labels"].clone();
+        }
+        labels["mutated"] == "yes"
+    });
+    assert_eq!(labels["mutated"], "yes", "service webhook not called");
+    // The same server behind a Service of another name: its certificate
+    // does not name `other.default.svc`, so the call fails (Fail: refused).
+    let (ok, out, err) = create(&c, &service_and_endpoints("other", hook.port));
+    assert!(ok, "{out}{err}");
+    c.kubectl_ok(&[
+        "delete",
+        "mutatingwebhookconfiguration",
+        "mutate.example.com",
+    ]);
+    let other = manifest
+        .replace("name: hook, path", "name: other, path")
+        .replace("mutate.example.com", "other.example.com");
+    let (ok, out, err) = create(&c, &other);
+    assert!(ok, "{out}{err}");
+    let mut err = String::new();
+    until(|| {
+        let (ok, _, e) = create(&c, &configmap("refused", "hooked"));
+        err = e;
+        !ok
+    });
+    assert!(
+        err.contains("failed calling webhook \"other.example.com\": failed to call webhook: Post \"https://other.default.svc:443/mutate\": tls: failed to verify certificate"),
+        "{err}"
+    );
 }
