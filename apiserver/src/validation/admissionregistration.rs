@@ -371,3 +371,111 @@ pub fn validate_webhook_configuration(obj: &Value, mutating: bool) -> ErrorList 
     }
     errs
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fields(errs: &ErrorList) -> Vec<String> {
+        errs.iter()
+            .map(|e| format!("{}: {}", e.field, e.kind.text()))
+            .collect()
+    }
+
+    #[test]
+    fn policies_table() {
+        let rules = json!([{"apiGroups": ["apps"], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["deployments"]}]);
+        let cases: Vec<(Value, Vec<&str>)> = vec![
+            (
+                json!({"matchConstraints": {"resourceRules": rules}, "validations": [{"expression": "object.spec.replicas <= 5"}]}),
+                vec![],
+            ),
+            (
+                json!({"validations": [{"expression": "true"}]}),
+                vec!["spec.matchConstraints: Required value"],
+            ),
+            (
+                json!({"matchConstraints": {}, "validations": [{"expression": "true"}]}),
+                vec!["spec.matchConstraints.resourceRules: Required value"],
+            ),
+            (
+                json!({"matchConstraints": {"resourceRules": rules}}),
+                vec!["spec.validations: Required value"],
+            ),
+            (
+                json!({"matchConstraints": {"resourceRules": rules}, "failurePolicy": "Sometimes", "validations": [{"expression": "true", "reason": "Teapot"}]}),
+                vec![
+                    "spec.failurePolicy: Unsupported value",
+                    "spec.validations[0].reason: Unsupported value",
+                ],
+            ),
+            (
+                json!({"matchConstraints": {"resourceRules": rules}, "validations": [{"expression": "1 +"}]}),
+                vec!["spec.validations[0].expression: Invalid value"],
+            ),
+            (
+                json!({"matchConstraints": {"resourceRules": [{"apiGroups": ["*", "apps"], "apiVersions": ["v1"], "operations": ["PATCH"], "resources": ["x"]}]}, "validations": [{"expression": "true"}]}),
+                vec![
+                    "spec.matchConstraints.resourceRules[0].operations[0]: Unsupported value",
+                    "spec.matchConstraints.resourceRules[0].apiGroups: Invalid value",
+                ],
+            ),
+        ];
+        for (spec, want) in cases {
+            let obj = json!({"metadata": {"name": "p.example.com"}, "spec": spec});
+            assert_eq!(
+                fields(&validate_validating_admission_policy(&obj)),
+                want,
+                "{spec}"
+            );
+        }
+    }
+
+    #[test]
+    fn bindings_and_webhooks_table() {
+        let b = |spec: Value| {
+            validate_validating_admission_policy_binding(
+                &json!({"metadata": {"name": "b"}, "spec": spec}),
+            )
+        };
+        assert!(b(json!({"policyName": "p", "validationActions": ["Deny"]})).is_empty());
+        assert_eq!(
+            fields(&b(
+                json!({"policyName": "p", "validationActions": ["Deny", "Warn"]})
+            )),
+            ["spec.validationActions: Invalid value"]
+        );
+        assert_eq!(
+            fields(&b(
+                json!({"validationActions": ["Deny"], "paramRef": {"name": "x", "selector": {}}})
+            )),
+            [
+                "spec.policyName: Required value",
+                "spec.paramRef.name: Forbidden",
+                "spec.paramRef.parameterNotFoundAction: Required value"
+            ]
+        );
+        let w = |hook: Value| {
+            validate_webhook_configuration(
+                &json!({"metadata": {"name": "w"}, "webhooks": [hook]}),
+                true,
+            )
+        };
+        let good = json!({"name": "a.example.com", "sideEffects": "None", "admissionReviewVersions": ["v1"], "clientConfig": {"url": "https://h.example.com/x"}});
+        assert!(w(good.clone()).is_empty());
+        let mut bad = good.clone();
+        bad["name"] = json!("short");
+        bad["timeoutSeconds"] = json!(31);
+        bad["clientConfig"] = json!({"url": "http://h/x"});
+        bad.as_object_mut().map(|o| o.remove("sideEffects"));
+        assert_eq!(
+            fields(&w(bad)),
+            [
+                "webhooks[0].name: Invalid value",
+                "webhooks[0].sideEffects: Required value",
+                "webhooks[0].timeoutSeconds: Invalid value",
+                "webhooks[0].clientConfig.url: Invalid value"
+            ]
+        );
+    }
+}
