@@ -237,3 +237,62 @@ spec:
     assert!(!ok);
     assert!(err.contains("spec.validations[0].expression: Invalid value: \"object.spec.replicas <\": compilation failed: ERROR: <input>:1:"), "{err}");
 }
+
+#[test]
+fn audit_binding_annotates_the_audit_event() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let policy_file = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy_file,
+        "apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n",
+    )
+    .expect("write policy");
+    let log = dir.path().join("audit.log");
+    let c = ApiCluster::start_with(&[
+        &format!("--audit-policy-file={}", policy_file.display()),
+        &format!("--audit-log-path={}", log.display()),
+    ]);
+    c.kubectl_ok(&["create", "namespace", "app"]);
+    apply(&c, POLICY);
+    apply(&c, &binding("demo-binding-audit.example.com", "Audit", ""));
+    // Audit alone admits silently; the event carries the failure.
+    let key = "validation.policy.admission.k8s.io/validation_failure";
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut n = 0;
+    let found = loop {
+        n += 1;
+        let (ok, _, err) = c.kubectl_stdin(
+            &["create", "-f", "-"],
+            &deployment(&format!("web{n}"), "app", 6),
+        );
+        assert!(ok && !err.contains("Warning"), "{err}");
+        std::thread::sleep(Duration::from_millis(200));
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let hit = text
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .find(|e| {
+                e["objectRef"]["resource"] == "deployments"
+                    && e["verb"] == "create"
+                    && e["stage"] == "ResponseComplete"
+                    && e["annotations"].get(key).is_some()
+            });
+        if hit.is_some() || Instant::now() > deadline {
+            break hit;
+        }
+    };
+    let e = found.unwrap_or_else(|| {
+        panic!(
+            "no audit event with the validation failure:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        )
+    });
+    let v: serde_json::Value =
+        serde_json::from_str(e["annotations"][key].as_str().unwrap_or("")).expect("json value");
+    assert_eq!(
+        v,
+        serde_json::json!([{"message": "failed expression: object.spec.replicas <= 5",
+            "policy": "demo-policy.example.com", "binding": "demo-binding-audit.example.com",
+            "expressionIndex": 0, "validationActions": ["Audit"]}])
+    );
+}
