@@ -82,9 +82,19 @@ fn deny_binding_with_namespace_selector_blocks_six_replicas() {
     // Within the limit, or outside the selected namespace: admitted.
     apply(&c, &deployment("small", "test", 5));
     apply(&c, &deployment("web", "prod", 6));
-    // Updates are checked too.
-    let (ok, _, err) = c.kubectl(&["scale", "deployment", "small", "-n", "test", "--replicas=7"]);
-    assert!(!ok, "scale to 7 admitted");
+    // Updates are checked too (a patch of the deployment itself; upstream
+    // sends `kubectl scale` as deployments/scale, which this rule skips).
+    let (ok, _, err) = c.kubectl(&[
+        "patch",
+        "deployment",
+        "small",
+        "-n",
+        "test",
+        "--type=merge",
+        "-p",
+        "{\"spec\":{\"replicas\":7}}",
+    ]);
+    assert!(!ok, "patch to 7 replicas admitted");
     assert!(
         err.contains("denied request: failed expression: object.spec.replicas <= 5"),
         "{err}"
