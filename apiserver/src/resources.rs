@@ -72,6 +72,7 @@ impl ResourceDef {
 const ALL: &[&str] = &["all"];
 const NONE: &[&str] = &[];
 const STATUS: &[&str] = &["status"];
+const API_EXTENSIONS: &[&str] = &["api-extensions"];
 const STATUS_SCALE: &[&str] = &["status", "scale"];
 
 /// Shorthand for a stored CRUD resource row.
@@ -190,9 +191,14 @@ pub static RESOURCES: &[ResourceDef] = &[
     row("scheduling.k8s.io", "v1", "priorityclasses", "priorityclass", "PriorityClass", false, &["pc"], NONE, NONE, "priorityclasses"),
     // events.k8s.io/v1 (same etcd keys as core events, as upstream)
     row("events.k8s.io", "v1", "events", "event", "Event", true, &["ev"], NONE, NONE, "events"),
+    // admissionregistration.k8s.io/v1
+    row("admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "mutatingwebhookconfiguration", "MutatingWebhookConfiguration", false, NONE, API_EXTENSIONS, NONE, "mutatingwebhookconfigurations"),
+    row("admissionregistration.k8s.io", "v1", "validatingadmissionpolicies", "validatingadmissionpolicy", "ValidatingAdmissionPolicy", false, NONE, API_EXTENSIONS, STATUS, "validatingadmissionpolicies"),
+    row("admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings", "validatingadmissionpolicybinding", "ValidatingAdmissionPolicyBinding", false, NONE, API_EXTENSIONS, NONE, "validatingadmissionpolicybindings"),
+    row("admissionregistration.k8s.io", "v1", "validatingwebhookconfigurations", "validatingwebhookconfiguration", "ValidatingWebhookConfiguration", false, NONE, API_EXTENSIONS, NONE, "validatingwebhookconfigurations"),
     // apiextensions.k8s.io/v1 (the custom resources themselves are served
     // from `apiextensions::registry`, consulted after this table)
-    row("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", false, &["crd", "crds"], &["api-extensions"], STATUS, "apiextensions.k8s.io/customresourcedefinitions"),
+    row("apiextensions.k8s.io", "v1", "customresourcedefinitions", "customresourcedefinition", "CustomResourceDefinition", false, &["crd", "crds"], API_EXTENSIONS, STATUS, "apiextensions.k8s.io/customresourcedefinitions"),
     // certificates.k8s.io/v1
     row("certificates.k8s.io", "v1", "certificatesigningrequests", "certificatesigningrequest", "CertificateSigningRequest", false, &["csr"], NONE, &["status", "approval"], "certificatesigningrequests"),
     // authentication.k8s.io/v1

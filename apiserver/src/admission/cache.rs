@@ -200,6 +200,10 @@ impl Default for AdmissionCaches {
                 KindCache::new(RESOURCE_QUOTAS, true),
                 KindCache::new(PRIORITY_CLASSES, false),
                 KindCache::new(STORAGE_CLASSES, false),
+                KindCache::new(super::policy::POLICIES, false),
+                KindCache::new(super::policy::BINDINGS, false),
+                KindCache::new(super::webhook::VALIDATING, false),
+                KindCache::new(super::webhook::MUTATING, false),
             ],
         }
     }

@@ -14,12 +14,14 @@ mod lookup;
 mod namespace_lifecycle;
 mod node_restriction;
 mod pod_security;
+pub mod policy;
 mod priority;
 mod pvc_resize;
 mod resource_quota;
 mod service_account;
 mod storage_protection;
 mod taint_nodes;
+pub mod webhook;
 
 use crate::authn::UserInfo;
 use crate::registry::Store;
@@ -85,10 +87,13 @@ pub enum Plugin {
     DefaultStorageClass,
     StorageObjectInUseProtection,
     PersistentVolumeClaimResize,
+    MutatingAdmissionWebhook,
+    ValidatingAdmissionPolicy,
+    ValidatingAdmissionWebhook,
     ResourceQuota,
 }
 
-const ORDERED: [Plugin; 12] = [
+const ORDERED: [Plugin; 15] = [
     Plugin::NamespaceLifecycle,
     Plugin::LimitRanger,
     Plugin::ServiceAccount,
@@ -100,11 +105,14 @@ const ORDERED: [Plugin; 12] = [
     Plugin::DefaultStorageClass,
     Plugin::StorageObjectInUseProtection,
     Plugin::PersistentVolumeClaimResize,
+    Plugin::MutatingAdmissionWebhook,
+    Plugin::ValidatingAdmissionPolicy,
+    Plugin::ValidatingAdmissionWebhook,
     Plugin::ResourceQuota,
 ];
 
 /// Upstream plugins this apiserver knows by name but does not implement
-/// (webhooks, CEL policies, certificate and class plugins): naming them in a
+/// (certificate and class plugins, ...): naming them in a
 /// flag is accepted, so upstream start lines keep working, and they do
 /// nothing.
 const KNOWN_NOT_IMPLEMENTED: &[&str] = &[
@@ -122,7 +130,6 @@ const KNOWN_NOT_IMPLEMENTED: &[&str] = &[
     "ImagePolicyWebhook",
     "LimitPodHardAntiAffinityTopology",
     "MutatingAdmissionPolicy",
-    "MutatingAdmissionWebhook",
     "NamespaceAutoProvision",
     "NamespaceExists",
     "OwnerReferencesPermissionEnforcement",
@@ -131,8 +138,6 @@ const KNOWN_NOT_IMPLEMENTED: &[&str] = &[
     "PodTolerationRestriction",
     "PodTopologyLabels",
     "RuntimeClass",
-    "ValidatingAdmissionPolicy",
-    "ValidatingAdmissionWebhook",
 ];
 
 impl Plugin {
@@ -149,6 +154,9 @@ impl Plugin {
             Plugin::DefaultStorageClass => "DefaultStorageClass",
             Plugin::StorageObjectInUseProtection => "StorageObjectInUseProtection",
             Plugin::PersistentVolumeClaimResize => "PersistentVolumeClaimResize",
+            Plugin::MutatingAdmissionWebhook => "MutatingAdmissionWebhook",
+            Plugin::ValidatingAdmissionPolicy => "ValidatingAdmissionPolicy",
+            Plugin::ValidatingAdmissionWebhook => "ValidatingAdmissionWebhook",
             Plugin::ResourceQuota => "ResourceQuota",
         }
     }
@@ -252,6 +260,7 @@ impl Chain {
                     default_storage_class::admit(store, req, obj).await?
                 }
                 Plugin::StorageObjectInUseProtection => storage_protection::admit(req, obj),
+                Plugin::MutatingAdmissionWebhook => webhook::admit(store, req, obj).await?,
                 _ => {}
             }
         }
@@ -279,6 +288,12 @@ impl Chain {
                 }
                 Plugin::PersistentVolumeClaimResize => {
                     pvc_resize::validate(store, req, obj).await?
+                }
+                Plugin::ValidatingAdmissionPolicy => {
+                    warnings.extend(policy::validate(store, req, obj).await?)
+                }
+                Plugin::ValidatingAdmissionWebhook => {
+                    warnings.extend(webhook::validate(store, req, obj).await?)
                 }
                 Plugin::ResourceQuota => resource_quota::validate(store, req, obj).await?,
                 _ => {}
@@ -359,10 +374,18 @@ mod tests {
     #[test]
     fn default_set_is_upstreams_without_node_restriction() {
         let c = Chain::from_flags(&[], &[]).expect("valid");
-        assert_eq!(c.names().len(), 11);
+        assert_eq!(c.names().len(), 14);
         assert!(!c.enabled(Plugin::NodeRestriction));
         assert_eq!(c.names()[0], "NamespaceLifecycle");
-        assert_eq!(c.names()[10], "ResourceQuota");
+        assert_eq!(
+            c.names()[10..],
+            [
+                "MutatingAdmissionWebhook",
+                "ValidatingAdmissionPolicy",
+                "ValidatingAdmissionWebhook",
+                "ResourceQuota"
+            ]
+        );
     }
 
     #[test]

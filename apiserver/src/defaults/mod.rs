@@ -3,6 +3,7 @@
 //! before validation on create and update, so stored objects look like an
 //! upstream cluster's.
 
+mod admissionregistration;
 mod apps;
 mod batch;
 mod other;
@@ -52,6 +53,18 @@ pub fn default_object(group: &str, kind: &str, obj: &mut Value) {
         ("scheduling.k8s.io", "PriorityClass") => other::default_priority_class(obj),
         ("storage.k8s.io", "StorageClass") => other::default_storage_class(obj),
         ("autoscaling", "HorizontalPodAutoscaler") => other::default_hpa(obj),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => {
+            admissionregistration::default_validating_admission_policy(obj)
+        }
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding") => {
+            admissionregistration::default_validating_admission_policy_binding(obj)
+        }
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration") => {
+            admissionregistration::default_webhook_configuration(obj, false)
+        }
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration") => {
+            admissionregistration::default_webhook_configuration(obj, true)
+        }
         ("rbac.authorization.k8s.io", "RoleBinding" | "ClusterRoleBinding") => {
             other::default_role_binding(obj)
         }

@@ -258,3 +258,48 @@ pub(super) fn webhook_configuration(obj: &Value, now: SystemTime) -> Vec<Value> 
         created(obj, now),
     ]
 }
+
+/// `<unset>` without a paramKind, else `<apiVersion>/<kind>`, as upstream.
+pub(super) fn validating_admission_policy(obj: &Value, now: SystemTime) -> Vec<Value> {
+    let param_kind = match at(obj, &["spec", "paramKind"]) {
+        Some(pk) if pk.is_object() => {
+            format!("{}/{}", text(pk, &["apiVersion"]), text(pk, &["kind"]))
+        }
+        _ => "<unset>".to_string(),
+    };
+    vec![
+        json!(name(obj)),
+        json!(count(obj, &["spec", "validations"])),
+        json!(param_kind),
+        created(obj, now),
+    ]
+}
+
+/// ParamRef: `<unset>`, `[<namespace>/]<name>`, or the selector.
+pub(super) fn validating_admission_policy_binding(obj: &Value, now: SystemTime) -> Vec<Value> {
+    let param_ref = match at(obj, &["spec", "paramRef"]) {
+        Some(pr) if pr.is_object() => {
+            let (ns, n) = (text(pr, &["namespace"]), text(pr, &["name"]));
+            match (n.is_empty(), at(pr, &["selector"])) {
+                (false, _) if ns.is_empty() => n.to_string(),
+                (false, _) => format!("{ns}/{n}"),
+                (true, Some(sel)) if sel.is_object() => {
+                    let s = format_label_selector(Some(sel));
+                    if s == "<none>" {
+                        "<all>".to_string()
+                    } else {
+                        s
+                    }
+                }
+                _ => "<invalid>".to_string(),
+            }
+        }
+        _ => "<unset>".to_string(),
+    };
+    vec![
+        json!(name(obj)),
+        json!(text(obj, &["spec", "policyName"])),
+        json!(param_ref),
+        created(obj, now),
+    ]
+}

@@ -720,3 +720,33 @@ pub(super) const DEFAULT: &[Col] = &[
     NAME,
     field("Created At", "date", "meta", "creationTimestamp"),
 ];
+
+pub(super) const VALIDATING_ADMISSION_POLICIES: &[Col] = &[
+    NAME,
+    text(
+        "Validations",
+        "integer",
+        "Validations indicates the number of validation rules defined in this configuration",
+    ),
+    text(
+        "ParamKind",
+        "string",
+        "ParamKind specifies the kind of resources used to parameterize this policy",
+    ),
+    AGE,
+];
+
+pub(super) const VALIDATING_ADMISSION_POLICY_BINDINGS: &[Col] = &[
+    NAME,
+    text(
+        "PolicyName",
+        "string",
+        "PolicyName indicates the name of the policy this binding applies",
+    ),
+    text(
+        "ParamRef",
+        "string",
+        "ParamRef indicates the param resource this binding applies",
+    ),
+    AGE,
+];

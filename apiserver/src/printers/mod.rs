@@ -82,6 +82,14 @@ fn printer(group: &str, resource: &str) -> (&'static [Col], RowFn) {
             "admissionregistration.k8s.io",
             "mutatingwebhookconfigurations" | "validatingwebhookconfigurations",
         ) => (c::WEBHOOK_CONFIGURATIONS, cluster::webhook_configuration),
+        ("admissionregistration.k8s.io", "validatingadmissionpolicies") => (
+            c::VALIDATING_ADMISSION_POLICIES,
+            cluster::validating_admission_policy,
+        ),
+        ("admissionregistration.k8s.io", "validatingadmissionpolicybindings") => (
+            c::VALIDATING_ADMISSION_POLICY_BINDINGS,
+            cluster::validating_admission_policy_binding,
+        ),
         // roles, clusterroles, limitranges and everything else: upstream's default table.
         _ => (c::DEFAULT, core::default_row),
     }

@@ -77,6 +77,10 @@ static KINDS: &[(&str, &str, &str, bool, AddKind)] = kinds! {
     "authorization.k8s.io", "v1", "SelfSubjectAccessReview", false => a::authorization::v1::SelfSubjectAccessReview;
     "authorization.k8s.io", "v1", "SelfSubjectRulesReview", false => a::authorization::v1::SelfSubjectRulesReview;
     "authorization.k8s.io", "v1", "SubjectAccessReview", false => a::authorization::v1::SubjectAccessReview;
+    "admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration", true => a::admissionregistration::v1::MutatingWebhookConfiguration;
+    "admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy", true => a::admissionregistration::v1::ValidatingAdmissionPolicy;
+    "admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding", true => a::admissionregistration::v1::ValidatingAdmissionPolicyBinding;
+    "admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration", true => a::admissionregistration::v1::ValidatingWebhookConfiguration;
     "apiextensions.k8s.io", "v1", "CustomResourceDefinition", true => k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
     "", "v1", "Status", false => meta::Status;
 };

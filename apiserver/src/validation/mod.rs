@@ -7,6 +7,7 @@
 //! mirroring upstream's `pkg/apis/<group>/validation`. Kinds without their
 //! own rules get ObjectMeta validation only.
 
+pub mod admissionregistration;
 pub mod apps;
 pub mod batch;
 pub mod config;
@@ -119,6 +120,18 @@ pub fn validate_create(group: &str, kind: &str, obj: &Value) -> ErrorList {
         ("storage.k8s.io", "StorageClass") => misc::validate_storage_class(obj),
         ("autoscaling", "HorizontalPodAutoscaler") => misc::validate_hpa(obj),
         ("discovery.k8s.io", "EndpointSlice") => misc::validate_endpoint_slice(obj),
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => {
+            admissionregistration::validate_validating_admission_policy(obj)
+        }
+        ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding") => {
+            admissionregistration::validate_validating_admission_policy_binding(obj)
+        }
+        ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration") => {
+            admissionregistration::validate_webhook_configuration(obj, false)
+        }
+        ("admissionregistration.k8s.io", "MutatingWebhookConfiguration") => {
+            admissionregistration::validate_webhook_configuration(obj, true)
+        }
         ("certificates.k8s.io", "CertificateSigningRequest") => misc::validate_csr(obj),
         _ => validate_object_meta(obj, scope_of(group, kind), name_is_dns_subdomain),
     }

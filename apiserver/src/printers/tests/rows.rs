@@ -545,6 +545,28 @@ fn rbac_and_misc_rows() {
         )[1],
         json!(2)
     );
+    let vap = row(
+        "admissionregistration.k8s.io",
+        "validatingadmissionpolicies",
+        json!({"metadata": meta("p"), "spec": {"validations": [{}, {}], "paramKind": {"apiVersion": "v1", "kind": "ConfigMap"}}}),
+    );
+    assert_eq!(vap[1..3], [json!(2), json!("v1/ConfigMap")]);
+    let binding = |spec: serde_json::Value| {
+        row(
+            "admissionregistration.k8s.io",
+            "validatingadmissionpolicybindings",
+            json!({"metadata": meta("b"), "spec": spec}),
+        )[1..3]
+            .to_vec()
+    };
+    assert_eq!(
+        binding(json!({"policyName": "p"})),
+        [json!("p"), json!("<unset>")]
+    );
+    assert_eq!(
+        binding(json!({"policyName": "p", "paramRef": {"name": "lim", "namespace": "app"}})),
+        [json!("p"), json!("app/lim")]
+    );
     assert_eq!(
         row(
             "node.k8s.io",
