@@ -105,6 +105,7 @@ fn shipped_policy_logs_changes_and_keeps_secrets_at_metadata() {
     assert_eq!(d.len(), 1, "{all:#?}");
     assert_eq!(d[0]["level"], "Request");
     assert_eq!(d[0]["objectRef"]["apiGroup"], "apps");
+    assert_eq!(d[0]["objectRef"]["name"], "web");
     assert_eq!(d[0]["requestObject"]["metadata"]["name"], "web");
     assert!(d[0].get("responseObject").is_none());
     assert_eq!(
@@ -156,6 +157,9 @@ fn levels_stages_watch_and_denials() {
     assert_eq!((rec.len(), done.len()), (1, 1), "{all:#?}");
     assert_eq!(rec[0]["auditID"], done[0]["auditID"]);
     assert!(rec[0].get("responseStatus").is_none());
+    // The name of a created object is known once its body is read.
+    assert!(rec[0]["objectRef"].get("name").is_none(), "{:#}", rec[0]);
+    assert_eq!(done[0]["objectRef"]["name"], "conf");
     assert_eq!(done[0]["level"], "RequestResponse");
     assert_eq!(done[0]["requestObject"]["data"]["k"], "v");
     assert_eq!(done[0]["responseObject"]["metadata"]["name"], "conf");

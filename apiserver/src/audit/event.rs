@@ -75,6 +75,16 @@ fn object_ref(info: &RequestInfo) -> Value {
     Value::Object(r)
 }
 
+/// `object_ref` with `name` filled in, when it names no object yet.
+pub fn object_ref_named(object_ref: &Value, name: &str) -> Option<Value> {
+    if name.is_empty() || object_ref.get("name").is_some() {
+        return None;
+    }
+    let mut r = object_ref.clone();
+    r["name"] = json!(name);
+    Some(r)
+}
+
 /// One stage's line: the base plus the stage, its time and what it adds.
 pub fn at_stage(
     base: &Map<String, Value>,
@@ -143,6 +153,18 @@ pub fn body_object(bytes: &[u8]) -> Option<Value> {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    #[test]
+    fn creates_get_their_name_from_the_body() {
+        let unnamed = json!({"resource": "pods", "namespace": "default"});
+        assert_eq!(
+            object_ref_named(&unnamed, "web"),
+            Some(json!({"resource": "pods", "namespace": "default", "name": "web"}))
+        );
+        assert_eq!(object_ref_named(&unnamed, ""), None);
+        let named = json!({"resource": "pods", "name": "a"});
+        assert_eq!(object_ref_named(&named, "b"), None, "the URL's name stays");
+    }
 
     #[test]
     fn event_fields_as_upstream() {

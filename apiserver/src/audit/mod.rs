@@ -234,8 +234,24 @@ impl RequestAudit {
         if !annotations.is_empty() {
             extra.insert("annotations".into(), Value::Object(annotations));
         }
+        // A create names its object only in the body: as upstream, the
+        // stages after the body was read carry that name in `objectRef`.
+        let unnamed = self
+            .base
+            .get("objectRef")
+            .is_some_and(|r| r.get("name").is_none());
+        let body = if unnamed || self.level >= Level::Request {
+            c.request_body.as_deref().and_then(event::body_object)
+        } else {
+            None
+        };
+        if let Some(object_ref) = self.base.get("objectRef").and_then(|r| {
+            event::object_ref_named(r, body.as_ref()?.pointer("/metadata/name")?.as_str()?)
+        }) {
+            extra.insert("objectRef".into(), object_ref);
+        }
         if self.level >= Level::Request
-            && let Some(mut obj) = c.request_body.as_deref().and_then(event::body_object)
+            && let Some(mut obj) = body
         {
             if self.omit_managed_fields {
                 event::strip_managed_fields(&mut obj);
