@@ -4,6 +4,7 @@
 //! around them (flags, leader election, health server, event recorder)
 //! lives in the other modules.
 
+pub mod compact;
 pub mod context;
 pub mod controllers;
 pub mod error;

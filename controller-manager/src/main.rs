@@ -3,6 +3,13 @@
 use clap::Parser;
 use controller_manager::options::Options;
 
+/// mimalloc instead of glibc's malloc: the caches churn (every relist and
+/// rollout replaces thousands of objects) and glibc keeps the freed pages
+/// in per-thread arenas, so resident memory only ever grew; mimalloc
+/// purges freed pages back to the OS shortly after they empty.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let options = Options::parse();
