@@ -164,6 +164,9 @@ mod tests {
         .expect("valid node");
         compact(&mut node);
         assert_eq!(node.metadata.managed_fields, None);
-        assert_eq!(node.status.and_then(|s| s.addresses).map(|a| a.len()), Some(1));
+        assert_eq!(
+            node.status.and_then(|s| s.addresses).map(|a| a.len()),
+            Some(1)
+        );
     }
 }

@@ -224,7 +224,11 @@ async fn mark_unknown(st: &State, node: &Node, now: DateTime<Utc>) -> Result<()>
             "status": {"conditions": conditions},
         });
         if let Err(e) = api
-            .patch_status(&pod.name_any(), &PatchParams::default(), &Patch::Merge(patch))
+            .patch_status(
+                &pod.name_any(),
+                &PatchParams::default(),
+                &Patch::Merge(patch),
+            )
             .await
         {
             tracing::debug!(pod = %pod.name_any(), error = %e, "could not mark pod not ready");
