@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod informers;
 pub mod leader;
+pub mod memory;
 pub mod metrics;
 pub mod options;
 pub mod server;

@@ -3,16 +3,18 @@
 use clap::Parser;
 use controller_manager::options::Options;
 
-/// mimalloc instead of glibc's malloc: the caches churn (every relist and
-/// rollout replaces thousands of objects) and glibc keeps the freed pages
-/// in per-thread arenas, so resident memory only ever grew; mimalloc
-/// purges freed pages back to the OS shortly after they empty.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+fn main() -> anyhow::Result<()> {
+    // Before the runtime starts its threads, so they share few arenas.
+    controller_manager::memory::limit_arenas();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run())
+}
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn run() -> anyhow::Result<()> {
     let options = Options::parse();
+    controller_manager::memory::spawn_trimmer();
     apimachinery::logging::init(options.common.verbosity);
     if let Err(e) = controller_manager::server::run(options).await {
         tracing::error!(error = format!("{e:#}"), "kube-controller-manager exiting");
