@@ -4,6 +4,11 @@
 //! folded into one whose `count` and `lastTimestamp` grow. Posting happens
 //! on a background task so a reconcile never waits on it; when the queue
 //! is full, events are dropped (as upstream's broadcaster does).
+//!
+//! Like upstream's spam filter, each source and involved object has a
+//! token bucket (25 events, then one per 5 minutes): a ReplicaSet creating
+//! 10,000 pods records its first 25 `SuccessfulCreate`s, not 10,000 extra
+//! writes competing with the pod creates for the apiserver.
 
 use chrono::Utc;
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
@@ -18,6 +23,11 @@ const QUEUE: usize = 4096;
 const RETRIES: u32 = 6;
 /// Folding cache size before it is cleared.
 const CACHE: usize = 4096;
+/// Events one source may record about one object in a burst (upstream's
+/// defaultSpamBurst).
+const SPAM_BURST: f64 = 25.0;
+/// Seconds to earn back one event after the burst (upstream's 1/300 qps).
+const SPAM_REFILL_SECONDS: f64 = 300.0;
 
 /// `Normal` or `Warning`, as `Event.type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -98,6 +108,42 @@ impl Recorder {
 
 type FoldKey = (String, String, EventType, String, String);
 
+/// Token buckets per (source component, involved object).
+#[derive(Default)]
+struct SpamFilter {
+    buckets: HashMap<(String, String), (f64, std::time::Instant)>,
+}
+
+impl SpamFilter {
+    /// Whether `p` may be recorded at `now`; takes a token if so.
+    fn allow(&mut self, p: &Pending, now: std::time::Instant) -> bool {
+        if self.buckets.len() >= CACHE {
+            self.buckets.clear();
+        }
+        let o = &p.object;
+        let object = format!(
+            "{}/{}/{}/{}/{}",
+            o.api_version.as_deref().unwrap_or_default(),
+            o.kind.as_deref().unwrap_or_default(),
+            o.namespace.as_deref().unwrap_or_default(),
+            o.name.as_deref().unwrap_or_default(),
+            o.uid.as_deref().unwrap_or_default()
+        );
+        let (tokens, last) = self
+            .buckets
+            .entry((p.component.to_string(), object))
+            .or_insert((SPAM_BURST, now));
+        let earned = now.saturating_duration_since(*last).as_secs_f64() / SPAM_REFILL_SECONDS;
+        *tokens = (*tokens + earned).min(SPAM_BURST);
+        *last = now;
+        if *tokens < 1.0 {
+            return false;
+        }
+        *tokens -= 1.0;
+        true
+    }
+}
+
 /// The Event upstream would write for `p` at `now`, nanoseconds `nanos`.
 fn new_event(p: &Pending, now: chrono::DateTime<Utc>) -> Event {
     let namespace = p
@@ -137,7 +183,12 @@ fn new_event(p: &Pending, now: chrono::DateTime<Utc>) -> Event {
 async fn post_events(client: kube::Client, mut rx: mpsc::Receiver<Pending>) {
     // (namespace, name) of the Event already written, and its count.
     let mut folded: HashMap<FoldKey, (String, String, i32)> = HashMap::new();
+    let mut spam = SpamFilter::default();
     while let Some(p) = rx.recv().await {
+        if !spam.allow(&p, std::time::Instant::now()) {
+            tracing::debug!(reason = %p.reason, "event rate limit reached for this object; dropped");
+            continue;
+        }
         let key: FoldKey = (
             p.object.uid.clone().unwrap_or_default(),
             p.component.to_string(),
@@ -201,6 +252,36 @@ async fn post_events(client: kube::Client, mut rx: mpsc::Receiver<Pending>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn pending(name: &str) -> Pending {
+        Pending {
+            component: "replicaset-controller",
+            object: ObjectReference {
+                kind: Some("ReplicaSet".into()),
+                namespace: Some("default".into()),
+                name: Some(name.into()),
+                ..Default::default()
+            },
+            kind: EventType::Normal,
+            reason: "SuccessfulCreate".into(),
+            message: "Created pod: x".into(),
+        }
+    }
+
+    #[test]
+    fn spam_filter_allows_a_burst_then_one_per_five_minutes() {
+        let mut f = SpamFilter::default();
+        let t0 = std::time::Instant::now();
+        let allowed = (0..100).filter(|_| f.allow(&pending("big"), t0)).count();
+        assert_eq!(allowed, 25);
+        // Another object has its own bucket.
+        assert!(f.allow(&pending("small"), t0));
+        let later = t0 + std::time::Duration::from_secs(299);
+        assert!(!f.allow(&pending("big"), later));
+        let later = t0 + std::time::Duration::from_secs(301);
+        assert!(f.allow(&pending("big"), later));
+        assert!(!f.allow(&pending("big"), later));
+    }
 
     #[test]
     fn event_shaped_like_upstream() {

@@ -88,9 +88,8 @@ where
     let api: Api<K> = Api::all(client);
     let watch = watcher(api, watcher::Config::default())
         .default_backoff()
-        // No controller reads managedFields; dropping them before the
-        // cache (as upstream's informer transforms do) keeps memory down.
-        .modify(|obj| obj.meta_mut().managed_fields = None)
+        // What no controller reads is dropped before caching (see compact.rs).
+        .modify(crate::compact::compact::<K>)
         .reflect_shared(writer)
         .for_each(|event| {
             if let Err(e) = event {

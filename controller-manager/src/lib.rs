@@ -4,12 +4,14 @@
 //! around them (flags, leader election, health server, event recorder)
 //! lives in the other modules.
 
+pub mod compact;
 pub mod context;
 pub mod controllers;
 pub mod error;
 pub mod events;
 pub mod informers;
 pub mod leader;
+pub mod memory;
 pub mod metrics;
 pub mod options;
 pub mod server;

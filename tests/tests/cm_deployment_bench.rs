@@ -1,11 +1,14 @@
 //! Benchmark (prints figures, asserts only correctness): a 1,000-replica
 //! Deployment on 100 hollow nodes; seconds until the pods exist and until
 //! the Deployment is Available, a rolling update of all of them, and the
-//! controller-manager's resident memory. Run with
-//! `cargo test -p tests --test cm_deployment_bench -- --ignored --nocapture`
-//! (`--release` after `cargo build --release --workspace --bins` to measure
-//! release daemons); `BENCH_REPLICAS` and `BENCH_NODES` change the size
-//! (10000 and 100 give the 10,000-pod memory figure).
+//! controller-manager's resident memory. The daemons are taken from the
+//! directory the test binary was built into, so measuring release daemons
+//! takes a release build of both:
+//! `cargo build --release --workspace --bins` then
+//! `cargo nextest run --cargo-profile release -p tests --test cm_deployment_bench --run-ignored only --no-capture`
+//! (without `--cargo-profile release` it runs the debug daemons).
+//! `BENCH_REPLICAS` and `BENCH_NODES` change the size (10000 and 100 give
+//! the 10,000-pod memory figure).
 
 use harness::controller_manager::CmCluster;
 use harness::hollow::HollowNode;

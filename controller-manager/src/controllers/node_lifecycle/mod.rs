@@ -202,24 +202,32 @@ async fn mark_unknown(st: &State, node: &Node, now: DateTime<Utc>) -> Result<()>
         if !ready {
             continue;
         }
-        let mut p = (*pod).clone();
-        if let Some(cs) = p.status.as_mut().and_then(|s| s.conditions.as_mut()) {
-            for c in cs.iter_mut().filter(|c| c.type_ == "Ready") {
-                *c = PodCondition {
-                    type_: "Ready".into(),
-                    status: "False".into(),
-                    last_transition_time: Some(Time(now)),
-                    ..Default::default()
-                };
-            }
+        // The cached pod is compacted (compact.rs), so only its conditions
+        // are written back, guarded by its resourceVersion.
+        let mut conditions = pod
+            .status
+            .as_ref()
+            .and_then(|s| s.conditions.clone())
+            .unwrap_or_default();
+        for c in conditions.iter_mut().filter(|c| c.type_ == "Ready") {
+            *c = PodCondition {
+                type_: "Ready".into(),
+                status: "False".into(),
+                last_transition_time: Some(Time(now)),
+                ..Default::default()
+            };
         }
         let api: Api<Pod> =
             Api::namespaced(st.client.clone(), &pod.namespace().unwrap_or_default());
+        let patch = serde_json::json!({
+            "metadata": {"resourceVersion": pod.metadata.resource_version},
+            "status": {"conditions": conditions},
+        });
         if let Err(e) = api
-            .replace_status(
+            .patch_status(
                 &pod.name_any(),
-                &PostParams::default(),
-                serde_json::to_vec(&p)?,
+                &PatchParams::default(),
+                &Patch::Merge(patch),
             )
             .await
         {
