@@ -35,6 +35,11 @@ struct Inner {
     synced: AtomicBool,
     /// Namespaces whose live list came back empty, and when.
     empty_checked: RwLock<HashMap<String, Instant>>,
+    /// Held while an empty list is confirmed live, so that concurrent
+    /// requests share one etcd list instead of each sending their own
+    /// (64 concurrent pod creates otherwise list LimitRanges and quotas
+    /// 64 times every time the memo expires).
+    confirming: tokio::sync::Mutex<()>,
 }
 
 /// The cache of one kind; cheap to clone.
@@ -95,6 +100,12 @@ impl KindCache {
             }
         }
         Some(items)
+    }
+
+    /// Serialises live confirmations of an empty list: the holder lists
+    /// etcd, later holders find its fresh answer with [`Self::cached_list`].
+    pub async fn confirming(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.confirming.lock().await
     }
 
     /// Records that a live list of `ns` was empty.
