@@ -271,4 +271,25 @@ mod tests {
         c.set(&obj("web", "q"));
         assert_eq!(c.cached_list("web").map(|l| l.len()), Some(1));
     }
+
+    #[tokio::test]
+    async fn a_waiting_confirmation_reads_the_holders_answer() {
+        let c = KindCache::new(("", "v1", "limitranges"), true);
+        c.inner.synced.store(true, Ordering::Relaxed);
+        let holder = c.confirming().await;
+        let waiter = {
+            let c = c.clone();
+            tokio::spawn(async move {
+                let _g = c.confirming().await;
+                c.cached_list("web")
+            })
+        };
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished(), "the waiter queues behind the holder");
+        assert_eq!(c.cached_list("web"), None);
+        c.note_live_list("web", 0);
+        drop(holder);
+        let seen = waiter.await.expect("waiter runs");
+        assert_eq!(seen, Some(Vec::new()), "no second live list needed");
+    }
 }

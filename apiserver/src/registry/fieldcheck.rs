@@ -341,6 +341,21 @@ mod tests {
     }
 
     #[test]
+    fn duplicate_paths_at_every_depth() {
+        let cases: [(&[u8], Vec<&str>); 5] = [
+            (br#"{"a":1,"a":2}"#, vec!["a"]),
+            (br#"[{"k":1,"k":2},{"k":3}]"#, vec!["[0].k"]),
+            (br#"{"a":[[{"b":1}],[{"b":1,"b":2}]]}"#, vec!["a[1][0].b"]),
+            (br#"{"a":{"b":{"c":1,"c":2}},"a":{}}"#, vec!["a.b.c", "a"]),
+            (br#"{"a":{"b":1},"c":[1,2,{"d":{}}]}"#, vec![]),
+        ];
+        for (body, want) in cases {
+            let (_, dups) = parse_json(body).expect("valid JSON");
+            assert_eq!(dups, want, "{}", String::from_utf8_lossy(body));
+        }
+    }
+
+    #[test]
     fn unknown_fields_of_typed_kinds() {
         let pod = json!({"metadata": {"name": "p", "bogus": 1}, "spec": {"containers": [{"name": "c", "image": "i", "imagePolicy": "x"}], "extra": true}});
         let mut u = unknown_fields("", "v1", "Pod", &pod);
