@@ -35,6 +35,11 @@ struct Inner {
     synced: AtomicBool,
     /// Namespaces whose live list came back empty, and when.
     empty_checked: RwLock<HashMap<String, Instant>>,
+    /// Held while an empty list is confirmed live, so that concurrent
+    /// requests share one etcd list instead of each sending their own
+    /// (64 concurrent pod creates otherwise list LimitRanges and quotas
+    /// 64 times every time the memo expires).
+    confirming: tokio::sync::Mutex<()>,
 }
 
 /// The cache of one kind; cheap to clone.
@@ -95,6 +100,12 @@ impl KindCache {
             }
         }
         Some(items)
+    }
+
+    /// Serialises live confirmations of an empty list: the holder lists
+    /// etcd, later holders find its fresh answer with [`Self::cached_list`].
+    pub async fn confirming(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.inner.confirming.lock().await
     }
 
     /// Records that a live list of `ns` was empty.
@@ -263,5 +274,26 @@ mod tests {
         assert_eq!(c.cached_list("web"), Some(Vec::new()), "memoized empty");
         c.set(&obj("web", "q"));
         assert_eq!(c.cached_list("web").map(|l| l.len()), Some(1));
+    }
+
+    #[tokio::test]
+    async fn a_waiting_confirmation_reads_the_holders_answer() {
+        let c = KindCache::new(("", "v1", "limitranges"), true);
+        c.inner.synced.store(true, Ordering::Relaxed);
+        let holder = c.confirming().await;
+        let waiter = {
+            let c = c.clone();
+            tokio::spawn(async move {
+                let _g = c.confirming().await;
+                c.cached_list("web")
+            })
+        };
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished(), "the waiter queues behind the holder");
+        assert_eq!(c.cached_list("web"), None);
+        c.note_live_list("web", 0);
+        drop(holder);
+        let seen = waiter.await.expect("waiter runs");
+        assert_eq!(seen, Some(Vec::new()), "no second live list needed");
     }
 }

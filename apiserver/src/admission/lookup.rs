@@ -52,6 +52,18 @@ pub async fn list(store: &Store, kind: Kind, ns: &str) -> Result<Vec<Value>, Api
     if let Some(items) = cache.and_then(|c| c.cached_list(ns)) {
         return Ok(items);
     }
+    // A synced cache that cannot answer wants an empty list confirmed:
+    // one request at a time asks etcd, the others then read its answer.
+    let _confirming = match cache {
+        Some(c) if c.is_synced() => {
+            let guard = c.confirming().await;
+            if let Some(items) = c.cached_list(ns) {
+                return Ok(items);
+            }
+            Some(guard)
+        }
+        _ => None,
+    };
     let items = live_list(store, kind, ns).await?;
     if let Some(c) = cache {
         c.note_live_list(ns, items.len());

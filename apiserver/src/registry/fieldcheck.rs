@@ -36,7 +36,7 @@ pub fn parse_json(body: &[u8]) -> Result<(Value, Vec<String>), serde_json::Error
     let dups = RefCell::new(Vec::new());
     let mut de = serde_json::Deserializer::from_slice(body);
     let v = Track {
-        path: String::new(),
+        at: &Segment::Root,
         dups: &dups,
     }
     .deserialize(&mut de)?;
@@ -44,8 +44,43 @@ pub fn parse_json(body: &[u8]) -> Result<(Value, Vec<String>), serde_json::Error
     Ok((v, dups.into_inner()))
 }
 
+/// Where a value sits in the document, as a chain to the root. Rendered
+/// to a string only for a duplicate key, so a body's hundreds of keys cost
+/// no allocation for their paths.
+enum Segment<'a> {
+    Root,
+    Key(&'a Segment<'a>, &'a str),
+    Index(&'a Segment<'a>, usize),
+}
+
+impl Segment<'_> {
+    /// The path in upstream's syntax (`a.b[0].c`).
+    fn render(&self) -> String {
+        let mut out = String::new();
+        self.render_into(&mut out);
+        out
+    }
+
+    fn render_into(&self, out: &mut String) {
+        match self {
+            Segment::Root => {}
+            Segment::Key(parent, key) => {
+                parent.render_into(out);
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            Segment::Index(parent, i) => {
+                parent.render_into(out);
+                out.push_str(&format!("[{i}]"));
+            }
+        }
+    }
+}
+
 struct Track<'a> {
-    path: String,
+    at: &'a Segment<'a>,
     dups: &'a RefCell<Vec<String>>,
 }
 
@@ -90,8 +125,9 @@ impl<'de> Visitor<'de> for Track<'_> {
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut out = Vec::new();
         loop {
+            let at = Segment::Index(self.at, out.len());
             let seed = Track {
-                path: format!("{}[{}]", self.path, out.len()),
+                at: &at,
                 dups: self.dups,
             };
             match seq.next_element_seed(seed)? {
@@ -103,18 +139,19 @@ impl<'de> Visitor<'de> for Track<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let path = if self.path.is_empty() {
-                key.clone()
-            } else {
-                format!("{}.{key}", self.path)
+            let v = {
+                let at = Segment::Key(self.at, &key);
+                map.next_value_seed(Track {
+                    at: &at,
+                    dups: self.dups,
+                })?
             };
-            let v = map.next_value_seed(Track {
-                path: path.clone(),
-                dups: self.dups,
-            })?;
-            if out.insert(key, v).is_some() {
-                self.dups.borrow_mut().push(path);
+            if out.contains_key(&key) {
+                self.dups
+                    .borrow_mut()
+                    .push(Segment::Key(self.at, &key).render());
             }
+            out.insert(key, v);
         }
         Ok(Value::Object(out))
     }
@@ -301,6 +338,21 @@ mod tests {
         assert_eq!(dups, vec!["metadata.name", "spec.containers[0].image"]);
         assert!(parse_json(b"{\"a\":").is_err());
         assert!(parse_json(b"{} trailing").is_err());
+    }
+
+    #[test]
+    fn duplicate_paths_at_every_depth() {
+        let cases: [(&[u8], Vec<&str>); 5] = [
+            (br#"{"a":1,"a":2}"#, vec!["a"]),
+            (br#"[{"k":1,"k":2},{"k":3}]"#, vec!["[0].k"]),
+            (br#"{"a":[[{"b":1}],[{"b":1,"b":2}]]}"#, vec!["a[1][0].b"]),
+            (br#"{"a":{"b":{"c":1,"c":2}},"a":{}}"#, vec!["a.b.c", "a"]),
+            (br#"{"a":{"b":1},"c":[1,2,{"d":{}}]}"#, vec![]),
+        ];
+        for (body, want) in cases {
+            let (_, dups) = parse_json(body).expect("valid JSON");
+            assert_eq!(dups, want, "{}", String::from_utf8_lossy(body));
+        }
     }
 
     #[test]
