@@ -259,6 +259,10 @@ pub fn unknown_fields(group: &str, version: &str, kind: &str, obj: &Value) -> Ve
         "scheduling.k8s.io", "v1", "PriorityClass" => a::scheduling::v1::PriorityClass;
         "events.k8s.io", "v1", "Event" => a::events::v1::Event;
         "certificates.k8s.io", "v1", "CertificateSigningRequest" => a::certificates::v1::CertificateSigningRequest;
+        "admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicy" => a::admissionregistration::v1::ValidatingAdmissionPolicy;
+        "admissionregistration.k8s.io", "v1", "ValidatingAdmissionPolicyBinding" => a::admissionregistration::v1::ValidatingAdmissionPolicyBinding;
+        "admissionregistration.k8s.io", "v1", "ValidatingWebhookConfiguration" => a::admissionregistration::v1::ValidatingWebhookConfiguration;
+        "admissionregistration.k8s.io", "v1", "MutatingWebhookConfiguration" => a::admissionregistration::v1::MutatingWebhookConfiguration;
     }
 }
 
@@ -371,6 +375,17 @@ mod tests {
         let ok = json!({"metadata": {"name": "c"}, "data": {"k": "v"}});
         assert!(unknown_fields("", "v1", "ConfigMap", &ok).is_empty());
         assert!(unknown_fields("example.com", "v1", "Widget", &ok).is_empty());
+        let policy = json!({"metadata": {"name": "p"}, "spec": {"failurePolicy": "Fail",
+            "validations": [{"expression": "true", "mesage": "typo"}]}});
+        assert_eq!(
+            unknown_fields(
+                "admissionregistration.k8s.io",
+                "v1",
+                "ValidatingAdmissionPolicy",
+                &policy
+            ),
+            vec!["spec.validations[0].mesage"]
+        );
     }
 
     #[test]
