@@ -6,7 +6,7 @@ use crate::bins;
 use crate::etcd::Etcd;
 use crate::net::free_port;
 use crate::pki::Pki;
-use crate::process::{Daemon, run, wait_until};
+use crate::process::{Daemon, run};
 use serde_json::Value;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -60,18 +60,21 @@ impl ApiCluster {
     fn wait_ready(&mut self) {
         // Generous: on a loaded 2-core machine a debug build with several
         // clusters starting at once has needed more than 30 s.
-        let ready = wait_until(Duration::from_secs(60), || {
-            self.request("GET", "/readyz", None, None).0 == 200
-        });
-        if !ready {
-            let running = self.apiserver.is_running();
-            let (code, body) = self.request("GET", "/readyz?verbose", None, None);
-            panic!(
-                "kube-apiserver did not become ready (process running: {running}; \
-                 /readyz answered {code}: {body}):\n{}",
-                self.apiserver.log_tail(40)
-            );
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while std::time::Instant::now() < deadline && self.apiserver.is_running() {
+            if self.request("GET", "/readyz", None, None).0 == 200 {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
         }
+        let running = self.apiserver.is_running();
+        let (code, body) = self.request("GET", "/readyz?verbose", None, None);
+        panic!(
+            "kube-apiserver did not become ready (process running: {running}; \
+             /readyz answered {code}: {body}); errors:\n{}\nlog tail:\n{}",
+            self.apiserver.log_errors(),
+            self.apiserver.log_tail(40)
+        );
     }
 
     /// Stops and starts the apiserver (same flags, same etcd).

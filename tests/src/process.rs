@@ -48,6 +48,18 @@ impl Daemon {
         all[all.len().saturating_sub(lines)..].join("\n")
     }
 
+    /// The log's error lines (`Error: ...`, panics, ERROR events), which a
+    /// backtrace after them would push out of [`log_tail`](Self::log_tail).
+    pub fn log_errors(&self) -> String {
+        let bytes = std::fs::read(&self.log).unwrap_or_default();
+        String::from_utf8_lossy(&bytes)
+            .lines()
+            .filter(|l| l.starts_with("Error") || l.contains("panicked") || l.contains(" ERROR "))
+            .take(20)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
     /// Stops the process and waits for it.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {

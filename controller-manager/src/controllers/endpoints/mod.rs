@@ -32,7 +32,14 @@ struct State {
     pods: Store<Pod>,
 }
 
-pub async fn run(ctx: Context) -> anyhow::Result<()> {
+/// A controller over Services that wakes every Service of a namespace when
+/// one of its pods changes, with the process's shared pod cache to read
+/// them from. Shared by the endpoints and endpointslice controllers; each
+/// adds a watch of what it writes.
+pub async fn service_controller(
+    ctx: &Context,
+    concurrency: u16,
+) -> anyhow::Result<(Controller<Service>, Store<Pod>)> {
     let client = ctx.client.clone();
     // Pods are read from the process's shared cache; the separate watch
     // below only triggers (it also sees deletions, which the shared
@@ -49,30 +56,37 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     )
     .with_config(
         Config::default()
-            .concurrency(ctx.options.concurrent_endpoint_syncs)
+            .concurrency(concurrency)
             .debounce(reflected::SETTLE),
     );
     let services = controller.store();
     let services_shared = services.clone();
     let controller = controller
         .watches(
-            Api::<Pod>::all(client.clone()),
+            Api::<Pod>::all(client),
             watcher::Config::default(),
             move |pod| services_in_namespace(&services, pod.namespace().as_deref()),
         )
         .watches_shared_stream(pod_changes, move |pod| {
             services_in_namespace(&services_shared, pod.namespace().as_deref())
-        })
-        .watches(
-            Api::<Endpoints>::all(client.clone()),
-            watcher::Config::default(),
-            |ep| {
-                Some(
-                    ObjectRef::<Service>::new(&ep.name_any())
-                        .within(&ep.namespace().unwrap_or_default()),
-                )
-            },
-        );
+        });
+    Ok((controller, pods))
+}
+
+pub async fn run(ctx: Context) -> anyhow::Result<()> {
+    let client = ctx.client.clone();
+    let (controller, pods) =
+        service_controller(&ctx, ctx.options.concurrent_endpoint_syncs).await?;
+    let controller = controller.watches(
+        Api::<Endpoints>::all(client.clone()),
+        watcher::Config::default(),
+        |ep| {
+            Some(
+                ObjectRef::<Service>::new(&ep.name_any())
+                    .within(&ep.namespace().unwrap_or_default()),
+            )
+        },
+    );
     reflected::wait_synced(&pods).await;
     let state = Arc::new(State {
         client: client.clone(),

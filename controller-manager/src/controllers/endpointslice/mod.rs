@@ -6,7 +6,7 @@ pub mod mirroring;
 pub mod slices;
 
 use crate::Context;
-use crate::controllers::endpoints::{selected_pods, services_in_namespace, subsets};
+use crate::controllers::endpoints::{selected_pods, service_controller, subsets};
 use crate::controllers::reflected;
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
@@ -14,9 +14,9 @@ use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
-use kube::runtime::controller::{Action, Config};
+use kube::runtime::controller::Action;
 use kube::runtime::reflector::Store;
-use kube::runtime::{Controller, watcher};
+use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 use slices::DesiredSlice;
 use std::collections::BTreeMap;
@@ -33,39 +33,12 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    // Pods are read from the process's shared cache; the separate watch
-    // below only triggers (it also sees deletions, which the shared
-    // stream does not pass on).
-    let pod_informer = ctx.informers.get::<Pod>();
-    let pods = pod_informer.store.clone();
-    let pod_changes = pod_informer
-        .subscribe()
-        .await
-        .ok_or_else(|| anyhow::anyhow!("pod informer stopped"))?;
-    let controller = Controller::new(
-        Api::<Service>::all(client.clone()),
+    let (controller, pods) =
+        service_controller(&ctx, ctx.options.concurrent_service_endpoint_syncs).await?;
+    let controller = controller.owns(
+        Api::<EndpointSlice>::all(client.clone()),
         watcher::Config::default(),
-    )
-    .with_config(
-        Config::default()
-            .concurrency(ctx.options.concurrent_service_endpoint_syncs)
-            .debounce(reflected::SETTLE),
     );
-    let services = controller.store();
-    let services_shared = services.clone();
-    let controller = controller
-        .owns(
-            Api::<EndpointSlice>::all(client.clone()),
-            watcher::Config::default(),
-        )
-        .watches_shared_stream(pod_changes, move |pod| {
-            services_in_namespace(&services_shared, pod.namespace().as_deref())
-        })
-        .watches(
-            Api::<Pod>::all(client.clone()),
-            watcher::Config::default(),
-            move |pod| services_in_namespace(&services, pod.namespace().as_deref()),
-        );
     reflected::wait_synced(&pods).await;
     let state = Arc::new(State { client, pods });
     run_controller(
