@@ -38,6 +38,17 @@ pub enum Operation {
     Delete,
 }
 
+impl Operation {
+    /// The name an AdmissionRequest and admission rules use (`CREATE`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Create => "CREATE",
+            Operation::Update => "UPDATE",
+            Operation::Delete => "DELETE",
+        }
+    }
+}
+
 /// Everything a plugin may look at besides the object itself.
 pub struct Request<'a> {
     pub operation: Operation,

@@ -95,11 +95,7 @@ fn pods(req: &Request<'_>, node: &str, pod: &Value) -> Result<(), ApiError> {
             req,
             format!(
                 "unexpected operation {}, node \"{node}\" can only create and delete mirror pods",
-                match op {
-                    Operation::Create => "CREATE",
-                    Operation::Update => "UPDATE",
-                    Operation::Delete => "DELETE",
-                }
+                op.as_str()
             ),
         )),
     }

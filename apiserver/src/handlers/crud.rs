@@ -169,11 +169,13 @@ pub async fn serve_resource(
             let body = read_body(body).await?;
             let warnings = std::sync::Mutex::new(Vec::new());
             let (types, root) = patch::types::for_resource(def);
-            // Type fit, RBAC escalation and fieldValidation on the object a
-            // change makes.
+            // Type fit (JSON, merge and strategic patches were checked as
+            // they were applied), RBAC escalation and fieldValidation on the
+            // object a change makes.
             let admit = |cur: Option<&Value>, mut new: Value| -> Result<Value, ApiError> {
                 if let Some(e) = root
                     .as_deref()
+                    .filter(|_| is_apply)
                     .and_then(|r| patch::typecheck::first_mismatch(r, &new))
                 {
                     return Err(ApiError::invalid(

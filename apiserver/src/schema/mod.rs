@@ -78,7 +78,7 @@ pub fn definition_of(group: &str, version: &str, kind: &str) -> Option<&'static 
 }
 
 /// The name a `$ref` points at, if `schema` is (or wraps in `allOf`) one.
-fn ref_name(schema: &Value) -> Option<&str> {
+pub(crate) fn ref_name(schema: &Value) -> Option<&str> {
     if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
         return r.rsplit('/').next();
     }

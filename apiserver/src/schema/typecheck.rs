@@ -15,6 +15,7 @@
 //! The happy path allocates nothing: field names are collected only while
 //! an error unwinds.
 
+use super::ref_name;
 use serde_json::{Number, Value};
 
 /// Which upstream decoder's rules and wording to follow.
@@ -111,17 +112,6 @@ impl Misfit<'_> {
 }
 
 type Walk<'v> = Result<(), Box<Misfit<'v>>>;
-
-fn ref_name(schema: &Value) -> Option<&str> {
-    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        return r.rsplit('/').next();
-    }
-    schema
-        .get("allOf")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-        .and_then(ref_name)
-}
 
 /// `io.k8s.api.core.v1.Container` → `Container`.
 fn short(definition: &str) -> &str {

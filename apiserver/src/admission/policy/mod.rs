@@ -31,14 +31,6 @@ pub const BINDINGS: Kind = (GROUP, "v1", "validatingadmissionpolicybindings");
 const GROUP: &str = "admissionregistration.k8s.io";
 const AUDIT_KEY: &str = "validation.policy.admission.k8s.io/validation_failure";
 
-fn operation(op: Operation) -> &'static str {
-    match op {
-        Operation::Create => "CREATE",
-        Operation::Update => "UPDATE",
-        Operation::Delete => "DELETE",
-    }
-}
-
 /// The `request` CEL variable (upstream's AdmissionRequest fields).
 fn request_value(req: &Request<'_>) -> Value {
     let kind = json!({"group": req.def.group, "version": req.def.version, "kind": req.def.kind});
@@ -47,7 +39,7 @@ fn request_value(req: &Request<'_>) -> Value {
     json!({
         "kind": kind, "resource": resource, "requestKind": kind, "requestResource": resource,
         "subResource": req.subresource, "name": req.name, "namespace": req.namespace,
-        "operation": operation(req.operation),
+        "operation": req.operation.as_str(),
         "userInfo": {"username": req.user.name, "uid": req.user.uid, "groups": req.user.groups},
         "dryRun": req.dry_run,
     })
@@ -116,7 +108,7 @@ pub async fn validate(
         _ => (obj, req.old.unwrap_or(&null)),
     };
     let a = Attributes {
-        operation: operation(req.operation),
+        operation: req.operation.as_str(),
         group: req.def.group,
         version: req.def.version,
         resource: req.def.plural,

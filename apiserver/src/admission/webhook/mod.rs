@@ -32,14 +32,6 @@ const GROUP: &str = "admissionregistration.k8s.io";
 pub const VALIDATING: Kind = (GROUP, "v1", "validatingwebhookconfigurations");
 pub const MUTATING: Kind = (GROUP, "v1", "mutatingwebhookconfigurations");
 
-fn operation(op: Operation) -> &'static str {
-    match op {
-        Operation::Create => "CREATE",
-        Operation::Update => "UPDATE",
-        Operation::Delete => "DELETE",
-    }
-}
-
 /// Webhooks never see the admissionregistration kinds (so a broken
 /// webhook can always be removed).
 fn exempt(req: &Request<'_>) -> bool {
@@ -67,7 +59,7 @@ async fn selects(
     (object, old): (&Value, &Value),
 ) -> Result<Result<bool, String>, ApiError> {
     let a = Attributes {
-        operation: operation(req.operation),
+        operation: req.operation.as_str(),
         group: req.def.group,
         version: req.def.version,
         resource: req.def.plural,
@@ -192,7 +184,7 @@ async fn call(
         .decode(ca)
         .map_err(|e| format!("invalid caBundle: {e}"))?;
     let uid = crate::registry::meta::new_uid();
-    let body = review::request(&uid, req, object, old, operation(req.operation)).to_string();
+    let body = review::request(&uid, req, object, old, req.operation.as_str()).to_string();
     let timeout = Duration::from_secs(
         w.get("timeoutSeconds")
             .and_then(Value::as_u64)

@@ -4,6 +4,7 @@
 //! its definition and reports the first value of the wrong JSON type, as
 //! upstream's schema validation words it.
 
+use crate::schema::ref_name;
 use crate::validation::FieldError;
 use serde_json::Value;
 
@@ -11,17 +12,6 @@ use serde_json::Value;
 pub fn first_mismatch(def: &str, obj: &Value) -> Option<FieldError> {
     let schema = crate::schema::definitions().get(def)?;
     check(schema, obj, "")
-}
-
-fn ref_name(schema: &Value) -> Option<&str> {
-    if let Some(r) = schema.get("$ref").and_then(Value::as_str) {
-        return r.rsplit('/').next();
-    }
-    schema
-        .get("allOf")
-        .and_then(Value::as_array)
-        .and_then(|a| a.first())
-        .and_then(ref_name)
 }
 
 fn json_type(v: &Value) -> &'static str {
