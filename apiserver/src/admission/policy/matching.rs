@@ -22,6 +22,22 @@ pub struct Attributes<'a> {
     pub namespaced: bool,
 }
 
+impl<'a> Attributes<'a> {
+    /// The attributes of an admission request.
+    pub fn of(req: &crate::admission::Request<'a>) -> Attributes<'a> {
+        Attributes {
+            operation: req.operation.as_str(),
+            group: req.def.group,
+            version: req.def.version,
+            resource: req.def.plural,
+            subresource: req.subresource,
+            name: req.name,
+            namespace: req.namespace,
+            namespaced: req.def.namespaced,
+        }
+    }
+}
+
 fn strings<'a>(v: &'a Value, key: &str) -> Vec<&'a str> {
     arr_at(v, key).iter().filter_map(Value::as_str).collect()
 }

@@ -107,16 +107,7 @@ pub async fn validate(
         Operation::Delete => (&null, req.old.unwrap_or(obj)),
         _ => (obj, req.old.unwrap_or(&null)),
     };
-    let a = Attributes {
-        operation: req.operation.as_str(),
-        group: req.def.group,
-        version: req.def.version,
-        resource: req.def.plural,
-        subresource: req.subresource,
-        name: req.name,
-        namespace: req.namespace,
-        namespaced: req.def.namespaced,
-    };
+    let a = Attributes::of(req);
     let request = request_value(req);
     let mut namespace: Option<Value> = None;
     let mut warnings = Vec::new();

@@ -58,16 +58,7 @@ async fn selects(
     req: &Request<'_>,
     (object, old): (&Value, &Value),
 ) -> Result<Result<bool, String>, ApiError> {
-    let a = Attributes {
-        operation: req.operation.as_str(),
-        group: req.def.group,
-        version: req.def.version,
-        resource: req.def.plural,
-        subresource: req.subresource,
-        name: req.name,
-        namespace: req.namespace,
-        namespaced: req.def.namespaced,
-    };
+    let a = Attributes::of(req);
     if !arr_at(w, "rules")
         .iter()
         .any(|r| matching::rule_matches(r, &a))
