@@ -4,8 +4,8 @@
 set -euo pipefail
 
 runtime=(etcd-server etcd-client supervisor openssl ca-certificates iproute2 procps)
-build=(protobuf-compiler libssl-dev pkg-config gcc)
-testing=(golang-cfssl curl python3 python3-venv)
+build=(protobuf-compiler libprotobuf-dev libssl-dev pkg-config gcc)
+testing=(golang-cfssl curl python3 python3-venv faketime)
 
 want=("${runtime[@]}" "${build[@]}")
 if [ "${1:-}" = "test" ]; then

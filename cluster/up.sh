@@ -61,21 +61,34 @@ cat > "$KUBE_HOME/cluster.json" <<JSON
 JSON
 "$KUBE_BIN/certs" pki --config "$KUBE_HOME/cluster.json" --dir "$KUBE_PKI"
 
+# The installed configuration names this machine's paths and addresses
+# outright (every %(ENV_X)s replaced by cluster.env's value), so
+# supervisorctl and a later `supervisord -c` work from any shell.
+render() {
+  local expr=() key value
+  while IFS='=' read -r key value; do
+    [ -n "$key" ] && expr+=(-e "s|%(ENV_${key})s|${value}|g")
+  done < "$KUBE_HOME/cluster.env"
+  sed "${expr[@]}" "$1" > "$2"
+  if grep -q '%(ENV_' "$2"; then
+    echo "unresolved variables in $2:" >&2; grep -o '%(ENV_[A-Z_]*)s' "$2" | sort -u >&2; exit 1
+  fi
+}
+
 echo "== supervisord programs"
 rm -f "$KUBE_PROGRAMS"/*.ini
 for ini in "$repo"/supervisord/*.ini; do
   name=$(basename "$ini" .ini)
   if [ "$name" = etcd ] || [ -x "$KUBE_BIN/$name" ]; then
-    cp "$ini" "$KUBE_PROGRAMS/"
+    render "$ini" "$KUBE_PROGRAMS/$name.ini"
     echo "  $name"
   fi
 done
 install -m 0644 "$repo/supervisord/audit-policy.yaml" "$KUBE_PROGRAMS/audit-policy.yaml"
-cp "$repo/supervisord/supervisord.conf" "$KUBE_HOME/supervisord.conf"
+render "$repo/supervisord/supervisord.conf" "$KUBE_HOME/supervisord.conf"
 ctl=(supervisorctl -c "$KUBE_HOME/supervisord.conf")
-# supervisord expands %(ENV_X)s from the environment it started with, so a
-# running one is restarted to pick up cluster.env and the new binaries
-# (state stays in etcd's data directory).
+# A running supervisord is restarted to pick up the new configuration and
+# binaries (state stays in etcd's data directory).
 if "${ctl[@]}" pid >/dev/null 2>&1; then
   "${ctl[@]}" shutdown >/dev/null
   for _ in $(seq 60); do "${ctl[@]}" pid >/dev/null 2>&1 || break; sleep 1; done

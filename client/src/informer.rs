@@ -1,0 +1,1 @@
+//! Shared informers: one list+watch per kind per process, stores with indexes, add/update/delete handlers.
