@@ -1,1 +1,0 @@
-//! Scheduling rules several daemons evaluate: taints and tolerations, node selectors and affinity, pod resource requests.
