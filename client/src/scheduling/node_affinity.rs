@@ -149,6 +149,13 @@ impl<'a> RequiredNodeAffinity<'a> {
         }
     }
 
+    /// Whether the pod names no node requirement at all (no nodeSelector
+    /// labels, no required node affinity), so every node qualifies and a
+    /// caller can skip matching node by node.
+    pub fn is_empty(&self) -> bool {
+        self.node_selector.is_none() && self.required.is_none()
+    }
+
     /// Whether a node with this name and these labels satisfies both parts.
     /// A required node affinity with no terms matches no node.
     pub fn matches(&self, node_name: &str, labels: &BTreeMap<String, String>) -> bool {
@@ -489,6 +496,31 @@ mod tests {
             );
         }
         assert!(RequiredNodeAffinity::of(&Pod::default()).matches("n", &hdd_c));
+        assert!(RequiredNodeAffinity::of(&Pod::default()).is_empty());
+    }
+
+    #[test]
+    fn empty_when_nothing_is_required() {
+        let cases = [
+            (json!({}), true),
+            (json!({"nodeSelector": {}}), true),
+            (json!({"affinity": {"nodeAffinity": {}}}), true),
+            (json!({"nodeSelector": {"zone": "a"}}), false),
+            (
+                json!({"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": []}}}}),
+                false,
+            ),
+        ];
+        for (spec, want) in cases {
+            let mut spec = spec;
+            spec["containers"] = json!([]);
+            let spec: PodSpec = serde_json::from_value(spec.clone()).expect("spec");
+            assert_eq!(
+                RequiredNodeAffinity::of_spec(&spec).is_empty(),
+                want,
+                "{spec:?}"
+            );
+        }
     }
 
     #[test]

@@ -7,7 +7,6 @@ pub mod cycle_state;
 pub mod node_info;
 pub mod pod_index;
 pub mod pod_info;
-pub mod resources;
 pub mod selector;
 pub mod status;
 

@@ -3,7 +3,7 @@
 
 use super::pod_index::PodIndex;
 use super::pod_info::{HostPort, PodInfo};
-use super::resources::Resource;
+use client::scheduling::Resource;
 use k8s_openapi::api::core::v1::{Node, Taint};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

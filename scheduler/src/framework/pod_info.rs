@@ -2,9 +2,9 @@
 //! host ports, affinity terms with parsed selectors, priority.
 
 use super::cluster::{ClusterObjects, Labels};
-use super::resources::{Resource, pod_requests};
 use super::selector::selects;
 use apimachinery::labels::Selector;
+use client::scheduling::{Resource, pod_non_zero_requests, pod_requests};
 use k8s_openapi::api::core::v1::{Pod, PodAffinityTerm, WeightedPodAffinityTerm};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -182,8 +182,8 @@ impl PodInfo {
             uid: pod.metadata.uid.clone().unwrap_or_default(),
             labels: pod.metadata.labels.clone().unwrap_or_default(),
             priority: spec.and_then(|s| s.priority).unwrap_or(0),
-            requests: pod_requests(&pod, false),
-            non_zero_requests: pod_requests(&pod, true),
+            requests: pod_requests(&pod),
+            non_zero_requests: pod_non_zero_requests(&pod),
             host_ports,
             required_affinity: terms(
                 &pod,

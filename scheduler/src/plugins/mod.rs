@@ -8,11 +8,9 @@ pub mod node_affinity;
 pub mod node_name;
 pub mod node_ports;
 pub mod node_resources_fit;
-pub mod node_selector;
 pub mod node_unschedulable;
 pub mod pod_topology_spread;
 pub mod taint_toleration;
-pub mod tolerations;
 pub mod volume_binding;
 
 #[cfg(test)]

@@ -1,10 +1,10 @@
 //! NodeAffinity: `nodeSelector` and required node affinity as a filter;
 //! the weights of matching preferred terms as a score.
 
-use super::node_selector::{pod_requires_node, term_matches};
 use crate::framework::{
     CycleState, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, Status, default_normalize,
 };
+use client::scheduling::{RequiredNodeAffinity, preferred_score};
 
 pub const NAME: &str = "NodeAffinity";
 pub const REASON: &str = "node(s) didn't match Pod's node affinity/selector";
@@ -16,7 +16,7 @@ impl FilterPlugin for NodeAffinity {
         NAME
     }
     fn filter(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
-        if pod_requires_node(&pod.pod, &node.name, &node.labels) {
+        if RequiredNodeAffinity::of(&pod.pod).matches(&node.name, &node.labels) {
             Status::success()
         } else {
             Status::unresolvable(REASON)
@@ -40,11 +40,7 @@ impl ScorePlugin for NodeAffinity {
                     .as_deref()
             })
             .unwrap_or_default();
-        preferred
-            .iter()
-            .filter(|t| t.weight != 0 && term_matches(&t.preference, &node.name, &node.labels))
-            .map(|t| i64::from(t.weight))
-            .sum()
+        preferred_score(preferred, &node.name, &node.labels)
     }
     fn normalize(&self, _: &CycleState, scores: &mut [i64]) {
         default_normalize(scores, false);

@@ -2,10 +2,10 @@
 //! (filter); nodes are ranked by how much stays free (LeastAllocated, the
 //! default) or how full they get (MostAllocated).
 
-use crate::framework::resources::Resource;
 use crate::framework::{
     CycleState, FilterPlugin, MAX_NODE_SCORE, NodeInfo, PodInfo, ScorePlugin, Status,
 };
+use client::scheduling::Resource;
 use std::borrow::Cow;
 
 pub const NAME: &str = "NodeResourcesFit";

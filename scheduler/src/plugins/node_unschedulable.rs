@@ -1,9 +1,8 @@
 //! NodeUnschedulable: a cordoned node (`spec.unschedulable`) takes only
 //! pods that tolerate the `node.kubernetes.io/unschedulable` taint.
 
-use super::tolerations::tolerated_by_any;
 use crate::framework::{CycleState, FilterPlugin, NodeInfo, PodInfo, Status};
-use k8s_openapi::api::core::v1::Taint;
+use client::scheduling::taints::{tolerations_tolerate_taint, unschedulable_taint};
 
 pub const NAME: &str = "NodeUnschedulable";
 pub const REASON: &str = "node(s) were unschedulable";
@@ -18,18 +17,13 @@ impl FilterPlugin for NodeUnschedulable {
         if !node.unschedulable {
             return Status::success();
         }
-        let taint = Taint {
-            key: "node.kubernetes.io/unschedulable".into(),
-            effect: "NoSchedule".into(),
-            ..Default::default()
-        };
         let tolerations = pod
             .pod
             .spec
             .as_ref()
             .and_then(|s| s.tolerations.as_deref())
             .unwrap_or_default();
-        if tolerated_by_any(tolerations, &taint) {
+        if tolerations_tolerate_taint(tolerations, &unschedulable_taint()) {
             Status::success()
         } else {
             Status::unresolvable(REASON)

@@ -4,7 +4,6 @@
 //! in the node's domain is better). Pods without constraints of their own
 //! get the cluster default constraints when they belong to a controller.
 
-use super::node_selector::pod_requires_node;
 use crate::framework::cluster::Labels;
 use crate::framework::selector::selects;
 use crate::framework::{
@@ -12,6 +11,7 @@ use crate::framework::{
     Snapshot, Status,
 };
 use apimachinery::labels::Selector;
+use client::scheduling::RequiredNodeAffinity;
 use k8s_openapi::api::core::v1::TopologySpreadConstraint;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -139,7 +139,7 @@ fn eligible(pod: &PodInfo, constraints: &[Constraint], name: &str, labels: &Labe
     constraints
         .iter()
         .all(|c| labels.contains_key(&c.topology_key))
-        && pod_requires_node(&pod.pod, name, labels)
+        && RequiredNodeAffinity::of(&pod.pod).matches(name, labels)
 }
 
 /// Matching pods per (constraint index, domain value), over the eligible
@@ -151,17 +151,7 @@ fn count(
     snapshot: &Snapshot,
 ) -> Vec<HashMap<String, i64>> {
     let mut counts: Vec<HashMap<String, i64>> = vec![HashMap::new(); constraints.len()];
-    let spec = pod.pod.spec.as_ref();
-    let node_constrained = spec.is_some_and(|s| {
-        s.node_selector.as_ref().is_some_and(|m| !m.is_empty())
-            || s.affinity
-                .as_ref()
-                .and_then(|a| a.node_affinity.as_ref())
-                .is_some_and(|n| {
-                    n.required_during_scheduling_ignored_during_execution
-                        .is_some()
-                })
-    });
+    let node_constrained = !RequiredNodeAffinity::of(&pod.pod).is_empty();
     if let ([c], false) = (constraints, node_constrained) {
         // One key and no node selection: every node with the key is
         // eligible, and the index knows their domains.

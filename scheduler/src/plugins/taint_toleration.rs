@@ -2,9 +2,11 @@
 //! not tolerate them (filter); untolerated PreferNoSchedule taints make a
 //! node less attractive (score, fewer is better).
 
-use super::tolerations::tolerated_by_any;
 use crate::framework::{
     CycleState, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, Status, default_normalize,
+};
+use client::scheduling::taints::{
+    PREFER_NO_SCHEDULE, does_not_schedule, find_untolerated_taint, tolerations_tolerate_taint,
 };
 use k8s_openapi::api::core::v1::Toleration;
 
@@ -25,11 +27,7 @@ impl FilterPlugin for TaintToleration {
         NAME
     }
     fn filter(&self, _: &CycleState, pod: &PodInfo, node: &NodeInfo) -> Status {
-        let tols = tolerations(pod);
-        let untolerated = node.taints.iter().find(|t| {
-            matches!(t.effect.as_str(), "NoSchedule" | "NoExecute") && !tolerated_by_any(tols, t)
-        });
-        match untolerated {
+        match find_untolerated_taint(&node.taints, tolerations(pod), does_not_schedule) {
             Some(t) => Status::unresolvable(format!(
                 "node(s) had untolerated taint {{{}: {}}}",
                 t.key,
@@ -58,7 +56,7 @@ impl ScorePlugin for TaintToleration {
             .collect();
         node.taints
             .iter()
-            .filter(|t| t.effect == "PreferNoSchedule" && !tolerated_by_any(&tols, t))
+            .filter(|t| t.effect == PREFER_NO_SCHEDULE && !tolerations_tolerate_taint(&tols, t))
             .count() as i64
     }
     fn normalize(&self, _: &CycleState, scores: &mut [i64]) {

@@ -5,10 +5,10 @@
 //! decisions`] says what to write: a static volume's `claimRef`, or the
 //! claim's `volume.kubernetes.io/selected-node` annotation.
 
-use super::node_selector::terms_match;
 use crate::framework::{
     CycleState, FilterPlugin, NodeInfo, PodInfo, ScorePlugin, Snapshot, Status,
 };
+use client::scheduling::terms_match;
 use k8s_openapi::api::core::v1::{PersistentVolume, PersistentVolumeClaim};
 use k8s_openapi::api::storage::v1::StorageClass;
 use std::collections::HashMap;
