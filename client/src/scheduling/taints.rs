@@ -83,12 +83,12 @@ pub fn find_untolerated_taint<'a>(
 /// For each taint, the first toleration that tolerates it; `None` when some
 /// taint is not tolerated at all. The NoExecute taint manager reads the
 /// eviction deadline off the tolerations this returns.
-pub fn matching_tolerations<'a>(
-    taints: &[Taint],
+pub fn matching_tolerations<'t, 'a>(
+    taints: impl IntoIterator<Item = &'t Taint>,
     tolerations: &'a [Toleration],
 ) -> Option<Vec<&'a Toleration>> {
     taints
-        .iter()
+        .into_iter()
         .map(|taint| tolerations.iter().find(|t| tolerates(t, taint)))
         .collect()
 }

@@ -5,9 +5,11 @@
 //! tolerations). Pods are pinned with a required `matchFields`
 //! `metadata.name` node affinity for the scheduler to honour.
 
+use client::scheduling::RequiredNodeAffinity;
+use client::scheduling::taints::{does_not_schedule, find_untolerated_taint};
 use k8s_openapi::api::core::v1::{
     Affinity, Node, NodeAffinity, NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, PodSpec,
-    Taint, Toleration,
+    Toleration,
 };
 
 /// Tolerations every DaemonSet pod gets, so node trouble does not evict it.
@@ -28,75 +30,22 @@ pub fn daemon_tolerations() -> Vec<Toleration> {
     ]
 }
 
-fn tolerated(tolerations: &[Toleration], taint: &Taint) -> bool {
-    tolerations.iter().any(|t| {
-        let effect_ok = t
-            .effect
-            .as_deref()
-            .is_none_or(|e| e.is_empty() || e == taint.effect);
-        let key_ok = match t.key.as_deref() {
-            None | Some("") => t.operator.as_deref() == Some("Exists"),
-            Some(k) => k == taint.key,
-        };
-        let value_ok = t.operator.as_deref() == Some("Exists")
-            || t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("");
-        effect_ok && key_ok && value_ok
-    })
-}
-
-fn requirement_holds(r: &NodeSelectorRequirement, value: Option<&String>) -> bool {
-    let values = r.values.as_deref().unwrap_or(&[]);
-    match r.operator.as_str() {
-        "In" => value.is_some_and(|v| values.contains(v)),
-        "NotIn" => !value.is_some_and(|v| values.contains(v)),
-        "Exists" => value.is_some(),
-        "DoesNotExist" => value.is_none(),
-        _ => false,
-    }
-}
-
-/// Whether a pod with `spec` should run on `node`.
+/// Whether a pod with `spec` should run on `node`: the node satisfies the
+/// pod's required node affinity (nodeSelector included) and the pod, with
+/// the daemon tolerations added, tolerates its NoSchedule and NoExecute
+/// taints.
 pub fn should_run(spec: &PodSpec, node: &Node) -> bool {
-    let labels = node.metadata.labels.clone().unwrap_or_default();
-    let name = node.metadata.name.clone().unwrap_or_default();
-    if let Some(sel) = &spec.node_selector
-        && sel.iter().any(|(k, v)| labels.get(k) != Some(v))
-    {
+    if !RequiredNodeAffinity::of_spec(spec).matches_node(node) {
         return false;
-    }
-    let required = spec
-        .affinity
-        .as_ref()
-        .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|n| {
-            n.required_during_scheduling_ignored_during_execution
-                .as_ref()
-        });
-    if let Some(req) = required {
-        let ok = req.node_selector_terms.iter().any(|term| {
-            term.match_expressions
-                .iter()
-                .flatten()
-                .all(|r| requirement_holds(r, labels.get(&r.key)))
-                && term
-                    .match_fields
-                    .iter()
-                    .flatten()
-                    .all(|r| r.key == "metadata.name" && requirement_holds(r, Some(&name)))
-        });
-        if !ok {
-            return false;
-        }
     }
     let mut tolerations = spec.tolerations.clone().unwrap_or_default();
     tolerations.extend(daemon_tolerations());
-    node.spec
+    let taints = node
+        .spec
         .as_ref()
-        .and_then(|s| s.taints.as_ref())
-        .into_iter()
-        .flatten()
-        .filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
-        .all(|t| tolerated(&tolerations, t))
+        .and_then(|s| s.taints.as_deref())
+        .unwrap_or_default();
+    find_untolerated_taint(taints, &tolerations, does_not_schedule).is_none()
 }
 
 /// `spec` pinned to `node`: the required node affinity's name terms are
@@ -196,6 +145,10 @@ mod tests {
         for (i, (s, n, want)) in cases.iter().enumerate() {
             assert_eq!(should_run(s, n), *want, "case {i}");
         }
+        let mut pinned = spec(json!({}));
+        pin_to_node(&mut pinned, "a");
+        assert!(should_run(&pinned, &ssd));
+        assert!(!should_run(&pinned, &not_ready));
     }
 
     #[test]

@@ -2,12 +2,16 @@
 //! with NoExecute taints must be evicted given its tolerations. Pure.
 
 use chrono::{DateTime, Utc};
-use k8s_openapi::api::core::v1::{Node, Pod, Taint, Toleration};
+use client::scheduling::taints::{
+    NO_EXECUTE, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE, TAINT_NODE_UNSCHEDULABLE,
+    TolerationTime, matching_tolerations, min_toleration_time,
+};
+use k8s_openapi::api::core::v1::{Node, Pod, Taint};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
-pub const NOT_READY: &str = "node.kubernetes.io/not-ready";
-pub const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
-pub const UNSCHEDULABLE: &str = "node.kubernetes.io/unschedulable";
+pub const NOT_READY: &str = TAINT_NODE_NOT_READY;
+pub const UNREACHABLE: &str = TAINT_NODE_UNREACHABLE;
+pub const UNSCHEDULABLE: &str = TAINT_NODE_UNSCHEDULABLE;
 
 /// Taints this controller owns (it adds and removes them; others are the
 /// user's and left alone).
@@ -107,23 +111,6 @@ pub fn reconcile_taints(node: &Node, now: DateTime<Utc>) -> Option<Vec<Taint>> {
     (out != current).then_some(out)
 }
 
-/// Whether `tol` tolerates `taint`.
-pub fn tolerates(tol: &Toleration, taint: &Taint) -> bool {
-    if let Some(effect) = tol.effect.as_deref().filter(|e| !e.is_empty())
-        && effect != taint.effect
-    {
-        return false;
-    }
-    let key = tol.key.as_deref().unwrap_or("");
-    match tol.operator.as_deref().unwrap_or("Equal") {
-        "Exists" => key.is_empty() || key == taint.key,
-        _ => {
-            key == taint.key
-                && tol.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or("")
-        }
-    }
-}
-
 /// What the NoExecute taints mean for a pod.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Eviction {
@@ -135,37 +122,37 @@ pub enum Eviction {
     At(DateTime<Utc>),
 }
 
+/// When a pod must leave a node with `taints`, as upstream's NoExecute
+/// taint manager decides: at once if some NoExecute taint is not
+/// tolerated; never if none of the tolerations in use (the first matching
+/// one per taint) sets `tolerationSeconds`; otherwise the shortest
+/// `tolerationSeconds` after the node was first tainted NoExecute (the
+/// earliest `timeAdded`; a taint without one counts from `now`).
 pub fn eviction(pod: &Pod, taints: &[Taint], now: DateTime<Utc>) -> Eviction {
+    let no_execute = || taints.iter().filter(|t| t.effect == NO_EXECUTE);
     let tolerations = pod
         .spec
         .as_ref()
-        .and_then(|s| s.tolerations.clone())
+        .and_then(|s| s.tolerations.as_deref())
         .unwrap_or_default();
-    let mut deadline: Option<DateTime<Utc>> = None;
-    for t in taints.iter().filter(|t| t.effect == "NoExecute") {
-        let matching: Vec<&Toleration> =
-            tolerations.iter().filter(|tol| tolerates(tol, t)).collect();
-        if matching.is_empty() {
-            return Eviction::Now;
-        }
-        // Forever if any matching toleration has no limit; else the shortest.
-        if matching.iter().any(|tol| tol.toleration_seconds.is_none()) {
-            continue;
-        }
-        let secs = matching
-            .iter()
-            .filter_map(|tol| tol.toleration_seconds)
-            .min()
-            .unwrap_or(0)
-            .max(0);
-        let added = t.time_added.as_ref().map(|x| x.0).unwrap_or(now);
-        let at = added + chrono::Duration::seconds(secs);
-        deadline = Some(deadline.map_or(at, |d| d.min(at)));
+    let Some(used) = matching_tolerations(no_execute(), tolerations) else {
+        return Eviction::Now;
+    };
+    if used.is_empty() {
+        return Eviction::Never;
     }
-    match deadline {
-        None => Eviction::Never,
-        Some(d) if d <= now => Eviction::Now,
-        Some(d) => Eviction::At(d),
+    let TolerationTime::Seconds(secs) = min_toleration_time(&used) else {
+        return Eviction::Never;
+    };
+    let tainted_since = no_execute()
+        .map(|t| t.time_added.as_ref().map_or(now, |x| x.0))
+        .min()
+        .unwrap_or(now);
+    let at = tainted_since + chrono::Duration::seconds(secs);
+    if at <= now {
+        Eviction::Now
+    } else {
+        Eviction::At(at)
     }
 }
 
@@ -264,5 +251,67 @@ mod tests {
             pod(json!([{"key": UNREACHABLE, "operator": "Exists", "effect": "NoSchedule"}]));
         assert_eq!(eviction(&wrong_effect, &taints, now()), Eviction::Now);
         assert_eq!(eviction(&pod(json!([])), &[], now()), Eviction::Never);
+        let soft = [Taint {
+            effect: "NoSchedule".into(),
+            ..taints[0].clone()
+        }];
+        assert_eq!(eviction(&pod(json!([])), &soft, now()), Eviction::Never);
+    }
+
+    #[test]
+    fn eviction_with_several_taints_counts_from_the_first() {
+        let at = |secs: i64| Some(Time(now() + chrono::Duration::seconds(secs)));
+        let taints = vec![
+            Taint {
+                key: NOT_READY.into(),
+                effect: "NoExecute".into(),
+                value: None,
+                time_added: at(20),
+            },
+            Taint {
+                key: "dedicated".into(),
+                effect: "NoExecute".into(),
+                value: None,
+                time_added: at(0),
+            },
+        ];
+        let cases = [
+            (
+                "one taint untolerated",
+                json!([{"key": NOT_READY, "operator": "Exists"}]),
+                Eviction::Now,
+            ),
+            (
+                "both tolerated forever",
+                json!([{"operator": "Exists"}]),
+                Eviction::Never,
+            ),
+            (
+                "a limit on one taint counts from the first taint",
+                json!([{"key": NOT_READY, "operator": "Exists", "tolerationSeconds": 60}, {"key": "dedicated", "operator": "Exists"}]),
+                Eviction::At(now() + chrono::Duration::seconds(60)),
+            ),
+            (
+                "the shortest limit wins",
+                json!([{"key": NOT_READY, "operator": "Exists", "tolerationSeconds": 60}, {"key": "dedicated", "operator": "Exists", "tolerationSeconds": 40}]),
+                Eviction::At(now() + chrono::Duration::seconds(40)),
+            ),
+            (
+                "the first matching toleration is the one used",
+                json!([{"key": "dedicated", "operator": "Exists", "tolerationSeconds": 40}, {"operator": "Exists"}]),
+                Eviction::At(now() + chrono::Duration::seconds(40)),
+            ),
+        ];
+        for (name, tolerations, want) in cases {
+            assert_eq!(
+                eviction(
+                    &pod(tolerations),
+                    &taints,
+                    now() + chrono::Duration::seconds(30)
+                ),
+                want,
+                "{name}"
+            );
+        }
     }
 }
