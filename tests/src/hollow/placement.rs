@@ -2,11 +2,14 @@
 //! needs when the hollow agent binds pods itself (no scheduler yet):
 //! `nodeSelector`, required node affinity (label expressions and the
 //! `metadata.name` field that DaemonSet pods are pinned with), taints
-//! against tolerations, and `spec.unschedulable`.
+//! against tolerations, and `spec.unschedulable`, each judged by
+//! `client::scheduling` as the scheduler judges it.
 
-use k8s_openapi::api::core::v1::{
-    NodeSelectorRequirement, NodeSelectorTerm, Pod, Taint, Toleration,
+use client::scheduling::RequiredNodeAffinity;
+use client::scheduling::taints::{
+    does_not_schedule, find_untolerated_taint, tolerations_tolerate_taint, unschedulable_taint,
 };
+use k8s_openapi::api::core::v1::{Pod, Taint};
 use std::collections::BTreeMap;
 
 /// What placement looks at on a node.
@@ -18,97 +21,17 @@ pub struct NodeFacts {
     pub unschedulable: bool,
 }
 
-fn requirement_holds(req: &NodeSelectorRequirement, value: Option<&String>) -> bool {
-    let values = req.values.as_deref().unwrap_or(&[]);
-    match req.operator.as_str() {
-        "In" => value.is_some_and(|v| values.contains(v)),
-        "NotIn" => !value.is_some_and(|v| values.contains(v)),
-        "Exists" => value.is_some(),
-        "DoesNotExist" => value.is_none(),
-        "Gt" | "Lt" => {
-            let (Some(v), Some(bound)) = (
-                value.and_then(|v| v.parse::<i64>().ok()),
-                values.first().and_then(|b| b.parse::<i64>().ok()),
-            ) else {
-                return false;
-            };
-            if req.operator == "Gt" {
-                v > bound
-            } else {
-                v < bound
-            }
-        }
-        _ => false,
-    }
-}
-
-fn term_holds(term: &NodeSelectorTerm, node: &NodeFacts) -> bool {
-    let labels_ok = term
-        .match_expressions
-        .iter()
-        .flatten()
-        .all(|r| requirement_holds(r, node.labels.get(&r.key)));
-    let name = node.name.clone();
-    let fields_ok = term
-        .match_fields
-        .iter()
-        .flatten()
-        .all(|r| r.key == "metadata.name" && requirement_holds(r, Some(&name)));
-    labels_ok && fields_ok
-}
-
-fn tolerates(tolerations: &[Toleration], taint: &Taint) -> bool {
-    tolerations.iter().any(|t| {
-        let effect_ok = t
-            .effect
-            .as_deref()
-            .is_none_or(|e| e.is_empty() || e == taint.effect);
-        let key_ok = match t.key.as_deref() {
-            None | Some("") => t.operator.as_deref() == Some("Exists"),
-            Some(k) => k == taint.key,
-        };
-        let value_ok = match t.operator.as_deref() {
-            Some("Exists") => true,
-            _ => t.value.as_deref().unwrap_or("") == taint.value.as_deref().unwrap_or(""),
-        };
-        effect_ok && key_ok && value_ok
-    })
-}
-
 /// Whether `pod` fits on `node`.
 pub fn fits(pod: &Pod, node: &NodeFacts) -> bool {
     let Some(spec) = &pod.spec else { return false };
-    if let Some(selector) = &spec.node_selector
-        && selector.iter().any(|(k, v)| node.labels.get(k) != Some(v))
-    {
+    if !RequiredNodeAffinity::of_spec(spec).matches(&node.name, &node.labels) {
         return false;
     }
-    let required = spec
-        .affinity
-        .as_ref()
-        .and_then(|a| a.node_affinity.as_ref())
-        .and_then(|n| {
-            n.required_during_scheduling_ignored_during_execution
-                .as_ref()
-        });
-    if let Some(req) = required
-        && !req.node_selector_terms.iter().any(|t| term_holds(t, node))
-    {
+    let tolerations = spec.tolerations.as_deref().unwrap_or_default();
+    if node.unschedulable && !tolerations_tolerate_taint(tolerations, &unschedulable_taint()) {
         return false;
     }
-    let tolerations = spec.tolerations.as_deref().unwrap_or(&[]);
-    let unschedulable_taint = Taint {
-        key: "node.kubernetes.io/unschedulable".into(),
-        effect: "NoSchedule".into(),
-        ..Default::default()
-    };
-    if node.unschedulable && !tolerates(tolerations, &unschedulable_taint) {
-        return false;
-    }
-    node.taints
-        .iter()
-        .filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
-        .all(|t| tolerates(tolerations, t))
+    find_untolerated_taint(&node.taints, tolerations, does_not_schedule).is_none()
 }
 
 #[cfg(test)]
