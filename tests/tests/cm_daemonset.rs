@@ -217,3 +217,159 @@ spec:
         T,
     );
 }
+
+/// The ControllerRevisions a DaemonSet selects, as `name revision` rows.
+fn revisions(c: &CmCluster, ns: &str) -> Vec<String> {
+    let out = c.jsonpath(
+        &[
+            "get",
+            "controllerrevisions",
+            "-n",
+            ns,
+            "-l",
+            "daemonset-name=ds-rev",
+        ],
+        "{range .items[*]}{.metadata.name} {.revision}{\"\\n\"}{end}",
+    );
+    let mut v: Vec<String> = out.lines().map(String::from).collect();
+    v.sort();
+    v
+}
+
+fn revision_count_becomes(c: &CmCluster, n: usize) {
+    let ok = wait_until(Duration::from_secs(60), || {
+        revisions(c, "default").len() == n
+    });
+    assert!(
+        ok,
+        "wanted {n} ControllerRevisions, have {:?}\n{}",
+        revisions(c, "default"),
+        c.cm_log()
+    );
+}
+
+/// Upstream's conformance case "should manage the lifecycle of a
+/// ControllerRevision": the DaemonSet's history is edited by hand (a
+/// revision made by hand with the old template under the name the next
+/// template would get, the original deleted); a template change must still
+/// get a ControllerRevision of its own (moving `status.collisionCount` past
+/// the taken name), numbered 3.
+#[test]
+fn controller_revision_lifecycle_with_history_edited_by_hand() {
+    let c = CmCluster::start("daemonset", 2);
+    let ds = |ns: &str, grace: &str| {
+        format!(
+            r#"apiVersion: apps/v1
+kind: DaemonSet
+metadata: {{name: ds-rev, namespace: {ns}, labels: {{daemonset-name: ds-rev}}}}
+spec:
+  selector: {{matchLabels: {{daemonset-name: ds-rev}}}}
+  template:
+    metadata: {{labels: {{daemonset-name: ds-rev}}}}
+    spec:
+{grace}      containers: [{{name: app, image: "agnhost:2.53"}}]
+"#
+        )
+    };
+    c.apply(&ds("default", ""));
+    c.wait_for(
+        &["get", "ds", "ds-rev"],
+        "{.status.desiredNumberScheduled}/{.status.numberReady}",
+        "2/2",
+        T,
+    );
+    let ds_uid = c.jsonpath(&["get", "ds", "ds-rev"], "{.metadata.uid}");
+    let initial = revisions(&c, "default");
+    assert_eq!(initial.len(), 1, "{initial:?}");
+    let initial = initial[0].split(' ').next().unwrap_or_default().to_string();
+    assert_eq!(
+        c.jsonpath(
+            &["get", "controllerrevision", &initial],
+            "{.metadata.ownerReferences[0].kind}/{.metadata.ownerReferences[0].uid}/{.revision}"
+        ),
+        format!("DaemonSet/{ds_uid}/1")
+    );
+    c.kubectl_ok(&[
+        "label",
+        "controllerrevision",
+        &initial,
+        &format!("{initial}=patched"),
+    ]);
+
+    // The name the controller gives the changed template (upstream's test
+    // computes it with the controller's own hash): read from a twin.
+    let changed = "      terminationGracePeriodSeconds: 1\n";
+    c.kubectl_ok(&["create", "namespace", "probe"]);
+    c.apply(&ds("probe", changed));
+    let ok = wait_until(T, || revisions(&c, "probe").len() == 1);
+    assert!(ok, "{}", c.cm_log());
+    let taken = revisions(&c, "probe")[0]
+        .split(' ')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let hash = taken.trim_start_matches("ds-rev-").to_string();
+
+    // A revision made by hand: that name, the old template, revision 2.
+    let data: serde_json::Value =
+        serde_json::from_str(&c.jsonpath(&["get", "controllerrevision", &initial], "{.data}"))
+            .unwrap_or_default();
+    assert!(data.get("spec").is_some(), "{data}");
+    let by_hand = serde_json::json!({
+        "apiVersion": "apps/v1",
+        "kind": "ControllerRevision",
+        "metadata": {
+            "name": taken,
+            "labels": {"daemonset-name": "ds-rev", "controller-revision-hash": hash},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "DaemonSet",
+                "name": "ds-rev", "uid": ds_uid, "controller": true,
+                "blockOwnerDeletion": true}],
+        },
+        "data": data,
+        "revision": 2,
+    });
+    let (ok, out, err) = c
+        .api
+        .kubectl_stdin(&["create", "-f", "-"], &by_hand.to_string());
+    assert!(ok, "{out}\n{err}");
+    revision_count_becomes(&c, 2);
+    c.kubectl_ok(&["delete", "controllerrevision", &initial]);
+    revision_count_becomes(&c, 1);
+    c.kubectl_ok(&[
+        "label",
+        "controllerrevision",
+        &taken,
+        &format!("{taken}=updated"),
+    ]);
+
+    // The template changes: a new revision, whatever name was taken.
+    c.kubectl_retry(&[
+        "patch",
+        "ds",
+        "ds-rev",
+        "-p",
+        r#"{"spec":{"template":{"spec":{"terminationGracePeriodSeconds":1}}}}"#,
+    ]);
+    revision_count_becomes(&c, 2);
+    c.kubectl_ok(&[
+        "delete",
+        "controllerrevisions",
+        "-l",
+        &format!("{taken}=updated"),
+    ]);
+    revision_count_becomes(&c, 1);
+    let left = revisions(&c, "default");
+    assert!(left[0].ends_with(" 3"), "{left:?}");
+    let name = left[0].split(' ').next().unwrap_or_default();
+    assert_eq!(
+        c.jsonpath(
+            &["get", "controllerrevision", name],
+            "{.data.spec.template.spec.terminationGracePeriodSeconds}"
+        ),
+        "1"
+    );
+    assert_eq!(
+        c.jsonpath(&["get", "ds", "ds-rev"], "{.status.collisionCount}"),
+        "1"
+    );
+}

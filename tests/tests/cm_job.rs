@@ -192,3 +192,99 @@ fn pods_deleted_after_success_are_still_counted() {
         "{created}"
     );
 }
+
+/// Upstream's conformance case "should adopt matching orphans and release
+/// non-matching pods": a pod whose ownerReferences were removed but whose
+/// labels still match the Job's selector is adopted back; a pod whose
+/// labels were removed is released (no controller reference, no tracking
+/// finalizer) and replaced.
+#[test]
+fn adopts_matching_orphans_and_releases_non_matching_pods() {
+    let c = CmCluster::start("job", 2);
+    c.apply(&job(
+        "adopt-release",
+        "",
+        "  completions: 4\n  parallelism: 2",
+    ));
+    let running = |c: &CmCluster| {
+        c.jsonpath(
+            &[
+                "get",
+                "pods",
+                "-l",
+                "job-name=adopt-release",
+                "--field-selector=status.phase=Running",
+            ],
+            "{.items[*].metadata.name}",
+        )
+    };
+    let two = wait_until(WAIT, || running(&c).split_whitespace().count() == 2);
+    assert!(two, "pods: {:?}\n{}", running(&c), c.cm_log());
+    let pod = running(&c)
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let job_uid = c.jsonpath(&["get", "job", "adopt-release"], "{.metadata.uid}");
+    let controller = |c: &CmCluster| {
+        c.jsonpath(
+            &["get", "pod", &pod],
+            "{.metadata.ownerReferences[?(@.controller==true)].kind}/{.metadata.ownerReferences[?(@.controller==true)].name}/{.metadata.ownerReferences[?(@.controller==true)].uid}",
+        )
+    };
+    assert_eq!(controller(&c), format!("Job/adopt-release/{job_uid}"));
+
+    // Orphaned: the Job adopts it back.
+    c.kubectl_retry(&[
+        "patch",
+        "pod",
+        &pod,
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/metadata/ownerReferences"}]"#,
+    ]);
+    assert_eq!(
+        c.jsonpath(&["get", "pod", &pod], "{.metadata.ownerReferences}"),
+        ""
+    );
+    c.wait_for(
+        &["get", "pod", &pod],
+        "{.metadata.ownerReferences[?(@.controller==true)].uid}",
+        &job_uid,
+        WAIT,
+    );
+    assert_eq!(controller(&c), format!("Job/adopt-release/{job_uid}"));
+
+    // Labels removed: the Job releases it, tracking finalizer included.
+    c.kubectl_retry(&[
+        "patch",
+        "pod",
+        &pod,
+        "--type=json",
+        "-p",
+        r#"[{"op":"remove","path":"/metadata/labels"}]"#,
+    ]);
+    c.wait_for(
+        &["get", "pod", &pod],
+        "{.metadata.ownerReferences}",
+        "",
+        WAIT,
+    );
+    assert_eq!(
+        c.jsonpath(&["get", "pod", &pod], "{.metadata.finalizers}"),
+        ""
+    );
+    // And runs a replacement: two active pods again, the released one not
+    // among them.
+    let replaced = wait_until(WAIT, || {
+        let names = running(&c);
+        names.split_whitespace().count() == 2 && !names.contains(&pod)
+    });
+    assert!(replaced, "pods: {}\n{}", running(&c), c.cm_log());
+    c.wait_for(
+        &["get", "job", "adopt-release"],
+        "{.status.active}",
+        "2",
+        WAIT,
+    );
+}

@@ -5,6 +5,7 @@
 //! `maxUnavailable` (RollingUpdate) or wait for deletions (OnDelete);
 //! templates are kept as ControllerRevisions.
 
+pub mod history;
 pub mod placement;
 pub mod rolling;
 
@@ -13,7 +14,7 @@ use crate::controllers::podutil::{
     controller_of, controller_ref, is_available, is_ready, phase, pod_from_template,
 };
 use crate::controllers::run_controller;
-use crate::controllers::statefulset::revisions::{self, HASH_LABEL, POD_REVISION_LABEL};
+use crate::controllers::statefulset::revisions::POD_REVISION_LABEL;
 use crate::error::{Error, Result};
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, DaemonSetStatus};
 use k8s_openapi::api::core::v1::{Node, Pod};
@@ -95,29 +96,6 @@ async fn reconcile(ds: Arc<DaemonSet>, st: Arc<State>) -> Result<Action> {
     let client = st.ctx.client.clone();
     let recorder = st.ctx.recorder(COMPONENT);
     let ds_ref = ds.object_ref(&());
-    let match_labels = spec.selector.match_labels.clone().unwrap_or_default();
-    let selector = match_labels
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(",");
-
-    let cr_api: Api<ControllerRevision> = Api::namespaced(client.clone(), &ns);
-    let revs = revisions::owned(&cr_api, &uid, &selector).await?;
-    let status = ds.status.clone().unwrap_or_default();
-    let (rev, revs) = revisions::ensure(
-        &cr_api,
-        &ds.metadata,
-        "apps/v1",
-        "DaemonSet",
-        &match_labels,
-        &spec.template,
-        status.collision_count,
-        revs,
-    )
-    .await?;
-    let hash = rev.labels().get(HASH_LABEL).cloned().unwrap_or_default();
-
     st.pods
         .wait_until_ready()
         .await
@@ -126,18 +104,30 @@ async fn reconcile(ds: Arc<DaemonSet>, st: Arc<State>) -> Result<Action> {
         .wait_until_ready()
         .await
         .map_err(|_| Error::Missing("node cache"))?;
+    let owned: Vec<Arc<Pod>> = st
+        .pods
+        .state()
+        .into_iter()
+        .filter(|p| {
+            p.metadata.namespace.as_deref() == Some(ns.as_str())
+                && controller_of(&p.metadata).is_some_and(|o| o.uid == uid)
+        })
+        .collect();
+    let cr_api: Api<ControllerRevision> = Api::namespaced(client.clone(), &ns);
+    let pod_api: Api<Pod> = Api::namespaced(client.clone(), &ns);
+    let ds_api: Api<DaemonSet> = Api::namespaced(client.clone(), &ns);
+    let status = ds.status.clone().unwrap_or_default();
+    let (rev, old_revs) = history::construct(&cr_api, &pod_api, &ds_api, &ds, &owned).await?;
+    let hash = history::hash_of(&rev).unwrap_or_default().to_string();
+
     let mut by_node: BTreeMap<String, Vec<Arc<Pod>>> = BTreeMap::new();
-    for p in st.pods.state() {
-        if p.metadata.namespace.as_deref() == Some(ns.as_str())
-            && controller_of(&p.metadata).is_some_and(|o| o.uid == uid)
-            && let Some(node) = p.spec.as_ref().and_then(placement::node_of)
-        {
-            by_node.entry(node).or_default().push(p);
+    for p in &owned {
+        if let Some(node) = p.spec.as_ref().and_then(placement::node_of) {
+            by_node.entry(node).or_default().push(p.clone());
         }
     }
     let template_spec = spec.template.spec.clone().unwrap_or_default();
     let nodes = st.nodes.state();
-    let pod_api: Api<Pod> = Api::namespaced(client.clone(), &ns);
     let mut to_create: Vec<String> = Vec::new();
     let mut to_delete: Vec<Arc<Pod>> = Vec::new();
     let (mut desired, mut scheduled, mut misscheduled) = (0, 0, 0);
@@ -215,15 +205,10 @@ async fn reconcile(ds: Arc<DaemonSet>, st: Arc<State>) -> Result<Action> {
 
     // Rolling update: surge new pods first, or replace old-revision pods
     // within maxUnavailable.
-    let current: Vec<Arc<Pod>> = st
-        .pods
-        .state()
-        .into_iter()
-        .filter(|p| {
-            p.metadata.namespace.as_deref() == Some(ns.as_str())
-                && controller_of(&p.metadata).is_some_and(|o| o.uid == uid)
-                && p.metadata.deletion_timestamp.is_none()
-        })
+    let current: Vec<Arc<Pod>> = owned
+        .iter()
+        .filter(|p| p.metadata.deletion_timestamp.is_none())
+        .cloned()
         .collect();
     if surge {
         let plan = rolling::plan_surge(&surge_nodes, max_surge);
@@ -322,17 +307,25 @@ async fn reconcile(ds: Arc<DaemonSet>, st: Arc<State>) -> Result<Action> {
         conditions: status.conditions.clone(),
     };
     if Some(&next) != ds.status.as_ref() {
-        let api: Api<DaemonSet> = Api::namespaced(client.clone(), &ns);
-        api.patch_status(
-            &name,
-            &PatchParams::default(),
-            &Patch::Merge(serde_json::json!({"status": next})),
-        )
-        .await?;
+        ds_api
+            .patch_status(
+                &name,
+                &PatchParams::default(),
+                &Patch::Merge(serde_json::json!({"status": next})),
+            )
+            .await?;
     }
-    let in_use: Vec<String> = vec![rev.name_any()];
     let limit = spec.revision_history_limit.unwrap_or(10).max(0) as usize;
-    revisions::cleanup(&cr_api, &revs, &in_use, limit).await?;
+    let live_hashes = owned
+        .iter()
+        .filter_map(|p| hash_of(p).map(str::to_string))
+        .collect();
+    for name in history::expired(&old_revs, &live_hashes, limit) {
+        match cr_api.delete(&name, &DeleteParams::default()).await {
+            Ok(_) | Err(kube::Error::Api(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
     // A ready pod becomes available minReadySeconds later without any
     // event: look again then (a surge step waits on exactly that).
     let maturing = current

@@ -119,6 +119,7 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
                     let uid = match &a {
                         Action::Delete { uid, .. }
                         | Action::RemoveOwners { uid, .. }
+                        | Action::Unblock { uid }
                         | Action::RemoveFinalizer { uid, .. } => uid,
                     };
                     s.graph.objects.get(uid).cloned().map(|n| (a, n))
@@ -307,6 +308,29 @@ async fn apply(
                 .cloned()
                 .collect();
             live.metadata.owner_references = (!kept.is_empty()).then_some(kept);
+            api.replace(&node.name, &PostParams::default(), &live)
+                .await?;
+        }
+        Action::Unblock { .. } => {
+            let Some(mut live) = api.get_opt(&node.name).await? else {
+                return Ok(());
+            };
+            if live.uid().as_deref() != Some(node.uid.as_str()) {
+                return Ok(());
+            }
+            let refs: Vec<OwnerReference> = live
+                .owner_references()
+                .iter()
+                .cloned()
+                .map(|mut r| {
+                    if r.block_owner_deletion == Some(true) {
+                        r.block_owner_deletion = Some(false);
+                    }
+                    r
+                })
+                .collect();
+            live.metadata.owner_references = Some(refs);
+            tracing::info!(object = %node.name, "garbage collector unblocking owners (ownership cycle)");
             api.replace(&node.name, &PostParams::default(), &live)
                 .await?;
         }

@@ -4,12 +4,13 @@
 //! until `backoffLimit`, `activeDeadlineSeconds` or a `podFailurePolicy`
 //! rule fails the Job; then record Complete or Failed.
 
+pub mod adoption;
 pub mod tally;
 pub mod tracking;
 
 use crate::Context;
 use crate::controllers::expectations::Expectations;
-use crate::controllers::reflected::{self, controller_ref, is_controlled_by};
+use crate::controllers::reflected::{self, controller_ref};
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
 use crate::events::Recorder;
@@ -98,14 +99,13 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
         .ok_or(Error::Missing("metadata.namespace"))?;
     let uid = job.uid().ok_or(Error::Missing("metadata.uid"))?;
     let pods_api: Api<Pod> = Api::namespaced(st.client.clone(), &ns);
-    let owned: Vec<Arc<Pod>> = st
+    let in_namespace: Vec<Arc<Pod>> = st
         .pods
         .state()
         .into_iter()
-        .filter(|p| {
-            p.namespace().as_deref() == Some(ns.as_str()) && is_controlled_by(p.as_ref(), &uid)
-        })
+        .filter(|p| p.namespace().as_deref() == Some(ns.as_str()))
         .collect();
+    let owned = adoption::claim(&pods_api, &job, &in_namespace).await?;
     let key = format!("{ns}/{}", job.name_any());
     let seen = |uid: &str| {
         owned

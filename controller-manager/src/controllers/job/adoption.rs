@@ -1,0 +1,215 @@
+//! Which pods a Job owns: those that name it as controller and match its
+//! selector. As upstream's ControllerRefManager does for Jobs, a Job
+//! adopts matching orphans (pods with no controller, e.g. after someone
+//! removed their ownerReferences) and releases the pods it controls whose
+//! labels stopped matching; adoption adds the tracking finalizer and
+//! release removes it, since only the Job counts what its pods did.
+
+use super::tracking::TRACKING_FINALIZER;
+use crate::controllers::podutil::controller_of;
+use crate::controllers::reflected::controller_ref;
+use crate::error::Result;
+use apimachinery::labels::Selector;
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::{Api, Patch, PatchParams};
+use kube::{Resource, ResourceExt};
+use serde_json::json;
+use std::sync::Arc;
+
+/// What the Job does about one pod of its namespace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Controlled by the Job and matching (or the Job is going away: its
+    /// pods then only lose their tracking finalizers).
+    Owned,
+    /// An orphan that matches: becomes the Job's.
+    Adopt,
+    /// Controlled by the Job but no longer matching: let go.
+    Release,
+    /// Someone else's, or not for this Job.
+    Ignore,
+}
+
+/// The decision for `pod`, given whether it matches the Job's selector
+/// and whether the Job is settled: being deleted (the garbage collector
+/// handles its pods) or finished (upstream's controller no longer syncs
+/// it). A settled Job adopts nothing and releases nothing.
+pub fn claim_of(job_uid: &str, job_settled: bool, matches: bool, pod: &Pod) -> Claim {
+    let pod_deleting = pod.metadata.deletion_timestamp.is_some();
+    match controller_of(&pod.metadata) {
+        Some(owner) if owner.uid == job_uid => {
+            if matches || job_settled {
+                Claim::Owned
+            } else {
+                Claim::Release
+            }
+        }
+        Some(_) => Claim::Ignore,
+        None if matches && !job_settled && !pod_deleting => Claim::Adopt,
+        None => Claim::Ignore,
+    }
+}
+
+/// The Job's selector (`spec.selector`); a Job without one selects nothing.
+fn selector_of(job: &Job) -> Selector {
+    job.spec
+        .as_ref()
+        .and_then(|s| s.selector.as_ref())
+        .and_then(|s| serde_json::to_value(s).ok())
+        .and_then(|v| Selector::from_label_selector(&v).ok())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(Selector::nothing)
+}
+
+/// The pods of `pods` (one namespace's) that `job` owns after adopting
+/// and releasing. An adopted pod is returned as the apiserver answered.
+pub async fn claim(api: &Api<Pod>, job: &Job, pods: &[Arc<Pod>]) -> Result<Vec<Arc<Pod>>> {
+    let uid = job.uid().unwrap_or_default();
+    let settled = job.meta().deletion_timestamp.is_some() || super::finished(job).is_some();
+    let selector = selector_of(job);
+    let mut owned = Vec::new();
+    for pod in pods {
+        let matches = selector.matches(pod.labels());
+        match claim_of(&uid, settled, matches, pod) {
+            Claim::Owned => owned.push(pod.clone()),
+            Claim::Adopt => {
+                if let Some(adopted) = adopt(api, job, pod).await? {
+                    owned.push(Arc::new(adopted));
+                }
+            }
+            Claim::Release => release(api, &uid, pod).await?,
+            Claim::Ignore => {}
+        }
+    }
+    Ok(owned)
+}
+
+/// Makes the Job the pod's controller, guarded by the pod's
+/// resourceVersion (a pod that changed meanwhile is looked at next sync).
+async fn adopt(api: &Api<Pod>, job: &Job, pod: &Pod) -> Result<Option<Pod>> {
+    let mut refs = pod.owner_references().to_vec();
+    refs.push(controller_ref(job));
+    let mut finalizers = pod.finalizers().to_vec();
+    if !finalizers.iter().any(|f| f == TRACKING_FINALIZER) {
+        finalizers.push(TRACKING_FINALIZER.into());
+    }
+    let patch = json!({"metadata": {
+        "resourceVersion": pod.metadata.resource_version,
+        "ownerReferences": refs,
+        "finalizers": finalizers,
+    }});
+    match api
+        .patch(
+            &pod.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await
+    {
+        Ok(p) => {
+            tracing::info!(pod = %pod.name_any(), job = %job.name_any(), "adopted pod");
+            Ok(Some(p))
+        }
+        Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Drops the Job's reference and tracking finalizer from the pod.
+async fn release(api: &Api<Pod>, job_uid: &str, pod: &Pod) -> Result<()> {
+    let refs: Vec<_> = pod
+        .owner_references()
+        .iter()
+        .filter(|r| r.uid != job_uid)
+        .cloned()
+        .collect();
+    let finalizers: Vec<&String> = pod
+        .finalizers()
+        .iter()
+        .filter(|f| *f != TRACKING_FINALIZER)
+        .collect();
+    let or_null = |empty: bool, v: serde_json::Value| if empty { json!(null) } else { v };
+    let patch = json!({"metadata": {
+        "resourceVersion": pod.metadata.resource_version,
+        "ownerReferences": or_null(refs.is_empty(), json!(refs)),
+        "finalizers": or_null(finalizers.is_empty(), json!(finalizers)),
+    }});
+    match api
+        .patch(
+            &pod.name_any(),
+            &PatchParams::default(),
+            &Patch::Merge(&patch),
+        )
+        .await
+    {
+        Ok(_) => {
+            tracing::info!(pod = %pod.name_any(), "released pod");
+            Ok(())
+        }
+        Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+
+    fn pod(controller: Option<&str>, deleting: bool) -> Pod {
+        Pod {
+            metadata: ObjectMeta {
+                owner_references: controller.map(|uid| {
+                    vec![OwnerReference {
+                        api_version: "batch/v1".into(),
+                        kind: "Job".into(),
+                        name: "j".into(),
+                        uid: uid.into(),
+                        controller: Some(true),
+                        block_owner_deletion: Some(true),
+                    }]
+                }),
+                deletion_timestamp: deleting.then(|| Time(chrono::Utc::now())),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn orphans_are_adopted_and_non_matching_pods_released() {
+        // Ours and matching: kept; ours and not matching: released.
+        assert_eq!(
+            claim_of("j", false, true, &pod(Some("j"), false)),
+            Claim::Owned
+        );
+        assert_eq!(
+            claim_of("j", false, false, &pod(Some("j"), false)),
+            Claim::Release
+        );
+        // Released even on its way out; a settled Job keeps the link.
+        assert_eq!(
+            claim_of("j", false, false, &pod(Some("j"), true)),
+            Claim::Release
+        );
+        assert_eq!(
+            claim_of("j", true, false, &pod(Some("j"), false)),
+            Claim::Owned
+        );
+        // Orphans: adopted when matching, unless the pod is going away or
+        // the Job is settled.
+        assert_eq!(claim_of("j", false, true, &pod(None, false)), Claim::Adopt);
+        assert_eq!(
+            claim_of("j", false, false, &pod(None, false)),
+            Claim::Ignore
+        );
+        assert_eq!(claim_of("j", true, true, &pod(None, false)), Claim::Ignore);
+        assert_eq!(claim_of("j", false, true, &pod(None, true)), Claim::Ignore);
+        // Another controller's pod is never touched.
+        assert_eq!(
+            claim_of("j", false, true, &pod(Some("other"), false)),
+            Claim::Ignore
+        );
+    }
+}
