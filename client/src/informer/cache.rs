@@ -383,7 +383,7 @@ mod tests {
             names(store.by_index("node", "n2").expect("index")),
             ["changed"]
         );
-        assert_eq!(store.get(Some("a"), "gone"), None);
+        assert_eq!(store.get_in(Some("a"), "gone"), None);
     }
 
     #[test]

@@ -37,7 +37,7 @@ where
     }
 
     /// The object `name` in `namespace` (`None` for cluster-scoped kinds).
-    pub fn get(&self, namespace: Option<&str>, name: &str) -> Option<Arc<K>> {
+    pub fn get_in(&self, namespace: Option<&str>, name: &str) -> Option<Arc<K>> {
         let mut key = ObjectRef::<K>::new_with(name, self.shared.dyntype.clone());
         if let Some(ns) = namespace {
             key = key.within(ns);
@@ -45,8 +45,8 @@ where
         self.shared.objects.get(&key)
     }
 
-    /// The object `key` refers to.
-    pub fn get_ref(&self, key: &ObjectRef<K>) -> Option<Arc<K>> {
+    /// The object `key` refers to (as kube-runtime's store reads it).
+    pub fn get(&self, key: &ObjectRef<K>) -> Option<Arc<K>> {
         self.shared.objects.get(key)
     }
 
