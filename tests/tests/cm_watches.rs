@@ -94,7 +94,7 @@ fn every_controller_shares_one_watch_per_kind() {
         println!("LOG {l}");
     }
     assert!(
-        counts.get("pods").is_some(),
+        counts.contains_key("pods"),
         "no pod watch seen:\n{}",
         table.join("\n")
     );

@@ -1,6 +1,6 @@
 //! The process's informers, one per resource, created on first request.
 
-use super::informer::{Informer, Transform};
+use super::shared_informer::{Informer, Transform};
 use super::{Event, Subscription};
 use futures::StreamExt;
 use futures::future::BoxFuture;

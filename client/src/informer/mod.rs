@@ -27,14 +27,14 @@
 
 mod cache;
 mod factory;
-mod informer;
 pub mod queue;
+mod shared_informer;
 mod store;
 
 pub use cache::IndexFn;
 pub use factory::{MetadataSource, SharedInformerFactory};
-pub use informer::Informer;
 pub use queue::Subscription;
+pub use shared_informer::Informer;
 pub use store::Store;
 
 use std::sync::Arc;
