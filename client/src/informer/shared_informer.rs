@@ -161,3 +161,109 @@ fn transform_event<K>(event: &mut watcher::Event<K>, transform: &Transform<K>) {
         watcher::Event::Init | watcher::Event::InitDone => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use kube::api::ObjectMeta;
+    use tokio::sync::mpsc;
+
+    fn cm(name: &str, rv: &str) -> ConfigMap {
+        ConfigMap {
+            metadata: ObjectMeta {
+                name: Some(name.into()),
+                namespace: Some("ns".into()),
+                uid: Some(format!("uid-{name}")),
+                resource_version: Some(rv.into()),
+                managed_fields: Some(Vec::new()),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    fn name(e: &Event<ConfigMap>) -> String {
+        let kind = match e {
+            Event::Added(_) => "added",
+            Event::Updated { .. } => "updated",
+            Event::Deleted(_) => "deleted",
+        };
+        format!(
+            "{kind} {}",
+            e.object().metadata.name.as_deref().unwrap_or("")
+        )
+    }
+
+    /// An informer fed by hand, as a watcher stream would feed it.
+    fn fed(
+        transform: Option<Transform<ConfigMap>>,
+        resync: Option<Duration>,
+    ) -> (
+        Informer<ConfigMap>,
+        mpsc::UnboundedSender<watcher::Event<ConfigMap>>,
+    ) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let events =
+            futures::stream::unfold(
+                rx,
+                |mut rx| async move { rx.recv().await.map(|e| (Ok(e), rx)) },
+            );
+        (Informer::spawn(events, (), transform, resync), tx)
+    }
+
+    #[tokio::test]
+    async fn subscribers_see_the_list_then_changes_and_sync_is_awaitable() {
+        let strip: Transform<ConfigMap> = Arc::new(|o| o.metadata.managed_fields = None);
+        let (informer, tx) = fed(Some(strip), None);
+        let mut early = informer.subscribe();
+        assert!(!informer.has_synced());
+        for e in [
+            watcher::Event::Init,
+            watcher::Event::InitApply(cm("a", "1")),
+            watcher::Event::InitDone,
+        ] {
+            tx.send(e).expect("send");
+        }
+        // Two waiters at once: both are woken.
+        let (w1, w2) = (informer.wait_synced(), informer.wait_synced());
+        tokio::time::timeout(Duration::from_secs(5), async { tokio::join!(w1, w2) })
+            .await
+            .expect("synced");
+        assert_eq!(name(&early.recv().await), "added a");
+        let cached = informer.store().get_in(Some("ns"), "a").expect("cached");
+        assert_eq!(
+            cached.metadata.managed_fields, None,
+            "transformed before caching"
+        );
+
+        // A late subscriber starts from the cache.
+        let mut late = informer.subscribe();
+        assert_eq!(name(&late.recv().await), "added a");
+        tx.send(watcher::Event::Delete(cm("a", "2"))).expect("send");
+        assert_eq!(name(&early.recv().await), "deleted a");
+        assert_eq!(name(&late.recv().await), "deleted a");
+        assert!(informer.store().is_empty());
+    }
+
+    #[tokio::test]
+    async fn resync_delivers_every_cached_object_again() {
+        let (informer, tx) = fed(None, Some(Duration::from_millis(100)));
+        let mut sub = informer.subscribe();
+        for e in [
+            watcher::Event::Init,
+            watcher::Event::InitApply(cm("a", "1")),
+            watcher::Event::InitDone,
+        ] {
+            tx.send(e).expect("send");
+        }
+        assert_eq!(name(&sub.recv().await), "added a");
+        let e = tokio::time::timeout(Duration::from_secs(5), sub.recv())
+            .await
+            .expect("a resync");
+        let Event::Updated { old, new } = e else {
+            panic!("resync is an update");
+        };
+        assert!(Arc::ptr_eq(&old, &new));
+    }
+}
