@@ -21,7 +21,7 @@ impl Context {
     pub fn new(client: kube::Client, options: Options) -> Context {
         Context {
             events: EventRecorder::new(client.clone()),
-            informers: Informers::new(client.clone()),
+            informers: crate::informers::factory(client.clone()),
             client,
             options: Arc::new(options),
             metrics: Arc::new(Metrics::default()),

@@ -1,122 +1,67 @@
-//! Shared informers: one watch and one cache per resource kind for the
-//! whole process, however many controllers look at that kind (ReplicaSet,
-//! StatefulSet, DaemonSet, disruption, endpoints... all read Pods). Keeps
-//! memory flat as controllers are added and gives every controller the
-//! same view.
+//! The controller-manager's shared informers: the client crate's
+//! [`SharedInformerFactory`] (one list+watch per kind for the whole
+//! process, created on first request), with what the caches keep slimmed
+//! by `compact.rs`, and the indexes several controllers read.
 //!
-//! A controller asks for [`Informers::get`], then uses `store` to read and
-//! `subscribe()` for a stream of changed objects to trigger on
-//! (`Controller::owns_shared_stream`, `watches_shared_stream`,
-//! `for_shared_stream`). The cache is filled before the trigger stream
-//! yields an object, so a reconcile never sees a cache older than the event
-//! that woke it.
+//! A controller asks for `ctx.informers.get::<K>()` before its first
+//! `.await` (so every typed informer exists by the time the garbage
+//! collector and the resource-quota controller, which ask for
+//! metadata-only views after a round trip to the apiserver, look for one
+//! to share), subscribes, waits until synced, and reads the store through
+//! its indexes.
 
-use futures::StreamExt;
+use client::informer::{SharedInformerFactory, Store};
+use k8s_openapi::api::core::v1::Pod;
 use kube::Resource;
-use kube::api::Api;
-use kube::runtime::reflector::{self, ReflectHandle, Store};
-use kube::runtime::{WatchStreamExt, watcher};
-use serde::de::DeserializeOwned;
-use std::any::{Any, TypeId};
-use std::collections::HashMap;
-use std::fmt::Debug;
-use std::sync::{Arc, Mutex};
-use tokio::sync::{mpsc, oneshot};
+use std::hash::Hash;
 
-/// Events buffered per subscriber before the watch waits for it.
-const BUFFER: usize = 8192;
+/// The process's informers.
+pub type Informers = SharedInformerFactory;
 
-/// The cache of one kind and a way to subscribe to its changes.
-pub struct Informer<K>
+/// Index of objects by the uid of their controller (ownerReference with
+/// `controller: true`).
+pub const BY_CONTROLLER_UID: &str = "controller-uid";
+/// Index of Pods by `spec.nodeName`.
+pub const BY_NODE_NAME: &str = "spec.nodeName";
+
+/// The factory every controller of this process shares.
+pub fn factory(client: kube::Client) -> Informers {
+    // No periodic resync: controllers requeue what they must retry.
+    let factory = SharedInformerFactory::with_options(client, None, true);
+    factory.set_transform::<Pod>(crate::compact::compact_pod);
+    factory
+}
+
+fn controller_uid<K: Resource>(obj: &K) -> Vec<String> {
+    obj.meta()
+        .owner_references
+        .iter()
+        .flatten()
+        .filter(|r| r.controller == Some(true))
+        .map(|r| r.uid.clone())
+        .collect()
+}
+
+fn node_name(pod: &Pod) -> Vec<String> {
+    pod.spec
+        .as_ref()
+        .and_then(|s| s.node_name.clone())
+        .into_iter()
+        .collect()
+}
+
+/// The objects of `store` controlled by the object with uid `uid`.
+pub fn controlled_by<K>(store: &Store<K>, uid: &str) -> Vec<std::sync::Arc<K>>
 where
-    K: Resource<DynamicType = ()> + Clone + 'static,
+    K: Resource + Clone + 'static,
+    K::DynamicType: Eq + Hash + Clone,
 {
-    pub store: Store<K>,
-    subscribe_tx: mpsc::UnboundedSender<oneshot::Sender<ReflectHandle<K>>>,
+    store.ensure_index(BY_CONTROLLER_UID, controller_uid::<K>);
+    store.by_index(BY_CONTROLLER_UID, uid).unwrap_or_default()
 }
 
-impl<K> Informer<K>
-where
-    K: Resource<DynamicType = ()> + Clone + Send + Sync + 'static,
-{
-    /// A stream of objects as they change from now on.
-    pub async fn subscribe(&self) -> Option<ReflectHandle<K>> {
-        let (tx, rx) = oneshot::channel();
-        self.subscribe_tx.send(tx).ok()?;
-        rx.await.ok()
-    }
-}
-
-/// The process's informers, keyed by kind; created on first use.
-#[derive(Clone)]
-pub struct Informers {
-    client: kube::Client,
-    started: Arc<Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>>,
-}
-
-impl Informers {
-    pub fn new(client: kube::Client) -> Informers {
-        Informers {
-            client,
-            started: Arc::default(),
-        }
-    }
-
-    /// The informer for every object of kind `K` in the cluster.
-    pub fn get<K>(&self) -> Arc<Informer<K>>
-    where
-        K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
-    {
-        let mut started = self.started.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(existing) = started.get(&TypeId::of::<K>())
-            && let Ok(informer) = existing.clone().downcast::<Informer<K>>()
-        {
-            return informer;
-        }
-        let informer = Arc::new(start::<K>(self.client.clone()));
-        started.insert(TypeId::of::<K>(), informer.clone());
-        informer
-    }
-}
-
-fn start<K>(client: kube::Client) -> Informer<K>
-where
-    K: Resource<DynamicType = ()> + Clone + Debug + DeserializeOwned + Send + Sync + 'static,
-{
-    let (store, writer) = reflector::store_shared::<K>(BUFFER);
-    let template = writer.subscribe();
-    let api: Api<K> = Api::all(client);
-    let watch = watcher(api, watcher::Config::default())
-        .default_backoff()
-        // What no controller reads is dropped before caching (see compact.rs).
-        .modify(crate::compact::compact::<K>)
-        .reflect_shared(writer)
-        .for_each(|event| {
-            if let Err(e) = event {
-                tracing::warn!(kind = %K::kind(&()), error = %e, "watch failed; retrying");
-            }
-            futures::future::ready(())
-        });
-    tokio::spawn(watch);
-    let (subscribe_tx, mut requests) =
-        mpsc::unbounded_channel::<oneshot::Sender<ReflectHandle<K>>>();
-    // Keeps one subscription drained, to clone new subscribers from it at
-    // the latest position without ever holding the watch back.
-    if let Some(mut template) = template {
-        tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    next = template.next() => if next.is_none() { return },
-                    request = requests.recv() => match request {
-                        Some(reply) => { let _ = reply.send(template.clone()); }
-                        None => return,
-                    },
-                }
-            }
-        });
-    }
-    Informer {
-        store,
-        subscribe_tx,
-    }
+/// The Pods bound to `node`.
+pub fn pods_on_node(store: &Store<Pod>, node: &str) -> Vec<std::sync::Arc<Pod>> {
+    store.ensure_index(BY_NODE_NAME, node_name);
+    store.by_index(BY_NODE_NAME, node).unwrap_or_default()
 }

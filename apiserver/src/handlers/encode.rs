@@ -16,6 +16,10 @@ pub enum Output {
     Yaml,
     /// `as=Table;g=meta.k8s.io;v=v1`, with what each row carries.
     Table(IncludeObject),
+    /// `as=PartialObjectMetadata;g=meta.k8s.io;v=v1` (or the `...List`
+    /// form): only `metadata`, what metadata-only informers (the garbage
+    /// collector's) ask for.
+    Metadata,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,6 +51,14 @@ pub fn negotiate(accept: Option<&str>, include: Option<&str>) -> Result<Output, 
                     _ => IncludeObject::Metadata,
                 };
                 return Ok(Output::Table(inc));
+            }
+            (
+                "application/json" | "*/*",
+                Some("PartialObjectMetadata" | "PartialObjectMetadataList"),
+            ) if param("g") == Some("meta.k8s.io")
+                && matches!(param("v"), Some("v1" | "v1beta1")) =>
+            {
+                return Ok(Output::Metadata);
             }
             (_, Some(_)) => continue,
             (
@@ -125,13 +137,7 @@ pub fn to_table(
             let mut row = json!({ "cells": cells });
             match include {
                 IncludeObject::Object => row["object"] = o.clone(),
-                IncludeObject::Metadata => {
-                    row["object"] = json!({
-                        "kind": "PartialObjectMetadata",
-                        "apiVersion": "meta.k8s.io/v1",
-                        "metadata": o.get("metadata").cloned().unwrap_or(json!({})),
-                    })
-                }
+                IncludeObject::Metadata => row["object"] = partial(o),
                 IncludeObject::None => {}
             }
             row
@@ -147,14 +153,35 @@ pub fn to_table(
     })
 }
 
+/// An object reduced to its metadata.
+fn partial(o: &Value) -> Value {
+    json!({
+        "kind": "PartialObjectMetadata",
+        "apiVersion": "meta.k8s.io/v1",
+        "metadata": o.get("metadata").cloned().unwrap_or(json!({})),
+    })
+}
+
 /// Renders an object or a list in the negotiated form.
 pub fn shape(def: &ResourceDef, out: Output, v: Value) -> Value {
-    let Output::Table(include) = out else {
-        return v;
-    };
     if v.get("kind").and_then(Value::as_str) == Some("Status") {
         return v;
     }
+    let include = match out {
+        Output::Table(include) => include,
+        Output::Metadata => {
+            return match v.get("items").and_then(Value::as_array) {
+                Some(items) => json!({
+                    "kind": "PartialObjectMetadataList",
+                    "apiVersion": "meta.k8s.io/v1",
+                    "metadata": v.get("metadata").cloned().unwrap_or(json!({})),
+                    "items": items.iter().map(partial).collect::<Vec<_>>(),
+                }),
+                None => partial(&v),
+            };
+        }
+        Output::Json | Output::Yaml => return v,
+    };
     match v.get("items").and_then(Value::as_array) {
         Some(items) => to_table(
             def,
@@ -195,6 +222,19 @@ mod tests {
         assert_eq!(negotiate(None, None), Ok(Output::Json));
         assert_eq!(
             negotiate(Some("text/html"), None).map_err(|e| e.code),
+            Err(406)
+        );
+    }
+
+    #[test]
+    fn metadata_only_clients() {
+        let list = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
+        assert_eq!(negotiate(Some(list), None), Ok(Output::Metadata));
+        let one = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+        assert_eq!(negotiate(Some(one), None), Ok(Output::Metadata));
+        let elsewhere = "application/json;as=PartialObjectMetadata;g=example.com;v=v1";
+        assert_eq!(
+            negotiate(Some(elsewhere), None).map_err(|e| e.code),
             Err(406)
         );
     }

@@ -10,45 +10,49 @@ use crate::Context;
 use crate::controllers::run_controller;
 use crate::error::Result;
 use apimachinery::labels::Selector;
+use futures::StreamExt;
 use k8s_openapi::api::rbac::v1::{AggregationRule, ClusterRole, PolicyRule};
-use kube::api::{Api, ListParams, Patch, PatchParams};
+use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::Controller;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{Controller, watcher};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 use std::sync::Arc;
 
 struct State {
     client: kube::Client,
+    roles: client::informer::Store<ClusterRole>,
 }
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let api = Api::<ClusterRole>::all(client.clone());
-    let controller = Controller::new(api.clone(), watcher::Config::default());
+    let informer = ctx.informers.get::<ClusterRole>();
+    let events = informer.subscribe();
+    let roles = informer.store().clone();
+    let lookup = roles.clone();
     // Any ClusterRole change may change what an aggregated role collects:
-    // wake every aggregated role (there are few).
-    let roles = controller.store();
-    let controller = controller
-        .watches(api, watcher::Config::default(), move |_changed| {
-            roles
-                .state()
+    // wake every aggregated role (there are few). The cache holds the
+    // change before the trigger arrives.
+    let triggers = events.into_stream().flat_map(move |_changed| {
+        futures::stream::iter(
+            lookup
+                .list()
                 .iter()
                 .filter(|r| r.aggregation_rule.is_some())
                 .map(|r| ObjectRef::from_obj(r.as_ref()))
-                .collect::<Vec<_>>()
-        })
-        .with_config(
-            kube::runtime::controller::Config::default()
-                .debounce(crate::controllers::reflected::SETTLE),
-        );
+                .collect::<Vec<_>>(),
+        )
+    });
+    let own = informer.subscribe().objects();
+    let controller =
+        Controller::for_shared_stream(own, informer.reader().await).reconcile_on(triggers);
     run_controller(
         "clusterrole-aggregation",
         ctx.metrics.clone(),
         controller,
         reconcile,
-        Arc::new(State { client }),
+        Arc::new(State { client, roles }),
     )
     .await
 }
@@ -97,10 +101,9 @@ async fn reconcile(role: Arc<ClusterRole>, st: Arc<State>) -> Result<Action> {
     let Some(rule) = role.aggregation_rule.as_ref() else {
         return Ok(Action::await_change());
     };
-    // A fresh list rather than a cache: the role that just changed must be
-    // seen as it is now, whatever order the watches delivered it in.
+    // The shared cache holds every change before the trigger it causes.
     let api: Api<ClusterRole> = Api::all(st.client.clone());
-    let all = api.list(&ListParams::default()).await?.items;
+    let all: Vec<ClusterRole> = st.roles.list().iter().map(|r| r.as_ref().clone()).collect();
     let want = aggregated_rules(&role.name_any(), rule, &all);
     let current = role.rules.clone().unwrap_or_default();
     if want != current {

@@ -13,8 +13,8 @@ use base64::Engine;
 use k8s_openapi::api::certificates::v1::CertificateSigningRequest;
 use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::Controller;
 use kube::runtime::controller::Action;
-use kube::runtime::{Controller, watcher};
 use openssl::asn1::Asn1Time;
 use openssl::bn::{BigNum, MsbOption};
 use openssl::hash::MessageDigest;
@@ -69,10 +69,9 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         duration: ctx.options.cluster_signing_duration,
     };
     let client = ctx.client.clone();
-    let controller = Controller::new(
-        Api::<CertificateSigningRequest>::all(client.clone()),
-        watcher::Config::default(),
-    );
+    let requests = ctx.informers.get::<CertificateSigningRequest>();
+    let events = requests.subscribe().objects();
+    let controller = Controller::for_shared_stream(events, requests.reader().await);
     run_controller(
         "csrsigning",
         ctx.metrics.clone(),

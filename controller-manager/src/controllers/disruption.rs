@@ -15,6 +15,7 @@ use crate::controllers::podutil::{controller_of, is_active, is_ready};
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
 use apimachinery::labels::Selector;
+use client::informer::Store;
 use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{Pod, ReplicationController};
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetStatus};
@@ -24,7 +25,7 @@ use kube::ResourceExt;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::Controller;
 use kube::runtime::controller::{Action, Config};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::ObjectRef;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -41,26 +42,30 @@ struct State {
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let pdbs = ctx.informers.get::<PodDisruptionBudget>();
     let pods = ctx.informers.get::<Pod>();
-    let (Some(pdb_events), Some(pod_events)) = (pdbs.subscribe().await, pods.subscribe().await)
-    else {
-        anyhow::bail!("informers stopped");
-    };
+    let replicasets = ctx.informers.get::<ReplicaSet>();
+    let statefulsets = ctx.informers.get::<StatefulSet>();
+    let rcs = ctx.informers.get::<ReplicationController>();
+    let pdb_events = pdbs.subscribe().objects();
+    let pod_events = pods.subscribe().objects();
+    pods.wait_synced().await;
+    replicasets.wait_synced().await;
+    statefulsets.wait_synced().await;
+    rcs.wait_synced().await;
     let state = Arc::new(State {
-        pdbs: pdbs.store.clone(),
-        pods: pods.store.clone(),
-        replicasets: ctx.informers.get::<ReplicaSet>().store.clone(),
-        statefulsets: ctx.informers.get::<StatefulSet>().store.clone(),
-        rcs: ctx.informers.get::<ReplicationController>().store.clone(),
+        pdbs: pdbs.store().clone(),
+        pods: pods.store().clone(),
+        replicasets: replicasets.store().clone(),
+        statefulsets: statefulsets.store().clone(),
+        rcs: rcs.store().clone(),
         client: ctx.client.clone(),
     });
-    let lookup = pdbs.store.clone();
-    let controller = Controller::for_shared_stream(pdb_events, pdbs.store.clone())
+    let lookup = pdbs.store().clone();
+    let controller = Controller::for_shared_stream(pdb_events, pdbs.reader().await)
         .watches_shared_stream(pod_events, move |pod: Arc<Pod>| {
-            let ns = pod.namespace();
+            let ns = pod.namespace().unwrap_or_default();
             lookup
-                .state()
+                .namespaced(&ns)
                 .iter()
-                .filter(|b| b.namespace() == ns)
                 .filter(|b| selector_of(b).is_ok_and(|s| s.matches(pod.labels())))
                 .map(|b| ObjectRef::from_obj(b.as_ref()))
                 .collect::<Vec<_>>()
@@ -143,21 +148,13 @@ async fn reconcile(pdb: Arc<PodDisruptionBudget>, st: Arc<State>) -> Result<Acti
     if st.pdbs.get(&ObjectRef::from_obj(pdb.as_ref())).is_none() {
         return Ok(Action::await_change());
     }
-    st.pods
-        .wait_until_ready()
-        .await
-        .map_err(|_| Error::Missing("pod cache"))?;
     let selector = selector_of(&pdb)?;
     let ns = pdb.namespace().unwrap_or_default();
     let pods: Vec<Arc<Pod>> = st
         .pods
-        .state()
+        .namespaced(&ns)
         .into_iter()
-        .filter(|p| {
-            p.metadata.namespace.as_deref() == Some(ns.as_str())
-                && !selector.is_empty()
-                && selector.matches(p.labels())
-        })
+        .filter(|p| !selector.is_empty() && selector.matches(p.labels()))
         .filter(|p| is_active(p))
         .collect();
     // The scale of the pods' controllers, each counted once.

@@ -6,7 +6,6 @@
 //! node down for good: its kubelet will never confirm the deletion).
 
 use crate::Context;
-use crate::controllers::reflected::wait_synced;
 use crate::error::Result;
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::ResourceExt;
@@ -93,10 +92,11 @@ pub fn is_out_of_service(node: &Node) -> bool {
 }
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
-    let pods = ctx.informers.get::<Pod>().store.clone();
-    let nodes = ctx.informers.get::<Node>().store.clone();
-    wait_synced(&pods).await;
-    wait_synced(&nodes).await;
+    let pod_informer = ctx.informers.get::<Pod>();
+    let node_informer = ctx.informers.get::<Node>();
+    pod_informer.wait_synced().await;
+    let pods = pod_informer.reader().await;
+    let nodes = node_informer.reader().await;
     tracing::info!(controller = "pod-garbage-collector", "starting controller");
     loop {
         if let Err(e) = pass(&ctx, &pods, &nodes).await {

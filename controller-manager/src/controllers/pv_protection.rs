@@ -7,8 +7,8 @@ use crate::controllers::run_controller;
 use crate::error::Result;
 use k8s_openapi::api::core::v1::PersistentVolume;
 use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::Controller;
 use kube::runtime::controller::Action;
-use kube::runtime::{Controller, watcher};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 use std::sync::Arc;
@@ -21,10 +21,9 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let controller = Controller::new(
-        Api::<PersistentVolume>::all(client.clone()),
-        watcher::Config::default(),
-    );
+    let volumes = ctx.informers.get::<PersistentVolume>();
+    let events = volumes.subscribe().objects();
+    let controller = Controller::for_shared_stream(events, volumes.reader().await);
     run_controller(
         "pv-protection",
         ctx.metrics.clone(),

@@ -6,11 +6,12 @@ use crate::Context;
 use crate::controllers::pv_protection::finalizers_with;
 use crate::controllers::run_controller;
 use crate::error::Result;
+use client::informer::Store;
 use k8s_openapi::api::core::v1::{PersistentVolumeClaim, Pod};
 use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::Controller;
 use kube::runtime::controller::Action;
-use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{Controller, watcher};
+use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 use std::sync::Arc;
@@ -24,28 +25,21 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let pods = ctx.informers.get::<Pod>().store.clone();
-    crate::controllers::reflected::wait_synced(&pods).await;
+    let claims = ctx.informers.get::<PersistentVolumeClaim>();
+    let pod_informer = ctx.informers.get::<Pod>();
+    let claim_events = claims.subscribe().objects();
+    let pod_events = pod_informer.subscribe().objects();
+    pod_informer.wait_synced().await;
+    let pods = pod_informer.store().clone();
     // A pod going away may release the claims it mounts.
-    let controller = Controller::new(
-        Api::<PersistentVolumeClaim>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .watches(
-        Api::<Pod>::all(client.clone()),
-        watcher::Config::default(),
-        |pod| {
+    let controller = Controller::for_shared_stream(claim_events, claims.reader().await)
+        .watches_shared_stream(pod_events, |pod: Arc<Pod>| {
             let ns = pod.namespace().unwrap_or_default();
             claims_of(&pod)
                 .into_iter()
                 .map(|c| ObjectRef::new(&c).within(&ns))
                 .collect::<Vec<_>>()
-        },
-    )
-    .with_config(
-        kube::runtime::controller::Config::default()
-            .debounce(crate::controllers::reflected::SETTLE),
-    );
+        });
     run_controller(
         "pvc-protection",
         ctx.metrics.clone(),
@@ -70,12 +64,12 @@ pub fn claims_of(pod: &Pod) -> Vec<String> {
 }
 
 fn in_use(st: &State, ns: &str, claim: &str) -> bool {
-    st.pods.state().iter().any(|p| {
+    st.pods.namespaced(ns).iter().any(|p| {
         let done = matches!(
             p.status.as_ref().and_then(|s| s.phase.as_deref()),
             Some("Succeeded" | "Failed")
         );
-        p.namespace().as_deref() == Some(ns) && !done && claims_of(p).iter().any(|c| c == claim)
+        !done && claims_of(p).iter().any(|c| c == claim)
     })
 }
 

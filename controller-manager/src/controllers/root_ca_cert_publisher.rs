@@ -7,12 +7,14 @@ use crate::controllers::run_controller;
 use crate::controllers::serviceaccount::is_terminating;
 use crate::error::Result;
 use anyhow::Context as _;
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::ResourceExt;
+use kube::api::ApiResource;
 use kube::api::{Api, PostParams};
+use kube::runtime::Controller;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{Controller, watcher};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -47,15 +49,25 @@ fn root_ca(ctx: &Context) -> anyhow::Result<String> {
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
     let ca_pem = root_ca(&ctx)?;
-    let controller = Controller::new(
-        Api::<Namespace>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .watches(
-        Api::<ConfigMap>::all(client.clone()),
-        watcher::Config::default().fields(&format!("metadata.name={CONFIG_MAP}")),
-        |cm| cm.namespace().map(|ns| ObjectRef::<Namespace>::new(&ns)),
-    );
+    let namespaces = ctx.informers.get::<Namespace>();
+    let namespace_events = namespaces.subscribe().objects();
+    let reader = namespaces.reader().await;
+    // Only the metadata of ConfigMaps is needed to notice the published one
+    // changing or going away (shared with any typed ConfigMap informer).
+    let config_maps = ctx
+        .informers
+        .metadata_for(&ApiResource::erase::<ConfigMap>(&()));
+    let config_map_triggers = config_maps.subscribe_metadata().filter_map(|e| {
+        let meta = e.object();
+        let wanted = meta.name.as_deref() == Some(CONFIG_MAP);
+        futures::future::ready(
+            wanted
+                .then(|| meta.namespace.as_deref().map(ObjectRef::<Namespace>::new))
+                .flatten(),
+        )
+    });
+    let controller =
+        Controller::for_shared_stream(namespace_events, reader).reconcile_on(config_map_triggers);
     run_controller(
         "root-ca-cert-publisher",
         ctx.metrics.clone(),

@@ -6,9 +6,9 @@ use crate::controllers::run_controller;
 use crate::error::Result;
 use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use kube::api::{Api, PostParams};
+use kube::runtime::Controller;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{Controller, watcher};
 use kube::{Resource, ResourceExt};
 use std::sync::Arc;
 
@@ -20,15 +20,16 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let controller = Controller::new(
-        Api::<Namespace>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .watches(
-        Api::<ServiceAccount>::all(client.clone()),
-        watcher::Config::default().fields(&format!("metadata.name={DEFAULT_SERVICE_ACCOUNT}")),
-        |sa| sa.namespace().map(|ns| ObjectRef::<Namespace>::new(&ns)),
-    );
+    let namespaces = ctx.informers.get::<Namespace>();
+    let accounts = ctx.informers.get::<ServiceAccount>();
+    let namespace_events = namespaces.subscribe().objects();
+    let account_events = accounts.subscribe().objects();
+    let controller = Controller::for_shared_stream(namespace_events, namespaces.reader().await)
+        .watches_shared_stream(account_events, |sa: Arc<ServiceAccount>| {
+            (sa.name_any() == DEFAULT_SERVICE_ACCOUNT)
+                .then(|| sa.namespace().map(|ns| ObjectRef::<Namespace>::new(&ns)))
+                .flatten()
+        });
     run_controller(
         "serviceaccount",
         ctx.metrics.clone(),

@@ -14,9 +14,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::{Secret, ServiceAccount};
 use kube::api::{Api, DeleteParams, PostParams};
+use kube::runtime::Controller;
 use kube::runtime::controller::{Action, Config};
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{Controller, watcher};
 use kube::{Resource, ResourceExt};
 use openssl::hash::MessageDigest;
 use openssl::pkey::{PKey, Private};
@@ -113,28 +113,25 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         None => None,
     };
     let client = ctx.client.clone();
-    let controller = Controller::new(
-        Api::<Secret>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .with_config(Config::default().concurrency(ctx.options.concurrent_serviceaccount_token_syncs));
-    // A deleted (or recreated) ServiceAccount wakes the token Secrets naming it.
-    let secrets = controller.store();
-    let controller = controller.watches(
-        Api::<ServiceAccount>::all(client.clone()),
-        watcher::Config::default(),
-        move |sa| {
-            let (ns, name) = (sa.namespace(), sa.name_any());
-            secrets
-                .state()
+    let secrets = ctx.informers.get::<Secret>();
+    let accounts = ctx.informers.get::<ServiceAccount>();
+    let secret_events = secrets.subscribe().objects();
+    let account_events = accounts.subscribe().objects();
+    let lookup = secrets.store().clone();
+    let controller = Controller::for_shared_stream(secret_events, secrets.reader().await)
+        .with_config(
+            Config::default().concurrency(ctx.options.concurrent_serviceaccount_token_syncs),
+        )
+        // A deleted (or recreated) ServiceAccount wakes the token Secrets naming it.
+        .watches_shared_stream(account_events, move |sa: Arc<ServiceAccount>| {
+            let name = sa.name_any();
+            lookup
+                .namespaced(&sa.namespace().unwrap_or_default())
                 .iter()
-                .filter(|s| {
-                    s.namespace() == ns && s.annotations().get(NAME_ANNOTATION) == Some(&name)
-                })
+                .filter(|s| s.annotations().get(NAME_ANNOTATION) == Some(&name))
                 .map(|s| ObjectRef::from_obj(s.as_ref()))
                 .collect::<Vec<_>>()
-        },
-    );
+        });
     let state = Arc::new(State {
         client,
         key,

@@ -9,8 +9,8 @@ use crate::error::Result;
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::batch::v1::Job;
 use kube::api::{Api, DeleteParams, Preconditions, PropagationPolicy};
+use kube::runtime::Controller;
 use kube::runtime::controller::{Action, Config};
-use kube::runtime::{Controller, watcher};
 use kube::{Resource, ResourceExt};
 use std::sync::Arc;
 
@@ -20,10 +20,11 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let controller = Controller::new(Api::<Job>::all(client.clone()), watcher::Config::default())
-        .with_config(
-            Config::default().concurrency(ctx.options.concurrent_ttl_after_finished_syncs),
-        );
+    let jobs = ctx.informers.get::<Job>();
+    let events = jobs.subscribe().objects();
+    let controller = Controller::for_shared_stream(events, jobs.reader().await).with_config(
+        Config::default().concurrency(ctx.options.concurrent_ttl_after_finished_syncs),
+    );
     run_controller(
         "ttl-after-finished",
         ctx.metrics.clone(),

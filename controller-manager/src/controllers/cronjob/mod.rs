@@ -10,18 +10,18 @@ pub mod schedule;
 
 use crate::Context;
 use crate::controllers::job::finished;
-use crate::controllers::reflected::{self, controller_ref, is_controlled_by};
+use crate::controllers::reflected::{controller_ref, is_controlled_by};
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
 use crate::events::Recorder;
 use chrono::{DateTime, Utc};
+use client::informer::Store;
 use k8s_openapi::api::batch::v1::{CronJob, CronJobStatus, Job};
 use k8s_openapi::api::core::v1::ObjectReference;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, PostParams};
+use kube::runtime::Controller;
 use kube::runtime::controller::{Action, Config};
-use kube::runtime::reflector::Store;
-use kube::runtime::{Controller, watcher};
 use kube::{Resource, ResourceExt};
 use schedule::Schedule;
 use std::sync::Arc;
@@ -39,24 +39,15 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
+    let cron_informer = ctx.informers.get::<CronJob>();
     let job_informer = ctx.informers.get::<Job>();
-    let jobs = job_informer.store.clone();
-    let job_changes = job_informer
-        .subscribe()
-        .await
-        .ok_or_else(|| anyhow::anyhow!("job informer stopped"))?;
-    let controller = Controller::new(
-        Api::<CronJob>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .owns(Api::<Job>::all(client.clone()), watcher::Config::default())
-    .owns_shared_stream(job_changes)
-    .with_config(
-        Config::default()
-            .concurrency(ctx.options.concurrent_cron_job_syncs)
-            .debounce(reflected::SETTLE),
-    );
-    reflected::wait_synced(&jobs).await;
+    let cron_changes = cron_informer.subscribe().objects();
+    let job_changes = job_informer.subscribe().objects();
+    job_informer.wait_synced().await;
+    let jobs = job_informer.store().clone();
+    let controller = Controller::for_shared_stream(cron_changes, cron_informer.reader().await)
+        .owns_shared_stream(job_changes)
+        .with_config(Config::default().concurrency(ctx.options.concurrent_cron_job_syncs));
     let state = Arc::new(State {
         client,
         jobs,
@@ -121,7 +112,7 @@ async fn reconcile(cj: Arc<CronJob>, st: Arc<State>) -> Result<Action> {
     let jobs_api: Api<Job> = Api::namespaced(st.client.clone(), &ns);
     let mut owned: Vec<Arc<Job>> = st
         .jobs
-        .state()
+        .namespaced(&ns)
         .into_iter()
         .filter(|j| {
             j.namespace().as_deref() == Some(ns.as_str()) && is_controlled_by(j.as_ref(), &uid)

@@ -16,12 +16,14 @@ use crate::controllers::podutil::{
 use crate::controllers::run_controller;
 use crate::controllers::statefulset::revisions::POD_REVISION_LABEL;
 use crate::error::{Error, Result};
+use crate::informers::controlled_by;
+use client::informer::Store;
 use k8s_openapi::api::apps::v1::{ControllerRevision, DaemonSet, DaemonSetStatus};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::Controller;
 use kube::runtime::controller::{Action, Config};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -40,26 +42,24 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let sets = ctx.informers.get::<DaemonSet>();
     let pods = ctx.informers.get::<Pod>();
     let nodes = ctx.informers.get::<Node>();
-    let (Some(set_events), Some(pod_events), Some(node_events)) = (
-        sets.subscribe().await,
-        pods.subscribe().await,
-        nodes.subscribe().await,
-    ) else {
-        anyhow::bail!("informers stopped");
-    };
+    let set_events = sets.subscribe().objects();
+    let pod_events = pods.subscribe().objects();
+    let node_events = nodes.subscribe().objects();
+    pods.wait_synced().await;
+    nodes.wait_synced().await;
     let state = Arc::new(State {
         ctx: ctx.clone(),
-        sets: sets.store.clone(),
-        pods: pods.store.clone(),
-        nodes: nodes.store.clone(),
+        sets: sets.store().clone(),
+        pods: pods.store().clone(),
+        nodes: nodes.store().clone(),
     });
-    let all_sets = sets.store.clone();
-    let controller = Controller::for_shared_stream(set_events, sets.store.clone())
+    let all_sets = sets.store().clone();
+    let controller = Controller::for_shared_stream(set_events, sets.reader().await)
         .owns_shared_stream(pod_events)
         // A node joining, leaving or changing concerns every DaemonSet.
         .watches_shared_stream(node_events, move |_node: Arc<Node>| {
             all_sets
-                .state()
+                .list()
                 .iter()
                 .map(|s| ObjectRef::from_obj(s.as_ref()))
                 .collect::<Vec<_>>()
@@ -96,17 +96,7 @@ async fn reconcile(ds: Arc<DaemonSet>, st: Arc<State>) -> Result<Action> {
     let client = st.ctx.client.clone();
     let recorder = st.ctx.recorder(COMPONENT);
     let ds_ref = ds.object_ref(&());
-    st.pods
-        .wait_until_ready()
-        .await
-        .map_err(|_| Error::Missing("pod cache"))?;
-    st.nodes
-        .wait_until_ready()
-        .await
-        .map_err(|_| Error::Missing("node cache"))?;
-    let owned: Vec<Arc<Pod>> = st
-        .pods
-        .state()
+    let owned: Vec<Arc<Pod>> = controlled_by(&st.pods, &uid)
         .into_iter()
         .filter(|p| {
             p.metadata.namespace.as_deref() == Some(ns.as_str())
@@ -127,7 +117,7 @@ async fn reconcile(ds: Arc<DaemonSet>, st: Arc<State>) -> Result<Action> {
         }
     }
     let template_spec = spec.template.spec.clone().unwrap_or_default();
-    let nodes = st.nodes.state();
+    let nodes = st.nodes.list();
     let mut to_create: Vec<String> = Vec::new();
     let mut to_delete: Vec<Arc<Pod>> = Vec::new();
     let (mut desired, mut scheduled, mut misscheduled) = (0, 0, 0);

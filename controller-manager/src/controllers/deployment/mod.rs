@@ -15,16 +15,18 @@ pub mod rolling;
 pub mod status;
 
 use crate::Context;
-use crate::controllers::podutil::{controller_of, is_active};
+use crate::controllers::podutil::is_active;
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
+use crate::informers::controlled_by;
 use apimachinery::labels::Selector;
+use client::informer::Store;
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentStatus, ReplicaSet};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::Controller;
 use kube::runtime::controller::{Action, Config};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use replicasets::{Writer, available, desired};
 use rolling::RsCounts;
@@ -43,18 +45,17 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let deployments = ctx.informers.get::<Deployment>();
     let replicasets = ctx.informers.get::<ReplicaSet>();
     let pods = ctx.informers.get::<Pod>();
-    let (Some(d_events), Some(rs_events)) =
-        (deployments.subscribe().await, replicasets.subscribe().await)
-    else {
-        anyhow::bail!("informers stopped");
-    };
+    let d_events = deployments.subscribe().objects();
+    let rs_events = replicasets.subscribe().objects();
+    replicasets.wait_synced().await;
+    pods.wait_synced().await;
     let state = Arc::new(State {
         ctx: ctx.clone(),
-        deployments: deployments.store.clone(),
-        replicasets: replicasets.store.clone(),
-        pods: pods.store.clone(),
+        deployments: deployments.store().clone(),
+        replicasets: replicasets.store().clone(),
+        pods: pods.store().clone(),
     });
-    let controller = Controller::for_shared_stream(d_events, deployments.store.clone())
+    let controller = Controller::for_shared_stream(d_events, deployments.reader().await)
         .owns_shared_stream(rs_events)
         .with_config(Config::default().concurrency(ctx.options.concurrent_deployment_syncs));
     run_controller(
@@ -96,16 +97,11 @@ async fn reconcile(d: Arc<Deployment>, st: Arc<State>) -> Result<Action> {
         );
         return Ok(Action::await_change());
     }
-    st.replicasets
-        .wait_until_ready()
-        .await
-        .map_err(|_| Error::Missing("replicaset cache"))?;
     let ns = d.namespace().unwrap_or_default();
     let in_ns: Vec<ReplicaSet> = st
         .replicasets
-        .state()
+        .namespaced(&ns)
         .iter()
-        .filter(|rs| rs.metadata.namespace.as_deref() == Some(ns.as_str()))
         .map(|rs| rs.as_ref().clone())
         .collect();
     let owned = replicasets::claim(&st.ctx, &d, &selector, &in_ns).await;
@@ -299,9 +295,10 @@ async fn rollout_recreate(
         .iter()
         .filter_map(|rs| rs.metadata.uid.clone())
         .collect();
-    let old_pods_running = pods.state().iter().any(|p| {
-        controller_of(&p.metadata).is_some_and(|r| old_uids.contains(&r.uid))
-            && (is_active(p) || p.metadata.deletion_timestamp.is_some())
+    let old_pods_running = old_uids.iter().any(|uid| {
+        controlled_by(pods, uid)
+            .iter()
+            .any(|p| is_active(p) || p.metadata.deletion_timestamp.is_some())
     });
     if changed || old_pods_running {
         return Ok(Outcome {

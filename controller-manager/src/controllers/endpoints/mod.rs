@@ -7,15 +7,17 @@
 pub mod subsets;
 
 use crate::Context;
-use crate::controllers::reflected::{self, now_rfc3339};
+use crate::controllers::reflected::now_rfc3339;
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
 use apimachinery::labels::Selector;
+use client::informer::{Event, Store};
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::{Endpoints, Pod, Service};
 use kube::api::{Api, DeleteParams, PostParams};
+use kube::runtime::Controller;
 use kube::runtime::controller::{Action, Config};
-use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{Controller, watcher};
+use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -32,62 +34,43 @@ struct State {
     pods: Store<Pod>,
 }
 
-/// A controller over Services that wakes every Service of a namespace when
-/// one of its pods changes, with the process's shared pod cache to read
-/// them from. Shared by the endpoints and endpointslice controllers; each
-/// adds a watch of what it writes.
+/// A controller over Services that wakes the Services selecting a pod
+/// (before and after the change) when that pod changes, with the
+/// process's shared caches to read from. Shared by the endpoints and
+/// endpointslice controllers; each adds a trigger for what it writes.
 pub async fn service_controller(
     ctx: &Context,
     concurrency: u16,
 ) -> anyhow::Result<(Controller<Service>, Store<Pod>)> {
-    let client = ctx.client.clone();
-    // Pods are read from the process's shared cache; the separate watch
-    // below only triggers (it also sees deletions, which the shared
-    // stream does not pass on).
-    let pod_informer = ctx.informers.get::<Pod>();
-    let pods = pod_informer.store.clone();
-    let pod_changes = pod_informer
+    let services = ctx.informers.get::<Service>();
+    let pods = ctx.informers.get::<Pod>();
+    let service_events = services.subscribe().objects();
+    let lookup = services.store().clone();
+    let pod_triggers = pods
         .subscribe()
-        .await
-        .ok_or_else(|| anyhow::anyhow!("pod informer stopped"))?;
-    let controller = Controller::new(
-        Api::<Service>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .with_config(
-        Config::default()
-            .concurrency(concurrency)
-            .debounce(reflected::SETTLE),
-    );
-    let services = controller.store();
-    let services_shared = services.clone();
-    let controller = controller
-        .watches(
-            Api::<Pod>::all(client),
-            watcher::Config::default(),
-            move |pod| services_in_namespace(&services, pod.namespace().as_deref()),
-        )
-        .watches_shared_stream(pod_changes, move |pod| {
-            services_in_namespace(&services_shared, pod.namespace().as_deref())
-        });
-    Ok((controller, pods))
+        .into_stream()
+        .flat_map(move |event| futures::stream::iter(services_for_pod(&lookup, &event)));
+    pods.wait_synced().await;
+    let controller = Controller::for_shared_stream(service_events, services.reader().await)
+        .reconcile_on(pod_triggers)
+        .with_config(Config::default().concurrency(concurrency));
+    Ok((controller, pods.store().clone()))
 }
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
+    let endpoints = ctx.informers.get::<Endpoints>();
+    let services = ctx.informers.get::<Service>();
+    let endpoint_events = endpoints.subscribe();
+    let service_events = services.subscribe().objects();
     let (controller, pods) =
         service_controller(&ctx, ctx.options.concurrent_endpoint_syncs).await?;
-    let controller = controller.watches(
-        Api::<Endpoints>::all(client.clone()),
-        watcher::Config::default(),
-        |ep| {
-            Some(
-                ObjectRef::<Service>::new(&ep.name_any())
-                    .within(&ep.namespace().unwrap_or_default()),
-            )
-        },
-    );
-    reflected::wait_synced(&pods).await;
+    // Endpoints changed or deleted by someone else are put back.
+    let endpoint_triggers = endpoint_events.into_stream().map(|e| {
+        let ep = e.object();
+        ObjectRef::<Service>::new(&ep.name_any()).within(&ep.namespace().unwrap_or_default())
+    });
+    let controller = controller.reconcile_on(endpoint_triggers);
     let state = Arc::new(State {
         client: client.clone(),
         pods,
@@ -96,20 +79,13 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         "endpoints-cleanup",
         ctx.metrics.clone(),
         // A deleted Service wakes its Endpoints up.
-        Controller::new(
-            Api::<Endpoints>::all(client.clone()),
-            watcher::Config::default(),
-        )
-        .watches(
-            Api::<Service>::all(client),
-            watcher::Config::default(),
-            |svc| {
+        Controller::for_shared_stream(endpoints.subscribe().objects(), endpoints.reader().await)
+            .watches_shared_stream(service_events, |svc: Arc<Service>| {
                 Some(
                     ObjectRef::<Endpoints>::new(&svc.name_any())
                         .within(&svc.namespace().unwrap_or_default()),
                 )
-            },
-        ),
+            }),
         delete_if_service_gone,
         state.clone(),
     );
@@ -124,18 +100,34 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     a.and(b)
 }
 
-/// Every Service of a namespace: a pod's labels may have stopped matching
-/// a selector, so all of them look again.
-pub fn services_in_namespace(
-    services: &Store<Service>,
-    ns: Option<&str>,
-) -> Vec<ObjectRef<Service>> {
+/// The Services whose selector picks the pod of `event`, before or after
+/// the change (a pod whose labels stopped matching leaves a Service).
+pub fn services_for_pod(services: &Store<Service>, event: &Event<Pod>) -> Vec<ObjectRef<Service>> {
+    let (before, after) = match event {
+        Event::Updated { old, new } => (Some(old.as_ref()), new.as_ref()),
+        Event::Added(p) | Event::Deleted(p) => (None, p.as_ref()),
+    };
+    let ns = after.namespace().unwrap_or_default();
     services
-        .state()
+        .namespaced(&ns)
         .iter()
-        .filter(|s| s.namespace().as_deref() == ns)
+        .filter(|svc| {
+            service_selector(svc).is_some_and(|sel| {
+                sel.matches(after.labels()) || before.is_some_and(|b| sel.matches(b.labels()))
+            })
+        })
         .map(|s| ObjectRef::from_obj(s.as_ref()))
         .collect()
+}
+
+/// A Service's pod selector, if it has a non-empty one.
+fn service_selector(svc: &Service) -> Option<Selector> {
+    let spec = svc.spec.as_ref()?;
+    if spec.type_.as_deref() == Some("ExternalName") {
+        return None;
+    }
+    let selector = spec.selector.as_ref().filter(|s| !s.is_empty())?;
+    Selector::from_map(selector).ok()
 }
 
 /// The pods of the Service's namespace its selector picks, or `None` for
@@ -152,11 +144,11 @@ pub fn selected_pods(svc: &Service, pods: &Store<Pod>) -> Result<Option<Vec<Arc<
     };
     let selector =
         Selector::from_map(selector).map_err(|e| Error::invalid("service selector", e.0))?;
-    let ns = svc.namespace();
+    let ns = svc.namespace().unwrap_or_default();
     Ok(Some(
-        pods.state()
+        pods.namespaced(&ns)
             .into_iter()
-            .filter(|p| p.namespace() == ns && selector.matches(p.labels()))
+            .filter(|p| selector.matches(p.labels()))
             .collect(),
     ))
 }

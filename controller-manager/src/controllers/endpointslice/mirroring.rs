@@ -10,9 +10,9 @@ use crate::controllers::run_controller;
 use crate::error::{Error, Result};
 use k8s_openapi::api::core::v1::{Endpoints, Service};
 use kube::api::Api;
+use kube::runtime::Controller;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::ObjectRef;
-use kube::runtime::{Controller, watcher};
 use kube::{Resource, ResourceExt};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -25,20 +25,17 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let controller = Controller::new(
-        Api::<Endpoints>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .watches(
-        Api::<Service>::all(client.clone()),
-        watcher::Config::default(),
-        |svc| {
+    let endpoints = ctx.informers.get::<Endpoints>();
+    let services = ctx.informers.get::<Service>();
+    let endpoint_events = endpoints.subscribe().objects();
+    let service_events = services.subscribe().objects();
+    let controller = Controller::for_shared_stream(endpoint_events, endpoints.reader().await)
+        .watches_shared_stream(service_events, |svc: Arc<Service>| {
             Some(
                 ObjectRef::<Endpoints>::new(&svc.name_any())
                     .within(&svc.namespace().unwrap_or_default()),
             )
-        },
-    );
+        });
     run_controller(
         "endpointslice-mirroring",
         ctx.metrics.clone(),

@@ -10,13 +10,12 @@ use crate::controllers::endpoints::{selected_pods, service_controller, subsets};
 use crate::controllers::reflected;
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
+use client::informer::Store;
 use k8s_openapi::api::core::v1::{Pod, Service};
 use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::runtime::controller::Action;
-use kube::runtime::reflector::Store;
-use kube::runtime::watcher;
 use kube::{Resource, ResourceExt};
 use slices::DesiredSlice;
 use std::collections::BTreeMap;
@@ -33,13 +32,11 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
+    let slices = ctx.informers.get::<EndpointSlice>();
+    let slice_events = slices.subscribe().objects();
     let (controller, pods) =
         service_controller(&ctx, ctx.options.concurrent_service_endpoint_syncs).await?;
-    let controller = controller.owns(
-        Api::<EndpointSlice>::all(client.clone()),
-        watcher::Config::default(),
-    );
-    reflected::wait_synced(&pods).await;
+    let controller = controller.owns_shared_stream(slice_events);
     let state = Arc::new(State { client, pods });
     run_controller(
         "endpointslice",

@@ -9,15 +9,17 @@ pub mod graph;
 
 use crate::Context;
 use crate::error::Result;
+use client::informer::{Event, MetadataSource};
+use futures::FutureExt;
 use futures::StreamExt;
 use graph::{Action, Graph, ObjectNode, ResourceIndex};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
+use kube::ResourceExt;
 use kube::api::{
     Api, ApiResource, DeleteParams, DynamicObject, PostParams, Preconditions, PropagationPolicy,
 };
 use kube::discovery::{Discovery, Scope, verbs};
-use kube::runtime::{WatchStreamExt, watcher};
-use kube::{Resource, ResourceExt};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -96,13 +98,11 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
         .map(|w| w.resource.clone())
         .collect();
     for (i, ar) in resources.into_iter().enumerate() {
-        tokio::spawn(watch_resource(
-            client.clone(),
-            i,
-            ar,
-            shared.clone(),
-            changed.clone(),
-        ));
+        // Discovery took round trips: every other controller has asked for
+        // its typed informers by now, and those are shared rather than
+        // watched a second time.
+        let source = ctx.informers.metadata_for(&ar);
+        tokio::spawn(watch_resource(source, i, shared.clone(), changed.clone()));
     }
     tracing::info!(controller = "garbage-collector", "starting controller");
     let concurrency = usize::from(ctx.options.concurrent_gc_syncs.max(1));
@@ -150,66 +150,61 @@ fn lock(shared: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
     shared.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn node_of(obj: &DynamicObject, resource: ResourceIndex) -> Option<ObjectNode> {
+fn node_of(meta: &ObjectMeta, resource: ResourceIndex) -> Option<ObjectNode> {
     Some(ObjectNode {
         resource,
-        namespace: obj.namespace(),
-        name: obj.name_any(),
-        uid: obj.uid()?,
-        owners: obj.owner_references().to_vec(),
-        finalizers: obj.finalizers().to_vec(),
-        deleting: obj.meta().deletion_timestamp.is_some(),
+        namespace: meta.namespace.clone(),
+        name: meta.name.clone().unwrap_or_default(),
+        uid: meta.uid.clone()?,
+        owners: meta.owner_references.clone().unwrap_or_default(),
+        finalizers: meta.finalizers.clone().unwrap_or_default(),
+        deleting: meta.deletion_timestamp.is_some(),
     })
 }
 
-/// Keeps the graph's view of one resource current.
+/// Keeps the graph's view of one resource current, from the metadata of
+/// the process's shared informer of that resource (a typed one another
+/// controller runs, or a metadata-only one).
 async fn watch_resource(
-    client: kube::Client,
+    source: Arc<dyn MetadataSource>,
     i: ResourceIndex,
-    ar: ApiResource,
     shared: Arc<Mutex<Shared>>,
     changed: Arc<Notify>,
 ) {
-    let api: Api<DynamicObject> = Api::all_with(client, &ar);
-    let mut stream = watcher(api, watcher::Config::default())
-        .default_backoff()
-        .boxed();
-    let mut relisted: HashSet<String> = HashSet::new();
-    while let Some(event) = stream.next().await {
-        let event = match event {
-            Ok(e) => e,
-            Err(e) => {
-                tracing::debug!(resource = %ar.plural, error = %e, "garbage collector watch error");
-                continue;
-            }
-        };
+    let mut events = source.subscribe_metadata();
+    let mut synced = source.synced();
+    let apply = |event: Event<ObjectMeta>| {
         let mut s = lock(&shared);
         match event {
-            watcher::Event::Init => relisted.clear(),
-            watcher::Event::InitApply(obj) | watcher::Event::Apply(obj) => {
-                if let Some(n) = node_of(&obj, i) {
-                    relisted.insert(n.uid.clone());
+            Event::Added(meta) | Event::Updated { new: meta, .. } => {
+                if let Some(n) = node_of(&meta, i) {
                     s.resources[i].uids.insert(n.uid.clone());
                     s.graph.objects.insert(n.uid.clone(), n);
                 }
             }
-            watcher::Event::Delete(obj) => {
-                if let Some(uid) = obj.uid() {
-                    s.resources[i].uids.remove(&uid);
-                    s.graph.objects.remove(&uid);
+            Event::Deleted(meta) => {
+                if let Some(uid) = meta.uid.as_ref() {
+                    s.resources[i].uids.remove(uid);
+                    s.graph.objects.remove(uid);
                 }
-            }
-            watcher::Event::InitDone => {
-                let stale: Vec<String> =
-                    s.resources[i].uids.difference(&relisted).cloned().collect();
-                for uid in stale {
-                    s.graph.objects.remove(&uid);
-                }
-                s.resources[i].uids = std::mem::take(&mut relisted);
-                s.resources[i].synced = true;
             }
         }
-        drop(s);
+    };
+    loop {
+        tokio::select! {
+            event = events.next() => match event {
+                Some(e) => apply(e),
+                None => return,
+            },
+            () = &mut synced, if !lock(&shared).resources[i].synced => {
+                // What the first list delivered is queued already: take it
+                // in before the resource counts as known.
+                while let Some(Some(e)) = events.next().now_or_never() {
+                    apply(e);
+                }
+                lock(&shared).resources[i].synced = true;
+            }
+        }
         changed.notify_one();
     }
 }

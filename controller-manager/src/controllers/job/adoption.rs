@@ -51,6 +51,23 @@ pub fn claim_of(job_uid: &str, job_settled: bool, matches: bool, pod: &Pod) -> C
     }
 }
 
+/// The Jobs of `jobs` (the pod's namespace's) that an orphan pod should
+/// wake: those whose selector matches it, as upstream's `getPodJobs`. A
+/// pod with a controller wakes only its owner (through the owns stream).
+pub fn jobs_for_orphan(pod: &Pod, jobs: &[Arc<Job>]) -> Vec<Arc<Job>> {
+    if pod
+        .owner_references()
+        .iter()
+        .any(|r| r.controller == Some(true))
+    {
+        return Vec::new();
+    }
+    jobs.iter()
+        .filter(|j| selector_of(j).matches(pod.labels()))
+        .cloned()
+        .collect()
+}
+
 /// The Job's selector (`spec.selector`); a Job without one selects nothing.
 fn selector_of(job: &Job) -> Selector {
     job.spec

@@ -10,18 +10,19 @@ pub mod tracking;
 
 use crate::Context;
 use crate::controllers::expectations::Expectations;
-use crate::controllers::reflected::{self, controller_ref};
+use crate::controllers::reflected::controller_ref;
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
 use crate::events::Recorder;
 use chrono::Utc;
+use client::informer::Store;
 use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus, UncountedTerminatedPods};
 use k8s_openapi::api::core::v1::{EnvVar, Pod};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use kube::runtime::Controller;
 use kube::runtime::controller::{Action, Config};
-use kube::runtime::reflector::Store;
-use kube::runtime::{Controller, watcher};
+use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -42,25 +43,30 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
+    let job_informer = ctx.informers.get::<Job>();
     let pod_informer = ctx.informers.get::<Pod>();
-    let pods = pod_informer.store.clone();
-    let pod_changes = pod_informer
-        .subscribe()
-        .await
-        .ok_or_else(|| anyhow::anyhow!("pod informer stopped"))?;
-    let controller = Controller::new(Api::<Job>::all(client.clone()), watcher::Config::default())
-        .owns(Api::<Pod>::all(client.clone()), watcher::Config::default())
+    let job_changes = job_informer.subscribe().objects();
+    let pod_changes = pod_informer.subscribe().objects();
+    let orphan_changes = pod_informer.subscribe().objects();
+    pod_informer.wait_synced().await;
+    let pods = pod_informer.store().clone();
+    let jobs = job_informer.store().clone();
+    let controller = Controller::for_shared_stream(job_changes, job_informer.reader().await)
         .owns_shared_stream(pod_changes)
-        .with_config(
-            Config::default()
-                .concurrency(ctx.options.concurrent_job_syncs)
-                .debounce(reflected::SETTLE),
-        );
-    reflected::wait_synced(&pods).await;
+        // An orphan pod (its ownerReference removed) wakes the Jobs whose
+        // selector matches it, so they adopt it without waiting for a resync.
+        .watches_shared_stream(orphan_changes, move |pod: Arc<Pod>| {
+            let namespace = pod.namespace().unwrap_or_default();
+            adoption::jobs_for_orphan(&pod, &jobs.namespaced(&namespace))
+                .iter()
+                .map(|j| ObjectRef::from_obj(j.as_ref()))
+                .collect::<Vec<_>>()
+        })
+        .with_config(Config::default().concurrency(ctx.options.concurrent_job_syncs));
     tokio::spawn(release_orphans(
         client.clone(),
         pods.clone(),
-        controller.store(),
+        job_informer.store().clone(),
     ));
     let state = Arc::new(State {
         client,
@@ -101,7 +107,7 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
     let pods_api: Api<Pod> = Api::namespaced(st.client.clone(), &ns);
     let in_namespace: Vec<Arc<Pod>> = st
         .pods
-        .state()
+        .namespaced(&ns)
         .into_iter()
         .filter(|p| p.namespace().as_deref() == Some(ns.as_str()))
         .collect();
@@ -523,16 +529,13 @@ async fn strip_finalizer(api: &Api<Pod>, pod: &Pod) -> Result<()> {
 async fn release_orphans(client: kube::Client, pods: Store<Pod>, jobs: Store<Job>) {
     loop {
         tokio::time::sleep(Duration::from_secs(5)).await;
-        if jobs.wait_until_ready().await.is_err() {
-            return;
-        }
         let live: BTreeSet<String> = jobs
-            .state()
+            .list()
             .iter()
             .filter(|j| j.metadata.deletion_timestamp.is_none())
             .filter_map(|j| j.uid())
             .collect();
-        for p in pods.state() {
+        for p in pods.list() {
             let orphan = p.finalizers().iter().any(|f| f == TRACKING_FINALIZER)
                 && !p
                     .owner_references()

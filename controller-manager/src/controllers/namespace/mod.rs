@@ -14,8 +14,8 @@ use conditions::Findings;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use kube::discovery::{Discovery, Scope, verbs};
+use kube::runtime::Controller;
 use kube::runtime::controller::{Action, Config};
-use kube::runtime::{Controller, watcher};
 use kube::{Resource, ResourceExt};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,11 +32,10 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let controller = Controller::new(
-        Api::<Namespace>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .with_config(Config::default().concurrency(ctx.options.concurrent_namespace_syncs));
+    let namespaces = ctx.informers.get::<Namespace>();
+    let events = namespaces.subscribe().objects();
+    let controller = Controller::for_shared_stream(events, namespaces.reader().await)
+        .with_config(Config::default().concurrency(ctx.options.concurrent_namespace_syncs));
     run_controller(
         "namespace",
         ctx.metrics.clone(),

@@ -8,7 +8,6 @@
 pub mod taints;
 
 use crate::Context;
-use crate::controllers::reflected::wait_synced;
 use crate::error::Result;
 use crate::events::Recorder;
 use chrono::{DateTime, Utc};
@@ -28,7 +27,7 @@ pub const LEASE_NAMESPACE: &str = "kube-node-lease";
 struct State {
     client: kube::Client,
     nodes: Store<Node>,
-    pods: Store<Pod>,
+    pods: client::informer::Store<Pod>,
     leases: Store<Lease>,
     grace: chrono::Duration,
     /// Nodes get a full grace period from the controller's start: it did
@@ -38,18 +37,21 @@ struct State {
 }
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
+    let nodes = ctx.informers.get::<Node>();
+    let pods = ctx.informers.get::<Pod>();
+    let leases = ctx.informers.get::<Lease>();
+    nodes.wait_synced().await;
+    pods.wait_synced().await;
+    leases.wait_synced().await;
     let st = Arc::new(State {
         client: ctx.client.clone(),
-        nodes: ctx.informers.get::<Node>().store.clone(),
-        pods: ctx.informers.get::<Pod>().store.clone(),
-        leases: ctx.informers.get::<Lease>().store.clone(),
+        nodes: nodes.reader().await,
+        pods: pods.store().clone(),
+        leases: leases.reader().await,
         grace: chrono::Duration::from_std(ctx.options.node_monitor_grace_period)?,
         started: Utc::now(),
         recorder: ctx.recorder("node-controller"),
     });
-    wait_synced(&st.nodes).await;
-    wait_synced(&st.pods).await;
-    wait_synced(&st.leases).await;
     tracing::info!(controller = "node-lifecycle", "starting controller");
     let period = ctx
         .options
@@ -154,11 +156,7 @@ async fn check_node(st: &State, node: &Node, now: DateTime<Utc>) -> Result<()> {
 }
 
 fn pods_on(st: &State, node: &str) -> Vec<Arc<Pod>> {
-    st.pods
-        .state()
-        .into_iter()
-        .filter(|p| p.spec.as_ref().and_then(|s| s.node_name.as_deref()) == Some(node))
-        .collect()
+    crate::informers::pods_on_node(&st.pods, node)
 }
 
 /// Conditions to Unknown ("Kubelet stopped posting node status."), the

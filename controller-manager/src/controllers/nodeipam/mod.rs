@@ -11,9 +11,9 @@ use crate::error::{Error, Result};
 use cidr_set::{Cidr, CidrSet};
 use k8s_openapi::api::core::v1::Node;
 use kube::api::{Api, Patch, PatchParams};
+use kube::runtime::Controller;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::Store;
-use kube::runtime::{Controller, watcher};
 use kube::{Resource, ResourceExt};
 use serde_json::json;
 use std::collections::BTreeMap;
@@ -44,10 +44,13 @@ pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let first = cluster.split(',').next().unwrap_or_default();
     let pool = CidrSet::new(first.parse()?, ctx.options.node_cidr_mask_size)?;
     let client = ctx.client.clone();
-    let controller = Controller::new(Api::<Node>::all(client.clone()), watcher::Config::default());
+    let informer = ctx.informers.get::<Node>();
+    let events = informer.subscribe().objects();
+    let nodes = informer.reader().await;
+    let controller = Controller::for_shared_stream(events, nodes.clone());
     let state = Arc::new(State {
         client,
-        nodes: controller.store(),
+        nodes,
         pool,
         in_flight: Mutex::new(BTreeMap::new()),
         recorder: ctx.recorder("cidrAllocator"),

@@ -15,9 +15,9 @@ use crate::events::Recorder;
 use k8s_openapi::api::core::v1::{ObjectReference, PersistentVolume, PersistentVolumeClaim};
 use k8s_openapi::api::storage::v1::StorageClass;
 use kube::api::{Api, DeleteParams, PostParams};
+use kube::runtime::Controller;
 use kube::runtime::controller::Action;
 use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{Controller, watcher};
 use kube::{Resource, ResourceExt};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -35,40 +35,36 @@ struct State {
 
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let volumes = ctx.informers.get::<PersistentVolume>().store.clone();
-    crate::controllers::reflected::wait_synced(&volumes).await;
-    let claims_ctl = Controller::new(
-        Api::<PersistentVolumeClaim>::all(client.clone()),
-        watcher::Config::default(),
+    let volume_informer = ctx.informers.get::<PersistentVolume>();
+    let claim_informer = ctx.informers.get::<PersistentVolumeClaim>();
+    let volume_events = (
+        volume_informer.subscribe().objects(),
+        volume_informer.subscribe().objects(),
     );
-    let claims = claims_ctl.store();
+    let claim_events = (
+        claim_informer.subscribe().objects(),
+        claim_informer.subscribe().objects(),
+    );
+    let volumes = volume_informer.reader().await;
+    let claims = claim_informer.reader().await;
+    let claims_ctl = Controller::for_shared_stream(claim_events.0, claims.clone());
     // A new or freed volume may fit any pending claim.
-    let claims_ctl = claims_ctl.watches(
-        Api::<PersistentVolume>::all(client.clone()),
-        watcher::Config::default(),
-        move |_pv| {
+    let claims_ctl =
+        claims_ctl.watches_shared_stream(volume_events.0, move |_pv: Arc<PersistentVolume>| {
             claims
                 .state()
                 .iter()
                 .filter(|c| c.status.as_ref().and_then(|s| s.phase.as_deref()) != Some("Bound"))
                 .map(|c| ObjectRef::from_obj(c.as_ref()))
                 .collect::<Vec<_>>()
-        },
-    );
-    let volumes_ctl = Controller::new(
-        Api::<PersistentVolume>::all(client.clone()),
-        watcher::Config::default(),
-    )
-    .watches(
-        Api::<PersistentVolumeClaim>::all(client.clone()),
-        watcher::Config::default(),
-        |pvc| {
+        });
+    let volumes_ctl = Controller::for_shared_stream(volume_events.1, volumes.clone())
+        .watches_shared_stream(claim_events.1, |pvc: Arc<PersistentVolumeClaim>| {
             pvc.spec
                 .as_ref()
                 .and_then(|s| s.volume_name.clone())
                 .map(|v| ObjectRef::<PersistentVolume>::new(&v))
-        },
-    );
+        });
     let state = Arc::new(State {
         client,
         volumes,

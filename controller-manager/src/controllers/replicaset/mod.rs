@@ -15,14 +15,15 @@ use crate::Context;
 use crate::controllers::expectations::Expectations;
 use crate::controllers::podutil::{controller_of, is_active, seconds_until_available};
 use crate::controllers::run_controller;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use client::informer::Store;
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::core::v1::{Pod, ReplicationController};
 use kind::ReplicaKind;
 use kube::api::{Api, Patch, PatchParams};
 use kube::runtime::Controller;
 use kube::runtime::controller::{Action, Config};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -58,9 +59,8 @@ fn sets_for_pod<K: ReplicaKind>(pod: &Pod, sets: &Store<K>) -> Vec<ObjectRef<K>>
         return Vec::new();
     }
     let labels = pod.labels();
-    sets.state()
+    sets.namespaced(&ns)
         .iter()
-        .filter(|s| s.namespace().as_deref() == Some(ns.as_str()))
         .filter(|s| {
             s.spec_view()
                 .is_ok_and(|v| !v.selector.is_empty() && v.selector.matches(labels))
@@ -72,18 +72,17 @@ fn sets_for_pod<K: ReplicaKind>(pod: &Pod, sets: &Store<K>) -> Vec<ObjectRef<K>>
 async fn run_kind<K: ReplicaKind>(ctx: Context) -> anyhow::Result<()> {
     let pods = ctx.informers.get::<Pod>();
     let sets = ctx.informers.get::<K>();
-    let (Some(set_events), Some(pod_events)) = (sets.subscribe().await, pods.subscribe().await)
-    else {
-        anyhow::bail!("informers stopped");
-    };
+    let set_events = sets.subscribe().objects();
+    let pod_events = pods.subscribe().objects();
+    pods.wait_synced().await;
     let state = Arc::new(State {
         ctx: ctx.clone(),
-        pods: pods.store.clone(),
-        sets: sets.store.clone(),
+        pods: pods.store().clone(),
+        sets: sets.store().clone(),
         expectations: Expectations::default(),
     });
-    let lookup = sets.store.clone();
-    let controller = Controller::for_shared_stream(set_events, sets.store.clone())
+    let lookup = sets.store().clone();
+    let controller = Controller::for_shared_stream(set_events, sets.reader().await)
         .watches_shared_stream(pod_events, move |pod: Arc<Pod>| {
             sets_for_pod::<K>(&pod, &lookup)
         })
@@ -126,17 +125,8 @@ async fn reconcile<K: ReplicaKind>(set: Arc<K>, st: Arc<State<K>>) -> Result<Act
         return Ok(Action::await_change());
     }
     let view = set.spec_view()?;
-    st.pods
-        .wait_until_ready()
-        .await
-        .map_err(|_| Error::Missing("pod cache"))?;
     let ns = set.namespace().unwrap_or_default();
-    let in_namespace: Vec<Arc<Pod>> = st
-        .pods
-        .state()
-        .into_iter()
-        .filter(|p| p.metadata.namespace.as_deref() == Some(ns.as_str()))
-        .collect();
+    let in_namespace: Vec<Arc<Pod>> = st.pods.namespaced(&ns);
     let live: HashMap<&str, bool> = in_namespace
         .iter()
         .filter_map(|p| {

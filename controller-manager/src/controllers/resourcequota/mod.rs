@@ -10,14 +10,16 @@ use apimachinery::quota_usage as usage;
 use crate::Context;
 use crate::controllers::run_controller;
 use crate::error::Result;
+use client::informer::{Event, Store};
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::{
     ConfigMap, PersistentVolumeClaim, Pod, ResourceQuota, Secret, Service,
 };
 use kube::ResourceExt;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams, Patch, PatchParams};
+use kube::runtime::Controller;
 use kube::runtime::controller::Action;
-use kube::runtime::reflector::{ObjectRef, Store};
-use kube::runtime::{Controller, watcher};
+use kube::runtime::reflector::ObjectRef;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -25,58 +27,103 @@ use std::time::Duration;
 use usage::{Usage, render_usage, usage_of};
 
 /// Full recount period (upstream's --resource-quota-sync-period is 5m;
-/// kinds without a watch here, like count/deployments.apps, rely on it).
+/// changes that do not give quota back, and kinds without an informer
+/// here, like count/deployments.apps, rely on it).
 const RESYNC: Duration = Duration::from_secs(30);
 
 struct State {
     client: kube::Client,
 }
 
-/// The quotas of `ns`, to wake when an object there changes.
-fn quotas_in(quotas: &Store<ResourceQuota>, ns: Option<String>) -> Vec<ObjectRef<ResourceQuota>> {
+/// The quotas of `ns`, to wake when an object there frees what they count.
+fn quotas_in(quotas: &Store<ResourceQuota>, ns: Option<&str>) -> Vec<ObjectRef<ResourceQuota>> {
     let Some(ns) = ns else {
         return Vec::new();
     };
     quotas
-        .state()
+        .namespaced(ns)
         .iter()
-        .filter(|q| q.namespace().as_deref() == Some(ns.as_str()))
         .map(|q| ObjectRef::from_obj(q.as_ref()))
         .collect()
 }
 
+fn is_terminal(pod: &Pod) -> bool {
+    matches!(
+        pod.status.as_ref().and_then(|s| s.phase.as_deref()),
+        Some("Succeeded" | "Failed")
+    )
+}
+
+fn service_type(svc: &Service) -> Option<&str> {
+    svc.spec.as_ref().and_then(|s| s.type_.as_deref())
+}
+
+/// Whether a change gives back quota, as upstream's replenishment decides:
+/// every deletion; a pod turning terminal (it stops counting compute); a
+/// Service changing type (node ports, load balancers). Creations were
+/// charged by admission; everything else is caught by the periodic
+/// recount.
+fn replenishes<K>(event: &Event<K>, updated: impl Fn(&K, &K) -> bool) -> bool {
+    match event {
+        Event::Added(_) => false,
+        Event::Updated { old, new } => updated(old, new),
+        Event::Deleted(_) => true,
+    }
+}
+
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let client = ctx.client.clone();
-    let quotas = ctx.informers.get::<ResourceQuota>().store.clone();
-    crate::controllers::reflected::wait_synced(&quotas).await;
-    let q = |s: &Store<ResourceQuota>| {
-        let s = s.clone();
-        move |ns: Option<String>| quotas_in(&s, ns)
+    let quota_informer = ctx.informers.get::<ResourceQuota>();
+    let pods = ctx.informers.get::<Pod>();
+    let services = ctx.informers.get::<Service>();
+    let claims = ctx.informers.get::<PersistentVolumeClaim>();
+    let quota_events = quota_informer.subscribe().objects();
+    let quotas = quota_informer.store().clone();
+    let wake = |quotas: &Store<ResourceQuota>| {
+        let quotas = quotas.clone();
+        move |ns: Option<&str>| futures::stream::iter(quotas_in(&quotas, ns))
     };
-    let (qp, qs, qc, qsec, qpvc) = (q(&quotas), q(&quotas), q(&quotas), q(&quotas), q(&quotas));
-    let cfg = watcher::Config::default;
-    let controller = Controller::new(Api::<ResourceQuota>::all(client.clone()), cfg())
-        .watches(Api::<Pod>::all(client.clone()), cfg(), move |o| {
-            qp(o.namespace())
-        })
-        .watches(Api::<Service>::all(client.clone()), cfg(), move |o| {
-            qs(o.namespace())
-        })
-        .watches(Api::<ConfigMap>::all(client.clone()), cfg(), move |o| {
-            qc(o.namespace())
-        })
-        .watches(Api::<Secret>::all(client.clone()), cfg(), move |o| {
-            qsec(o.namespace())
-        })
-        .watches(
-            Api::<PersistentVolumeClaim>::all(client.clone()),
-            cfg(),
-            move |o| qpvc(o.namespace()),
-        )
-        .with_config(
-            kube::runtime::controller::Config::default()
-                .debounce(crate::controllers::reflected::SETTLE),
-        );
+    let (wp, ws, wc, wm) = (wake(&quotas), wake(&quotas), wake(&quotas), wake(&quotas));
+    let pod_triggers = pods.subscribe().into_stream().flat_map(move |e| {
+        let hit = replenishes(&e, |o, n| !is_terminal(o) && is_terminal(n));
+        wp(hit
+            .then(|| e.object().metadata.namespace.as_deref())
+            .flatten())
+    });
+    let service_triggers = services.subscribe().into_stream().flat_map(move |e| {
+        let hit = replenishes(&e, |o, n| service_type(o) != service_type(n));
+        ws(hit
+            .then(|| e.object().metadata.namespace.as_deref())
+            .flatten())
+    });
+    let claim_triggers = claims.subscribe().into_stream().flat_map(move |e| {
+        let hit = replenishes(&e, |_, _| false);
+        wc(hit
+            .then(|| e.object().metadata.namespace.as_deref())
+            .flatten())
+    });
+    let reader = quota_informer.reader().await;
+    // ConfigMaps and Secrets are only counted: their deletions are seen
+    // through metadata (the typed informers other controllers run, when
+    // they do; asked for after the round trip above, so those exist).
+    let object_triggers = futures::stream::select_all(
+        [
+            ctx.informers
+                .metadata_for(&ApiResource::erase::<ConfigMap>(&())),
+            ctx.informers
+                .metadata_for(&ApiResource::erase::<Secret>(&())),
+        ]
+        .map(|source| source.subscribe_metadata()),
+    )
+    .flat_map(move |e| {
+        let hit = matches!(e, Event::Deleted(_));
+        wm(hit.then(|| e.object().namespace.as_deref()).flatten())
+    });
+    let controller = Controller::for_shared_stream(quota_events, reader)
+        .reconcile_on(pod_triggers)
+        .reconcile_on(service_triggers)
+        .reconcile_on(claim_triggers)
+        .reconcile_on(object_triggers);
     run_controller(
         "resourcequota",
         ctx.metrics.clone(),

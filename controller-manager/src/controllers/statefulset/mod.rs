@@ -15,6 +15,8 @@ use crate::controllers::podutil::{
 };
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
+use crate::informers::controlled_by;
+use client::informer::Store;
 use k8s_openapi::api::apps::v1::{ControllerRevision, StatefulSet, StatefulSetStatus};
 use k8s_openapi::api::core::v1::{
     PersistentVolumeClaim, PersistentVolumeClaimVolumeSource, Pod, PodTemplateSpec, Volume,
@@ -23,7 +25,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::Controller;
 use kube::runtime::controller::{Action, Config};
-use kube::runtime::reflector::{ObjectRef, Store};
+use kube::runtime::reflector::ObjectRef;
 use kube::{Resource, ResourceExt};
 use revisions::POD_REVISION_LABEL;
 use std::collections::BTreeMap;
@@ -41,16 +43,15 @@ struct State {
 pub async fn run(ctx: Context) -> anyhow::Result<()> {
     let sets = ctx.informers.get::<StatefulSet>();
     let pods = ctx.informers.get::<Pod>();
-    let (Some(set_events), Some(pod_events)) = (sets.subscribe().await, pods.subscribe().await)
-    else {
-        anyhow::bail!("informers stopped");
-    };
+    let set_events = sets.subscribe().objects();
+    let pod_events = pods.subscribe().objects();
+    pods.wait_synced().await;
     let state = Arc::new(State {
         ctx: ctx.clone(),
-        sets: sets.store.clone(),
-        pods: pods.store.clone(),
+        sets: sets.store().clone(),
+        pods: pods.store().clone(),
     });
-    let controller = Controller::for_shared_stream(set_events, sets.store.clone())
+    let controller = Controller::for_shared_stream(set_events, sets.reader().await)
         .owns_shared_stream(pod_events)
         .with_config(Config::default().concurrency(ctx.options.concurrent_statefulset_syncs));
     run_controller(
@@ -193,12 +194,8 @@ async fn reconcile(set: Arc<StatefulSet>, st: Arc<State>) -> Result<Action> {
         .and_then(revisions::template_of)
         .unwrap_or_else(|| spec.template.clone());
 
-    st.pods
-        .wait_until_ready()
-        .await
-        .map_err(|_| Error::Missing("pod cache"))?;
     let mut pods: BTreeMap<i32, Arc<Pod>> = BTreeMap::new();
-    for p in st.pods.state() {
+    for p in controlled_by(&st.pods, &uid) {
         if p.metadata.namespace.as_deref() == Some(ns.as_str())
             && controller_of(&p.metadata).is_some_and(|o| o.uid == uid)
             && let Some(ord) = ordinal_of(&name, &p.name_any())
