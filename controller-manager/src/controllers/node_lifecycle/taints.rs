@@ -1,9 +1,9 @@
 //! Which taints a Node's conditions call for, and when a pod on a node
 //! with NoExecute taints must be evicted given its tolerations. Pure.
 
+use ::client::time::{time, to_chrono};
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::{Node, Pod, Taint, Toleration};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 pub const NOT_READY: &str = "node.kubernetes.io/not-ready";
 pub const UNREACHABLE: &str = "node.kubernetes.io/unreachable";
@@ -99,7 +99,7 @@ pub fn reconcile_taints(node: &Node, now: DateTime<Utc>) -> Option<Vec<Taint>> {
         if !out.iter().any(|t| same(t, &w)) {
             let mut t = w;
             if t.effect == "NoExecute" {
-                t.time_added = Some(Time(now));
+                t.time_added = Some(time(now));
             }
             out.push(t);
         }
@@ -158,7 +158,7 @@ pub fn eviction(pod: &Pod, taints: &[Taint], now: DateTime<Utc>) -> Eviction {
             .min()
             .unwrap_or(0)
             .max(0);
-        let added = t.time_added.as_ref().map(|x| x.0).unwrap_or(now);
+        let added = t.time_added.as_ref().map(|x| to_chrono(x.0)).unwrap_or(now);
         let at = added + chrono::Duration::seconds(secs);
         deadline = Some(deadline.map_or(at, |d| d.min(at)));
     }
@@ -211,7 +211,10 @@ mod tests {
                 "node.kubernetes.io/unreachable:NoExecute"
             ]
         );
-        assert_eq!(t[2].time_added.as_ref().map(|x| x.0), Some(now()));
+        assert_eq!(
+            t[2].time_added.as_ref().map(|x| to_chrono(x.0)),
+            Some(now())
+        );
         let n = node("False", serde_json::to_value(&t).expect("json"), true);
         let t = reconcile_taints(&n, now()).expect("changed");
         assert_eq!(
@@ -241,7 +244,7 @@ mod tests {
             key: UNREACHABLE.into(),
             effect: "NoExecute".into(),
             value: None,
-            time_added: Some(Time(now())),
+            time_added: Some(time(now())),
         }];
         let later = now() + chrono::Duration::seconds(10);
         assert_eq!(eviction(&pod(json!([])), &taints, now()), Eviction::Now);
