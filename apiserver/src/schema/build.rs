@@ -183,6 +183,15 @@ pub(super) fn build() -> (Map<String, Value>, Vec<KindDefinition>) {
         d.insert("type".into(), json!("string"));
         d.insert("format".into(), json!("int-or-string"));
     }
+    // k8s-openapi (0.29) marks Quantity int-or-string without a type;
+    // upstream's document types it as a plain string.
+    if let Some(d) = definitions
+        .get_mut("io.k8s.apimachinery.pkg.api.resource.Quantity")
+        .and_then(Value::as_object_mut)
+    {
+        d.remove("x-kubernetes-int-or-string");
+        d.insert("type".into(), json!("string"));
+    }
     // A CRD schema's `default`, `enum` and `example` hold any JSON value;
     // k8s-openapi types the wrapper as an object, upstream gives no type.
     if let Some(d) = definitions
