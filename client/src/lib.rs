@@ -7,3 +7,4 @@ pub mod config;
 pub mod informer;
 pub mod leader_election;
 pub mod scheduling;
+pub mod time;

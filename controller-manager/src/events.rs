@@ -10,9 +10,10 @@
 //! 10,000 pods records its first 25 `SuccessfulCreate`s, not 10,000 extra
 //! writes competing with the pod creates for the apiserver.
 
+use ::client::time::time;
 use chrono::Utc;
 use k8s_openapi::api::core::v1::{Event, EventSource, ObjectReference};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta, Time};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
 use kube::api::{Api, Patch, PatchParams, PostParams};
 use std::collections::HashMap;
 use tokio::sync::mpsc;
@@ -169,8 +170,8 @@ fn new_event(p: &Pending, now: chrono::DateTime<Utc>) -> Event {
             component: Some(p.component.to_string()),
             host: None,
         }),
-        first_timestamp: Some(Time(now)),
-        last_timestamp: Some(Time(now)),
+        first_timestamp: Some(time(now)),
+        last_timestamp: Some(time(now)),
         count: Some(1),
         type_: Some(p.kind.as_str().to_string()),
         event_time: None::<MicroTime>,
@@ -201,7 +202,7 @@ async fn post_events(client: kube::Client, mut rx: mpsc::Receiver<Pending>) {
             let api: Api<Event> = Api::namespaced(client.clone(), ns);
             let patch = serde_json::json!({
                 "count": *count + 1,
-                "lastTimestamp": Time(now),
+                "lastTimestamp": time(now),
             });
             match api
                 .patch(name, &PatchParams::default(), &Patch::Merge(&patch))

@@ -6,9 +6,10 @@
 //! deadline stops, and the process exits so a supervisor restarts it as a
 //! candidate.
 
+use ::client::time::micro_time;
 use chrono::Utc;
 use k8s_openapi::api::coordination::v1::{Lease, LeaseSpec};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::{MicroTime, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{Api, PostParams};
 use std::time::{Duration, Instant};
 
@@ -126,7 +127,7 @@ impl LeaderElector {
     }
 
     fn fresh_spec(&self, transitions: i32) -> LeaseSpec {
-        let now = MicroTime(Utc::now());
+        let now = micro_time(Utc::now());
         LeaseSpec {
             holder_identity: Some(self.cfg.identity.clone()),
             lease_duration_seconds: Some(self.cfg.lease_duration.as_secs() as i32),
@@ -171,7 +172,7 @@ impl LeaderElector {
         ) {
             Decision::Wait => return Ok(false),
             Decision::Renew => LeaseSpec {
-                renew_time: Some(MicroTime(Utc::now())),
+                renew_time: Some(micro_time(Utc::now())),
                 lease_duration_seconds: Some(self.cfg.lease_duration.as_secs() as i32),
                 ..spec
             },

@@ -33,9 +33,13 @@ impl ApiWriter {
             "target": {"apiVersion": "v1", "kind": "Node", "name": node},
         });
         let api: Api<Pod> = Api::namespaced(self.client.clone(), ns);
-        let bytes = serde_json::to_vec(&body).map_err(kube::Error::SerdeError)?;
-        api.create_subresource::<serde_json::Value>("binding", name, &PostParams::default(), bytes)
-            .await?;
+        api.create_subresource::<_, serde_json::Value>(
+            "binding",
+            name,
+            &PostParams::default(),
+            &body,
+        )
+        .await?;
         Ok(())
     }
 

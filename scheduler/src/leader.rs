@@ -3,9 +3,9 @@
 //! retry period, and stop (exit) when renewal fails past the deadline, as
 //! upstream does, so two schedulers never bind at once.
 
+use ::client::time::{micro_time, to_chrono};
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::coordination::v1::Lease;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
 use kube::Client;
 use kube::api::{Api, PostParams};
 use std::time::Duration;
@@ -42,7 +42,7 @@ pub fn can_acquire(lease: &Lease, me: &str, now: DateTime<Utc>) -> bool {
     if holder.is_empty() || holder == me {
         return true;
     }
-    let Some(renewed) = spec.renew_time.as_ref().map(|t| t.0) else {
+    let Some(renewed) = spec.renew_time.as_ref().map(|t| to_chrono(t.0)) else {
         return true;
     };
     let duration = chrono::Duration::seconds(i64::from(spec.lease_duration_seconds.unwrap_or(15)));
@@ -53,13 +53,13 @@ fn claim(lease: &mut Lease, cfg: &LeaderConfig, now: DateTime<Utc>) {
     let spec = lease.spec.get_or_insert_with(Default::default);
     let was_mine = spec.holder_identity.as_deref() == Some(cfg.identity.as_str());
     if !was_mine {
-        spec.acquire_time = Some(MicroTime(now));
+        spec.acquire_time = Some(micro_time(now));
         spec.lease_transitions =
             Some(spec.lease_transitions.unwrap_or(0) + i32::from(spec.holder_identity.is_some()));
     }
     spec.holder_identity = Some(cfg.identity.clone());
     spec.lease_duration_seconds = Some(cfg.lease_duration.as_secs() as i32);
-    spec.renew_time = Some(MicroTime(now));
+    spec.renew_time = Some(micro_time(now));
 }
 
 /// One acquire-or-renew attempt; true when we hold the lease afterwards.
@@ -140,7 +140,7 @@ mod tests {
             spec: Some(LeaseSpec {
                 holder_identity: Some(holder.into()),
                 lease_duration_seconds: Some(15),
-                renew_time: Some(MicroTime(
+                renew_time: Some(micro_time(
                     Utc::now() - chrono::Duration::seconds(renewed_secs_ago),
                 )),
                 ..Default::default()

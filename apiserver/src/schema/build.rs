@@ -7,8 +7,8 @@ use super::field_meta::{DEFINITION_MAP_TYPES, FIELDS, FieldMeta};
 use crate::resources::RESOURCES;
 use k8s_openapi::api as a;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1 as meta;
-use schemars::JsonSchema;
-use schemars::r#gen::{SchemaGenerator, SchemaSettings};
+use schemars::generate::SchemaSettings;
+use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Map, Value, json};
 
 /// Adds one kind's schema (and everything it references) to the generator
@@ -17,7 +17,7 @@ type AddKind = fn(&mut SchemaGenerator) -> String;
 
 fn add<T: JsonSchema>(generator: &mut SchemaGenerator) -> String {
     generator.subschema_for::<T>();
-    T::schema_name()
+    T::schema_name().into_owned()
 }
 
 /// The kinds with a definition: (group, version, kind, has a List kind).
@@ -94,10 +94,14 @@ const SHARED_KINDS: &[(&str, AddKind)] = &[
 
 /// The definitions (keys sorted) and the kinds that name one.
 pub(super) fn build() -> (Map<String, Value>, Vec<KindDefinition>) {
+    // References read `#/definitions/<name>` as in upstream's v2 document.
+    // No transforms: draft 7's would move a `$ref`'s sibling `description`
+    // into an `allOf`, where upstream keeps them side by side. (k8s-openapi
+    // writes every schema by hand, so no `Option` null types arise.)
     let mut generator = SchemaSettings::draft07()
         .with(|s| {
-            s.definitions_path = "#/definitions/".to_string();
-            s.option_add_null_type = false;
+            s.definitions_path = "/definitions".into();
+            s.transforms.clear();
         })
         .into_generator();
     let mut kinds = Vec::new();
@@ -120,11 +124,7 @@ pub(super) fn build() -> (Map<String, Value>, Vec<KindDefinition>) {
     for (kind, add_kind) in SHARED_KINDS {
         shared.push((*kind, add_kind(&mut generator)));
     }
-    let mut definitions: Map<String, Value> = generator
-        .take_definitions()
-        .into_iter()
-        .filter_map(|(name, schema)| Some((name, serde_json::to_value(schema).ok()?)))
-        .collect();
+    let mut definitions: Map<String, Value> = generator.take_definitions(false);
     for (group, version, kind, item) in lists {
         let name = format!("{item}List");
         definitions.insert(name.clone(), list_schema(kind, &item));
@@ -182,6 +182,15 @@ pub(super) fn build() -> (Map<String, Value>, Vec<KindDefinition>) {
         // kubectl explain print `<IntOrString>` from it).
         d.insert("type".into(), json!("string"));
         d.insert("format".into(), json!("int-or-string"));
+    }
+    // k8s-openapi (0.29) marks Quantity int-or-string without a type;
+    // upstream's document types it as a plain string.
+    if let Some(d) = definitions
+        .get_mut("io.k8s.apimachinery.pkg.api.resource.Quantity")
+        .and_then(Value::as_object_mut)
+    {
+        d.remove("x-kubernetes-int-or-string");
+        d.insert("type".into(), json!("string"));
     }
     // A CRD schema's `default`, `enum` and `example` hold any JSON value;
     // k8s-openapi types the wrapper as an object, upstream gives no type.

@@ -222,6 +222,7 @@ pub static FIELDS: &[(&str, &str, FieldMeta)] = &[
     ("io.k8s.api.core.v1.TopologySpreadConstraint", "matchLabelKeys", FieldMeta { patch_strategy: None, patch_merge_key: None, list_type: Some("atomic"), list_map_keys: &[], map_type: None }),
     ("io.k8s.api.discovery.v1.Endpoint", "addresses", FieldMeta { patch_strategy: None, patch_merge_key: None, list_type: Some("set"), list_map_keys: &[], map_type: None }),
     ("io.k8s.api.discovery.v1.EndpointHints", "forZones", FieldMeta { patch_strategy: None, patch_merge_key: None, list_type: Some("atomic"), list_map_keys: &[], map_type: None }),
+    ("io.k8s.api.discovery.v1.EndpointHints", "forNodes", FieldMeta { patch_strategy: None, patch_merge_key: None, list_type: Some("atomic"), list_map_keys: &[], map_type: None }),
     ("io.k8s.api.discovery.v1.EndpointSlice", "endpoints", FieldMeta { patch_strategy: None, patch_merge_key: None, list_type: Some("atomic"), list_map_keys: &[], map_type: None }),
     ("io.k8s.api.discovery.v1.EndpointSlice", "ports", FieldMeta { patch_strategy: None, patch_merge_key: None, list_type: Some("atomic"), list_map_keys: &[], map_type: None }),
     ("io.k8s.api.networking.v1.HTTPIngressRuleValue", "paths", FieldMeta { patch_strategy: None, patch_merge_key: None, list_type: Some("atomic"), list_map_keys: &[], map_type: None }),

@@ -1,4 +1,5 @@
 use super::*;
+use serde_json::json;
 use std::path::PathBuf;
 
 /// Upstream's OpenAPI v2 document, the oracle of the patch metadata; the
@@ -38,7 +39,7 @@ fn patch_metadata_and_property_names_match_upstream() {
                 .map(|p| p.keys().cloned().collect())
                 .unwrap_or_default()
         };
-        // The oracle is a newer release than the v1.32 types we serve: it
+        // The oracle is a newer release than the v1.33 types we serve: it
         // may have fields we lack, never the other way round.
         let (mine, upstream_props) = (props(ours), props(theirs));
         for p in &mine {
@@ -61,7 +62,7 @@ fn patch_metadata_and_property_names_match_upstream() {
             }
         }
     }
-    println!("{checked} extension checks; {newer} upstream properties newer than v1.32");
+    println!("{checked} extension checks; {newer} upstream properties newer than v1.33");
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
     assert!(checked > 5000, "only {checked} extension checks ran");
 }
@@ -207,4 +208,25 @@ fn required_lists_follow_upstream_not_rust_optionality() {
     assert_eq!(container["required"], serde_json::json!(["name"]));
     let ios = &definitions()["io.k8s.apimachinery.pkg.util.intstr.IntOrString"];
     assert_eq!(ios["format"], "int-or-string");
+}
+
+#[test]
+fn references_keep_upstream_shape() {
+    let defs = definitions();
+    // A described reference stays `$ref` + `description` side by side, as
+    // upstream writes it (no `allOf` wrapper).
+    let meta = &defs["io.k8s.api.core.v1.Pod"]["properties"]["metadata"];
+    assert_eq!(
+        meta["$ref"],
+        json!("#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta")
+    );
+    assert!(meta.get("description").is_some());
+    assert!(meta.get("allOf").is_none());
+    // Upstream's scalar wrappers: Quantity a string, IntOrString a string
+    // with its own format.
+    let quantity = &defs["io.k8s.apimachinery.pkg.api.resource.Quantity"];
+    assert_eq!(quantity["type"], json!("string"));
+    assert!(quantity.get("x-kubernetes-int-or-string").is_none());
+    let ios = &defs["io.k8s.apimachinery.pkg.util.intstr.IntOrString"];
+    assert_eq!(ios["format"], json!("int-or-string"));
 }

@@ -8,7 +8,7 @@ use futures::stream::BoxStream;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::Resource;
 use kube::api::{Api, ApiResource, DynamicObject, PartialObjectMeta};
-use kube::runtime::{WatchStreamExt, metadata_watcher, watcher};
+use kube::runtime::{WatchStreamExt, watcher};
 use serde::de::DeserializeOwned;
 use std::any::{Any, TypeId};
 use std::collections::HashMap;
@@ -165,8 +165,10 @@ impl SharedInformerFactory {
         if let Some(existing) = started.metadata.get(&key) {
             return existing.clone();
         }
-        let api: Api<DynamicObject> = Api::all_with(self.inner.client.clone(), resource);
-        let events = metadata_watcher(api, watcher::Config::default()).default_backoff();
+        // An Api of PartialObjectMeta asks for metadata-only lists and watches.
+        let api: Api<PartialObjectMeta<DynamicObject>> =
+            Api::all_with(self.inner.client.clone(), resource);
+        let events = watcher(api, watcher::Config::default()).default_backoff();
         let transform: Option<Transform<PartialObjectMeta<DynamicObject>>> =
             self.inner.strip_managed_fields.then(|| {
                 Arc::new(|o: &mut PartialObjectMeta<DynamicObject>| {

@@ -14,6 +14,7 @@ use crate::Context;
 use crate::controllers::podutil::{controller_of, is_active, is_ready};
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
+use ::client::time::{time, to_chrono};
 use apimachinery::labels::Selector;
 use client::informer::Store;
 use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
@@ -107,7 +108,7 @@ pub fn prune_disrupted(
     let mut kept = BTreeMap::new();
     let mut recheck: Option<Duration> = None;
     for (name, at) in recorded {
-        let expires = at.0 + timeout;
+        let expires = to_chrono(at.0) + timeout;
         if !live.contains(&name.as_str()) || expires <= now {
             continue;
         }
@@ -230,7 +231,7 @@ async fn reconcile(pdb: Arc<PodDisruptionBudget>, st: Arc<State>) -> Result<Acti
             status: status.into(),
             reason: reason.into(),
             message: String::new(),
-            last_transition_time: Time(chrono::Utc::now()),
+            last_transition_time: time(chrono::Utc::now()),
             observed_generation: pdb.metadata.generation,
         },
     };
@@ -294,7 +295,7 @@ mod tests {
     #[test]
     fn disrupted_pods_pruned() {
         let now = chrono::Utc::now();
-        let ago = |s: i64| Time(now - chrono::Duration::seconds(s));
+        let ago = |s: i64| time(now - chrono::Duration::seconds(s));
         let recorded: BTreeMap<String, Time> = [
             ("fresh".to_string(), ago(30)),
             ("expired".to_string(), ago(121)),

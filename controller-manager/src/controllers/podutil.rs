@@ -29,7 +29,11 @@ pub fn ready_since(pod: &Pod) -> Option<Option<DateTime<Utc>>> {
         .as_ref()?
         .iter()
         .find(|c| c.type_ == "Ready")?;
-    (cond.status == "True").then(|| cond.last_transition_time.as_ref().map(|t| t.0))
+    (cond.status == "True").then(|| {
+        cond.last_transition_time
+            .as_ref()
+            .map(|t| ::client::time::to_chrono(t.0))
+    })
 }
 
 pub fn is_ready(pod: &Pod) -> bool {

@@ -74,15 +74,12 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kube::core::ErrorResponse;
+    use kube::core::Status;
 
     fn api(code: u16) -> Error {
-        Error::Kube(kube::Error::Api(ErrorResponse {
-            status: "Failure".into(),
-            message: String::new(),
-            reason: String::new(),
-            code,
-        }))
+        Error::Kube(kube::Error::Api(
+            Status::failure("", "").with_code(code).boxed(),
+        ))
     }
 
     #[test]

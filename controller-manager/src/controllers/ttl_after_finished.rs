@@ -44,7 +44,7 @@ pub fn expires_at(job: &Job) -> Option<DateTime<Utc>> {
         .as_ref()
         .and_then(|s| s.completion_time.as_ref())
         .or(cond.last_transition_time.as_ref())
-        .map(|t| t.0)?;
+        .map(|t| ::client::time::to_chrono(t.0))?;
     Some(finished_at + chrono::Duration::seconds(i64::from(ttl)))
 }
 

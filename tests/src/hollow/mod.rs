@@ -248,7 +248,7 @@ fn fallback_pod_cidr(index: usize) -> String {
 }
 
 fn now() -> Time {
-    Time(chrono::Utc::now())
+    Time(jiff::Timestamp::now())
 }
 
 fn node_status(p: &Played) -> serde_json::Value {
@@ -339,7 +339,7 @@ async fn register_pending(client: kube::Client, state: Shared) {
 async fn renew_lease(client: &kube::Client, node: &str) {
     let api: Api<Lease> = Api::namespaced(client.clone(), "kube-node-lease");
     let renewed = json!({"spec": {"holderIdentity": node, "leaseDurationSeconds": 40,
-        "renewTime": MicroTime(chrono::Utc::now())}});
+        "renewTime": MicroTime(jiff::Timestamp::now())}});
     match api
         .patch(node, &PatchParams::default(), &Patch::Merge(&renewed))
         .await

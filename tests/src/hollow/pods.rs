@@ -126,7 +126,7 @@ fn condition(t: &str, ok: bool, now: &Value) -> Value {
 /// The status patch a kubelet would write for `phase`/`ready`.
 fn status_patch(pod: &Pod, phase: &str, ready: bool, pod_ip: &str, host_ip: &str) -> Value {
     let now = json!(k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(
-        chrono::Utc::now()
+        jiff::Timestamp::now()
     ));
     let running = phase == "Running";
     let containers: Vec<Value> = pod
@@ -185,8 +185,7 @@ async fn act(
             let binding = json!({"apiVersion": "v1", "kind": "Binding",
                 "metadata": {"name": name, "namespace": ns},
                 "target": {"apiVersion": "v1", "kind": "Node", "name": node}});
-            let body = serde_json::to_vec(&binding).unwrap_or_default();
-            api.create_subresource::<Value>("binding", &name, &PostParams::default(), body)
+            api.create_subresource::<_, Value>("binding", &name, &PostParams::default(), &binding)
                 .await
                 .map(|_| ())
         }

@@ -14,11 +14,11 @@ use crate::controllers::reflected::{controller_ref, is_controlled_by};
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
 use crate::events::Recorder;
+use ::client::time::{time, to_chrono};
 use chrono::{DateTime, Utc};
 use client::informer::Store;
 use k8s_openapi::api::batch::v1::{CronJob, CronJobStatus, Job};
 use k8s_openapi::api::core::v1::ObjectReference;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, PostParams};
 use kube::runtime::Controller;
 use kube::runtime::controller::{Action, Config};
@@ -180,7 +180,7 @@ async fn reconcile(cj: Arc<CronJob>, st: Arc<State>) -> Result<Action> {
         .last_schedule_time
         .as_ref()
         .or(cj.metadata.creation_timestamp.as_ref())
-        .map(|t| t.0.with_timezone(&tz))
+        .map(|t| to_chrono(t.0).with_timezone(&tz))
         .unwrap_or(now);
     if let Some(d) = spec.starting_deadline_seconds {
         let floor = now - chrono::Duration::seconds(d);
@@ -213,7 +213,7 @@ async fn reconcile(cj: Arc<CronJob>, st: Arc<State>) -> Result<Action> {
         {
             running.push(Arc::new(job));
         }
-        status.last_schedule_time = Some(Time(at.with_timezone(&Utc)));
+        status.last_schedule_time = Some(time(at.with_timezone(&Utc)));
     } else if decision == RunDecision::SkipForbidden {
         tracing::debug!(cronjob = %cj.name_any(), "a Job is running; skipping this run (Forbid)");
         st.recorder.normal(
@@ -335,12 +335,8 @@ async fn write_status(st: &State, cj: &CronJob, status: CronJobStatus) -> Result
     let api: Api<CronJob> = Api::namespaced(st.client.clone(), &cj.namespace().unwrap_or_default());
     let mut updated = cj.clone();
     updated.status = Some(status);
-    api.replace_status(
-        &cj.name_any(),
-        &PostParams::default(),
-        serde_json::to_vec(&updated)?,
-    )
-    .await?;
+    api.replace_status(&cj.name_any(), &PostParams::default(), &updated)
+        .await?;
     Ok(())
 }
 

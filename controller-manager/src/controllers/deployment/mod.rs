@@ -357,7 +357,7 @@ async fn scale_proportionally(
                 rs.metadata
                     .creation_timestamp
                     .as_ref()
-                    .map_or(0, |t| t.0.timestamp()),
+                    .map_or(0, |t| t.0.as_second()),
                 rs.name_any(),
             ),
         })

@@ -2,9 +2,9 @@
 //! Available / Progressing / ReplicaFailure conditions with upstream's
 //! reasons and messages (which `kubectl rollout status` reads).
 
+use ::client::time::{time, to_chrono};
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::apps::v1::{Deployment, DeploymentCondition, DeploymentStatus, ReplicaSet};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 pub const NEW_RS_CREATED: &str = "NewReplicaSetCreated";
 pub const FOUND_NEW_RS: &str = "FoundNewReplicaSet";
@@ -26,8 +26,8 @@ fn cond(
         status: status.into(),
         reason: Some(reason.into()),
         message: Some(message),
-        last_update_time: Some(Time(now)),
-        last_transition_time: Some(Time(now)),
+        last_update_time: Some(time(now)),
+        last_transition_time: Some(time(now)),
     }
 }
 
@@ -92,6 +92,9 @@ pub fn base_status(
         replicas: Some(total),
         updated_replicas: Some(new.map_or(0, |n| rs_status(n).0)),
         ready_replicas: Some(ready),
+        // Upstream fills it only behind the alpha
+        // DeploymentReplicaSetTerminatingReplicas gate.
+        terminating_replicas: None,
         available_replicas: Some(available),
         unavailable_replicas: Some((replicas - available).max(0)),
         collision_count: current.collision_count,
@@ -175,7 +178,7 @@ pub fn deadline_left(d: &Deployment, s: &DeploymentStatus, now: DateTime<Utc>) -
     ) {
         return None;
     }
-    let from = c.last_update_time.as_ref()?.0;
+    let from = to_chrono(c.last_update_time.as_ref()?.0);
     Some((from + chrono::Duration::seconds(i64::from(deadline)) - now).num_seconds())
 }
 
@@ -354,7 +357,7 @@ mod tests {
     #[test]
     fn stalled_rollout_times_out() {
         let now = Utc::now();
-        let old_update = Time(now - chrono::Duration::seconds(700));
+        let old_update = time(now - chrono::Duration::seconds(700));
         let d = deployment(
             2,
             json!({"replicas": 3, "updatedReplicas": 1, "readyReplicas": 2, "availableReplicas": 2, "conditions": [

@@ -172,7 +172,7 @@ async fn release(api: &Api<Pod>, job_uid: &str, pod: &Pod) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference, Time};
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ObjectMeta, OwnerReference};
 
     fn pod(controller: Option<&str>, deleting: bool) -> Pod {
         Pod {
@@ -187,7 +187,7 @@ mod tests {
                         block_owner_deletion: Some(true),
                     }]
                 }),
-                deletion_timestamp: deleting.then(|| Time(chrono::Utc::now())),
+                deletion_timestamp: deleting.then(|| ::client::time::time(chrono::Utc::now())),
                 ..Default::default()
             },
             ..Default::default()

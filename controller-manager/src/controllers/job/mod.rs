@@ -14,11 +14,11 @@ use crate::controllers::reflected::controller_ref;
 use crate::controllers::run_controller;
 use crate::error::{Error, Result};
 use crate::events::Recorder;
+use ::client::time::{time, to_chrono};
 use chrono::Utc;
 use client::informer::Store;
 use k8s_openapi::api::batch::v1::{Job, JobCondition, JobStatus, UncountedTerminatedPods};
 use k8s_openapi::api::core::v1::{EnvVar, Pod};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::Controller;
 use kube::runtime::controller::{Action, Config};
@@ -88,7 +88,7 @@ pub fn finished(job: &Job) -> Option<&JobCondition> {
 }
 
 fn condition(type_: &str, reason: &str, message: &str) -> JobCondition {
-    let now = Some(Time(Utc::now()));
+    let now = Some(time(Utc::now()));
     JobCondition {
         type_: type_.into(),
         status: "True".into(),
@@ -175,14 +175,14 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
     }
     let suspended = spec.suspend.unwrap_or(false);
     if !suspended && status.start_time.is_none() {
-        status.start_time = Some(Time(Utc::now()));
+        status.start_time = Some(time(Utc::now()));
     }
     let succeeded = status.succeeded.unwrap_or(0);
     let failed = status.failed.unwrap_or(0);
     let completions = spec.completions;
     let backoff_limit = spec.backoff_limit.unwrap_or(6);
     let deadline_passed = spec.active_deadline_seconds.and_then(|d| {
-        let start = status.start_time.as_ref()?.0;
+        let start = to_chrono(status.start_time.as_ref()?.0);
         let end = start + chrono::Duration::seconds(d);
         let now = Utc::now();
         if now >= end {
@@ -235,7 +235,7 @@ async fn reconcile(job: Arc<Job>, st: Arc<State>) -> Result<Action> {
             "CompletionsReached",
             "Reached expected number of succeeded pods",
         ));
-        status.completion_time = Some(Time(Utc::now()));
+        status.completion_time = Some(time(Utc::now()));
         st.recorder
             .normal(job.object_ref(&()), "Completed", "Job completed".into());
     } else if suspended {
@@ -385,12 +385,8 @@ async fn write_status(st: &State, job: &Job, status: JobStatus) -> Result<Action
     let api: Api<Job> = Api::namespaced(st.client.clone(), &job.namespace().unwrap_or_default());
     let mut updated = job.clone();
     updated.status = Some(status);
-    api.replace_status(
-        &job.name_any(),
-        &PostParams::default(),
-        serde_json::to_vec(&updated)?,
-    )
-    .await?;
+    api.replace_status(&job.name_any(), &PostParams::default(), &updated)
+        .await?;
     Ok(Action::await_change())
 }
 

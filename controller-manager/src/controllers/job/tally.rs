@@ -141,8 +141,8 @@ pub fn tally<'a>(job: &Job, pods: &[&'a Pod]) -> Tally<'a> {
                                 })
                                 .max()
                         })
-                        .map(|t| t.0)
-                        .or_else(|| p.metadata.creation_timestamp.as_ref().map(|t| t.0));
+                        .or_else(|| p.metadata.creation_timestamp.clone())
+                        .map(|t| ::client::time::to_chrono(t.0));
                     t.last_failure = t.last_failure.max(finished);
                 }
             },

@@ -82,9 +82,8 @@ async fn reconcile(ns: Arc<Namespace>, st: Arc<State>) -> Result<Action> {
                 .collect(),
         );
     }
-    let body = serde_json::to_vec(&cur)?;
     match api
-        .replace_subresource("finalize", &name, &PostParams::default(), body)
+        .replace_subresource("finalize", &name, &PostParams::default(), &cur)
         .await
     {
         Err(kube::Error::Api(e)) if e.code == 404 => {}

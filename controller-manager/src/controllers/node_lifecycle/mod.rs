@@ -10,10 +10,10 @@ pub mod taints;
 use crate::Context;
 use crate::error::Result;
 use crate::events::Recorder;
+use ::client::time::{time, to_chrono};
 use chrono::{DateTime, Utc};
 use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::{Node, NodeCondition, Pod, PodCondition};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
 use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Resource, ResourceExt};
@@ -81,13 +81,13 @@ fn last_heartbeat(st: &State, node: &Node) -> DateTime<Utc> {
     let lease = st
         .leases
         .get(&ObjectRef::new(&node.name_any()).within(LEASE_NAMESPACE))
-        .and_then(|l| l.spec.as_ref()?.renew_time.as_ref().map(|t| t.0));
+        .and_then(|l| l.spec.as_ref()?.renew_time.as_ref().map(|t| to_chrono(t.0)));
     let ready = node
         .status
         .as_ref()
         .and_then(|s| s.conditions.as_ref())
         .and_then(|cs| cs.iter().find(|c| c.type_ == "Ready"))
-        .and_then(|c| c.last_heartbeat_time.as_ref().map(|t| t.0));
+        .and_then(|c| c.last_heartbeat_time.as_ref().map(|t| to_chrono(t.0)));
     [lease, ready, Some(st.started)]
         .into_iter()
         .flatten()
@@ -183,11 +183,11 @@ async fn mark_unknown(st: &State, node: &Node, now: DateTime<Utc>) -> Result<()>
         c.status = "Unknown".into();
         c.reason = Some("NodeStatusUnknown".into());
         c.message = Some("Kubelet stopped posting node status.".into());
-        c.last_transition_time = Some(Time(now));
+        c.last_transition_time = Some(time(now));
     }
     let nodes: Api<Node> = Api::all(st.client.clone());
     nodes
-        .replace_status(&name, &PostParams::default(), serde_json::to_vec(&updated)?)
+        .replace_status(&name, &PostParams::default(), &updated)
         .await?;
     tracing::info!(node = %name, "node stopped posting status; marked Unknown");
     st.recorder.normal(
@@ -211,7 +211,7 @@ async fn mark_unknown(st: &State, node: &Node, now: DateTime<Utc>) -> Result<()>
             *c = PodCondition {
                 type_: "Ready".into(),
                 status: "False".into(),
-                last_transition_time: Some(Time(now)),
+                last_transition_time: Some(time(now)),
                 ..Default::default()
             };
         }

@@ -1,13 +1,13 @@
 //! Which taints a Node's conditions call for, and when a pod on a node
 //! with NoExecute taints must be evicted given its tolerations. Pure.
 
-use chrono::{DateTime, Utc};
-use client::scheduling::taints::{
+use ::client::scheduling::taints::{
     NO_EXECUTE, TAINT_NODE_NOT_READY, TAINT_NODE_UNREACHABLE, TAINT_NODE_UNSCHEDULABLE,
     TolerationTime, matching_tolerations, min_toleration_time,
 };
+use ::client::time::{time, to_chrono};
+use chrono::{DateTime, Utc};
 use k8s_openapi::api::core::v1::{Node, Pod, Taint};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 
 pub const NOT_READY: &str = TAINT_NODE_NOT_READY;
 pub const UNREACHABLE: &str = TAINT_NODE_UNREACHABLE;
@@ -103,7 +103,7 @@ pub fn reconcile_taints(node: &Node, now: DateTime<Utc>) -> Option<Vec<Taint>> {
         if !out.iter().any(|t| same(t, &w)) {
             let mut t = w;
             if t.effect == "NoExecute" {
-                t.time_added = Some(Time(now));
+                t.time_added = Some(time(now));
             }
             out.push(t);
         }
@@ -145,7 +145,7 @@ pub fn eviction(pod: &Pod, taints: &[Taint], now: DateTime<Utc>) -> Eviction {
         return Eviction::Never;
     };
     let tainted_since = no_execute()
-        .map(|t| t.time_added.as_ref().map_or(now, |x| x.0))
+        .map(|t| t.time_added.as_ref().map_or(now, |x| to_chrono(x.0)))
         .min()
         .unwrap_or(now);
     let at = tainted_since + chrono::Duration::seconds(secs);
@@ -198,7 +198,10 @@ mod tests {
                 "node.kubernetes.io/unreachable:NoExecute"
             ]
         );
-        assert_eq!(t[2].time_added.as_ref().map(|x| x.0), Some(now()));
+        assert_eq!(
+            t[2].time_added.as_ref().map(|x| to_chrono(x.0)),
+            Some(now())
+        );
         let n = node("False", serde_json::to_value(&t).expect("json"), true);
         let t = reconcile_taints(&n, now()).expect("changed");
         assert_eq!(
@@ -228,7 +231,7 @@ mod tests {
             key: UNREACHABLE.into(),
             effect: "NoExecute".into(),
             value: None,
-            time_added: Some(Time(now())),
+            time_added: Some(time(now())),
         }];
         let later = now() + chrono::Duration::seconds(10);
         assert_eq!(eviction(&pod(json!([])), &taints, now()), Eviction::Now);
@@ -260,7 +263,7 @@ mod tests {
 
     #[test]
     fn eviction_with_several_taints_counts_from_the_first() {
-        let at = |secs: i64| Some(Time(now() + chrono::Duration::seconds(secs)));
+        let at = |secs: i64| Some(time(now() + chrono::Duration::seconds(secs)));
         let taints = vec![
             Taint {
                 key: NOT_READY.into(),

@@ -249,12 +249,8 @@ async fn set_claim_phase(
     }
     let api: Api<PersistentVolumeClaim> =
         Api::namespaced(st.client.clone(), &pvc.namespace().unwrap_or_default());
-    api.replace_status(
-        &pvc.name_any(),
-        &PostParams::default(),
-        serde_json::to_vec(&updated)?,
-    )
-    .await?;
+    api.replace_status(&pvc.name_any(), &PostParams::default(), &updated)
+        .await?;
     Ok(())
 }
 
@@ -288,12 +284,8 @@ async fn reconcile_volume(pv: Arc<PersistentVolume>, st: Arc<State>) -> Result<A
         let mut updated = (*pv).clone();
         updated.status.get_or_insert_with(Default::default).phase = Some(want.into());
         let api: Api<PersistentVolume> = Api::all(st.client.clone());
-        api.replace_status(
-            &pv.name_any(),
-            &PostParams::default(),
-            serde_json::to_vec(&updated)?,
-        )
-        .await?;
+        api.replace_status(&pv.name_any(), &PostParams::default(), &updated)
+            .await?;
         // The reclaim happens on the pass that sees the new phase.
         return Ok(Action::await_change());
     }

@@ -44,7 +44,7 @@ pub fn compute(
                 "status": "True",
                 "reason": "FailedCreate",
                 "message": message,
-                "lastTransitionTime": k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(now),
+                "lastTransitionTime": ::client::time::time(now),
             }))])
         }
         None => Value::Null,

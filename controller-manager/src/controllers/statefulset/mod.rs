@@ -98,8 +98,8 @@ pub fn new_pod(set: &StatefulSet, template: &PodTemplateSpec, revision: &str, or
     labels.insert("apps.kubernetes.io/pod-index".into(), ordinal.to_string());
     if let Some(ps) = pod.spec.as_mut() {
         ps.hostname = Some(name.clone());
-        if !spec.service_name.is_empty() {
-            ps.subdomain = Some(spec.service_name.clone());
+        if let Some(service) = spec.service_name.as_deref().filter(|s| !s.is_empty()) {
+            ps.subdomain = Some(service.into());
         }
         for claim in spec.volume_claim_templates.iter().flatten() {
             let claim_name = claim.metadata.name.clone().unwrap_or_default();
