@@ -1,7 +1,8 @@
 //! Leader election through the real binaries (the client crate's
 //! `leader_election`, as kube-scheduler and kube-controller-manager use
 //! it): failover when the leader is killed, no double leadership when one
-//! process's clock is 90 s ahead or behind (Debian's `faketime`), and a
+//! process's clock is 90 s ahead or behind (Debian's libfaketime, as
+//! `faketime -f ±90s` runs it), and a
 //! leader whose Lease was taken while it was frozen stops instead of
 //! acting on.
 //!
@@ -43,15 +44,12 @@ impl Kind {
 /// Starts a candidate with short lease timings, under `faketime -f
 /// <skew>` when asked; the log is `<name>.log` in the cluster's directory.
 fn spawn(api: &ApiCluster, kind: Kind, name: &str, skew: Option<&str>) -> Daemon {
-    let binary = bins::binary(kind.binary());
-    let mut cmd = match skew {
-        Some(offset) => {
-            let mut c = Command::new(bins::system("faketime"));
-            c.arg("-f").arg(offset).arg(binary);
-            c
-        }
-        None => Command::new(binary),
-    };
+    let mut cmd = Command::new(bins::binary(kind.binary()));
+    if let Some(offset) = skew {
+        // What `faketime -f <offset>` sets up, without its wrapper process
+        // (which forks: a signal to it would not reach the daemon).
+        cmd.env("LD_PRELOAD", libfaketime()).env("FAKETIME", offset);
+    }
     cmd.arg(format!(
         "--kubeconfig={}",
         api.kubeconfig(kind.binary()).display()
@@ -68,6 +66,16 @@ fn spawn(api: &ApiCluster, kind: Kind, name: &str, skew: Option<&str>) -> Daemon
         cmd.arg("--controllers=serviceaccount");
     }
     Daemon::spawn(name, &mut cmd, api.work.path())
+}
+
+/// Debian's libfaketime (package `libfaketime`, which `faketime` needs).
+fn libfaketime() -> &'static str {
+    const LIB: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+    assert!(
+        std::path::Path::new(LIB).is_file(),
+        "{LIB} is missing: install Debian's faketime (cluster/packages.sh)"
+    );
+    LIB
 }
 
 /// The identity the daemon campaigns under (from its log).
