@@ -149,7 +149,7 @@ impl ClientConfig {
         env: &Environment,
     ) -> Result<ClientConfig, ConfigError> {
         let mut config = if let Some(path) = &options.kubeconfig {
-            from_files(&[path.clone()], options.context.as_deref())?
+            from_files(std::slice::from_ref(path), options.context.as_deref())?
         } else if let (None, Some(host), Some(port)) =
             (&options.master, &env.service_host, &env.service_port)
         {
