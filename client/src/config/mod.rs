@@ -12,8 +12,9 @@
 //! Kubeconfigs are read with `apimachinery::kubeconfig` (both the `*-data`
 //! and the file fields; relative paths are relative to the kubeconfig's own
 //! directory), the connection is [`transport`]'s OpenSSL connector, and
-//! kube-rs adds bearer tokens (re-reading token files as they rotate).
+//! [`bearer`] adds bearer tokens (re-reading token files as they rotate).
 
+mod bearer;
 mod transport;
 
 pub use transport::Connector;
@@ -50,8 +51,8 @@ pub enum ConfigError {
     NotHttps(String),
     #[error("TLS client setup: {0}")]
     Tls(#[from] apimachinery::tls::TlsError),
-    #[error("client authentication setup: {0}")]
-    Auth(#[source] kube::Error),
+    #[error("bearer token: {0}")]
+    Token(String),
 }
 
 /// `--master`: upstream's override of the kubeconfig's server address,
@@ -191,8 +192,8 @@ impl ClientConfig {
         Ok(config)
     }
 
-    /// The kube-rs `Config` for the request layers: base URI, namespace
-    /// and bearer token (TLS is [`Connector`]'s, not kube-rs's).
+    /// The kube-rs `Config` for the request layers: base URI and namespace
+    /// (TLS is [`Connector`]'s, the bearer token [`bearer`]'s).
     fn kube_config(&self) -> Result<kube::Config, ConfigError> {
         let server = &self.connection.server;
         let uri: http::Uri =
@@ -214,17 +215,23 @@ impl ClientConfig {
         let mut config = kube::Config::new(uri);
         config.default_namespace = self.connection.namespace.clone();
         config.tls_server_name = self.connection.tls_server_name.clone();
-        if let Some(file) = &self.token_file {
-            config.auth_info.token_file = Some(file.display().to_string());
-        } else if let Some(token) = &self.connection.token {
-            config.auth_info.token = Some(secrecy::SecretString::from(token.clone()));
-        }
         Ok(config)
     }
 
+    /// The bearer token source, when the configuration has one.
+    fn bearer(&self) -> Result<Option<bearer::BearerToken>, ConfigError> {
+        match (&self.token_file, &self.connection.token) {
+            (Some(file), _) => bearer::BearerToken::file(file).map(Some),
+            (None, Some(token)) => bearer::BearerToken::fixed(token).map(Some),
+            (None, None) => Ok(None),
+        }
+    }
+
     /// A `kube::Client` over the OpenSSL connector with session resumption.
+    /// Call inside a tokio runtime (the client spawns its request buffer).
     pub fn client(&self) -> Result<kube::Client, ConfigError> {
         let config = self.kube_config()?;
+        let token = self.bearer()?;
         let tls = apimachinery::tls::client_connector(&self.connection, true)?;
         let connector = Connector::new(tls, self.connection.tls_server_name.clone());
         let http =
@@ -232,7 +239,13 @@ impl ClientConfig {
                 .build(connector);
         let service = tower::ServiceBuilder::new()
             .layer(config.base_uri_layer())
-            .option_layer(config.auth_layer().map_err(ConfigError::Auth)?)
+            .map_request(move |mut req: http::Request<kube::client::Body>| {
+                if let Some(token) = &token {
+                    req.headers_mut()
+                        .insert(http::header::AUTHORIZATION, token.header());
+                }
+                req
+            })
             .service(http.map_err(|e| -> BoxError { Box::new(e) }));
         Ok(kube::Client::new(service, config.default_namespace))
     }
