@@ -221,6 +221,19 @@ fn renewed_spec(cfg: &LeaderElectionConfig, current: LeaseSpec) -> LeaseSpec {
     }
 }
 
+/// The spec a leader writes when it steps down: no holder, a one-second
+/// lease; leaseTransitions stays (the next holder bumps it).
+fn released_spec(current: LeaseSpec) -> LeaseSpec {
+    let now = MicroTime(Utc::now());
+    LeaseSpec {
+        holder_identity: None,
+        lease_duration_seconds: Some(1),
+        acquire_time: Some(now.clone()),
+        renew_time: Some(now),
+        ..current
+    }
+}
+
 fn lease_seconds(cfg: &LeaderElectionConfig) -> i32 {
     i32::try_from(cfg.lease_duration.as_secs().max(1)).unwrap_or(i32::MAX)
 }
@@ -345,6 +358,31 @@ impl LeaderElector {
             lost = self.hold() => Err(lost),
             out = work => Ok(out),
         }
+    }
+
+    /// Gives the Lease up on a clean shutdown (upstream's
+    /// `ReleaseOnCancel`): holderIdentity cleared, so a candidate takes it
+    /// at its next retry instead of waiting out the lease duration. Does
+    /// nothing unless this process still holds it.
+    pub async fn release(&mut self) {
+        let lease = self.lease();
+        let Ok(Some(mut current)) = self.api.get_opt(&self.cfg.name).await else {
+            return;
+        };
+        let spec = current.spec.take().unwrap_or_default();
+        if spec.holder_identity.as_deref() != Some(self.cfg.identity.as_str()) {
+            return;
+        }
+        current.spec = Some(released_spec(spec));
+        match self
+            .api
+            .replace(&self.cfg.name, &PostParams::default(), &current)
+            .await
+        {
+            Ok(_) => tracing::info!(%lease, "released the leader lease"),
+            Err(e) => tracing::warn!(%lease, error = %e, "could not release the leader lease"),
+        }
+        self.renewed_at = None;
     }
 
     fn lost(&mut self, reason: String) -> LeadershipLost {

@@ -120,7 +120,11 @@ async fn main() -> Result<()> {
         anyhow::Ok(())
     };
     match elector.as_mut() {
-        Some(e) => e.lead(work).await??,
+        Some(e) => {
+            e.lead(work).await??;
+            // Stopped cleanly (SIGTERM): hand over without a lease's wait.
+            e.release().await;
+        }
         None => work.await?,
     }
     Ok(())

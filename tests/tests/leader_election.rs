@@ -362,3 +362,35 @@ fn a_leader_whose_lease_was_taken_stops() {
         standbys[1].0.log_tail(20)
     );
 }
+
+#[test]
+fn a_scheduler_stopped_cleanly_hands_over_at_once() {
+    let api = ApiCluster::start();
+    let mut first = spawn(&api, Kind::Scheduler, "scheduler-a", None);
+    wait_holder(&api, Kind::Scheduler, &first, Duration::from_secs(30));
+    let second = spawn(&api, Kind::Scheduler, "scheduler-b", None);
+    let second_id = identity(&second);
+    std::thread::sleep(Duration::from_secs(1));
+    // SIGTERM: the leader releases the Lease on its way out.
+    let stopped = Instant::now();
+    first.stop();
+    assert!(
+        first.log_plain().contains("released the leader lease"),
+        "{}",
+        first.log_tail(10)
+    );
+    let ok = wait_until(Duration::from_secs(20), || {
+        holder(&api, Kind::Scheduler) == second_id
+    });
+    let took = stopped.elapsed();
+    assert!(ok, "no handover:\n{}", second.log_tail(20));
+    println!(
+        "handover after a clean stop took {:.2}s",
+        took.as_secs_f64()
+    );
+    assert!(
+        took < LEASE_DURATION - Duration::from_secs(1),
+        "took {took:?}: the Lease was not released"
+    );
+    assert_eq!(lease_field(&api, Kind::Scheduler, "leaseTransitions"), "1");
+}

@@ -135,6 +135,18 @@ fn acquiring_bumps_transitions_and_renewing_keeps_them() {
     assert_eq!(taken.lease_duration_seconds, Some(15));
     assert!(taken.acquire_time > theirs.acquire_time);
 
+    let released = released_spec(taken.clone());
+    assert_eq!(released.holder_identity, None);
+    assert_eq!(released.lease_transitions, Some(4));
+    let r = Record {
+        holder: String::new(),
+        ..record("x", 0, "9")
+    };
+    assert_eq!(
+        decide(&r, "other", Duration::ZERO, Duration::from_secs(15)),
+        Decision::Acquire
+    );
+
     let renewed = renewed_spec(&c, taken.clone());
     assert_eq!(renewed.lease_transitions, Some(4));
     assert_eq!(renewed.acquire_time, taken.acquire_time);
