@@ -309,29 +309,12 @@ fn flags_parse_under_upstream_names() {
 /// request arrives over h2 with the bearer token read from the token file.
 #[tokio::test]
 async fn bearer_token_from_a_token_file_reaches_the_server() {
-    use apimachinery::tls::{ServingCert, server_acceptor};
     use http_body_util::Full;
     use hyper::body::Bytes;
     use hyper_util::rt::{TokioExecutor, TokioIo};
     use std::pin::Pin;
 
-    let acceptor = server_acceptor(
-        &ServingCert::SelfSigned {
-            hosts: vec!["127.0.0.1".into()],
-        },
-        None,
-    )
-    .expect("acceptor");
-    let ca = acceptor
-        .context()
-        .certificate()
-        .expect("certificate")
-        .to_pem()
-        .expect("pem");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let port = listener.local_addr().expect("addr").port();
+    let (acceptor, ca, listener, port) = super::transport::test_server::listen().await;
     tokio::spawn(async move {
         while let Ok((tcp, _)) = listener.accept().await {
             let ssl = openssl::ssl::Ssl::new(acceptor.context()).expect("ssl");

@@ -167,17 +167,14 @@ impl tower::Service<Uri> for Connector {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use apimachinery::kubeconfig::Connection as KubeConnection;
-    use apimachinery::tls::{ServingCert, client_connector, server_acceptor};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+pub(crate) mod test_server {
+    use apimachinery::tls::{ServingCert, server_acceptor};
+    use openssl::ssl::SslAcceptor;
     use tokio::net::TcpListener;
-    use tower::ServiceExt;
 
-    /// The second dial resumes the first connection's TLS session.
-    #[tokio::test]
-    async fn reconnect_resumes_the_session() {
+    /// A loopback TLS listener with a fresh self-signed certificate for
+    /// 127.0.0.1: (acceptor, its certificate in PEM, listener, port).
+    pub(crate) async fn listen() -> (SslAcceptor, Vec<u8>, TcpListener, u16) {
         let acceptor = server_acceptor(
             &ServingCert::SelfSigned {
                 hosts: vec!["127.0.0.1".into()],
@@ -193,6 +190,22 @@ mod tests {
             .expect("pem");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let port = listener.local_addr().expect("addr").port();
+        (acceptor, cert, listener, port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use apimachinery::kubeconfig::Connection as KubeConnection;
+    use apimachinery::tls::client_connector;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tower::ServiceExt;
+
+    /// The second dial resumes the first connection's TLS session.
+    #[tokio::test]
+    async fn reconnect_resumes_the_session() {
+        let (acceptor, cert, listener, port) = super::test_server::listen().await;
         let server = tokio::spawn(async move {
             let mut reused = Vec::new();
             for _ in 0..2 {
@@ -237,16 +250,8 @@ mod tests {
     /// refused: there is no way to skip verification.
     #[tokio::test]
     async fn an_unknown_server_certificate_is_refused() {
-        let acceptor = server_acceptor(
-            &ServingCert::SelfSigned {
-                hosts: vec!["127.0.0.1".into()],
-            },
-            None,
-        )
-        .expect("acceptor");
+        let (acceptor, _, listener, port) = super::test_server::listen().await;
         let (other, _) = apimachinery::tls::self_signed(&["127.0.0.1".into()]).expect("other");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let port = listener.local_addr().expect("addr").port();
         tokio::spawn(async move {
             if let Ok((tcp, _)) = listener.accept().await {
                 let ssl = openssl::ssl::Ssl::new(acceptor.context()).expect("ssl");
