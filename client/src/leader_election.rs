@@ -355,6 +355,8 @@ impl LeaderElector {
     /// next await — the moment leadership is lost.
     pub async fn lead<F: Future>(&mut self, work: F) -> Result<F::Output, LeadershipLost> {
         tokio::select! {
+            // Loss first: when both are ready, the work must not go on.
+            biased;
             lost = self.hold() => Err(lost),
             out = work => Ok(out),
         }
