@@ -83,6 +83,8 @@ pub struct AuthInfo {
     pub client_key: Option<PathBuf>,
     pub client_key_data: Option<String>,
     pub token: Option<String>,
+    /// client-go spells this one field in camelCase.
+    #[serde(rename = "tokenFile", alias = "token-file")]
     pub token_file: Option<PathBuf>,
 }
 
@@ -167,7 +169,7 @@ impl Kubeconfig {
         let token = match (&user.token, &user.token_file) {
             (Some(t), _) => Some(t.clone()),
             (None, Some(f)) => Some(
-                read_referenced("token-file", base_dir, f)
+                read_referenced("tokenFile", base_dir, f)
                     .map(|b| String::from_utf8_lossy(&b).trim().to_string())?,
             ),
             (None, None) => None,

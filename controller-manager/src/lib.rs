@@ -10,7 +10,6 @@ pub mod controllers;
 pub mod error;
 pub mod events;
 pub mod informers;
-pub mod leader;
 pub mod memory;
 pub mod metrics;
 pub mod options;

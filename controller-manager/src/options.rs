@@ -7,45 +7,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Parses a Go-style duration (`40s`, `5m0s`, `1h`, `500ms`, or bare seconds).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    if let Ok(secs) = s.parse::<f64>() {
-        return Ok(Duration::from_secs_f64(secs.max(0.0)));
-    }
-    let mut total = 0f64;
-    let mut rest = s;
-    if rest.is_empty() {
-        return Err("empty duration".into());
-    }
-    while !rest.is_empty() {
-        let num_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or_else(|| format!("missing unit in duration {s:?}"))?;
-        if num_end == 0 {
-            return Err(format!("invalid duration {s:?}"));
-        }
-        let value: f64 = rest[..num_end]
-            .parse()
-            .map_err(|_| format!("invalid duration {s:?}"))?;
-        let after = &rest[num_end..];
-        let unit_end = after
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(after.len());
-        let factor = match &after[..unit_end] {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            unit => return Err(format!("unknown unit {unit:?} in duration {s:?}")),
-        };
-        total += value * factor;
-        rest = &after[unit_end..];
-    }
-    Ok(Duration::from_secs_f64(total))
-}
+pub use apimachinery::flags::parse_duration;
 
 /// kube-controller-manager's flags.
 #[derive(Debug, Clone, Parser)]
@@ -56,6 +18,8 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 pub struct Options {
     #[command(flatten)]
     pub common: CommonFlags,
+    #[command(flatten)]
+    pub master: client::config::MasterFlag,
 
     /// The address the /healthz and /metrics server listens on.
     #[arg(long, default_value = "0.0.0.0")]
@@ -163,27 +127,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_parse_like_go() {
-        for (text, secs) in [
-            ("40s", 40.0),
-            ("5m0s", 300.0),
-            ("1h", 3600.0),
-            ("500ms", 0.5),
-            ("1m30s", 90.0),
-            ("7", 7.0),
-        ] {
-            assert_eq!(
-                parse_duration(text),
-                Ok(Duration::from_secs_f64(secs)),
-                "{text}"
-            );
-        }
-        for bad in ["", "s", "5x", "abc"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn upstream_flags_parse() {
         let o = Options::try_parse_from([
             "kube-controller-manager",
@@ -195,9 +138,11 @@ mod tests {
             "--node-monitor-grace-period=20s",
             "--concurrent-deployment-syncs=10",
             "--secure-port=0",
+            "--master=https://10.4.7.21:6443",
         ])
         .unwrap();
         assert!(!o.leader_elect);
+        assert_eq!(o.master.master.as_deref(), Some("https://10.4.7.21:6443"));
         assert_eq!(o.controllers, vec!["*", "-nodeipam"]);
         assert!(o.allocate_node_cidrs);
         assert_eq!(o.cluster_cidr.as_deref(), Some("172.7.0.0/16"));

@@ -3,31 +3,21 @@
 //! enabled controllers until one fails or the process is told to stop.
 
 use crate::controllers::{CONTROLLERS, enabled_controllers};
-use crate::leader::{LeaderElector, LeaseConfig, default_identity};
 use crate::{Context, options::Options};
 use anyhow::Context as _;
 use apimachinery::health::Health;
 use apimachinery::tls::{ServingCert, server_acceptor};
-use kube::config::{KubeConfigOptions, Kubeconfig};
+use client::config::ConnectOptions;
+use client::leader_election::{LeaderElectionConfig, LeaderElector, default_identity};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-/// A kube client from `--kubeconfig`, or the in-cluster / default config.
-pub async fn client(options: &Options) -> anyhow::Result<kube::Client> {
-    let config = match &options.common.kubeconfig {
-        Some(path) => {
-            let kubeconfig = Kubeconfig::read_from(path)
-                .with_context(|| format!("reading kubeconfig {}", path.display()))?;
-            kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-                .await
-                .with_context(|| format!("using kubeconfig {}", path.display()))?
-        }
-        None => kube::Config::infer()
-            .await
-            .context("no --kubeconfig given")?,
-    };
-    kube::Client::try_from(config).context("building the apiserver client")
+/// The apiserver client from `--kubeconfig` / `--master` (or `KUBECONFIG`,
+/// or the in-cluster ServiceAccount), the one way every daemon connects.
+pub fn client(options: &Options) -> anyhow::Result<kube::Client> {
+    let connect = ConnectOptions::from_flags(options.common.kubeconfig.as_deref(), &options.master);
+    client::config::connect(&connect).context("building the apiserver client")
 }
 
 async fn serve_health(options: &Options, ctx: &Context) -> anyhow::Result<()> {
@@ -64,14 +54,14 @@ async fn serve_health(options: &Options, ctx: &Context) -> anyhow::Result<()> {
 pub async fn run(options: Options) -> anyhow::Result<()> {
     let known: Vec<&str> = CONTROLLERS.iter().map(|(n, _)| *n).collect();
     let enabled = enabled_controllers(&known, &options.controllers)?;
-    let client = client(&options).await?;
+    let client = client(&options)?;
     let ctx = Context::new(client.clone(), options.clone());
     serve_health(&options, &ctx).await?;
 
     let mut elector = if options.leader_elect {
         let mut e = LeaderElector::new(
             client,
-            LeaseConfig {
+            LeaderElectionConfig {
                 namespace: options.leader_elect_resource_namespace.clone(),
                 name: options.leader_elect_resource_name.clone(),
                 identity: default_identity(),
@@ -79,7 +69,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
                 renew_deadline: options.leader_elect_renew_deadline,
                 retry_period: options.leader_elect_retry_period,
             },
-        );
+        )
+        .context("--leader-elect-* flags")?;
         e.acquire().await;
         record_leadership(&ctx, &options, e.identity());
         Some(e)
@@ -99,6 +90,8 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
     }
     tracing::info!(count = tasks.len(), "started controllers");
 
+    // The controllers run as tasks of this runtime; losing the Lease
+    // returns from here, and the process exits before they act again.
     let lost = async {
         match elector.as_mut() {
             Some(e) => e.hold().await,
@@ -106,7 +99,10 @@ pub async fn run(options: Options) -> anyhow::Result<()> {
         }
     };
     tokio::select! {
-        _ = lost => anyhow::bail!("leaderelection lost"),
+        lost = lost => {
+            ctx.metrics.leader.store(false, Ordering::Relaxed);
+            Err(lost.into())
+        }
         _ = shutdown_signal() => {
             tracing::info!("shutting down");
             Ok(())

@@ -57,6 +57,10 @@ pub struct ClientConnection {
 #[serde(rename_all = "camelCase")]
 pub struct LeaderElection {
     pub leader_elect: Option<bool>,
+    /// Go durations (`15s`), as the flags of the same names.
+    pub lease_duration: Option<String>,
+    pub renew_deadline: Option<String>,
+    pub retry_period: Option<String>,
     pub resource_name: Option<String>,
     pub resource_namespace: Option<String>,
 }

@@ -7,11 +7,9 @@
 
 pub mod api;
 pub mod cache;
-pub mod client;
 pub mod config;
 pub mod framework;
 pub mod informers;
-pub mod leader;
 pub mod metrics;
 pub mod options;
 pub mod plugins;

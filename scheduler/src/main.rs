@@ -2,12 +2,14 @@
 //! client, the health/metrics server, leader election, then the loop.
 
 use anyhow::{Context, Result};
+use apimachinery::flags::parse_duration;
 use apimachinery::health::{Health, serve};
 use apimachinery::tls::{ServingCert, server_acceptor};
 use clap::Parser;
+use client::config::ConnectOptions;
+use client::leader_election::{LeaderElectionConfig, LeaderElector, default_identity};
 use scheduler::api::ApiWriter;
 use scheduler::config::Configuration;
-use scheduler::leader::{self, LeaderConfig};
 use scheduler::metrics::Metrics;
 use scheduler::options::Options;
 use scheduler::plugins::volume_binding::VolumeBinding;
@@ -15,6 +17,7 @@ use scheduler::scheduler::Scheduler;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 #[tokio::main]
 async fn main() -> Result<()> {
@@ -36,7 +39,10 @@ async fn main() -> Result<()> {
     let volumes = Arc::new(VolumeBinding::default());
     let profiles = cfg.build_profiles(volumes.clone())?;
     let names: Vec<String> = profiles.iter().map(|p| p.scheduler_name.clone()).collect();
-    let client = scheduler::client::connect(kubeconfig.as_deref()).await?;
+    let client = client::config::connect(&ConnectOptions::from_flags(
+        kubeconfig.as_deref(),
+        &opts.master,
+    ))?;
 
     let metrics = Arc::new(Metrics::default());
     let synced = Arc::new(AtomicBool::new(false));
@@ -79,26 +85,13 @@ async fn main() -> Result<()> {
         ));
     }
 
-    let identity = format!(
-        "{}_{}",
-        std::env::var("HOSTNAME").unwrap_or_else(|_| "kube-scheduler".into()),
-        std::process::id()
-    );
-    let mut lost_lease = None;
+    let identity = default_identity();
+    let mut elector = None;
     if leader_elect {
-        let mut lc = LeaderConfig::new(identity.clone());
-        lc.name = cfg
-            .leader_election
-            .resource_name
-            .clone()
-            .unwrap_or(opts.leader_elect_resource_name.clone());
-        lc.namespace = cfg
-            .leader_election
-            .resource_namespace
-            .clone()
-            .unwrap_or(opts.leader_elect_resource_namespace.clone());
-        leader::acquire(client.clone(), &lc).await;
-        lost_lease = Some(tokio::spawn(leader::keep_renewing(client.clone(), lc)));
+        let mut e = LeaderElector::new(client.clone(), leader_election(&opts, &cfg, &identity)?)
+            .context("leader election settings")?;
+        e.acquire().await;
+        elector = Some(e);
     }
 
     let writer = ApiWriter {
@@ -106,26 +99,78 @@ async fn main() -> Result<()> {
         instance: identity,
     };
     let sched = Scheduler::new(profiles, writer, volumes, metrics);
-    let ready = scheduler::informers::start(client, sched.clone());
-    for mut r in ready {
-        r.wait_for(|v| *v)
-            .await
-            .context("informer stopped before its first list")?;
-    }
-    synced.store(true, Ordering::Relaxed);
-    tracing::info!(profiles = ?names, "caches synced; scheduling");
-    tokio::spawn(sched.clone().housekeeping());
-    let run = tokio::spawn(sched.run());
-
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted"),
-        _ = terminate() => tracing::info!("terminated"),
-        _ = async { match lost_lease { Some(h) => { let _ = h.await; } None => std::future::pending().await } } => {
-            anyhow::bail!("leaderelection lost");
+    // Everything that acts runs inside `work`, which the elector drops the
+    // moment the Lease is lost; the process then exits non-zero.
+    let work = async move {
+        let ready = scheduler::informers::start(client, sched.clone());
+        for mut r in ready {
+            r.wait_for(|v| *v)
+                .await
+                .context("informer stopped before its first list")?;
         }
-        _ = run => {}
+        synced.store(true, Ordering::Relaxed);
+        tracing::info!(profiles = ?names, "caches synced; scheduling");
+        let housekeeping = tokio::spawn(sched.clone().housekeeping());
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => tracing::info!("interrupted"),
+            _ = terminate() => tracing::info!("terminated"),
+            _ = sched.run() => {}
+        }
+        housekeeping.abort();
+        anyhow::Ok(())
+    };
+    match elector.as_mut() {
+        Some(e) => {
+            e.lead(work).await??;
+            // Stopped cleanly (SIGTERM): hand over without a lease's wait.
+            e.release().await;
+        }
+        None => work.await?,
     }
     Ok(())
+}
+
+/// The Lease settings: the `--config` file's `leaderElection` where it
+/// sets them, else the `--leader-elect-*` flags.
+fn leader_election(
+    opts: &Options,
+    cfg: &Configuration,
+    identity: &str,
+) -> Result<LeaderElectionConfig> {
+    let le = &cfg.leader_election;
+    let duration = |from_file: &Option<String>, flag: Duration, name: &str| -> Result<Duration> {
+        match from_file {
+            Some(text) => parse_duration(text)
+                .map_err(|e| anyhow::anyhow!("leaderElection.{name} in --config: {e}")),
+            None => Ok(flag),
+        }
+    };
+    Ok(LeaderElectionConfig {
+        namespace: le
+            .resource_namespace
+            .clone()
+            .unwrap_or_else(|| opts.leader_elect_resource_namespace.clone()),
+        name: le
+            .resource_name
+            .clone()
+            .unwrap_or_else(|| opts.leader_elect_resource_name.clone()),
+        identity: identity.to_string(),
+        lease_duration: duration(
+            &le.lease_duration,
+            opts.leader_elect_lease_duration,
+            "leaseDuration",
+        )?,
+        renew_deadline: duration(
+            &le.renew_deadline,
+            opts.leader_elect_renew_deadline,
+            "renewDeadline",
+        )?,
+        retry_period: duration(
+            &le.retry_period,
+            opts.leader_elect_retry_period,
+            "retryPeriod",
+        )?,
+    })
 }
 
 async fn terminate() {

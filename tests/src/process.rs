@@ -60,6 +60,38 @@ impl Daemon {
             .join("\n")
     }
 
+    /// The exit status once the process has ended (None while it runs).
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    /// Sends `sig` (a `kill` name: `STOP`, `CONT`, `KILL`, ...).
+    pub fn signal(&self, sig: &str) {
+        if let Some(child) = &self.child {
+            signal(child.id(), sig);
+        }
+    }
+
+    /// The log without terminal colour codes.
+    pub fn log_plain(&self) -> String {
+        let bytes = std::fs::read(&self.log).unwrap_or_default();
+        strip_ansi(&String::from_utf8_lossy(&bytes))
+    }
+
+    /// The Lease holderIdentity this process campaigns under, from the
+    /// `attempting to acquire leader lease ... identity=<id>` line the
+    /// client crate's leader election logs first.
+    pub fn leader_identity(&self) -> Option<String> {
+        let log = self.log_plain();
+        let line = log
+            .lines()
+            .find(|l| l.contains("attempting to acquire leader lease"))?;
+        let rest = &line[line.find("identity=")? + "identity=".len()..];
+        rest.split_whitespace().next().map(str::to_string)
+    }
+
     /// Stops the process and waits for it.
     pub fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -88,6 +120,24 @@ fn signal(pid: u32, sig: &str) {
         .arg(format!("-{sig}"))
         .arg(pid.to_string())
         .status();
+}
+
+/// `text` without ANSI escape sequences (`ESC [ ... letter`).
+pub fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Polls `ready` until it returns true or `timeout` passes.

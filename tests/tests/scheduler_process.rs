@@ -41,8 +41,9 @@ fn lease_holder(c: &SchedCluster) -> String {
 fn leader_election_hands_over_when_the_leader_stops() {
     let mut c = SchedCluster::start(&["--leader-elect=true"]);
     let first = lease_holder(&c);
-    assert!(
-        first.ends_with(&format!("_{}", c.scheduler.pid())),
+    assert_eq!(
+        Some(first.clone()),
+        c.scheduler.leader_identity(),
         "holder {first:?}"
     );
 
@@ -70,8 +71,9 @@ fn leader_election_hands_over_when_the_leader_stops() {
     );
 
     c.scheduler.stop();
+    let standby_identity = standby.leader_identity().expect("standby identity");
     let took_over = wait_until(Duration::from_secs(40), || {
-        lease_holder(&c).ends_with(&format!("_{}", standby.pid()))
+        lease_holder(&c) == standby_identity
     });
     assert!(
         took_over,

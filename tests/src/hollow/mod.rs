@@ -137,11 +137,11 @@ impl HollowNodes {
             .build()
             .expect("hollow runtime");
         let client = runtime.block_on(async {
-            let kc = kube::config::Kubeconfig::read_from(kubeconfig).expect("kubeconfig");
-            let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-                .await
-                .expect("kube config");
-            kube::Client::try_from(cfg).expect("kube client")
+            let options = client::config::ConnectOptions {
+                kubeconfig: Some(kubeconfig.to_path_buf()),
+                ..Default::default()
+            };
+            client::config::connect(&options).expect("kube client")
         });
         let state: Shared = Arc::new(Mutex::new(State::default()));
         let agent = HollowNodes {

@@ -1,1 +1,0 @@
-//! Connecting to the apiserver: a kubeconfig or in-cluster config into a `kube::Client`.
