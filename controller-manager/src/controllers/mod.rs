@@ -10,6 +10,7 @@ use crate::Context;
 use futures::future::BoxFuture;
 
 pub mod expectations;
+pub mod pod_ownership;
 pub mod podutil;
 pub mod runtime;
 pub mod selection;

@@ -6,15 +6,15 @@
 //! release removes it, since only the Job counts what its pods did.
 
 use super::tracking::TRACKING_FINALIZER;
+use crate::controllers::pod_ownership;
 use crate::controllers::podutil::controller_of;
 use crate::controllers::reflected::controller_ref;
 use crate::error::Result;
 use apimachinery::labels::Selector;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, Patch, PatchParams};
+use kube::api::Api;
 use kube::{Resource, ResourceExt};
-use serde_json::json;
 use std::sync::Arc;
 
 /// What the Job does about one pod of its namespace.
@@ -91,82 +91,20 @@ pub async fn claim(api: &Api<Pod>, job: &Job, pods: &[Arc<Pod>]) -> Result<Vec<A
         match claim_of(&uid, settled, matches, pod) {
             Claim::Owned => owned.push(pod.clone()),
             Claim::Adopt => {
-                if let Some(adopted) = adopt(api, job, pod).await? {
+                if let Some(adopted) =
+                    pod_ownership::adopt(api, pod, controller_ref(job), Some(TRACKING_FINALIZER))
+                        .await?
+                {
                     owned.push(Arc::new(adopted));
                 }
             }
-            Claim::Release => release(api, &uid, pod).await?,
+            Claim::Release => {
+                pod_ownership::release(api, pod, &uid, Some(TRACKING_FINALIZER)).await?
+            }
             Claim::Ignore => {}
         }
     }
     Ok(owned)
-}
-
-/// Makes the Job the pod's controller, guarded by the pod's
-/// resourceVersion (a pod that changed meanwhile is looked at next sync).
-async fn adopt(api: &Api<Pod>, job: &Job, pod: &Pod) -> Result<Option<Pod>> {
-    let mut refs = pod.owner_references().to_vec();
-    refs.push(controller_ref(job));
-    let mut finalizers = pod.finalizers().to_vec();
-    if !finalizers.iter().any(|f| f == TRACKING_FINALIZER) {
-        finalizers.push(TRACKING_FINALIZER.into());
-    }
-    let patch = json!({"metadata": {
-        "resourceVersion": pod.metadata.resource_version,
-        "ownerReferences": refs,
-        "finalizers": finalizers,
-    }});
-    match api
-        .patch(
-            &pod.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await
-    {
-        Ok(p) => {
-            tracing::info!(pod = %pod.name_any(), job = %job.name_any(), "adopted pod");
-            Ok(Some(p))
-        }
-        Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
-/// Drops the Job's reference and tracking finalizer from the pod.
-async fn release(api: &Api<Pod>, job_uid: &str, pod: &Pod) -> Result<()> {
-    let refs: Vec<_> = pod
-        .owner_references()
-        .iter()
-        .filter(|r| r.uid != job_uid)
-        .cloned()
-        .collect();
-    let finalizers: Vec<&String> = pod
-        .finalizers()
-        .iter()
-        .filter(|f| *f != TRACKING_FINALIZER)
-        .collect();
-    let or_null = |empty: bool, v: serde_json::Value| if empty { json!(null) } else { v };
-    let patch = json!({"metadata": {
-        "resourceVersion": pod.metadata.resource_version,
-        "ownerReferences": or_null(refs.is_empty(), json!(refs)),
-        "finalizers": or_null(finalizers.is_empty(), json!(finalizers)),
-    }});
-    match api
-        .patch(
-            &pod.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await
-    {
-        Ok(_) => {
-            tracing::info!(pod = %pod.name_any(), "released pod");
-            Ok(())
-        }
-        Err(kube::Error::Api(e)) if e.code == 404 || e.code == 409 => Ok(()),
-        Err(e) => Err(e.into()),
-    }
 }
 
 #[cfg(test)]

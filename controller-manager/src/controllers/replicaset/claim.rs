@@ -5,12 +5,12 @@
 
 use super::kind::{ReplicaKind, SpecView};
 use crate::Context;
+use crate::controllers::pod_ownership;
 use crate::controllers::podutil::{controller_of, controller_ref};
 use crate::error::Result;
 use k8s_openapi::api::core::v1::Pod;
 use kube::ResourceExt;
-use kube::api::{Api, Patch, PatchParams};
-use serde_json::json;
+use kube::api::Api;
 use std::sync::Arc;
 
 /// The pods `set` owns after adopting and releasing.
@@ -51,28 +51,9 @@ pub async fn claim<K: ReplicaKind>(
 }
 
 async fn adopt<K: ReplicaKind>(api: &Api<Pod>, pod: &Pod, set: &K) -> bool {
-    let mut refs = pod.metadata.owner_references.clone().unwrap_or_default();
-    refs.push(controller_ref(
-        &K::api_version(&()),
-        &K::kind(&()),
-        set.meta(),
-    ));
-    let patch = json!({"metadata": {
-        "ownerReferences": refs,
-        "resourceVersion": pod.metadata.resource_version,
-    }});
-    match api
-        .patch(
-            &pod.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await
-    {
-        Ok(_) => {
-            tracing::info!(pod = %pod.name_any(), owner = %set.name_any(), "adopted pod");
-            true
-        }
+    let owner = controller_ref(&K::api_version(&()), &K::kind(&()), set.meta());
+    match pod_ownership::adopt(api, pod, owner, None).await {
+        Ok(adopted) => adopted.is_some(),
         Err(e) => {
             tracing::debug!(pod = %pod.name_any(), error = %e, "could not adopt pod");
             false
@@ -81,27 +62,7 @@ async fn adopt<K: ReplicaKind>(api: &Api<Pod>, pod: &Pod, set: &K) -> bool {
 }
 
 async fn release(api: &Api<Pod>, pod: &Pod, owner_uid: &str) {
-    let refs: Vec<_> = pod
-        .metadata
-        .owner_references
-        .clone()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|r| r.uid != owner_uid)
-        .collect();
-    let patch = json!({"metadata": {
-        "ownerReferences": if refs.is_empty() { serde_json::Value::Null } else { json!(refs) },
-        "resourceVersion": pod.metadata.resource_version,
-    }});
-    match api
-        .patch(
-            &pod.name_any(),
-            &PatchParams::default(),
-            &Patch::Merge(&patch),
-        )
-        .await
-    {
-        Ok(_) => tracing::info!(pod = %pod.name_any(), "released pod"),
-        Err(e) => tracing::debug!(pod = %pod.name_any(), error = %e, "could not release pod"),
+    if let Err(e) = pod_ownership::release(api, pod, owner_uid, None).await {
+        tracing::debug!(pod = %pod.name_any(), error = %e, "could not release pod");
     }
 }
