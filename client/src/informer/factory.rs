@@ -14,6 +14,7 @@ use std::any::{Any, TypeId};
 use std::collections::HashMap;
 use std::fmt::Debug;
 use std::hash::Hash;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -60,6 +61,8 @@ struct Inner {
     client: kube::Client,
     resync: Option<Duration>,
     strip_managed_fields: bool,
+    /// Objects per page of a list; 0 keeps kube-runtime's default (500).
+    page_size: AtomicU32,
     transforms: Mutex<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     started: Mutex<Started>,
 }
@@ -101,6 +104,7 @@ impl SharedInformerFactory {
                 client,
                 resync,
                 strip_managed_fields,
+                page_size: AtomicU32::new(0),
                 transforms: Mutex::default(),
                 started: Mutex::default(),
             }),
@@ -112,6 +116,21 @@ impl SharedInformerFactory {
     pub fn set_transform<K: 'static>(&self, transform: impl Fn(&mut K) + Send + Sync + 'static) {
         let t: Transform<K> = Arc::new(transform);
         lock(&self.inner.transforms).insert(TypeId::of::<K>(), Arc::new(t));
+    }
+
+    /// Sets how many objects each page of a list asks for (kube-runtime's
+    /// default is 500). A process that lists tens of thousands of objects
+    /// at start (the scheduler) saves round trips with bigger pages. Takes
+    /// effect for informers started afterwards.
+    pub fn set_page_size(&self, page_size: u32) {
+        self.inner.page_size.store(page_size, Ordering::Relaxed);
+    }
+
+    fn watcher_config(&self) -> watcher::Config {
+        match self.inner.page_size.load(Ordering::Relaxed) {
+            0 => watcher::Config::default(),
+            n => watcher::Config::default().page_size(n),
+        }
     }
 
     fn transform<K: Resource + 'static>(&self) -> Option<Transform<K>> {
@@ -141,7 +160,7 @@ impl SharedInformerFactory {
             return informer;
         }
         let api: Api<K> = Api::all(self.inner.client.clone());
-        let events = watcher(api, watcher::Config::default()).default_backoff();
+        let events = watcher(api, self.watcher_config()).default_backoff();
         let informer = Arc::new(Informer::spawn(
             events,
             (),
@@ -168,7 +187,7 @@ impl SharedInformerFactory {
         // An Api of PartialObjectMeta asks for metadata-only lists and watches.
         let api: Api<PartialObjectMeta<DynamicObject>> =
             Api::all_with(self.inner.client.clone(), resource);
-        let events = watcher(api, watcher::Config::default()).default_backoff();
+        let events = watcher(api, self.watcher_config()).default_backoff();
         let transform: Option<Transform<PartialObjectMeta<DynamicObject>>> =
             self.inner.strip_managed_fields.then(|| {
                 Arc::new(|o: &mut PartialObjectMeta<DynamicObject>| {
