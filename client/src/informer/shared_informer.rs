@@ -286,7 +286,8 @@ mod tests {
         assert!(informer.store().is_empty());
     }
 
-    #[tokio::test]
+    // Two threads: the test reads the log while the handler still works.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_handler_is_synced_only_after_it_saw_the_whole_list() {
         let (informer, tx) = fed(None, None);
         let seen: Arc<Mutex<Vec<String>>> = Arc::default();
