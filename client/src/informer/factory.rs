@@ -211,3 +211,50 @@ impl SharedInformerFactory {
             .contains_key(&resource_key(group, plural))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use k8s_openapi::api::core::v1::ConfigMap;
+    use tokio::sync::mpsc;
+
+    /// The URIs an informer's watcher asks for, answered with empty lists.
+    fn recording_client() -> (kube::Client, mpsc::UnboundedReceiver<String>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let service = tower::service_fn(move |req: http::Request<kube::client::Body>| {
+            let _ = tx.send(req.uri().to_string());
+            async move {
+                let body = br#"{"apiVersion":"v1","kind":"ConfigMapList","metadata":{"resourceVersion":"1"},"items":[]}"#;
+                Ok::<_, std::convert::Infallible>(http::Response::new(kube::client::Body::from(
+                    body.to_vec(),
+                )))
+            }
+        });
+        (kube::Client::new(service, "default"), rx)
+    }
+
+    async fn first_uri(rx: &mut mpsc::UnboundedReceiver<String>) -> String {
+        tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("a list request")
+            .expect("the client is alive")
+    }
+
+    #[tokio::test]
+    async fn lists_ask_for_the_page_size_set() {
+        let (client, mut rx) = recording_client();
+        let factory = SharedInformerFactory::new(client);
+        factory.set_page_size(2000);
+        let _informer = factory.get::<ConfigMap>();
+        let uri = first_uri(&mut rx).await;
+        assert!(uri.contains("limit=2000"), "{uri}");
+    }
+
+    #[tokio::test]
+    async fn without_a_page_size_lists_keep_the_default() {
+        let (client, mut rx) = recording_client();
+        let _informer = SharedInformerFactory::new(client).get::<ConfigMap>();
+        let uri = first_uri(&mut rx).await;
+        assert!(uri.contains("limit=500"), "{uri}");
+    }
+}
