@@ -1,74 +1,57 @@
-//! Watches (list + watch, relist on 410) that keep the cache, the queue
-//! and the storage/PDB stores current, and move parked pods on the
-//! cluster events that could help them.
+//! The scheduler's handlers on the client crate's shared informers (one
+//! list+watch per kind, deletions delivered after a relist too): they keep
+//! the cache, the queue and the storage/PDB stores current, and move
+//! parked pods on the cluster events that could help them.
+//!
+//! The informers' stores hold each object once; the cache, the queue and
+//! the volume store share those `Arc`s instead of copying objects.
 
 use crate::framework::PodInfo;
 use crate::framework::pod_info::pod_key;
 use crate::preemption::Pdb;
 use crate::scheduler::Scheduler;
 use apimachinery::labels::Selector;
-use futures::StreamExt;
+use client::informer::{Event, SharedInformerFactory};
 use k8s_openapi::api::apps::v1::{ReplicaSet, StatefulSet};
 use k8s_openapi::api::core::v1::{
     Namespace, Node, PersistentVolume, PersistentVolumeClaim, Pod, ReplicationController, Service,
 };
 use k8s_openapi::api::policy::v1::PodDisruptionBudget;
 use k8s_openapi::api::storage::v1::StorageClass;
-use kube::Client;
-use kube::api::Api;
-use kube::runtime::WatchStreamExt;
-use kube::runtime::watcher::{self, Event};
-use std::collections::HashSet;
-use std::fmt::Debug;
 use std::sync::Arc;
 use tokio::sync::watch;
 
-/// Runs one watch forever; `apply`/`delete` get each change, and after a
-/// (re)list `delete` gets the keys that vanished meanwhile. `synced` turns
-/// true after the first list.
-async fn run<K, A, D>(
-    api: Api<K>,
-    key: fn(&K) -> String,
-    apply: A,
-    delete: D,
-    synced: watch::Sender<bool>,
-) where
-    K: kube::Resource + Clone + Debug + serde::de::DeserializeOwned + Send + 'static,
-    K::DynamicType: Default,
-    A: Fn(K) + Send,
-    D: Fn(&str, Option<K>) + Send,
-{
-    let mut known: HashSet<String> = HashSet::new();
-    let mut listing: HashSet<String> = HashSet::new();
-    let stream =
-        watcher::watcher(api, watcher::Config::default().page_size(2000)).default_backoff();
-    futures::pin_mut!(stream);
-    while let Some(ev) = stream.next().await {
-        match ev {
-            Ok(Event::Init) => listing.clear(),
-            Ok(Event::InitApply(obj)) => {
-                listing.insert(key(&obj));
-                apply(obj);
-            }
-            Ok(Event::InitDone) => {
-                for gone in known.difference(&listing) {
-                    delete(gone, None);
-                }
-                known = std::mem::take(&mut listing);
-                let _ = synced.send(true);
-            }
-            Ok(Event::Apply(obj)) => {
-                known.insert(key(&obj));
-                apply(obj);
-            }
-            Ok(Event::Delete(obj)) => {
-                let k = key(&obj);
-                known.remove(&k);
-                delete(&k, Some(obj));
-            }
-            Err(e) => tracing::warn!(error = %e, "watch failed; retrying"),
+/// Objects per page of the first lists (tens of thousands of pods and
+/// nodes in a big cluster).
+const LIST_PAGE_SIZE: u32 = 2000;
+
+/// The scheduler's informer factory: caches without managedFields, and
+/// workload objects reduced to the labels and selectors it reads.
+pub fn factory(client: kube::Client) -> SharedInformerFactory {
+    let factory = SharedInformerFactory::with_options(client, None, true);
+    factory.set_page_size(LIST_PAGE_SIZE);
+    // Only the selector of a workload matters (default spreading); its pod
+    // template is most of its size.
+    factory.set_transform::<ReplicaSet>(|o| {
+        if let Some(spec) = o.spec.as_mut() {
+            spec.template = None;
         }
-    }
+        o.status = None;
+    });
+    factory.set_transform::<ReplicationController>(|o| {
+        if let Some(spec) = o.spec.as_mut() {
+            spec.template = None;
+        }
+        o.status = None;
+    });
+    factory.set_transform::<StatefulSet>(|o| {
+        if let Some(spec) = o.spec.as_mut() {
+            spec.template = Default::default();
+            spec.volume_claim_templates = None;
+        }
+        o.status = None;
+    });
+    factory
 }
 
 fn name_of<K: kube::Resource>(o: &K) -> String {
@@ -83,9 +66,7 @@ fn ns_name_of<K: kube::Resource>(o: &K) -> String {
     )
 }
 
-fn on_pod(s: &Scheduler, mut pod: Pod) {
-    // managedFields are large and no plugin reads them.
-    pod.metadata.managed_fields = None;
+fn on_pod(s: &Scheduler, pod: Arc<Pod>) {
     let key = pod_key(&pod);
     let phase = pod
         .status
@@ -99,12 +80,7 @@ fn on_pod(s: &Scheduler, mut pod: Pod) {
         .filter(|n| !n.is_empty());
     if matches!(phase, "Succeeded" | "Failed") {
         // Finished pods hold no resources.
-        s.queue.delete(&key);
-        let had = s.cache().contains_pod(&key);
-        s.cache().remove_pod(&key);
-        if had {
-            s.queue.move_all_to_active_or_backoff();
-        }
+        on_pod_deleted(s, &key);
         return;
     }
     match node {
@@ -115,7 +91,7 @@ fn on_pod(s: &Scheduler, mut pod: Pod) {
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&key);
             s.cache()
-                .add_or_update_pod(Arc::new(PodInfo::new(Arc::new(pod))), &node);
+                .add_or_update_pod(Arc::new(PodInfo::new(pod)), &node);
         }
         None => {
             if pod.metadata.deletion_timestamp.is_some() || !s.responsible_for(&pod) {
@@ -129,7 +105,7 @@ fn on_pod(s: &Scheduler, mut pod: Pod) {
                 .as_ref()
                 .and_then(|st| st.nominated_node_name.clone())
                 .filter(|n| !n.is_empty());
-            let info = Arc::new(PodInfo::new(Arc::new(pod)));
+            let info = Arc::new(PodInfo::new(pod));
             if let Some(n) = nominated {
                 s.set_nominated(&info, Some(&n));
             }
@@ -166,89 +142,78 @@ fn pdb_of(p: &PodDisruptionBudget) -> Option<Pdb> {
     })
 }
 
-/// Starts every watch; the returned receivers turn true once pods and
-/// nodes have been listed (scheduling waits for both).
-pub fn start(client: Client, s: Arc<Scheduler>) -> Vec<watch::Receiver<bool>> {
+/// Registers every handler; the returned receivers turn true once the
+/// handlers of pods and nodes have seen the first lists (scheduling waits
+/// for both).
+pub fn start(factory: &SharedInformerFactory, s: Arc<Scheduler>) -> Vec<watch::Receiver<bool>> {
     let mut ready = Vec::new();
 
-    let (tx, rx) = watch::channel(false);
-    ready.push(rx);
-    let (a, d) = (s.clone(), s.clone());
-    tokio::spawn(run(
-        Api::<Node>::all(client.clone()),
-        name_of::<Node>,
-        move |mut n: Node| {
-            n.metadata.managed_fields = None;
-            let relevant = a.cache().add_or_update_node(Arc::new(n));
+    let a = s.clone();
+    ready.push(factory.get::<Node>().spawn_handler(move |e| match e {
+        Event::Added(n) | Event::Updated { new: n, .. } => {
+            let relevant = a.cache().add_or_update_node(n);
             if relevant {
                 a.queue.move_all_to_active_or_backoff();
             }
-        },
-        move |name: &str, _| d.cache().remove_node(name),
-        tx,
-    ));
+        }
+        Event::Deleted(n) => a.cache().remove_node(&name_of(&*n)),
+    }));
 
-    let (tx, rx) = watch::channel(false);
-    ready.push(rx);
-    let (a, d) = (s.clone(), s.clone());
-    tokio::spawn(run(
-        Api::<Pod>::all(client.clone()),
-        ns_name_of::<Pod>,
-        move |p: Pod| on_pod(&a, p),
-        move |key: &str, _| on_pod_deleted(&d, key),
-        tx,
-    ));
+    let a = s.clone();
+    ready.push(factory.get::<Pod>().spawn_handler(move |e| match e {
+        Event::Added(p) | Event::Updated { new: p, .. } => on_pod(&a, p),
+        Event::Deleted(p) => on_pod_deleted(&a, &pod_key(&p)),
+    }));
 
-    macro_rules! store_watch {
+    macro_rules! store_handler {
         ($kind:ty, $key:expr, $field:ident) => {{
-            let (tx, _rx) = watch::channel(false);
-            let (a, d) = (s.clone(), s.clone());
-            tokio::spawn(run(
-                Api::<$kind>::all(client.clone()),
-                $key,
-                move |o: $kind| {
+            let a = s.clone();
+            factory.get::<$kind>().spawn_handler(move |e| match e {
+                Event::Added(o) | Event::Updated { new: o, .. } => {
                     if let Ok(mut st) = a.volumes.store.write() {
-                        st.$field.insert($key(&o), Arc::new(o));
+                        st.$field.insert($key(&*o), o);
                     }
                     a.queue.move_all_to_active_or_backoff();
-                },
-                move |k: &str, _| {
-                    if let Ok(mut st) = d.volumes.store.write() {
-                        st.$field.remove(k);
+                }
+                Event::Deleted(o) => {
+                    if let Ok(mut st) = a.volumes.store.write() {
+                        st.$field.remove(&$key(&*o));
                     }
-                },
-                tx,
-            ));
+                }
+            });
         }};
     }
-    store_watch!(
+    store_handler!(
         PersistentVolumeClaim,
         ns_name_of::<PersistentVolumeClaim>,
         claims
     );
-    store_watch!(PersistentVolume, name_of::<PersistentVolume>, volumes);
-    store_watch!(StorageClass, name_of::<StorageClass>, classes);
+    store_handler!(PersistentVolume, name_of::<PersistentVolume>, volumes);
+    store_handler!(StorageClass, name_of::<StorageClass>, classes);
 
-    watch_cluster_objects(&client, &s);
+    watch_cluster_objects(factory, &s);
 
-    let (tx, _rx) = watch::channel(false);
-    let (a, d) = (s.clone(), s);
-    tokio::spawn(run(
-        Api::<PodDisruptionBudget>::all(client),
-        ns_name_of::<PodDisruptionBudget>,
-        move |p: PodDisruptionBudget| {
-            let key = ns_name_of(&p);
-            if let (Some(pdb), Ok(mut m)) = (pdb_of(&p), a.pdbs.write()) {
-                m.insert(key, pdb);
+    factory
+        .get::<PodDisruptionBudget>()
+        .spawn_handler(move |e| {
+            let key = ns_name_of(&**e.object());
+            let Ok(mut m) = s.pdbs.write() else {
+                return;
+            };
+            match e {
+                Event::Added(p) | Event::Updated { new: p, .. } => match pdb_of(&p) {
+                    Some(pdb) => {
+                        m.insert(key, pdb);
+                    }
+                    None => {
+                        m.remove(&key);
+                    }
+                },
+                Event::Deleted(_) => {
+                    m.remove(&key);
+                }
             }
-        },
-        move |k: &str, _| {
-            if let Ok(mut m) = d.pdbs.write() {
-                m.remove(k);
-            }
-        },
-        tx,
-    ));
+        });
     ready
 }
 
@@ -273,64 +238,51 @@ fn label_selector(
         .and_then(|v| Selector::from_label_selector(&v).ok())
 }
 
-/// Watches namespaces (labels, for namespaceSelector) and the Services,
+/// Follows namespaces (labels, for namespaceSelector) and the Services,
 /// ReplicationControllers, ReplicaSets and StatefulSets (selectors, for the
-/// default spreading constraints). Only labels and selectors are kept.
-fn watch_cluster_objects(client: &Client, s: &Arc<Scheduler>) {
-    let (tx, _rx) = watch::channel(false);
-    let (a, d) = (s.clone(), s.clone());
-    tokio::spawn(run(
-        Api::<Namespace>::all(client.clone()),
-        name_of::<Namespace>,
-        move |n: Namespace| {
-            let name = name_of(&n);
-            let labels = n.metadata.labels.unwrap_or_default();
+/// default spreading constraints) into the cache's cluster objects.
+fn watch_cluster_objects(factory: &SharedInformerFactory, s: &Arc<Scheduler>) {
+    let a = s.clone();
+    factory.get::<Namespace>().spawn_handler(move |e| match e {
+        Event::Added(n) | Event::Updated { new: n, .. } => {
+            let name = name_of(&*n);
+            let labels = n.metadata.labels.clone().unwrap_or_default();
             let changed = a.cache().objects.labels_of(&name) != Some(&labels);
             a.cache().objects.set_namespace(&name, labels);
             if changed {
                 // A namespaceSelector may now select it.
                 a.queue.move_all_to_active_or_backoff();
             }
-        },
-        move |name: &str, _| d.cache().objects.remove_namespace(name),
-        tx,
-    ));
+        }
+        Event::Deleted(n) => a.cache().objects.remove_namespace(&name_of(&*n)),
+    });
 
-    macro_rules! selector_watch {
+    macro_rules! selector_handler {
         ($kind:ty, $selector:expr) => {{
-            let (tx, _rx) = watch::channel(false);
-            let (a, d) = (s.clone(), s.clone());
-            tokio::spawn(run(
-                Api::<$kind>::all(client.clone()),
-                ns_name_of::<$kind>,
-                move |o: $kind| {
-                    let ns = o.metadata.namespace.clone().unwrap_or_default();
-                    let selector: Option<Selector> = $selector(&o);
-                    a.cache()
-                        .objects
-                        .set_selector(&ns, &kind_name(&o), selector);
-                },
-                move |key: &str, _| {
-                    let (ns, name) = key.split_once('/').unwrap_or(("", key));
-                    let kind = <$kind as kube::Resource>::kind(&());
-                    d.cache()
-                        .objects
-                        .set_selector(ns, &format!("{kind}/{name}"), None);
-                },
-                tx,
-            ));
+            let a = s.clone();
+            factory.get::<$kind>().spawn_handler(move |e| {
+                let o = e.object();
+                let ns = o.metadata.namespace.clone().unwrap_or_default();
+                let selector: Option<Selector> = match &e {
+                    Event::Deleted(_) => None,
+                    _ => $selector(&**o),
+                };
+                a.cache()
+                    .objects
+                    .set_selector(&ns, &kind_name(&**o), selector);
+            });
         }};
     }
-    selector_watch!(Service, |o: &Service| map_selector(
+    selector_handler!(Service, |o: &Service| map_selector(
         o.spec.as_ref().and_then(|s| s.selector.as_ref())
     ));
-    selector_watch!(ReplicationController, |o: &ReplicationController| {
+    selector_handler!(ReplicationController, |o: &ReplicationController| {
         map_selector(o.spec.as_ref().and_then(|s| s.selector.as_ref()))
     });
-    selector_watch!(ReplicaSet, |o: &ReplicaSet| label_selector(
+    selector_handler!(ReplicaSet, |o: &ReplicaSet| label_selector(
         o.spec.as_ref().map(|s| &s.selector)
     ));
-    selector_watch!(StatefulSet, |o: &StatefulSet| label_selector(
+    selector_handler!(StatefulSet, |o: &StatefulSet| label_selector(
         o.spec.as_ref().map(|s| &s.selector)
     ));
 }

@@ -102,11 +102,12 @@ async fn main() -> Result<()> {
     // Everything that acts runs inside `work`, which the elector drops the
     // moment the Lease is lost; the process then exits non-zero.
     let work = async move {
-        let ready = scheduler::informers::start(client, sched.clone());
+        let informers = scheduler::informers::factory(client);
+        let ready = scheduler::informers::start(&informers, sched.clone());
         for mut r in ready {
             r.wait_for(|v| *v)
                 .await
-                .context("informer stopped before its first list")?;
+                .context("informer handler stopped before its first list")?;
         }
         synced.store(true, Ordering::Relaxed);
         tracing::info!(profiles = ?names, "caches synced; scheduling");

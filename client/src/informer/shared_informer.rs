@@ -144,6 +144,46 @@ where
         }
     }
 
+    /// Runs `handler` on every event of a new subscription, in a task of
+    /// its own (upstream's `AddEventHandler`). The returned receiver turns
+    /// true once the handler has been given every object of the first list,
+    /// not merely once the cache holds them: a process that must not act
+    /// on a partial view (the scheduler, before it places a pod) waits for
+    /// it. Events stay queued per object as for any subscription, so a slow
+    /// handler never holds the watch back.
+    pub fn spawn_handler(
+        &self,
+        mut handler: impl FnMut(Event<K>) + Send + 'static,
+    ) -> watch::Receiver<bool> {
+        let mut sub = self.subscribe();
+        let mut informer_synced = self.synced.clone();
+        let (tx, rx) = watch::channel(false);
+        tokio::spawn(async move {
+            // The list's events are queued before the informer says it has
+            // synced, so once it has, draining the queue hands them all over.
+            loop {
+                if *informer_synced.borrow() {
+                    while let Some(e) = sub.try_recv() {
+                        handler(e);
+                    }
+                    tx.send_replace(true);
+                    break;
+                }
+                tokio::select! {
+                    e = sub.recv() => handler(e),
+                    ended = informer_synced.changed() => if ended.is_err() {
+                        // The watch task is gone: no event will come.
+                        return;
+                    },
+                }
+            }
+            loop {
+                handler(sub.recv().await);
+            }
+        });
+        rx
+    }
+
     /// The kube-runtime store over this cache, once synced, for
     /// `Controller::for_shared_stream` (whose readiness wait is then
     /// immediate, so several controllers can share one store).
@@ -244,6 +284,56 @@ mod tests {
         assert_eq!(name(&early.recv().await), "deleted a");
         assert_eq!(name(&late.recv().await), "deleted a");
         assert!(informer.store().is_empty());
+    }
+
+    // Two threads: the test reads the log while the handler still works.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_handler_is_synced_only_after_it_saw_the_whole_list() {
+        let (informer, tx) = fed(None, None);
+        let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+        let log = seen.clone();
+        let mut synced = informer.spawn_handler(move |e| {
+            // A slow handler: the informer syncs long before it is done.
+            std::thread::sleep(Duration::from_millis(20));
+            lock_log(&log).push(name(&e));
+        });
+        tx.send(watcher::Event::Init).expect("send");
+        for i in 0..10 {
+            tx.send(watcher::Event::InitApply(cm(&format!("c{i}"), "1")))
+                .expect("send");
+        }
+        tx.send(watcher::Event::InitDone).expect("send");
+        tokio::time::timeout(Duration::from_secs(5), synced.wait_for(|s| *s))
+            .await
+            .expect("handler synced")
+            .expect("handler task alive");
+        assert_eq!(lock_log(&seen).len(), 10, "every listed object handled");
+
+        tx.send(watcher::Event::Delete(cm("c3", "2")))
+            .expect("send");
+        tokio::time::timeout(Duration::from_secs(5), async {
+            while !lock_log(&seen).contains(&"deleted c3".to_string()) {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await
+        .expect("the delete reaches the handler");
+    }
+
+    #[tokio::test]
+    async fn a_handler_of_an_empty_list_is_synced() {
+        let (informer, tx) = fed(None, None);
+        let mut synced = informer.spawn_handler(|_| {});
+        tx.send(watcher::Event::Init).expect("send");
+        tx.send(watcher::Event::InitDone).expect("send");
+        tokio::time::timeout(Duration::from_secs(5), synced.wait_for(|s| *s))
+            .await
+            .expect("handler synced")
+            .expect("handler task alive");
+    }
+
+    fn lock_log(log: &Mutex<Vec<String>>) -> MutexGuard<'_, Vec<String>> {
+        log.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     #[tokio::test]

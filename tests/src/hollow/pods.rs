@@ -1,16 +1,14 @@
 //! The pod side of the hollow kubelets: bind unscheduled pods (when asked),
 //! report bound pods Running/Ready (or as their annotations ask), and
 //! finish the deletion of pods being terminated. Level-triggered: each
-//! pod's action is computed from the pod and the nodes, on every watch
-//! event and on a periodic pass over the cache.
+//! pod's action is computed from the pod and the nodes, on every event of
+//! the client crate's shared Pod informer and on its periodic resync.
 
 use super::placement::fits;
 use super::{HollowOptions, Played, Shared, fallback_pod_cidr, host_ip, lock};
-use futures::StreamExt;
+use client::informer::{Event, SharedInformerFactory};
 use k8s_openapi::api::core::v1::{Node, Pod};
 use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams, Preconditions};
-use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::net::Ipv4Addr;
@@ -173,7 +171,7 @@ fn status_patch(pod: &Pod, phase: &str, ready: bool, pod_ip: &str, host_ip: &str
 async fn act(
     client: kube::Client,
     state: Shared,
-    pod: Pod,
+    pod: Arc<Pod>,
     action: Action,
 ) -> Result<(), kube::Error> {
     let ns = pod.metadata.namespace.clone().unwrap_or_default();
@@ -221,99 +219,71 @@ async fn act(
     }
 }
 
-/// Refreshes podCIDRs from the Nodes (nodeipam may have set them).
-async fn refresh_pod_cidrs(client: &kube::Client, state: &Shared) {
-    let api: Api<Node> = Api::all(client.clone());
-    if let Ok(list) = api.list(&Default::default()).await {
-        let mut s = lock(state);
-        for n in list {
-            let name = n.metadata.name.clone().unwrap_or_default();
-            if let (Some(p), Some(cidr)) = (s.nodes.get_mut(&name), n.spec.and_then(|s| s.pod_cidr))
-            {
-                p.pod_cidr = Some(cidr);
-            }
-        }
+/// How often every cached pod is looked at again (what a watch event
+/// alone would not retry: a write that failed, a node that came back).
+const RESYNC: Duration = Duration::from_secs(2);
+
+/// Records the podCIDR nodeipam gave one of our nodes.
+fn record_pod_cidr(state: &Shared, node: &Node) {
+    let name = node.metadata.name.as_deref().unwrap_or_default();
+    let cidr = node.spec.as_ref().and_then(|s| s.pod_cidr.clone());
+    if let (Some(p), Some(cidr)) = (lock(state).nodes.get_mut(name), cidr) {
+        p.pod_cidr = Some(cidr);
     }
 }
 
 pub(super) async fn run(client: kube::Client, state: Shared, options: HollowOptions) {
-    let api: Api<Pod> = Api::all(client.clone());
-    let (reader, writer) = reflector::store();
-    let events = reflector::reflector(writer, watcher(api, watcher::Config::default()))
-        .default_backoff()
-        .applied_objects();
+    // The agent's own informers, as a kubelet has its own process's.
+    let informers = SharedInformerFactory::with_options(client.clone(), Some(RESYNC), true);
+    let node_state = state.clone();
+    informers.get::<Node>().spawn_handler(move |e| {
+        if let Event::Added(n) | Event::Updated { new: n, .. } = e {
+            record_pod_cidr(&node_state, &n);
+        }
+    });
     let limit = Arc::new(Semaphore::new(options.parallelism.max(1)));
     let inflight: Arc<Mutex<HashSet<String>>> = Arc::default();
-    let dispatch = {
+    let dispatch = move |pod: Arc<Pod>| {
+        let action = decide(&pod, &mut lock(&state), options.bind_unscheduled);
+        if action == Action::Nothing {
+            return;
+        }
+        let uid = pod.metadata.uid.clone().unwrap_or_default();
+        if !inflight
+            .lock()
+            .map(|mut s| s.insert(uid.clone()))
+            .unwrap_or(false)
+        {
+            return;
+        }
         let (client, state, limit, inflight) = (
             client.clone(),
             state.clone(),
             limit.clone(),
             inflight.clone(),
         );
-        move |pod: Pod| {
-            let action = decide(&pod, &mut lock(&state), options.bind_unscheduled);
-            if action == Action::Nothing {
-                return;
-            }
-            let uid = pod.metadata.uid.clone().unwrap_or_default();
-            if !inflight
-                .lock()
-                .map(|mut s| s.insert(uid.clone()))
-                .unwrap_or(false)
+        tokio::spawn(async move {
+            let _permit = limit.acquire_owned().await;
+            if let Err(e) = act(client, state, pod, action).await
+                && !matches!(&e, kube::Error::Api(s) if s.code == 404 || s.code == 409)
             {
-                return;
+                eprintln!("hollow: pod action failed: {e}");
             }
-            let (client, state, limit, inflight) = (
-                client.clone(),
-                state.clone(),
-                limit.clone(),
-                inflight.clone(),
-            );
-            tokio::spawn(async move {
-                let _permit = limit.acquire_owned().await;
-                if let Err(e) = act(client, state, pod, action).await
-                    && !matches!(&e, kube::Error::Api(s) if s.code == 404 || s.code == 409)
-                {
-                    eprintln!("hollow: pod action failed: {e}");
-                }
-                // Let the watch deliver our own write before we look again.
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                if let Ok(mut s) = inflight.lock() {
-                    s.remove(&uid);
-                }
-            });
-        }
-    };
-    let resync = {
-        let (dispatch, client, state, reader) = (
-            dispatch.clone(),
-            client.clone(),
-            state.clone(),
-            reader.clone(),
-        );
-        async move {
-            loop {
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                refresh_pod_cidrs(&client, &state).await;
-                resync_all(&reader, &dispatch);
+            // Let the watch deliver our own write before we look again.
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            if let Ok(mut s) = inflight.lock() {
+                s.remove(&uid);
             }
-        }
+        });
     };
-    tokio::spawn(resync);
-    let mut events = std::pin::pin!(events);
-    while let Some(ev) = events.next().await {
-        match ev {
-            Ok(pod) => dispatch(pod),
-            Err(e) => eprintln!("hollow: pod watch: {e}"),
+    // Deletions need nothing: a deleted pod has no kubelet work left.
+    informers.get::<Pod>().spawn_handler(move |e| {
+        if let Event::Added(p) | Event::Updated { new: p, .. } = e {
+            dispatch(p);
         }
-    }
-}
-
-fn resync_all(reader: &Store<Pod>, dispatch: &impl Fn(Pod)) {
-    for pod in reader.state() {
-        dispatch((*pod).clone());
-    }
+    });
+    // The informers live as long as the agent's runtime.
+    std::future::pending::<()>().await;
 }
 
 #[cfg(test)]
