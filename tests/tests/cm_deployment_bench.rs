@@ -8,7 +8,9 @@
 //! `cargo nextest run --cargo-profile release -p tests --test cm_deployment_bench --run-ignored only --no-capture`
 //! (without `--cargo-profile release` it runs the debug daemons).
 //! `BENCH_REPLICAS` and `BENCH_NODES` change the size (10000 and 100 give
-//! the 10,000-pod memory figure).
+//! the 10,000-pod memory figure). A 10,000-replica run takes longer than
+//! nextest's 5-minute limit: build with `--no-run` and run the test binary
+//! from `target/release/deps/` directly with `--ignored --nocapture`.
 
 use harness::controller_manager::CmCluster;
 use harness::hollow::HollowNode;
