@@ -50,19 +50,6 @@ async fn store_converges(
     have
 }
 
-fn etcdctl(cluster: &ApiCluster, args: &[&str]) -> String {
-    let pki = &cluster.pki;
-    let (ok, out, err) = run(Command::new(bins::system("etcdctl"))
-        .env("ETCDCTL_API", "3")
-        .arg(format!("--endpoints={}", cluster.etcd.client_url))
-        .arg(format!("--cacert={}", pki.ca().display()))
-        .arg(format!("--cert={}", pki.cert("etcd-client").display()))
-        .arg(format!("--key={}", pki.key("etcd-client").display()))
-        .args(args));
-    assert!(ok, "etcdctl {args:?}: {out}{err}");
-    out
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kube_rs_reflector_survives_apiserver_restart_and_compaction() {
     let mut cluster = tokio::task::spawn_blocking(ApiCluster::start)
@@ -119,21 +106,13 @@ async fn kube_rs_reflector_survives_apiserver_restart_and_compaction() {
                 "creationTimestamp": "2026-01-01T00:00:00Z", "labels": {"suite": "reflector"}},
             "data": {"k": "direct"},
         });
-        etcdctl(
-            &cluster,
-            &[
-                "put",
-                "/registry/configmaps/default/cm-direct",
-                &object.to_string(),
-            ],
-        );
-        etcdctl(&cluster, &["del", "/registry/configmaps/default/cm-1"]);
-        let status = etcdctl(&cluster, &["endpoint", "status", "-w", "json"]);
-        let status: serde_json::Value = serde_json::from_str(&status).expect("status json");
-        let revision = status[0]["Status"]["header"]["revision"]
-            .as_i64()
-            .expect("revision");
-        etcdctl(&cluster, &["compact", &revision.to_string()]);
+        cluster.etcdctl(&[
+            "put",
+            "/registry/configmaps/default/cm-direct",
+            &object.to_string(),
+        ]);
+        cluster.etcdctl(&["del", "/registry/configmaps/default/cm-1"]);
+        cluster.compact_etcd();
         cluster.restart_apiserver();
     });
     want.insert("cm-direct".to_string());

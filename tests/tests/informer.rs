@@ -6,13 +6,10 @@
 
 use client::informer::{Event, SharedInformerFactory, Subscription};
 use harness::apiserver::ApiCluster;
-use harness::bins;
-use harness::process::run;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use kube::api::{Api, ApiResource, DeleteParams, Patch, PatchParams, PostParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use std::collections::BTreeSet;
-use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -61,19 +58,6 @@ where
     tokio::time::timeout(Duration::from_secs(30), wait)
         .await
         .expect("no such event within 30 s")
-}
-
-fn etcdctl(cluster: &ApiCluster, args: &[&str]) -> String {
-    let pki = &cluster.pki;
-    let (ok, out, err) = run(Command::new(bins::system("etcdctl"))
-        .env("ETCDCTL_API", "3")
-        .arg(format!("--endpoints={}", cluster.etcd.client_url))
-        .arg(format!("--cacert={}", pki.ca().display()))
-        .arg(format!("--cert={}", pki.cert("etcd-client").display()))
-        .arg(format!("--key={}", pki.key("etcd-client").display()))
-        .args(args));
-    assert!(ok, "etcdctl {args:?}: {out}{err}");
-    out
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -201,21 +185,13 @@ async fn a_relist_after_410_delivers_what_was_deleted_meanwhile() {
                 "creationTimestamp": "2026-01-01T00:00:00Z", "labels": {"color": "blue"}},
             "data": {"k": "direct"},
         });
-        etcdctl(
-            &cluster,
-            &[
-                "put",
-                "/registry/configmaps/default/cm-direct",
-                &object.to_string(),
-            ],
-        );
-        etcdctl(&cluster, &["del", "/registry/configmaps/default/cm-1"]);
-        let status = etcdctl(&cluster, &["endpoint", "status", "-w", "json"]);
-        let status: serde_json::Value = serde_json::from_str(&status).expect("status json");
-        let revision = status[0]["Status"]["header"]["revision"]
-            .as_i64()
-            .expect("revision");
-        etcdctl(&cluster, &["compact", &revision.to_string()]);
+        cluster.etcdctl(&[
+            "put",
+            "/registry/configmaps/default/cm-direct",
+            &object.to_string(),
+        ]);
+        cluster.etcdctl(&["del", "/registry/configmaps/default/cm-1"]);
+        cluster.compact_etcd();
         cluster.restart_apiserver();
     });
 
