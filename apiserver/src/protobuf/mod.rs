@@ -7,9 +7,11 @@
 //! `tools/gen_proto_schema.py`). Responses stay JSON, which those clients
 //! also accept.
 
+mod messages;
 mod wire;
 
 use crate::status::ApiError;
+use prost::Message;
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -65,44 +67,21 @@ pub fn decode(body: &[u8]) -> Result<Value, ApiError> {
     let rest = body
         .strip_prefix(MAGIC)
         .ok_or_else(|| bad("missing the k8s protobuf prefix"))?;
-    let envelope = decode_message(rest, "io.k8s.apimachinery.pkg.runtime.Unknown", 0)?;
-    let api_version = envelope
-        .pointer("/typeMeta/apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let kind = envelope
-        .pointer("/typeMeta/kind")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    let raw = raw_bytes(rest)?;
-    let name = message_name(&api_version, &kind);
+    let envelope = messages::Unknown::decode(rest).map_err(|e| bad(e.to_string()))?;
+    let type_meta = envelope.type_meta.unwrap_or_default();
+    let name = message_name(&type_meta.api_version, &type_meta.kind);
     if !schema().contains_key(&name) {
         return Err(ApiError::unsupported_media_type(&format!(
-            "{CONTENT_TYPE} for {api_version} {kind}"
+            "{CONTENT_TYPE} for {} {}",
+            type_meta.api_version, type_meta.kind
         )));
     }
-    let mut obj = decode_message(&raw, &name, 0)?;
+    let mut obj = decode_message(&envelope.raw, &name, 0)?;
     if let Some(o) = obj.as_object_mut() {
-        o.insert("apiVersion".into(), json!(api_version));
-        o.insert("kind".into(), json!(kind));
+        o.insert("apiVersion".into(), json!(type_meta.api_version));
+        o.insert("kind".into(), json!(type_meta.kind));
     }
     Ok(obj)
-}
-
-/// The `raw` bytes (field 2) of the `runtime.Unknown` envelope.
-fn raw_bytes(envelope: &[u8]) -> Result<Vec<u8>, ApiError> {
-    let mut r = Reader::new(envelope);
-    let mut raw = Vec::new();
-    while let Some(f) = r.next_field().map_err(bad)? {
-        if f.number == 2
-            && let WireValue::Bytes(b) = f.value
-        {
-            raw = b.to_vec();
-        }
-    }
-    Ok(raw)
 }
 
 /// Nesting deeper than this is refused (a hostile body cannot recurse forever).
@@ -117,16 +96,17 @@ fn decode_message(bytes: &[u8], name: &str, depth: usize) -> Result<Value, ApiEr
         "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime" => return decode_time(bytes, true),
         "io.k8s.apimachinery.pkg.util.intstr.IntOrString" => return decode_int_or_string(bytes),
         "io.k8s.apimachinery.pkg.api.resource.Quantity" => {
-            return Ok(json!(first_string(bytes)?.unwrap_or_default()));
+            return Ok(json!(fixed::<messages::Quantity>(bytes)?.string));
         }
         "io.k8s.apimachinery.pkg.runtime.RawExtension"
         | "io.k8s.apimachinery.pkg.apis.meta.v1.FieldsV1" => {
-            let raw = first_bytes(bytes)?.unwrap_or_default();
+            let raw = fixed::<messages::Raw>(bytes)?.raw;
             return serde_json::from_slice(&raw).map_err(|e| bad(format!("embedded JSON: {e}")));
         }
         "io.k8s.apimachinery.pkg.apis.meta.v1.Duration" => {
-            let ns = first_varint(bytes)?.unwrap_or(0) as i64;
-            return Ok(json!(go_duration(ns)));
+            return Ok(json!(go_duration(
+                fixed::<messages::Duration>(bytes)?.duration
+            )));
         }
         _ => {}
     }
@@ -300,53 +280,20 @@ fn decode_field(spec: &FieldSpec, f: &Field<'_>, depth: usize) -> Result<Value, 
     }
 }
 
-fn first_field(bytes: &[u8], number: u32) -> Result<Option<WireValue<'_>>, ApiError> {
-    let mut r = Reader::new(bytes);
-    let mut found = None;
-    while let Some(f) = r.next_field().map_err(bad)? {
-        if f.number == number {
-            found = Some(f.value);
-        }
-    }
-    Ok(found)
-}
-
-fn first_string(bytes: &[u8]) -> Result<Option<String>, ApiError> {
-    Ok(match first_field(bytes, 1)? {
-        Some(WireValue::Bytes(b)) => Some(String::from_utf8_lossy(b).into_owned()),
-        _ => None,
-    })
-}
-
-fn first_bytes(bytes: &[u8]) -> Result<Option<Vec<u8>>, ApiError> {
-    Ok(match first_field(bytes, 1)? {
-        Some(WireValue::Bytes(b)) => Some(b.to_vec()),
-        _ => None,
-    })
-}
-
-fn first_varint(bytes: &[u8]) -> Result<Option<u64>, ApiError> {
-    Ok(match first_field(bytes, 1)? {
-        Some(WireValue::Varint(v)) => Some(v),
-        _ => None,
-    })
+/// One of the fixed messages, decoded whole.
+fn fixed<M: Message + Default>(bytes: &[u8]) -> Result<M, ApiError> {
+    M::decode(bytes).map_err(|e| bad(e.to_string()))
 }
 
 /// `metav1.Time` {seconds, nanos} as RFC 3339 (MicroTime with microseconds).
 fn decode_time(bytes: &[u8], micro: bool) -> Result<Value, ApiError> {
-    let secs = match first_field(bytes, 1)? {
-        Some(WireValue::Varint(v)) => v as i64,
-        _ => 0,
-    };
-    let nanos = match first_field(bytes, 2)? {
-        Some(WireValue::Varint(v)) => v as u32,
-        _ => 0,
-    };
+    let messages::Time { seconds, nanos } = fixed(bytes)?;
     // Go's zero time (or an unset one) is no timestamp at all.
-    if secs <= 0 && nanos == 0 {
+    if seconds <= 0 && nanos == 0 {
         return Ok(Value::Null);
     }
-    let t = chrono::DateTime::from_timestamp(secs, nanos)
+    let nanos = u32::try_from(nanos).map_err(|_| bad("timestamp nanos out of range"))?;
+    let t = chrono::DateTime::from_timestamp(seconds, nanos)
         .ok_or_else(|| bad("timestamp out of range"))?;
     Ok(json!(if micro {
         t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()
@@ -355,20 +302,14 @@ fn decode_time(bytes: &[u8], micro: bool) -> Result<Value, ApiError> {
     }))
 }
 
-/// IntOrString {type (0 int, 1 string), intVal, strVal}.
+/// IntOrString as its JSON form: a number or a string.
 fn decode_int_or_string(bytes: &[u8]) -> Result<Value, ApiError> {
-    let is_string = matches!(first_field(bytes, 1)?, Some(WireValue::Varint(1)));
-    if is_string {
-        Ok(match first_field(bytes, 3)? {
-            Some(WireValue::Bytes(b)) => json!(String::from_utf8_lossy(b)),
-            _ => json!(""),
-        })
+    let v: messages::IntOrString = fixed(bytes)?;
+    Ok(if v.r#type == 1 {
+        json!(v.str_val)
     } else {
-        Ok(match first_field(bytes, 2)? {
-            Some(WireValue::Varint(v)) => json!(v as i32),
-            _ => json!(0),
-        })
-    }
+        json!(v.int_val)
+    })
 }
 
 /// Go's `time.Duration.String()` for whole seconds and above.

@@ -1,5 +1,12 @@
-//! The protobuf wire format: varints and tagged fields, read without
-//! allocation; every length is checked against the remaining input.
+//! The protobuf wire format, read with `prost`'s decoder (the same
+//! functions its generated messages call): tagged fields over a borrowed
+//! buffer, every length checked against the remaining input. The fixed
+//! messages (the envelope, times, IntOrString) are `prost::Message`s in
+//! `messages.rs`; this reader walks the objects whose shape comes from
+//! `schema.json`.
+
+use prost::bytes::Buf;
+use prost::encoding::{WireType, decode_key, decode_varint};
 
 /// A field's payload by wire type.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,16 +37,7 @@ impl<'a> Reader<'a> {
     }
 
     pub fn varint(&mut self) -> Result<u64, String> {
-        let mut v: u64 = 0;
-        for i in 0..10 {
-            let (&b, rest) = self.buf.split_first().ok_or("truncated varint")?;
-            self.buf = rest;
-            v |= u64::from(b & 0x7f) << (7 * i);
-            if b & 0x80 == 0 {
-                return Ok(v);
-            }
-        }
-        Err("varint too long".into())
+        decode_varint(&mut self.buf).map_err(|e| e.to_string())
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
@@ -56,23 +54,16 @@ impl<'a> Reader<'a> {
         if self.buf.is_empty() {
             return Ok(None);
         }
-        let key = self.varint()?;
-        let number = u32::try_from(key >> 3).map_err(|_| "field number out of range")?;
-        let value = match key & 7 {
-            0 => WireValue::Varint(self.varint()?),
-            1 => {
-                let b = self.take(8)?;
-                WireValue::Fixed64(u64::from_le_bytes(b.try_into().map_err(|_| "fixed64")?))
-            }
-            2 => {
+        let (number, wire_type) = decode_key(&mut self.buf).map_err(|e| e.to_string())?;
+        let value = match wire_type {
+            WireType::Varint => WireValue::Varint(self.varint()?),
+            WireType::SixtyFourBit => WireValue::Fixed64(self.take(8)?.get_u64_le()),
+            WireType::LengthDelimited => {
                 let len = usize::try_from(self.varint()?).map_err(|_| "length out of range")?;
                 WireValue::Bytes(self.take(len)?)
             }
-            5 => {
-                let b = self.take(4)?;
-                WireValue::Fixed32(u32::from_le_bytes(b.try_into().map_err(|_| "fixed32")?))
-            }
-            other => return Err(format!("unsupported wire type {other}")),
+            WireType::ThirtyTwoBit => WireValue::Fixed32(self.take(4)?.get_u32_le()),
+            other => return Err(format!("unsupported wire type {other:?}")),
         };
         Ok(Some(Field { number, value }))
     }

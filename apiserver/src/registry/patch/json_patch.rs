@@ -1,123 +1,55 @@
-//! JSON patch (RFC 6902): add, remove, replace, move, copy, test.
+//! JSON patch (RFC 6902) through the `json-patch` crate, with upstream's
+//! error answers: a malformed patch is a 400, an operation that does not
+//! apply to the object is a 422.
 
 use crate::status::ApiError;
+use json_patch::{Patch, PatchErrorKind, PatchOperation};
 use serde_json::Value;
 
-/// RFC 6902 (add, remove, replace, move, copy, test).
+/// Applies `patch` (a list of operations) to a copy of `target`.
 pub fn apply(target: &Value, patch: &Value) -> Result<Value, ApiError> {
-    let ops = patch
-        .as_array()
-        .ok_or_else(|| ApiError::bad_request("json patch must be a list of operations"))?;
+    let ops = parse(patch)?;
     let mut doc = target.clone();
-    for op in ops {
-        let name = op.get("op").and_then(Value::as_str).unwrap_or("");
-        let path = op
-            .get("path")
-            .and_then(Value::as_str)
-            .ok_or_else(|| ApiError::bad_request("json patch operation has no path"))?;
-        match name {
-            "add" => add(&mut doc, path, value_of(op)?)?,
-            "remove" => {
-                remove(&mut doc, path)?;
+    json_patch::patch(&mut doc, &ops).map_err(|e| {
+        let path = match (&e.kind, ops.get(e.operation)) {
+            (PatchErrorKind::InvalidFromPointer, Some(PatchOperation::Move(op))) => {
+                op.from.to_string()
             }
-            "replace" => {
-                remove(&mut doc, path)?;
-                add(&mut doc, path, value_of(op)?)?;
+            (PatchErrorKind::InvalidFromPointer, Some(PatchOperation::Copy(op))) => {
+                op.from.to_string()
             }
-            "move" | "copy" => {
-                let from = op
-                    .get("from")
-                    .and_then(Value::as_str)
-                    .ok_or_else(|| ApiError::bad_request("json patch move/copy needs from"))?;
-                let v = if name == "move" {
-                    remove(&mut doc, from)?
-                } else {
-                    doc.pointer(from).cloned().ok_or_else(|| missing(from))?
-                };
-                add(&mut doc, path, v)?;
+            _ => e.path.to_string(),
+        };
+        let reason = match e.kind {
+            PatchErrorKind::TestFailed => format!("testing value {path} failed"),
+            PatchErrorKind::CannotMoveInsideItself => {
+                format!("cannot move {path} into one of its own children")
             }
-            "test" => {
-                if doc.pointer(path) != Some(&value_of(op)?) {
-                    return Err(ApiError::new(
-                        422,
-                        "Invalid",
-                        format!(
-                            "the server rejected our request due to an error in our request: testing value {path} failed"
-                        ),
-                    ));
-                }
-            }
-            other => {
-                return Err(ApiError::bad_request(format!("Unexpected kind: {other}")));
-            }
-        }
-    }
+            _ => format!("doc is missing path: {path:?}"),
+        };
+        ApiError::new(
+            422,
+            "Invalid",
+            format!("the server rejected our request due to an error in our request: {reason}"),
+        )
+    })?;
     Ok(doc)
 }
 
-fn value_of(op: &Value) -> Result<Value, ApiError> {
-    op.get("value")
-        .cloned()
-        .ok_or_else(|| ApiError::bad_request("json patch operation has no value"))
-}
-
-fn missing(path: &str) -> ApiError {
-    ApiError::new(
-        422,
-        "Invalid",
-        format!(
-            "the server rejected our request due to an error in our request: doc is missing path: {path:?}"
-        ),
-    )
-}
-
-fn split(path: &str) -> Result<(String, String), ApiError> {
-    let i = path.rfind('/').ok_or_else(|| missing(path))?;
-    let last = path[i + 1..].replace("~1", "/").replace("~0", "~");
-    Ok((path[..i].to_string(), last))
-}
-
-fn add(doc: &mut Value, path: &str, v: Value) -> Result<(), ApiError> {
-    if path.is_empty() {
-        *doc = v;
-        return Ok(());
-    }
-    let (parent, last) = split(path)?;
-    let p = doc.pointer_mut(&parent).ok_or_else(|| missing(path))?;
-    match p {
-        Value::Object(m) => {
-            m.insert(last, v);
+/// The operations of a patch body, refused with upstream's wording when an
+/// operation is unknown or lacks what it needs.
+fn parse(patch: &Value) -> Result<Patch, ApiError> {
+    let ops = patch
+        .as_array()
+        .ok_or_else(|| ApiError::bad_request("json patch must be a list of operations"))?;
+    for op in ops {
+        match op.get("op").and_then(Value::as_str).unwrap_or("") {
+            "add" | "remove" | "replace" | "move" | "copy" | "test" => {}
+            other => return Err(ApiError::bad_request(format!("Unexpected kind: {other}"))),
         }
-        Value::Array(a) => {
-            if last == "-" {
-                a.push(v);
-            } else {
-                let i: usize = last.parse().map_err(|_| missing(path))?;
-                if i > a.len() {
-                    return Err(missing(path));
-                }
-                a.insert(i, v);
-            }
-        }
-        _ => return Err(missing(path)),
     }
-    Ok(())
-}
-
-fn remove(doc: &mut Value, path: &str) -> Result<Value, ApiError> {
-    let (parent, last) = split(path)?;
-    let p = doc.pointer_mut(&parent).ok_or_else(|| missing(path))?;
-    match p {
-        Value::Object(m) => m.remove(&last).ok_or_else(|| missing(path)),
-        Value::Array(a) => {
-            let i: usize = last.parse().map_err(|_| missing(path))?;
-            if i >= a.len() {
-                return Err(missing(path));
-            }
-            Ok(a.remove(i))
-        }
-        _ => Err(missing(path)),
-    }
+    serde_json::from_value(patch.clone())
+        .map_err(|e| ApiError::bad_request(format!("invalid json patch operation: {e}")))
 }
 
 #[cfg(test)]
@@ -140,7 +72,13 @@ mod tests {
             json!({"metadata": {"labels": {"b": "2"}}, "list": [0, 2, 3]})
         );
         let bad = json!([{"op": "remove", "path": "/nope"}]);
-        assert_eq!(apply(&t, &bad).map_err(|e| e.code), Err(422));
+        let err = apply(&t, &bad).expect_err("missing path");
+        assert_eq!(err.code, 422);
+        assert!(
+            err.message.ends_with("doc is missing path: \"/nope\""),
+            "{}",
+            err.message
+        );
         let test_fails = json!([{"op": "test", "path": "/list/0", "value": 9}]);
         assert_eq!(apply(&t, &test_fails).map_err(|e| e.code), Err(422));
         let moved =
@@ -149,5 +87,20 @@ mod tests {
             apply(&t, &moved).expect("move")["metadata"]["labels"],
             json!({"c": "1"})
         );
+    }
+
+    #[test]
+    fn malformed_patches_are_bad_requests() {
+        let t = json!({"a": 1});
+        for p in [
+            json!({"op": "add"}),
+            json!([{"op": "frobnicate", "path": "/a"}]),
+            json!([{"op": "add", "path": "/b"}]),
+            json!([{"op": "move", "path": "/b"}]),
+        ] {
+            assert_eq!(apply(&t, &p).map_err(|e| e.code), Err(400), "patch {p}");
+        }
+        let err = apply(&t, &json!([{"op": "frobnicate", "path": "/a"}])).expect_err("op");
+        assert_eq!(err.message, "Unexpected kind: frobnicate");
     }
 }

@@ -1,26 +1,13 @@
-//! JSON merge patch (RFC 7386): objects merge key by key, `null` deletes,
-//! anything else (lists included) replaces.
+//! JSON merge patch (RFC 7386) through the `json-patch` crate: objects
+//! merge key by key, `null` deletes, anything else (lists included) replaces.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-/// Applies `patch` to `target`.
+/// Applies `patch` to a copy of `target`.
 pub fn apply(target: &Value, patch: &Value) -> Value {
-    let Some(p) = patch.as_object() else {
-        return patch.clone();
-    };
-    let mut out = match target {
-        Value::Object(m) => m.clone(),
-        _ => Map::new(),
-    };
-    for (k, v) in p {
-        if v.is_null() {
-            out.remove(k);
-        } else {
-            let merged = apply(out.get(k).unwrap_or(&Value::Null), v);
-            out.insert(k.clone(), merged);
-        }
-    }
-    Value::Object(out)
+    let mut out = target.clone();
+    json_patch::merge(&mut out, patch);
+    out
 }
 
 #[cfg(test)]
