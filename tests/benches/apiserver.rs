@@ -40,23 +40,29 @@ fn main() -> anyhow::Result<()> {
         println!();
 
         // 1. Creates: raw etcd puts vs pod creates through the apiserver.
-        println!("{:<12} {:>14} {:>16} {:>8} {:>12} {:>12}", "clients", "etcd puts/s", "pod creates/s", "ratio", "create p50", "create p99");
+        println!("{:<12} {:>14} {:>16} {:>8} {:>12} {:>12} {:>14} {:>14}", "clients", "etcd puts/s", "pod creates/s", "ratio", "create p50", "create p99", "etcd us/put", "apiserver us/create");
         let mut total_pods = 0usize;
         for (round, c) in CONCURRENCY.into_iter().enumerate() {
             let n = count([400, 2000, 4000][round]);
             let ns = format!("bench-create-{c}");
             create_namespace(&admin, &ns).await?;
+            let etcd_cpu = cluster.etcd.daemon.cpu_time();
             let puts = etcd_puts(&etcd, c, n, round).await?;
+            let etcd_cpu = cluster.etcd.daemon.cpu_time() - etcd_cpu;
+            let apiserver_cpu = cluster.apiserver.cpu_time();
             let (creates, lat) = pod_creates(&admin, &ns, c, n).await?;
+            let apiserver_cpu = cluster.apiserver.cpu_time() - apiserver_cpu;
             total_pods += n;
             println!(
-                "{:<12} {:>14.0} {:>16.0} {:>8.2} {:>12} {:>12}",
+                "{:<12} {:>14.0} {:>16.0} {:>8.2} {:>12} {:>12} {:>14.0} {:>14.0}",
                 c,
                 puts,
                 creates,
                 creates / puts,
                 ms(percentile(&lat, 50.0)),
-                ms(percentile(&lat, 99.0))
+                ms(percentile(&lat, 99.0)),
+                micros_each(etcd_cpu, n),
+                micros_each(apiserver_cpu, n)
             );
         }
         println!();
@@ -325,6 +331,11 @@ fn percentile(samples: &[Duration], p: f64) -> Duration {
     s.sort();
     let idx = ((p / 100.0) * (s.len() - 1) as f64).round() as usize;
     s[idx.min(s.len() - 1)]
+}
+
+/// CPU microseconds per operation.
+fn micros_each(cpu: Duration, n: usize) -> f64 {
+    cpu.as_secs_f64() * 1e6 / n as f64
 }
 
 fn ms(d: Duration) -> String {
