@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the cluster (or, with `test`, its test suite)
-# needs. Only what is missing is installed; `apt-get update` runs only then.
+# needs (with `fuzz`, the fuzzers). Only what is missing is installed;
+# `apt-get update` runs only then.
 set -euo pipefail
 
 runtime=(etcd-server etcd-client supervisor openssl ca-certificates iproute2 procps)
@@ -8,7 +9,7 @@ build=(protobuf-compiler libprotobuf-dev libssl-dev pkg-config gcc)
 testing=(golang-cfssl curl python3 python3-venv faketime)
 
 want=("${runtime[@]}" "${build[@]}")
-if [ "${1:-}" = "test" ]; then
+if [ "${1:-}" = "test" ] || [ "${1:-}" = "fuzz" ]; then
   want+=("${testing[@]}")
 fi
 
@@ -32,5 +33,17 @@ if [ "${1:-}" = "test" ]; then
   if ! "$venv/bin/python3" -c "import kubernetes" 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install -q "kubernetes==32.0.1"
+  fi
+fi
+
+# The fuzzers (not part of the test command): cargo-fuzz from crates.io
+# (it drives the nightly toolchain) and schemathesis from PyPI.
+if [ "${1:-}" = "fuzz" ]; then
+  repo=$(cd "$(dirname "$0")/.." && pwd)
+  command -v cargo-fuzz >/dev/null || cargo +nightly install --locked cargo-fuzz
+  venv="$repo/target/fuzzenv"
+  if ! "$venv/bin/st" --version >/dev/null 2>&1; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q "schemathesis==4.32.5"
   fi
 fi
