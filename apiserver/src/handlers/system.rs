@@ -121,7 +121,13 @@ pub async fn serve_non_resource(
         ["metrics"] => Ok(respond(
             200,
             "text/plain; version=0.0.4",
-            state.metrics.render().into_bytes(),
+            {
+                let mut m = state.metrics.render();
+                if let Some(c) = &state.store.cacher {
+                    m.push_str(&c.render_metrics());
+                }
+                m.into_bytes()
+            },
         )),
         ["api"] => {
             if discovery::wants_aggregated(accept) {

@@ -63,6 +63,8 @@ pub struct WatchEvent {
     /// change out of the selection into a DELETED event).
     pub prev: Option<Value>,
     pub revision: i64,
+    /// The etcd key (empty for progress events).
+    pub key: String,
 }
 
 /// Shared handle on the etcd cluster; cheap to clone.
@@ -363,11 +365,26 @@ impl EtcdStorage {
         prefix: &str,
         after: i64,
     ) -> Result<mpsc::Receiver<Result<WatchEvent, StorageError>>, StorageError> {
-        let opts = WatchOptions::new()
+        self.watch_with(prefix, after, true).await
+    }
+
+    /// Like [`watch`](Self::watch); without `with_prev` etcd sends no
+    /// previous values, so deletes carry `Null` objects and modifications
+    /// no `prev` (the watch cache has both already and decodes each value
+    /// once).
+    pub async fn watch_with(
+        &self,
+        prefix: &str,
+        after: i64,
+        with_prev: bool,
+    ) -> Result<mpsc::Receiver<Result<WatchEvent, StorageError>>, StorageError> {
+        let mut opts = WatchOptions::new()
             .with_range(prefix_end(prefix))
             .with_start_revision(after + 1)
-            .with_prev_key()
             .with_progress_notify();
+        if with_prev {
+            opts = opts.with_prev_key();
+        }
         let mut wc = self.client.watch_client();
         let stream = self.bounded(wc.watch(prefix, Some(opts))).await?;
         let (tx, rx) = mpsc::channel(256);
@@ -426,6 +443,7 @@ async fn pump_watch(
                 object: Value::Null,
                 prev: None,
                 revision: header_rev,
+                key: String::new(),
             };
             if tx.send(Ok(ev)).await.is_err() {
                 return;
@@ -450,6 +468,7 @@ async fn pump_watch(
                         object: o.value,
                         prev,
                         revision: kv.mod_revision(),
+                        key: o.key,
                     })
                 }
                 EventType::Delete => {
@@ -460,8 +479,16 @@ async fn pump_watch(
                             object: o.value,
                             prev: None,
                             revision: rev,
+                            key: o.key,
                         }),
-                        None => continue,
+                        // Without prev_kv: the key only (the cache knows the value).
+                        None => Ok(WatchEvent {
+                            kind: WatchEventType::Deleted,
+                            object: Value::Null,
+                            prev: None,
+                            revision: rev,
+                            key: String::from_utf8_lossy(kv.key()).into_owned(),
+                        }),
                     }
                 }
             };
