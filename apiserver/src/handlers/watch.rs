@@ -267,11 +267,20 @@ async fn serve_from_cache(
             }
         }
         for item in std::mem::take(&mut sub.initial) {
-            if tx.send(line("ADDED", shape((*item).clone()))).await.is_err() {
+            if tx
+                .send(line("ADDED", shape((*item).clone())))
+                .await
+                .is_err()
+            {
                 return;
             }
         }
-        if send_initial && tx.send(initial_events_end(def, sub.revision)).await.is_err() {
+        if send_initial
+            && tx
+                .send(initial_events_end(def, sub.revision))
+                .await
+                .is_err()
+        {
             return;
         }
         for d in std::mem::take(&mut sub.replay) {

@@ -340,7 +340,11 @@ async fn reflect(cache: Weak<ResourceCache>, mut init_rev: i64) {
                 continue;
             }
         };
-        let revision = if init_rev > 0 { init_rev } else { page.revision };
+        let revision = if init_rev > 0 {
+            init_rev
+        } else {
+            page.revision
+        };
         init_rev = 0;
         let objects = page
             .items

@@ -135,20 +135,66 @@ impl Cacher {
         let mut rows: Vec<_> = caches.iter().map(|c| (c.path, c.clone())).collect();
         rows.sort_by_key(|(p, _)| *p);
         let mut s = String::new();
-        let gauge = |s: &mut String, name: &str, help: &str, kind: &str, f: &dyn Fn(&ResourceCache) -> u64| {
+        let gauge = |s: &mut String,
+                     name: &str,
+                     help: &str,
+                     kind: &str,
+                     f: &dyn Fn(&ResourceCache) -> u64| {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
             for (path, c) in &rows {
                 let _ = writeln!(s, "{name}{{resource=\"{path}\"}} {}", f(c));
             }
         };
-        gauge(&mut s, "apiserver_watch_cache_etcd_watches", "Open etcd watches of the watch cache, per resource.", "gauge", &|c| c.etcd_watches.load(Ordering::Relaxed));
-        gauge(&mut s, "apiserver_watch_cache_watchers", "API watches served by the watch cache, per resource.", "gauge", &|c| c.watcher_count() as u64);
-        gauge(&mut s, "apiserver_watch_cache_events_received_total", "Events the watch cache received from etcd, per resource.", "counter", &|c| c.events.load(Ordering::Relaxed));
-        gauge(&mut s, "apiserver_watch_cache_relists_total", "Lists of the watch cache from etcd, per resource.", "counter", &|c| c.relists.load(Ordering::Relaxed));
-        gauge(&mut s, "apiserver_watch_cache_slow_watchers_closed_total", "Watchers closed because their buffer was full, per resource.", "counter", &|c| c.closed_slow());
-        gauge(&mut s, "apiserver_watch_cache_objects", "Objects in the watch cache, per resource.", "gauge", &|c| c.object_count() as u64);
-        let total: u64 = rows.iter().map(|(_, c)| c.etcd_watches.load(Ordering::Relaxed)).sum();
-        let _ = writeln!(s, "# HELP etcd_watches_open Open etcd watches of the apiserver's watch cache.\n# TYPE etcd_watches_open gauge\netcd_watches_open {total}");
+        gauge(
+            &mut s,
+            "apiserver_watch_cache_etcd_watches",
+            "Open etcd watches of the watch cache, per resource.",
+            "gauge",
+            &|c| c.etcd_watches.load(Ordering::Relaxed),
+        );
+        gauge(
+            &mut s,
+            "apiserver_watch_cache_watchers",
+            "API watches served by the watch cache, per resource.",
+            "gauge",
+            &|c| c.watcher_count() as u64,
+        );
+        gauge(
+            &mut s,
+            "apiserver_watch_cache_events_received_total",
+            "Events the watch cache received from etcd, per resource.",
+            "counter",
+            &|c| c.events.load(Ordering::Relaxed),
+        );
+        gauge(
+            &mut s,
+            "apiserver_watch_cache_relists_total",
+            "Lists of the watch cache from etcd, per resource.",
+            "counter",
+            &|c| c.relists.load(Ordering::Relaxed),
+        );
+        gauge(
+            &mut s,
+            "apiserver_watch_cache_slow_watchers_closed_total",
+            "Watchers closed because their buffer was full, per resource.",
+            "counter",
+            &|c| c.closed_slow(),
+        );
+        gauge(
+            &mut s,
+            "apiserver_watch_cache_objects",
+            "Objects in the watch cache, per resource.",
+            "gauge",
+            &|c| c.object_count() as u64,
+        );
+        let total: u64 = rows
+            .iter()
+            .map(|(_, c)| c.etcd_watches.load(Ordering::Relaxed))
+            .sum();
+        let _ = writeln!(
+            s,
+            "# HELP etcd_watches_open Open etcd watches of the apiserver's watch cache.\n# TYPE etcd_watches_open gauge\netcd_watches_open {total}"
+        );
         s
     }
 }

@@ -27,10 +27,6 @@ impl EventRing {
         self.floor
     }
 
-    pub fn len(&self) -> usize {
-        self.events.len()
-    }
-
     pub fn push(&mut self, ev: Arc<CachedEvent>) {
         if self.events.len() == self.capacity
             && let Some(old) = self.events.pop_front()

@@ -88,6 +88,10 @@ impl Watchers {
         self.entries.len()
     }
 
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
     /// Would `spec` see `ev`, and as what?
     pub fn offer(spec: &WatcherSpec, ev: &CachedEvent) -> Option<&'static str> {
         if ev.revision <= spec.after || !ev.key.starts_with(&spec.key_prefix) {
@@ -192,7 +196,11 @@ mod tests {
     }
 
     fn pod_event(kind: WatchEventType, node: &str, prev_node: Option<&str>) -> Arc<CachedEvent> {
-        let obj = |n: &str| Arc::new(json!({"metadata": {"name": "p", "namespace": "default"}, "spec": {"nodeName": n}}));
+        let obj = |n: &str| {
+            Arc::new(
+                json!({"metadata": {"name": "p", "namespace": "default"}, "spec": {"nodeName": n}}),
+            )
+        };
         Arc::new(CachedEvent::new(
             kind,
             "/registry/pods/default/p".into(),
@@ -249,16 +257,28 @@ mod tests {
     #[test]
     fn selector_transitions_become_added_and_deleted() {
         let pods = crate::resources::lookup("", "v1", "pods").expect("served");
-        let f = Filter::new(Some("app=web"), None, crate::registry::strategy::for_resource(pods))
-            .unwrap();
+        let f = Filter::new(
+            Some("app=web"),
+            None,
+            crate::registry::strategy::for_resource(pods),
+        )
+        .unwrap();
         let o = |app: &str| json!({"metadata": {"name": "a", "labels": {"app": app}}});
-        let t = |k, now: &str, before: Option<&str>| {
-            transition(&f, k, &o(now), before.map(o).as_ref())
-        };
+        let t =
+            |k, now: &str, before: Option<&str>| transition(&f, k, &o(now), before.map(o).as_ref());
         assert_eq!(t(WatchEventType::Added, "web", None), Some("ADDED"));
         assert_eq!(t(WatchEventType::Added, "db", None), None);
-        assert_eq!(t(WatchEventType::Modified, "db", Some("web")), Some("DELETED"));
-        assert_eq!(t(WatchEventType::Modified, "web", Some("db")), Some("ADDED"));
-        assert_eq!(t(WatchEventType::Modified, "web", Some("web")), Some("MODIFIED"));
+        assert_eq!(
+            t(WatchEventType::Modified, "db", Some("web")),
+            Some("DELETED")
+        );
+        assert_eq!(
+            t(WatchEventType::Modified, "web", Some("db")),
+            Some("ADDED")
+        );
+        assert_eq!(
+            t(WatchEventType::Modified, "web", Some("web")),
+            Some("MODIFIED")
+        );
     }
 }
