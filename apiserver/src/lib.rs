@@ -128,7 +128,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     if state.authorizer.modes.contains(&authz::Mode::Node) {
         state.authorizer.node.spawn_sync(store.clone());
     }
-    store.namespaces.spawn_sync(store.etcd.clone());
+    store
+        .namespaces
+        .spawn_sync(store.cacher.clone(), store.etcd.clone());
     store.admission.caches.spawn_sync(&store);
     let master = bootstrap::Master {
         ip: advertise_ip.to_string(),

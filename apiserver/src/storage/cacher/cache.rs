@@ -148,6 +148,11 @@ impl ResourceCache {
         self.revision.load(Ordering::Acquire)
     }
 
+    /// The etcd key prefix of the resource.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
     pub fn watcher_count(&self) -> usize {
         self.lock().watchers.len()
     }
@@ -173,10 +178,20 @@ impl ResourceCache {
     /// it misses none and sees none twice.
     pub fn subscribe(
         self: &Arc<Self>,
-        mut spec: WatcherSpec,
+        spec: WatcherSpec,
         from: From,
     ) -> Result<Subscription, TooOld> {
-        let (tx, rx) = mpsc::channel(self.buffer);
+        self.subscribe_with_buffer(spec, from, self.buffer)
+    }
+
+    /// [`subscribe`](Self::subscribe) with a buffer of `buffer` events.
+    pub fn subscribe_with_buffer(
+        self: &Arc<Self>,
+        mut spec: WatcherSpec,
+        from: From,
+        buffer: usize,
+    ) -> Result<Subscription, TooOld> {
+        let (tx, rx) = mpsc::channel(buffer.max(1));
         let mut s = self.lock();
         let mut initial = Vec::new();
         let mut replay = Vec::new();

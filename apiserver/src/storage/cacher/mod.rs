@@ -5,10 +5,12 @@
 //!
 //! `cache.rs` the per-resource cache and its reflector, `ring.rs` the
 //! event ring, `watchers.rs` the fan-out with bounded buffers, `index.rs`
-//! the field index (pods by `spec.nodeName`), `event.rs` the shared event.
+//! the field index (pods by `spec.nodeName`), `event.rs` the shared event,
+//! `feed.rs` the one list+watch loop of the apiserver's own caches.
 
 pub mod cache;
 pub mod event;
+pub mod feed;
 pub mod index;
 pub mod ring;
 pub mod watchers;
