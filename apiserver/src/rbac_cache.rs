@@ -222,8 +222,8 @@ struct RbacFeed {
 }
 
 impl feed::Handler for RbacFeed {
-    fn replace(&self, objects: Vec<Arc<Value>>) {
-        let fresh: Objects = objects.iter().map(|o| (key(o), (**o).clone())).collect();
+    fn replace(&self, objects: Vec<Value>) {
+        let fresh: Objects = objects.into_iter().map(|o| (key(&o), o)).collect();
         self.cache
             .with(|p| *RbacCache::objects(p, self.plural) = fresh);
     }

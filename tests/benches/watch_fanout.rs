@@ -37,6 +37,8 @@ const CLUSTER_WIDE: usize = 10;
 /// Watches per HTTP/2 connection (below the server's stream limit).
 const PER_CONNECTION: usize = 100;
 const CONCURRENCY: usize = 16;
+/// LISTs of every pod per kind of read.
+const LISTS: usize = 5;
 
 fn env_f64(name: &str, default: f64) -> f64 {
     std::env::var(name)
@@ -68,6 +70,7 @@ fn main() -> anyhow::Result<()> {
         "RSS MiB",
         "etcd watches"
     );
+    let mut lists = Vec::new();
     for mode in modes.split(',') {
         let (args, s): (&[&str], f64) = match mode {
             "cache" => (&[], scale),
@@ -98,6 +101,17 @@ fn main() -> anyhow::Result<()> {
                 r.etcd_watchers - r.etcd_watchers_idle
             ),
         );
+        lists.push(format!(
+            "{mode:<8} LIST of {pods} pods: resourceVersion=0 p50 {} p99 {}; consistent p50 {} p99 {}",
+            ms(r.list_rv0.0),
+            ms(r.list_rv0.1),
+            ms(r.list_consistent.0),
+            ms(r.list_consistent.1)
+        ));
+    }
+    println!();
+    for l in &lists {
+        println!("{l}");
     }
     println!();
     println!(
@@ -119,6 +133,8 @@ struct Figures {
     rss_mib: f64,
     etcd_watchers: f64,
     etcd_watchers_idle: f64,
+    list_rv0: (Duration, Duration),
+    list_consistent: (Duration, Duration),
 }
 
 fn run(args: &[&str], nodes: usize, pods: usize) -> anyhow::Result<Figures> {
@@ -238,6 +254,19 @@ fn run(args: &[&str], nodes: usize, pods: usize) -> anyhow::Result<Figures> {
         }
         let cpu = cpu_time(pid) - cpu0;
         let rss_mib = rss_mib(pid);
+        // LIST of every pod: at resourceVersion=0 (the cache when it is on)
+        // and consistent (etcd), alternating.
+        let (mut cached, mut consistent) = (Vec::new(), Vec::new());
+        for _ in 0..LISTS {
+            for (rv, out) in [("&resourceVersion=0", &mut cached), ("", &mut consistent)] {
+                let t = Instant::now();
+                let (code, body) = admin.call("GET", &format!("/api/v1/namespaces/{ns}/pods?limit=0{rv}"), None).await?;
+                anyhow::ensure!(code == 200, "LIST answered {code}");
+                out.push(t.elapsed());
+                let n = serde_json::from_slice::<Value>(&body)?["items"].as_array().map_or(0, Vec::len);
+                anyhow::ensure!(n == pods, "LIST returned {n} pods");
+            }
+        }
         for t in tasks {
             t.abort();
         }
@@ -252,6 +281,8 @@ fn run(args: &[&str], nodes: usize, pods: usize) -> anyhow::Result<Figures> {
             rss_mib,
             etcd_watchers: watchers_open,
             etcd_watchers_idle: idle_watchers,
+            list_rv0: (percentile(&cached, 50.0), percentile(&cached, 99.0)),
+            list_consistent: (percentile(&consistent, 50.0), percentile(&consistent, 99.0)),
         })
     })
 }

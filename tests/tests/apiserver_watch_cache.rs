@@ -214,6 +214,24 @@ async fn watches_resume_from_the_ring_and_older_ones_get_410() {
     );
     assert!(matches!(old.next(Duration::from_secs(5)).await, Next::End));
 
+    // A resourceVersion etcd has not reached: refused, and the secrets
+    // cache it started still comes up and serves.
+    let mut future = Watch::open(
+        &api,
+        "/api/v1/namespaces/default/secrets?watch=1&resourceVersion=999999999",
+    )
+    .await;
+    let err = future.event().await;
+    assert_eq!(err["type"], "ERROR", "{err}");
+    assert_eq!(err["object"]["code"], 504, "{err}");
+    let msg = err["object"]["message"].as_str().unwrap();
+    assert!(
+        msg.starts_with("Too large resource version: 999999999, current: "),
+        "{msg}"
+    );
+    let secrets = get_json(&api, "/api/v1/namespaces/default/secrets?resourceVersion=0").await;
+    assert_eq!(secrets["kind"], "SecretList", "{secrets}");
+
     // A watch from the newest revision still works after that.
     let newest = create_cm(&api, ns, "c1", "1").await;
     let mut w = Watch::open(

@@ -158,8 +158,8 @@ impl KindCache {
 /// Fed by the kind's watch cache (`storage::cacher::feed`): answers only
 /// between a replace and the next break, reads go live otherwise.
 impl feed::Handler for KindCache {
-    fn replace(&self, objects: Vec<Arc<Value>>) {
-        KindCache::replace(self, objects.iter().map(|o| (**o).clone()));
+    fn replace(&self, objects: Vec<Value>) {
+        KindCache::replace(self, objects.into_iter());
         self.inner.synced.store(true, Ordering::Relaxed);
     }
     fn upsert(&self, o: &Value) {

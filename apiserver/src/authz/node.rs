@@ -188,8 +188,7 @@ struct GraphFeed {
 }
 
 impl feed::Handler for GraphFeed {
-    fn replace(&self, objects: Vec<Arc<Value>>) {
-        let items: Vec<Value> = objects.iter().map(|o| (**o).clone()).collect();
+    fn replace(&self, items: Vec<Value>) {
         self.authorizer.with(|g| {
             if self.pods {
                 g.reset_pods(&items)

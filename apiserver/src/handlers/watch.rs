@@ -148,13 +148,12 @@ fn streaming() -> (mpsc::Sender<Bytes>, Response<Body>) {
     (tx, r)
 }
 
-/// A watch that only reports 410 Gone, as upstream answers a watch from a
-/// resourceVersion older than what it can replay.
-fn gone(requested: i64, oldest: i64) -> Response<Body> {
+/// A watch that only reports one ERROR event, as upstream answers a watch
+/// it cannot start (a resourceVersion older than it can replay: 410 Gone;
+/// one newer than etcd's: 504 "Too large resource version").
+fn error_watch(e: ApiError) -> Response<Body> {
     let (tx, r) = streaming();
-    let status =
-        ApiError::gone(format!("too old resource version: {requested} ({oldest})")).to_status();
-    let _ = tx.try_send(line("ERROR", status));
+    let _ = tx.try_send(line("ERROR", e.to_status()));
     r
 }
 
@@ -242,7 +241,23 @@ async fn serve_from_cache(
         initial_values = items;
         cacher::From::Revision(rev)
     } else {
-        cacher::From::Revision(requested.unwrap_or(0))
+        let x = requested.unwrap_or(0);
+        // Ahead of the cache: fine when etcd has it (other resources
+        // moved the revision on), refused when etcd does not.
+        if x > cache.revision() {
+            let current = state
+                .store
+                .etcd
+                .current_revision()
+                .await
+                .map_err(|e| e.to_api())?;
+            if x > current {
+                return Ok(error_watch(ApiError::timeout(format!(
+                    "Too large resource version: {x}, current: {current}"
+                ))));
+            }
+        }
+        cacher::From::Revision(x)
     };
     let spec = WatcherSpec {
         filter: params.filter,
@@ -251,7 +266,12 @@ async fn serve_from_cache(
     };
     let sub = match cache.subscribe(spec, from) {
         Ok(s) => s,
-        Err(old) => return Ok(gone(old.requested, old.floor)),
+        Err(old) => {
+            return Ok(error_watch(ApiError::gone(format!(
+                "too old resource version: {} ({})",
+                old.requested, old.floor
+            ))));
+        }
     };
     let (tx, r) = streaming();
     let send_initial = params.send_initial;
@@ -267,11 +287,7 @@ async fn serve_from_cache(
             }
         }
         for item in std::mem::take(&mut sub.initial) {
-            if tx
-                .send(line("ADDED", shape((*item).clone())))
-                .await
-                .is_err()
-            {
+            if tx.send(line("ADDED", shape(item))).await.is_err() {
                 return;
             }
         }

@@ -120,7 +120,7 @@ impl NamespaceCache {
 }
 
 impl feed::Handler for NamespaceCache {
-    fn replace(&self, objects: Vec<Arc<Value>>) {
+    fn replace(&self, objects: Vec<Value>) {
         let all = objects
             .iter()
             .map(|o| (meta::name(o).to_string(), NamespacePhase::of(o)))

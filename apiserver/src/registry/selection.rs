@@ -7,6 +7,7 @@ use apimachinery::{fields, labels};
 use serde_json::Value;
 
 /// A parsed `labelSelector` + `fieldSelector`.
+#[derive(Clone)]
 pub struct Filter {
     labels: labels::Selector,
     fields: fields::Selector,

@@ -324,10 +324,12 @@ impl Store {
         // Filtering happens after the range read, so keep reading pages
         // until `limit` matches are found or the range ends.
         loop {
+            // Pages of at most LIST_PAGE keys: one range read of a large
+            // collection would exceed the gRPC message limit.
             let want = if opts.limit > 0 {
-                opts.limit - items.len() as i64
+                (opts.limit - items.len() as i64).min(crate::storage::etcd::LIST_PAGE)
             } else {
-                0
+                crate::storage::etcd::LIST_PAGE
             };
             let page = self
                 .etcd
@@ -406,8 +408,8 @@ impl Store {
         let page = cache.list(prefix, filter, None, opts.limit.max(0) as usize);
         let items: Vec<Value> = page
             .items
-            .iter()
-            .map(|o| Self::served(def, (**o).clone()))
+            .into_iter()
+            .map(|o| Self::served(def, o))
             .collect();
         let mut metadata = json!({ "resourceVersion": page.revision.to_string() });
         if let Some(k) = page.next_key {

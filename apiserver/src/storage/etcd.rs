@@ -65,7 +65,13 @@ pub struct WatchEvent {
     pub revision: i64,
     /// The etcd key (empty for progress events).
     pub key: String,
+    /// The stored bytes of `object` (puts only; what the watch cache keeps
+    /// in its snapshot, far smaller than the decoded value).
+    pub raw: bytes::Bytes,
 }
+
+/// Keys per range read when a whole collection is read.
+pub const LIST_PAGE: i64 = 1000;
 
 /// Shared handle on the etcd cluster; cheap to clone.
 #[derive(Clone)]
@@ -109,6 +115,13 @@ fn decode(key: &[u8], value: &[u8], mod_revision: i64) -> Result<StoredObject, S
         value: v,
         mod_revision,
     })
+}
+
+/// Decodes stored bytes with `metadata.resourceVersion` set to `rev`.
+pub fn decode_value(raw: &[u8], rev: i64) -> Option<Value> {
+    let mut v: Value = serde_json::from_slice(raw).ok()?;
+    set_resource_version(&mut v, rev);
+    Some(v)
 }
 
 /// Sets `metadata.resourceVersion` (as a string, like upstream).
@@ -227,6 +240,25 @@ impl EtcdStorage {
             more: resp.more(),
             remaining,
         })
+    }
+
+    /// Every key of `prefix` at `revision` (0 = latest), read in pages of
+    /// [`LIST_PAGE`] at one revision: a single range read of a large
+    /// collection would exceed the gRPC message limit.
+    pub async fn list_all(&self, prefix: &str, revision: i64) -> Result<ListPage, StorageError> {
+        let mut out = self.list(prefix, None, LIST_PAGE, revision).await?;
+        let revision = if revision > 0 { revision } else { out.revision };
+        while out.more {
+            let Some(last) = out.items.last().map(|o| format!("{}\0", o.key)) else {
+                break;
+            };
+            let page = self.list(prefix, Some(&last), LIST_PAGE, revision).await?;
+            out.items.extend(page.items);
+            out.more = page.more;
+        }
+        out.revision = revision;
+        out.remaining = 0;
+        Ok(out)
     }
 
     /// A lease that keeps a key at least `ttl` (shared between writes).
@@ -444,6 +476,7 @@ async fn pump_watch(
                 prev: None,
                 revision: header_rev,
                 key: String::new(),
+                raw: bytes::Bytes::new(),
             };
             if tx.send(Ok(ev)).await.is_err() {
                 return;
@@ -469,6 +502,7 @@ async fn pump_watch(
                         prev,
                         revision: kv.mod_revision(),
                         key: o.key,
+                        raw: bytes::Bytes::copy_from_slice(kv.value()),
                     })
                 }
                 EventType::Delete => {
@@ -480,6 +514,7 @@ async fn pump_watch(
                             prev: None,
                             revision: rev,
                             key: o.key,
+                            raw: bytes::Bytes::new(),
                         }),
                         // Without prev_kv: the key only (the cache knows the value).
                         None => Ok(WatchEvent {
@@ -488,6 +523,7 @@ async fn pump_watch(
                             prev: None,
                             revision: rev,
                             key: String::from_utf8_lossy(kv.key()).into_owned(),
+                            raw: bytes::Bytes::new(),
                         }),
                     }
                 }

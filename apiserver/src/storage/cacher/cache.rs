@@ -8,6 +8,7 @@ use super::ring::EventRing;
 use super::watchers::{Delivery, WatcherSpec, Watchers};
 use crate::registry::selection::Filter;
 use crate::storage::{EtcdStorage, StorageError, WatchEvent, WatchEventType};
+use bytes::Bytes;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::ops::Bound;
@@ -35,7 +36,7 @@ pub struct TooOld {
 /// buffer. Dropping it unregisters the watcher.
 pub struct Subscription {
     /// The snapshot's objects (for [`From::Snapshot`]), in key order.
-    pub initial: Vec<Arc<Value>>,
+    pub initial: Vec<Value>,
     /// Ring events after the requested revision, already filtered.
     pub replay: Vec<Delivery>,
     /// The revision the watcher starts at (the snapshot's).
@@ -71,7 +72,7 @@ impl Drop for Unregister {
 
 /// One page of a list served from the snapshot.
 pub struct CachedList {
-    pub items: Vec<Arc<Value>>,
+    pub items: Vec<Value>,
     pub revision: i64,
     /// The key of the last item when more matching keys may follow.
     pub next_key: Option<String>,
@@ -79,10 +80,26 @@ pub struct CachedList {
     pub remaining: i64,
 }
 
+/// An object of the snapshot as etcd stores it: its JSON bytes and
+/// revision. Decoded values are ~10× larger (every small map is a B-tree
+/// node), so the snapshot keeps bytes and decodes on the way out; the
+/// events in the ring keep their decoded values.
+#[derive(Clone)]
+struct Stored {
+    raw: Bytes,
+    revision: i64,
+}
+
+impl Stored {
+    fn decode(&self) -> Option<Value> {
+        crate::storage::etcd::decode_value(&self.raw, self.revision)
+    }
+}
+
 struct State {
     ready: bool,
     revision: i64,
-    objects: BTreeMap<String, Arc<Value>>,
+    objects: BTreeMap<String, Stored>,
     ring: EventRing,
     watchers: Watchers,
 }
@@ -193,16 +210,15 @@ impl ResourceCache {
     ) -> Result<Subscription, TooOld> {
         let (tx, rx) = mpsc::channel(buffer.max(1));
         let mut s = self.lock();
-        let mut initial = Vec::new();
+        let mut snapshot = Vec::new();
         let mut replay = Vec::new();
         match from {
             From::Snapshot => {
                 spec.after = s.revision;
-                initial = s
+                snapshot = s
                     .objects
                     .range::<str, _>((Bound::Included(spec.key_prefix.as_str()), Bound::Unbounded))
                     .take_while(|(k, _)| k.starts_with(&spec.key_prefix))
-                    .filter(|(_, o)| spec.filter.matches(o))
                     .map(|(_, o)| o.clone())
                     .collect();
             }
@@ -220,8 +236,15 @@ impl ResourceCache {
             }
         }
         let revision = spec.after.max(s.revision);
+        // Decoded and filtered outside the lock (byte copies were cheap).
+        let filter = spec.filter.clone();
         let id = s.watchers.add(spec, tx);
         drop(s);
+        let initial = snapshot
+            .iter()
+            .filter_map(Stored::decode)
+            .filter(|o| filter.matches(o))
+            .collect();
         Ok(Subscription {
             initial,
             replay,
@@ -243,37 +266,42 @@ impl ResourceCache {
         start_after: Option<&str>,
         limit: usize,
     ) -> CachedList {
-        let s = self.lock();
         let lower = match start_after {
             Some(k) => Bound::Excluded(k),
             None => Bound::Included(key_prefix),
         };
-        let mut range = s
-            .objects
-            .range::<str, _>((lower, Bound::Unbounded))
-            .take_while(|(k, _)| k.starts_with(key_prefix));
+        // Copy the entries under the lock (reference counts only), decode
+        // and filter outside it so dispatch is not held up.
+        let (entries, revision): (Vec<(String, Stored)>, i64) = {
+            let s = self.lock();
+            let entries = s
+                .objects
+                .range::<str, _>((lower, Bound::Unbounded))
+                .take_while(|(k, _)| k.starts_with(key_prefix))
+                .map(|(k, o)| (k.clone(), o.clone()))
+                .collect();
+            (entries, s.revision)
+        };
         let mut items = Vec::new();
         let mut next_key = None;
         let mut remaining = 0;
-        for (k, o) in range.by_ref() {
-            if !filter.matches(o) {
+        for (i, (k, o)) in entries.iter().enumerate() {
+            let Some(v) = o.decode() else { continue };
+            if !filter.matches(&v) {
                 continue;
             }
-            items.push(o.clone());
+            items.push(v);
             if limit > 0 && items.len() == limit {
-                next_key = Some(k.clone());
+                remaining = (entries.len() - i - 1) as i64;
+                if remaining > 0 {
+                    next_key = Some(k.clone());
+                }
                 break;
-            }
-        }
-        if next_key.is_some() {
-            remaining = range.count() as i64;
-            if remaining == 0 {
-                next_key = None;
             }
         }
         CachedList {
             items,
-            revision: s.revision,
+            revision,
             next_key,
             remaining,
         }
@@ -281,7 +309,7 @@ impl ResourceCache {
 
     /// Replaces the snapshot after a (re)list; every watcher is closed
     /// (their positions are from before) and the ring starts at `revision`.
-    fn replace(&self, objects: BTreeMap<String, Arc<Value>>, revision: i64) {
+    fn replace(&self, objects: BTreeMap<String, Stored>, revision: i64) {
         let mut s = self.lock();
         s.objects = objects;
         s.revision = revision;
@@ -303,25 +331,36 @@ impl ResourceCache {
             WatchEventType::Progress => None,
             WatchEventType::Added | WatchEventType::Modified => {
                 let obj = Arc::new(ev.object);
-                let prev = s.objects.insert(ev.key.clone(), obj.clone());
+                let stored = Stored {
+                    raw: ev.raw,
+                    revision: ev.revision,
+                };
+                let prev = s.objects.insert(ev.key.clone(), stored);
                 let kind = if prev.is_some() {
                     WatchEventType::Modified
                 } else {
                     WatchEventType::Added
                 };
+                // The previous state, for selector transitions.
+                let prev = prev.and_then(|p| p.decode()).map(Arc::new);
                 Some(CachedEvent::new(kind, ev.key, obj, prev, ev.revision))
             }
-            WatchEventType::Deleted => s.objects.remove(&ev.key).map(|prev| {
-                let mut last = (*prev).clone();
-                crate::storage::etcd::set_resource_version(&mut last, ev.revision);
-                CachedEvent::new(
-                    WatchEventType::Deleted,
-                    ev.key,
-                    Arc::new(last),
-                    Some(prev),
-                    ev.revision,
-                )
-            }),
+            WatchEventType::Deleted => s
+                .objects
+                .remove(&ev.key)
+                .and_then(|prev| {
+                    // The last state, stamped with the delete's revision.
+                    crate::storage::etcd::decode_value(&prev.raw, ev.revision)
+                })
+                .map(|last| {
+                    CachedEvent::new(
+                        WatchEventType::Deleted,
+                        ev.key,
+                        Arc::new(last),
+                        None,
+                        ev.revision,
+                    )
+                }),
         };
         if let Some(c) = cached {
             let c = Arc::new(c);
@@ -341,7 +380,7 @@ impl ResourceCache {
 async fn reflect(cache: Weak<ResourceCache>, mut init_rev: i64) {
     loop {
         let Some(c) = cache.upgrade() else { return };
-        let listed = c.etcd.list(&c.prefix, None, 0, init_rev).await;
+        let listed = c.etcd.list_all(&c.prefix, init_rev).await;
         let page = match listed {
             Ok(p) => p,
             Err(StorageError::Compacted { .. }) if init_rev > 0 => {
@@ -350,6 +389,9 @@ async fn reflect(cache: Weak<ResourceCache>, mut init_rev: i64) {
             }
             Err(e) => {
                 tracing::warn!("watch cache of {}: list failed: {e}", c.path);
+                // A requested revision etcd cannot serve (a future one)
+                // must not keep the cache from ever starting.
+                init_rev = 0;
                 drop(c);
                 tokio::time::sleep(Duration::from_secs(1)).await;
                 continue;
@@ -364,7 +406,14 @@ async fn reflect(cache: Weak<ResourceCache>, mut init_rev: i64) {
         let objects = page
             .items
             .into_iter()
-            .map(|o| (o.key, Arc::new(o.value)))
+            .map(|o| {
+                let raw = Bytes::from(serde_json::to_vec(&o.value).unwrap_or_default());
+                let stored = Stored {
+                    raw,
+                    revision: o.mod_revision,
+                };
+                (o.key, stored)
+            })
             .collect();
         c.replace(objects, revision);
         c.relists.fetch_add(1, Ordering::Relaxed);

@@ -19,7 +19,7 @@ use std::time::Duration;
 /// A consumer of one resource's objects.
 pub trait Handler: Send + Sync + 'static {
     /// The whole state after a (re)list; the handler is in sync from here.
-    fn replace(&self, objects: Vec<Arc<Value>>);
+    fn replace(&self, objects: Vec<Value>);
     /// An object was created or changed.
     fn upsert(&self, object: &Value);
     /// An object was deleted (its last state).
@@ -95,8 +95,8 @@ async fn from_etcd(
         .etcd_path()
         .ok_or_else(|| StorageError::Corrupt("not stored".into()))?;
     let prefix = etcd.keys.collection(path, "");
-    let page = etcd.list(&prefix, None, 0, 0).await?;
-    handler.replace(page.items.into_iter().map(|o| Arc::new(o.value)).collect());
+    let page = etcd.list_all(&prefix, 0).await?;
+    handler.replace(page.items.into_iter().map(|o| o.value).collect());
     let mut events = etcd.watch(&prefix, page.revision).await?;
     while let Some(ev) = events.recv().await {
         let ev = ev?;
