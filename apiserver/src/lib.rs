@@ -64,9 +64,19 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         &opts.service_cluster_ip_range,
         &opts.service_node_port_range,
     )?;
+    let cacher = storage::cacher::Cacher::new(
+        etcd.clone(),
+        storage::cacher::CacherConfig {
+            enabled: opts.watch_cache,
+            default_size: opts.default_watch_cache_size,
+            sizes: storage::cacher::CacherConfig::parse_sizes(&opts.watch_cache_sizes)
+                .map_err(|e| anyhow::anyhow!(e))?,
+        },
+    );
     let store = registry::Store::new(etcd, Some(allocators))
         .with_admission(chain)
-        .with_event_ttl(opts.event_ttl);
+        .with_event_ttl(opts.event_ttl)
+        .with_cacher(cacher);
     let acceptor = apimachinery::tls::server_acceptor(
         &apimachinery::tls::ServingCert::Files {
             cert: opts.tls_cert_file.clone(),
@@ -118,7 +128,9 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
     if state.authorizer.modes.contains(&authz::Mode::Node) {
         state.authorizer.node.spawn_sync(store.clone());
     }
-    store.namespaces.spawn_sync(store.etcd.clone());
+    store
+        .namespaces
+        .spawn_sync(store.cacher.clone(), store.etcd.clone());
     store.admission.caches.spawn_sync(&store);
     let master = bootstrap::Master {
         ip: advertise_ip.to_string(),

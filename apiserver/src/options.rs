@@ -96,6 +96,21 @@ pub struct Options {
     #[arg(long, default_value_t = 3)]
     pub etcd_request_timeout_seconds: u64,
 
+    /// Serve watches and `resourceVersion=0` lists from the watch cache
+    /// (one etcd watch per resource); false: every watch is its own etcd
+    /// watch and every list reads etcd.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub watch_cache: bool,
+    /// Events each resource's watch cache keeps for watches resuming from
+    /// a recent resourceVersion (older ones get 410 Gone); 0 disables the
+    /// cache for resources without a size in --watch-cache-sizes.
+    #[arg(long, default_value_t = crate::storage::cacher::DEFAULT_SIZE)]
+    pub default_watch_cache_size: usize,
+    /// Per-resource watch cache sizes: `resource[.group]#size`, comma
+    /// separated (`pods#5000,deployments.apps#100`; 0 disables one).
+    #[arg(long, value_delimiter = ',')]
+    pub watch_cache_sizes: Vec<String>,
+
     /// How long Events are kept (Go duration); etcd deletes them by lease.
     #[arg(long, default_value = "1h0m0s", value_parser = parse_duration)]
     pub event_ttl: std::time::Duration,

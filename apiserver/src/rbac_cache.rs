@@ -1,18 +1,17 @@
 //! The RBAC objects (roles, bindings) held in memory for the authorizer,
-//! kept current by a list + watch of etcd per kind, so authorization never
+//! kept current by the watch cache of each kind, so authorization never
 //! waits on storage. Until the first list finished, RBAC has no opinion
 //! (only system:masters gets in).
 
 use crate::authn::UserInfo;
 use crate::handlers::request::RequestInfo;
 use crate::rbac::{self, PolicySource};
-use crate::registry::{ListOptions, Store, meta};
+use crate::registry::{Store, meta};
 use crate::resources;
-use crate::storage::WatchEventType;
+use crate::storage::cacher::feed;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 /// Objects of one kind by `namespace/name` (cluster-scoped: `/name`).
 type Objects = BTreeMap<String, Value>;
@@ -186,8 +185,8 @@ impl RbacCache {
         }
     }
 
-    /// Keeps the cache in sync forever: list, then watch from the list's
-    /// revision; relist after any watch failure (etcd down, compaction).
+    /// Keeps the cache in sync forever, fed by the watch cache of each
+    /// RBAC resource (`storage::cacher::feed`).
     pub fn spawn_sync(&self, store: Store) {
         for plural in [
             "roles",
@@ -195,16 +194,14 @@ impl RbacCache {
             "rolebindings",
             "clusterrolebindings",
         ] {
-            let cache = self.clone();
-            let store = store.clone();
-            tokio::spawn(async move {
-                loop {
-                    if let Err(e) = cache.sync_once(&store, plural).await {
-                        tracing::debug!("rbac cache {plural}: {e}");
-                    }
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
+            let Some(def) = resources::lookup("rbac.authorization.k8s.io", "v1", plural) else {
+                continue;
+            };
+            let feed = Arc::new(RbacFeed {
+                cache: self.clone(),
+                plural,
             });
+            feed::spawn(store.cacher.clone(), store.etcd.clone(), def, feed);
         }
     }
 
@@ -216,50 +213,29 @@ impl RbacCache {
             _ => &mut p.cluster_role_bindings,
         }
     }
+}
 
-    async fn sync_once(&self, store: &Store, plural: &str) -> Result<(), String> {
-        let def = resources::lookup("rbac.authorization.k8s.io", "v1", plural)
-            .ok_or("unknown resource")?;
-        let list = store
-            .list(def, "", &ListOptions::default())
-            .await
-            .map_err(|e| e.to_string())?;
-        let rev: i64 = list
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .and_then(|r| r.parse().ok())
-            .unwrap_or(0);
-        let fresh: Objects = list
-            .get("items")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .map(|o| (key(o), o.clone()))
-            .collect();
-        self.with(|p| *Self::objects(p, plural) = fresh);
-        let prefix = store
-            .collection_prefix(def, "")
-            .map_err(|e| e.to_string())?;
-        let mut events = store
-            .etcd
-            .watch(&prefix, rev)
-            .await
-            .map_err(|e| e.to_string())?;
-        while let Some(ev) = events.recv().await {
-            let ev = ev.map_err(|e| e.to_string())?;
-            match ev.kind {
-                WatchEventType::Added | WatchEventType::Modified => {
-                    self.with(|p| {
-                        Self::objects(p, plural).insert(key(&ev.object), ev.object.clone());
-                    });
-                }
-                WatchEventType::Deleted => self.with(|p| {
-                    Self::objects(p, plural).remove(&key(&ev.object));
-                }),
-                WatchEventType::Progress => {}
-            }
-        }
-        Err("watch ended".into())
+/// One RBAC resource's objects into the cache.
+struct RbacFeed {
+    cache: RbacCache,
+    plural: &'static str,
+}
+
+impl feed::Handler for RbacFeed {
+    fn replace(&self, objects: Vec<Value>) {
+        let fresh: Objects = objects.into_iter().map(|o| (key(&o), o)).collect();
+        self.cache
+            .with(|p| *RbacCache::objects(p, self.plural) = fresh);
+    }
+    fn upsert(&self, o: &Value) {
+        self.cache.with(|p| {
+            RbacCache::objects(p, self.plural).insert(key(o), o.clone());
+        });
+    }
+    fn delete(&self, o: &Value) {
+        self.cache.with(|p| {
+            RbacCache::objects(p, self.plural).remove(&key(o));
+        });
     }
 }
 

@@ -2,16 +2,16 @@
 //! service accounts, LimitRanges, PriorityClasses, ResourceQuotas,
 //! StorageClasses), so a pod create does not pay half a dozen etcd reads.
 //!
-//! Each kind is listed once and then followed by a watch from the list's
-//! revision; after any failure (etcd down, compaction: 410) the kind is
-//! marked unsynced, every read goes live, and it relists. As upstream's
+//! Each kind is fed by its watch cache (`storage::cacher::feed`: the
+//! snapshot, then the changes); after any break the kind is marked
+//! unsynced, every read goes live, until it has a fresh snapshot. As upstream's
 //! informers plus "live lookup" do, a miss on one name (an object created a
 //! moment ago, not yet seen by the watch) is confirmed with a live read, and
 //! an empty namespaced list of a kind that must not be missed (quotas,
 //! LimitRanges) is confirmed live too, memoized for a short while.
 
 use crate::registry::{Store, meta};
-use crate::storage::{EtcdStorage, StorageError, WatchEventType};
+use crate::storage::cacher::feed;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -153,35 +153,24 @@ impl KindCache {
             *m = all;
         }
     }
+}
 
-    fn spawn_sync(&self, etcd: EtcdStorage, prefix: String) {
-        let cache = self.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = cache.sync_once(&etcd, &prefix).await {
-                    tracing::debug!("admission cache {}: {e}", cache.kind.2);
-                }
-                cache.inner.synced.store(false, Ordering::Relaxed);
-                cache.replace(std::iter::empty());
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-        });
-    }
-
-    async fn sync_once(&self, etcd: &EtcdStorage, prefix: &str) -> Result<(), StorageError> {
-        let page = etcd.list(prefix, None, 0, 0).await?;
-        self.replace(page.items.into_iter().map(|o| o.value));
-        let mut events = etcd.watch(prefix, page.revision).await?;
+/// Fed by the kind's watch cache (`storage::cacher::feed`): answers only
+/// between a replace and the next break, reads go live otherwise.
+impl feed::Handler for KindCache {
+    fn replace(&self, objects: Vec<Value>) {
+        KindCache::replace(self, objects.into_iter());
         self.inner.synced.store(true, Ordering::Relaxed);
-        while let Some(ev) = events.recv().await {
-            let ev = ev?;
-            match ev.kind {
-                WatchEventType::Added | WatchEventType::Modified => self.set(&ev.object),
-                WatchEventType::Deleted => self.remove(&ev.object),
-                WatchEventType::Progress => {}
-            }
-        }
-        Err(StorageError::Unavailable("watch ended".into()))
+    }
+    fn upsert(&self, o: &Value) {
+        self.set(o);
+    }
+    fn delete(&self, o: &Value) {
+        self.remove(o);
+    }
+    fn lost(&self) {
+        self.inner.synced.store(false, Ordering::Relaxed);
+        KindCache::replace(self, std::iter::empty());
     }
 }
 
@@ -231,10 +220,12 @@ impl AdmissionCaches {
             let Ok(def) = super::lookup::def(k.kind.0, k.kind.1, k.kind.2) else {
                 continue;
             };
-            match store.collection_prefix(def, "") {
-                Ok(prefix) => k.spawn_sync(store.etcd.clone(), prefix),
-                Err(e) => tracing::warn!("admission cache {}: {}", k.kind.2, e.message),
-            }
+            feed::spawn(
+                store.cacher.clone(),
+                store.etcd.clone(),
+                def,
+                Arc::new(k.clone()),
+            );
         }
     }
 }

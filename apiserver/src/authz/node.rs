@@ -8,12 +8,11 @@
 use super::graph::{Graph, Vertex};
 use crate::authn::UserInfo;
 use crate::handlers::request::RequestInfo;
-use crate::registry::{ListOptions, Store};
+use crate::registry::Store;
 use crate::resources;
-use crate::storage::WatchEventType;
+use crate::storage::cacher::feed;
 use serde_json::Value;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 /// The answer of the Node authorizer: allow, or no opinion with a reason
 /// (upstream's text; may be empty).
@@ -152,20 +151,18 @@ impl NodeAuthorizer {
         }
     }
 
-    /// Keeps the graph current: list + watch of pods and persistentvolumes,
-    /// relisting after any watch failure (as the RBAC cache does).
+    /// Keeps the graph current, fed by the watch caches of pods and
+    /// persistentvolumes (`storage::cacher::feed`).
     pub fn spawn_sync(&self, store: Store) {
         for plural in ["pods", "persistentvolumes"] {
-            let this = self.clone();
-            let store = store.clone();
-            tokio::spawn(async move {
-                loop {
-                    if let Err(e) = this.sync_once(&store, plural).await {
-                        tracing::debug!("node authorizer graph {plural}: {e}");
-                    }
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
+            let Some(def) = resources::lookup("", "v1", plural) else {
+                continue;
+            };
+            let feed = Arc::new(GraphFeed {
+                authorizer: self.clone(),
+                pods: plural == "pods",
             });
+            feed::spawn(store.cacher.clone(), store.etcd.clone(), def, feed);
         }
     }
 
@@ -173,55 +170,6 @@ impl NodeAuthorizer {
         if let Ok(mut g) = self.graph.write() {
             f(&mut g);
         }
-    }
-
-    async fn sync_once(&self, store: &Store, plural: &str) -> Result<(), String> {
-        let def = resources::lookup("", "v1", plural).ok_or("unknown resource")?;
-        let list = store
-            .list(def, "", &ListOptions::default())
-            .await
-            .map_err(|e| e.to_string())?;
-        let rev: i64 = list
-            .pointer("/metadata/resourceVersion")
-            .and_then(Value::as_str)
-            .and_then(|r| r.parse().ok())
-            .unwrap_or(0);
-        let items: Vec<Value> = list
-            .get("items")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let pods = plural == "pods";
-        self.with(|g| {
-            if pods {
-                g.reset_pods(&items)
-            } else {
-                g.reset_pvs(&items)
-            }
-        });
-        let prefix = store
-            .collection_prefix(def, "")
-            .map_err(|e| e.to_string())?;
-        let mut events = store
-            .etcd
-            .watch(&prefix, rev)
-            .await
-            .map_err(|e| e.to_string())?;
-        while let Some(ev) = events.recv().await {
-            let ev = ev.map_err(|e| e.to_string())?;
-            match (ev.kind, pods) {
-                (WatchEventType::Added | WatchEventType::Modified, true) => {
-                    self.with(|g| g.set_pod(&ev.object))
-                }
-                (WatchEventType::Added | WatchEventType::Modified, false) => {
-                    self.with(|g| g.set_pv(&ev.object))
-                }
-                (WatchEventType::Deleted, true) => self.with(|g| g.delete_pod(&ev.object)),
-                (WatchEventType::Deleted, false) => self.with(|g| g.delete_pv(&ev.object)),
-                (WatchEventType::Progress, _) => {}
-            }
-        }
-        Err("watch ended".into())
     }
 
     #[cfg(test)]
@@ -233,6 +181,37 @@ impl NodeAuthorizer {
 }
 
 /// The object must be related to the node through the graph.
+/// Pods or PersistentVolumes into the graph.
+struct GraphFeed {
+    authorizer: NodeAuthorizer,
+    pods: bool,
+}
+
+impl feed::Handler for GraphFeed {
+    fn replace(&self, items: Vec<Value>) {
+        self.authorizer.with(|g| {
+            if self.pods {
+                g.reset_pods(&items)
+            } else {
+                g.reset_pvs(&items)
+            }
+        });
+    }
+    fn upsert(&self, o: &Value) {
+        self.authorizer
+            .with(|g| if self.pods { g.set_pod(o) } else { g.set_pv(o) });
+    }
+    fn delete(&self, o: &Value) {
+        self.authorizer.with(|g| {
+            if self.pods {
+                g.delete_pod(o)
+            } else {
+                g.delete_pv(o)
+            }
+        });
+    }
+}
+
 fn related(graph: &Graph, node: &str, kind: Vertex, info: &RequestInfo) -> NodeDecision {
     if info.name.is_empty() {
         return NoOpinion("No Object name found".into());

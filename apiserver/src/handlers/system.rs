@@ -118,11 +118,13 @@ pub async fn serve_non_resource(
             health(state, ctx, which, Some(&name)).await
         }
         ["version"] => Ok(json_response(200, &discovery::version())),
-        ["metrics"] => Ok(respond(
-            200,
-            "text/plain; version=0.0.4",
-            state.metrics.render().into_bytes(),
-        )),
+        ["metrics"] => Ok(respond(200, "text/plain; version=0.0.4", {
+            let mut m = state.metrics.render();
+            if let Some(c) = &state.store.cacher {
+                m.push_str(&c.render_metrics());
+            }
+            m.into_bytes()
+        })),
         ["api"] => {
             if discovery::wants_aggregated(accept) {
                 Ok(aggregated(discovery::aggregated(true)))

@@ -1,5 +1,5 @@
-//! The phase of every namespace, held in memory and kept current by a
-//! list + watch of etcd, so a create does not pay an etcd read for
+//! The phase of every namespace, held in memory and kept current by the
+//! namespaces' watch cache, so a create does not pay an etcd read for
 //! NamespaceLifecycle's "does the namespace exist, is it terminating?".
 //!
 //! As upstream's admission plugin does, a namespace the cache does not know
@@ -7,12 +7,12 @@
 //! looked up live in etcd; only a cache hit skips the read.
 
 use super::meta;
-use crate::storage::{EtcdStorage, StorageError, WatchEventType};
+use crate::storage::cacher::{Cacher, feed};
+use crate::storage::{EtcdStorage, StorageError};
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 /// `status.phase` of a Namespace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,48 +109,34 @@ impl NamespaceCache {
         }
     }
 
-    /// Keeps the cache in sync forever: list, then watch from the list's
-    /// revision; after any failure (etcd down, compaction) the cache is
-    /// emptied, so every lookup goes live until the next list.
-    pub fn spawn_sync(&self, etcd: EtcdStorage) {
-        let cache = self.clone();
-        tokio::spawn(async move {
-            loop {
-                if let Err(e) = cache.sync_once(&etcd).await {
-                    tracing::debug!("namespace cache: {e}");
-                }
-                cache.inner.synced.store(false, Ordering::Relaxed);
-                cache.replace(HashMap::new());
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-        });
-    }
-
-    async fn sync_once(&self, etcd: &EtcdStorage) -> Result<(), StorageError> {
-        let prefix = etcd.keys.collection("namespaces", "");
-        let page = etcd.list(&prefix, None, 0, 0).await?;
-        let all = page
-            .items
-            .iter()
-            .map(|o| {
-                (
-                    meta::name(&o.value).to_string(),
-                    NamespacePhase::of(&o.value),
-                )
-            })
-            .collect();
-        self.replace(all);
-        let mut events = etcd.watch(&prefix, page.revision).await?;
-        self.inner.synced.store(true, Ordering::Relaxed);
-        while let Some(ev) = events.recv().await {
-            let ev = ev?;
-            match ev.kind {
-                WatchEventType::Added | WatchEventType::Modified => self.set(&ev.object),
-                WatchEventType::Deleted => self.remove(&ev.object),
-                WatchEventType::Progress => {}
-            }
+    /// Keeps the cache in sync forever, fed by the namespaces' watch
+    /// cache (`storage::cacher::feed`); after any break the cache is
+    /// emptied, so every lookup goes live until the next snapshot.
+    pub fn spawn_sync(&self, cacher: Option<Arc<Cacher>>, etcd: EtcdStorage) {
+        if let Some(def) = crate::resources::lookup("", "v1", "namespaces") {
+            feed::spawn(cacher, etcd, def, Arc::new(self.clone()));
         }
-        Err(StorageError::Unavailable("namespace watch ended".into()))
+    }
+}
+
+impl feed::Handler for NamespaceCache {
+    fn replace(&self, objects: Vec<Value>) {
+        let all = objects
+            .iter()
+            .map(|o| (meta::name(o).to_string(), NamespacePhase::of(o)))
+            .collect();
+        NamespaceCache::replace(self, all);
+        self.inner.synced.store(true, Ordering::Relaxed);
+    }
+    fn upsert(&self, o: &Value) {
+        self.set(o);
+    }
+    fn delete(&self, o: &Value) {
+        self.remove(o);
+    }
+    fn lost(&self) {
+        self.inner.synced.store(false, Ordering::Relaxed);
+        NamespaceCache::replace(self, HashMap::new());
     }
 }
 

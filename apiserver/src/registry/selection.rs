@@ -7,6 +7,7 @@ use apimachinery::{fields, labels};
 use serde_json::Value;
 
 /// A parsed `labelSelector` + `fieldSelector`.
+#[derive(Clone)]
 pub struct Filter {
     labels: labels::Selector,
     fields: fields::Selector,
@@ -73,6 +74,16 @@ impl Filter {
             .requirements()
             .iter()
             .find(|r| r.field == "metadata.name" && r.op == fields::FieldOp::Equals)
+            .map(|r| r.value.as_str())
+    }
+
+    /// The value an `<field>=<value>` requirement pins `field` to (what a
+    /// watch is indexed by: a kubelet's `spec.nodeName=<node>`).
+    pub fn exact_field(&self, field: &str) -> Option<&str> {
+        self.fields
+            .requirements()
+            .iter()
+            .find(|r| r.field == field && r.op == fields::FieldOp::Equals)
             .map(|r| r.value.as_str())
     }
 }

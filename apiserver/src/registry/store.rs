@@ -47,6 +47,9 @@ pub struct Store {
     pub scope: Option<Arc<RequestScope>>,
     /// How long Events live (`--event-ttl`); None keeps them forever.
     pub event_ttl: Option<std::time::Duration>,
+    /// The watch cache: watches and `resourceVersion=0` lists (None with
+    /// `--watch-cache=false`: everything from etcd).
+    pub cacher: Option<Arc<crate::storage::cacher::Cacher>>,
 }
 
 fn is_service(def: &ResourceDef) -> bool {
@@ -109,7 +112,14 @@ impl Store {
             admission: Arc::new(Chain::default()),
             scope: None,
             event_ttl: None,
+            cacher: None,
         }
+    }
+
+    /// The same store with the watch cache.
+    pub fn with_cacher(mut self, cacher: crate::storage::cacher::Cacher) -> Self {
+        self.cacher = Some(Arc::new(cacher));
+        self
     }
 
     /// The same store with another admission chain.
@@ -303,16 +313,23 @@ impl Store {
                 }
             }
         }
+        if start.is_none()
+            && let Some(list) = self.list_from_cache(def, opts, &filter, &prefix)?
+        {
+            return Ok(list);
+        }
         let mut items = Vec::new();
         let mut next: Option<String> = None;
         let mut remaining = 0;
         // Filtering happens after the range read, so keep reading pages
         // until `limit` matches are found or the range ends.
         loop {
+            // Pages of at most LIST_PAGE keys: one range read of a large
+            // collection would exceed the gRPC message limit.
             let want = if opts.limit > 0 {
-                opts.limit - items.len() as i64
+                (opts.limit - items.len() as i64).min(crate::storage::etcd::LIST_PAGE)
             } else {
-                0
+                crate::storage::etcd::LIST_PAGE
             };
             let page = self
                 .etcd
@@ -358,6 +375,55 @@ impl Store {
             "metadata": metadata,
             "items": items,
         }))
+    }
+
+    /// Serves a first page from the watch cache when the request allows a
+    /// state that is not the latest: `resourceVersion=0`, or a
+    /// resourceVersion the cache has already seen (without `Exact`).
+    /// Later pages carry a continue token that etcd serves at the page's
+    /// revision, so they stay consistent with it. None: read etcd.
+    fn list_from_cache(
+        &self,
+        def: &ResourceDef,
+        opts: &ListOptions,
+        filter: &Filter,
+        prefix: &str,
+    ) -> Result<Option<Value>, ApiError> {
+        let Some(cacher) = &self.cacher else {
+            return Ok(None);
+        };
+        let rv = opts.resource_version.as_str();
+        let wanted = match (rv, opts.resource_version_match.as_str()) {
+            ("", _) | (_, "Exact") => return Ok(None),
+            ("0", "" | "NotOlderThan") => 0,
+            (rv, "" | "NotOlderThan") => parse_rv(rv, "resourceVersion")?,
+            _ => return Ok(None),
+        };
+        let Some(cache) = cacher.for_resource(def, 0) else {
+            return Ok(None);
+        };
+        if cache.revision() < wanted.max(1) {
+            return Ok(None);
+        }
+        let page = cache.list(prefix, filter, None, opts.limit.max(0) as usize);
+        let items: Vec<Value> = page
+            .items
+            .into_iter()
+            .map(|o| Self::served(def, o))
+            .collect();
+        let mut metadata = json!({ "resourceVersion": page.revision.to_string() });
+        if let Some(k) = page.next_key {
+            metadata["continue"] = json!(encode_continue(&k, page.revision));
+            if filter_is_empty(opts) {
+                metadata["remainingItemCount"] = json!(page.remaining);
+            }
+        }
+        Ok(Some(json!({
+            "kind": format!("{}List", def.kind),
+            "apiVersion": def.api_version(),
+            "metadata": metadata,
+            "items": items,
+        })))
     }
 
     /// apiVersion/kind in a body must name this resource (when present).

@@ -63,7 +63,15 @@ pub struct WatchEvent {
     /// change out of the selection into a DELETED event).
     pub prev: Option<Value>,
     pub revision: i64,
+    /// The etcd key (empty for progress events).
+    pub key: String,
+    /// The stored bytes of `object` (puts only; what the watch cache keeps
+    /// in its snapshot, far smaller than the decoded value).
+    pub raw: bytes::Bytes,
 }
+
+/// Keys per range read when a whole collection is read.
+pub const LIST_PAGE: i64 = 1000;
 
 /// Shared handle on the etcd cluster; cheap to clone.
 #[derive(Clone)]
@@ -107,6 +115,13 @@ fn decode(key: &[u8], value: &[u8], mod_revision: i64) -> Result<StoredObject, S
         value: v,
         mod_revision,
     })
+}
+
+/// Decodes stored bytes with `metadata.resourceVersion` set to `rev`.
+pub fn decode_value(raw: &[u8], rev: i64) -> Option<Value> {
+    let mut v: Value = serde_json::from_slice(raw).ok()?;
+    set_resource_version(&mut v, rev);
+    Some(v)
 }
 
 /// Sets `metadata.resourceVersion` (as a string, like upstream).
@@ -225,6 +240,25 @@ impl EtcdStorage {
             more: resp.more(),
             remaining,
         })
+    }
+
+    /// Every key of `prefix` at `revision` (0 = latest), read in pages of
+    /// [`LIST_PAGE`] at one revision: a single range read of a large
+    /// collection would exceed the gRPC message limit.
+    pub async fn list_all(&self, prefix: &str, revision: i64) -> Result<ListPage, StorageError> {
+        let mut out = self.list(prefix, None, LIST_PAGE, revision).await?;
+        let revision = if revision > 0 { revision } else { out.revision };
+        while out.more {
+            let Some(last) = out.items.last().map(|o| format!("{}\0", o.key)) else {
+                break;
+            };
+            let page = self.list(prefix, Some(&last), LIST_PAGE, revision).await?;
+            out.items.extend(page.items);
+            out.more = page.more;
+        }
+        out.revision = revision;
+        out.remaining = 0;
+        Ok(out)
     }
 
     /// A lease that keeps a key at least `ttl` (shared between writes).
@@ -363,11 +397,26 @@ impl EtcdStorage {
         prefix: &str,
         after: i64,
     ) -> Result<mpsc::Receiver<Result<WatchEvent, StorageError>>, StorageError> {
-        let opts = WatchOptions::new()
+        self.watch_with(prefix, after, true).await
+    }
+
+    /// Like [`watch`](Self::watch); without `with_prev` etcd sends no
+    /// previous values, so deletes carry `Null` objects and modifications
+    /// no `prev` (the watch cache has both already and decodes each value
+    /// once).
+    pub async fn watch_with(
+        &self,
+        prefix: &str,
+        after: i64,
+        with_prev: bool,
+    ) -> Result<mpsc::Receiver<Result<WatchEvent, StorageError>>, StorageError> {
+        let mut opts = WatchOptions::new()
             .with_range(prefix_end(prefix))
             .with_start_revision(after + 1)
-            .with_prev_key()
             .with_progress_notify();
+        if with_prev {
+            opts = opts.with_prev_key();
+        }
         let mut wc = self.client.watch_client();
         let stream = self.bounded(wc.watch(prefix, Some(opts))).await?;
         let (tx, rx) = mpsc::channel(256);
@@ -426,6 +475,8 @@ async fn pump_watch(
                 object: Value::Null,
                 prev: None,
                 revision: header_rev,
+                key: String::new(),
+                raw: bytes::Bytes::new(),
             };
             if tx.send(Ok(ev)).await.is_err() {
                 return;
@@ -450,6 +501,8 @@ async fn pump_watch(
                         object: o.value,
                         prev,
                         revision: kv.mod_revision(),
+                        key: o.key,
+                        raw: bytes::Bytes::copy_from_slice(kv.value()),
                     })
                 }
                 EventType::Delete => {
@@ -460,8 +513,18 @@ async fn pump_watch(
                             object: o.value,
                             prev: None,
                             revision: rev,
+                            key: o.key,
+                            raw: bytes::Bytes::new(),
                         }),
-                        None => continue,
+                        // Without prev_kv: the key only (the cache knows the value).
+                        None => Ok(WatchEvent {
+                            kind: WatchEventType::Deleted,
+                            object: Value::Null,
+                            prev: None,
+                            revision: rev,
+                            key: String::from_utf8_lossy(kv.key()).into_owned(),
+                            raw: bytes::Bytes::new(),
+                        }),
                     }
                 }
             };

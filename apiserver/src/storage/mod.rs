@@ -3,6 +3,7 @@
 //! updates. Every call is bounded by a deadline so a dead etcd turns into a
 //! fast 503/504 instead of a hung request.
 
+pub mod cacher;
 pub mod etcd;
 pub mod keys;
 pub mod lease;
