@@ -93,10 +93,14 @@ pub async fn serve_resource(
             Ok(reply_json(200, &scale_of(def, &obj)))
         }
         ("list", "") => {
+            super::request::check_list_options(&ctx.query)?;
             let obj = store.list(def, ns, &list_options(ctx)).await?;
             Ok(reply(def, out, 200, obj))
         }
-        ("watch", "") => super::watch::serve(state, ctx, def, ns, out).await,
+        ("watch", "") => {
+            super::request::check_list_options(&ctx.query)?;
+            super::watch::serve(state, ctx, def, ns, out).await
+        }
         ("create", "") => {
             crate::apiextensions::check_create_allowed(def)?;
             let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
@@ -265,6 +269,9 @@ pub async fn serve_resource(
             } else {
                 None
             };
+            if kind == Some(PatchType::Apply) {
+                return apply_scale(ctx, store, def, ns, dry_run, read_body(body).await?).await;
+            }
             let body = decode_patch(read_body(body).await?)?;
             let change = move |cur: &Value| -> Result<Value, ApiError> {
                 let scale = scale_of(def, cur);
@@ -310,6 +317,7 @@ pub async fn serve_resource(
             Ok(reply(def, out, code, outcome.into_object()))
         }
         ("deletecollection", "") => {
+            super::request::check_list_options(&ctx.query)?;
             let opts = delete_options(ctx, &read_body(body).await?)?;
             let list = store
                 .delete_collection(def, ns, &list_options(ctx), &opts)
@@ -369,9 +377,12 @@ fn reply_json(code: u16, v: &Value) -> Response<Body> {
 
 /// Unknown fields of a body: the typed schema's for built-in kinds, what
 /// pruning drops for custom resources.
-fn unknown_fields(def: &ResourceDef, obj: &Value) -> Vec<String> {
+fn unknown_fields(def: &ResourceDef, obj: &Value) -> Vec<fieldcheck::UnknownField> {
     if crate::apiextensions::is_custom(def) {
         crate::apiextensions::unknown_fields(def, obj)
+            .into_iter()
+            .map(fieldcheck::UnknownField::reported)
+            .collect()
     } else {
         fieldcheck::unknown_fields(def.group, def.version, def.kind, obj)
     }
@@ -457,7 +468,10 @@ pub fn list_options(ctx: &Ctx) -> ListOptions {
     ListOptions {
         label_selector: ctx.q("labelSelector").map(String::from),
         field_selector: ctx.q("fieldSelector").map(String::from),
-        limit: ctx.q("limit").and_then(|l| l.parse().ok()).unwrap_or(0),
+        limit: super::request::query_int64(&ctx.query, "limit")
+            .ok()
+            .flatten()
+            .unwrap_or(0),
         continue_token: ctx.q("continue").map(String::from),
         resource_version: ctx.q("resourceVersion").unwrap_or("").to_string(),
         resource_version_match: ctx.q("resourceVersionMatch").unwrap_or("").to_string(),
@@ -469,6 +483,20 @@ fn delete_options(ctx: &Ctx, body: &[u8]) -> Result<DeleteOptions, ApiError> {
     let mut o = DeleteOptions::default();
     if !body.iter().all(u8::is_ascii_whitespace) {
         let v = encode::decode_body(ctx.header("content-type"), body)?;
+        // Upstream decodes the body into its DeleteOptions type: a value
+        // of the wrong type is a 400 in the decoder's words, and a dryRun
+        // other than `All` fails DeleteOptions' validation (422).
+        crate::schema::typecheck::check(
+            "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions",
+            &v,
+            crate::schema::typecheck::Decoder::Json,
+        )
+        .map_err(|e| ApiError::bad_request(e.message))?;
+        if let Some(Value::Array(d)) = v.get("dryRun") {
+            for x in d {
+                options::dry_run("DeleteOptions", x.as_str())?;
+            }
+        }
         o.grace_period_seconds = v.get("gracePeriodSeconds").and_then(Value::as_i64);
         o.propagation_policy = v
             .get("propagationPolicy")
@@ -492,11 +520,8 @@ fn delete_options(ctx: &Ctx, body: &[u8]) -> Result<DeleteOptions, ApiError> {
             .and_then(Value::as_array)
             .is_some_and(|a| a.iter().any(|x| x == "All"));
     }
-    if let Some(g) = ctx.q("gracePeriodSeconds") {
-        o.grace_period_seconds =
-            Some(g.parse().map_err(|_| {
-                ApiError::bad_request(format!("invalid gracePeriodSeconds: {g:?}"))
-            })?);
+    if let Some(g) = super::request::query_int64(&ctx.query, "gracePeriodSeconds")? {
+        o.grace_period_seconds = Some(g);
     }
     if let Some(p) = ctx.q("propagationPolicy") {
         o.propagation_policy = Some(p.to_string());
@@ -519,6 +544,43 @@ fn delete_options(ctx: &Ctx, body: &[u8]) -> Result<DeleteOptions, ApiError> {
         o.dry_run = true;
     }
     Ok(o)
+}
+
+/// Server-side apply of a `scale` subresource (`handlers::scale_apply`).
+async fn apply_scale(
+    ctx: &Ctx,
+    store: &crate::registry::Store,
+    def: &ResourceDef,
+    ns: &str,
+    dry_run: bool,
+    body: bytes::Bytes,
+) -> Result<Response<Body>, ApiError> {
+    let force =
+        options::check_manager("PatchOptions", ctx.q("fieldManager"), ctx.q("force"), true)?;
+    let applied = options::decode_applied(&body)?;
+    let manager = Manager {
+        name: Manager::name_from(ctx.q("fieldManager"), ctx.header("user-agent")),
+        operation: "Apply",
+        api_version: def.api_version(),
+        subresource: "scale".into(),
+    };
+    let custom = crate::apiextensions::scale::paths(def);
+    let now = meta::now_rfc3339();
+    let change = |cur: &Value| {
+        super::scale_apply::apply_to_object(
+            cur,
+            &scale_of(def, cur),
+            &applied,
+            custom.as_ref(),
+            &manager,
+            force,
+            &now,
+        )
+    };
+    let updated = store
+        .patch_as(def, ns, &ctx.info.name, "", dry_run, &change, None)
+        .await?;
+    Ok(reply_json(200, &scale_of(def, &updated)))
 }
 
 /// The `autoscaling/v1` Scale view of a scalable object.

@@ -21,8 +21,6 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-/// Upstream ends watches after 30-60 minutes so clients rebalance.
-const MAX_WATCH: Duration = Duration::from_secs(1800);
 /// How often an idle watch with bookmarks enabled gets one.
 const BOOKMARK_EVERY: Duration = Duration::from_secs(10);
 
@@ -70,12 +68,7 @@ pub async fn serve(
         .q("allowWatchBookmarks")
         .and_then(super::request::parse_bool)
         == Some(true);
-    let timeout = ctx
-        .q("timeoutSeconds")
-        .and_then(|t| t.parse::<u64>().ok())
-        .map(Duration::from_secs)
-        .unwrap_or(MAX_WATCH)
-        .min(MAX_WATCH);
+    let timeout = super::request::watch_timeout(&ctx.query);
     let rv = ctx.q("resourceVersion").unwrap_or("");
     // "" and "0" start with the current state as ADDED events.
     // Streaming lists (`sendInitialEvents=true`): the current state as
