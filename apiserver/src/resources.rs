@@ -153,6 +153,14 @@ pub static RESOURCES: &[ResourceDef] = &[
     row("", "v1", "limitranges", "limitrange", "LimitRange", true, &["limits"], NONE, NONE, "limitranges"),
     row("", "v1", "resourcequotas", "resourcequota", "ResourceQuota", true, &["quota"], NONE, STATUS, "resourcequotas"),
     row("", "v1", "replicationcontrollers", "replicationcontroller", "ReplicationController", true, &["rc"], ALL, STATUS_SCALE, "controllers"),
+    row("", "v1", "podtemplates", "podtemplate", "PodTemplate", true, NONE, NONE, NONE, "podtemplates"),
+    // The legacy `POST /api/v1/namespaces/{ns}/bindings`: binds the pod the
+    // Binding names, as `pods/binding` does; never stored.
+    ResourceDef {
+        verbs: CREATE_ONLY,
+        storage: Storage::Virtual,
+        ..row("", "v1", "bindings", "binding", "Binding", true, NONE, NONE, NONE, "")
+    },
     ResourceDef {
         group: "",
         version: "v1",
@@ -191,6 +199,12 @@ pub static RESOURCES: &[ResourceDef] = &[
     row("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, NONE, NONE, NONE, "roles"),
     // storage.k8s.io/v1
     row("storage.k8s.io", "v1", "storageclasses", "storageclass", "StorageClass", false, &["sc"], NONE, NONE, "storageclasses"),
+    row("storage.k8s.io", "v1", "csidrivers", "csidriver", "CSIDriver", false, NONE, NONE, NONE, "csidrivers"),
+    row("storage.k8s.io", "v1", "csinodes", "csinode", "CSINode", false, NONE, NONE, NONE, "csinodes"),
+    row("storage.k8s.io", "v1", "csistoragecapacities", "csistoragecapacity", "CSIStorageCapacity", true, NONE, NONE, NONE, "csistoragecapacities"),
+    row("storage.k8s.io", "v1", "volumeattachments", "volumeattachment", "VolumeAttachment", false, NONE, NONE, STATUS, "volumeattachments"),
+    // node.k8s.io/v1
+    row("node.k8s.io", "v1", "runtimeclasses", "runtimeclass", "RuntimeClass", false, NONE, NONE, NONE, "runtimeclasses"),
     // coordination.k8s.io/v1
     row("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, NONE, NONE, NONE, "leases"),
     // policy/v1

@@ -50,6 +50,9 @@ pub async fn serve_resource(
     }
     if def.storage == Storage::Virtual {
         let body = read_body(body).await?;
+        if def.kind == "Binding" {
+            return legacy_binding(state, ctx, &info.namespace, body).await;
+        }
         return super::reviews::serve(state, ctx, def, &body).await;
     }
     let out = encode::negotiate(ctx.header("accept"), ctx.q("includeObject"))?;
@@ -652,6 +655,33 @@ fn label_selector_string(s: &Value) -> String {
         }
     }
     parts.join(",")
+}
+
+/// The legacy `POST /api/v1/namespaces/{ns}/bindings` (what the official
+/// Python client's `create_namespaced_binding` sends): the Binding names
+/// the pod in its `metadata.name`, and binds it as `pods/binding` does.
+async fn legacy_binding(
+    state: &Arc<AppState>,
+    ctx: &Ctx,
+    ns: &str,
+    body: bytes::Bytes,
+) -> Result<Response<Body>, ApiError> {
+    let dry_run = options::dry_run("CreateOptions", ctx.q("dryRun"))?;
+    let binding = decode(ctx, body)?;
+    let pods = resources::lookup("", "v1", "pods").ok_or_else(not_found_resource)?;
+    let name = meta::name(&binding).to_string();
+    if name.is_empty() {
+        return Err(ApiError::invalid(
+            "Binding",
+            "",
+            "",
+            &vec![crate::validation::FieldError::required(
+                "metadata.name",
+                "name or generateName is required",
+            )],
+        ));
+    }
+    bind_pod(state, pods, ns, &name, &binding, dry_run).await
 }
 
 /// `pods/binding`: sets `spec.nodeName` once (the scheduler's write).

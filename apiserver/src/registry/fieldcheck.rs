@@ -303,6 +303,12 @@ pub fn unknown_fields(group: &str, version: &str, kind: &str, obj: &Value) -> Ve
         "rbac.authorization.k8s.io", "v1", "Role" => a::rbac::v1::Role;
         "rbac.authorization.k8s.io", "v1", "RoleBinding" => a::rbac::v1::RoleBinding;
         "storage.k8s.io", "v1", "StorageClass" => a::storage::v1::StorageClass;
+        "storage.k8s.io", "v1", "CSIDriver" => a::storage::v1::CSIDriver;
+        "storage.k8s.io", "v1", "CSINode" => a::storage::v1::CSINode;
+        "storage.k8s.io", "v1", "CSIStorageCapacity" => a::storage::v1::CSIStorageCapacity;
+        "storage.k8s.io", "v1", "VolumeAttachment" => a::storage::v1::VolumeAttachment;
+        "node.k8s.io", "v1", "RuntimeClass" => a::node::v1::RuntimeClass;
+        "", "v1", "PodTemplate" => a::core::v1::PodTemplate;
         "coordination.k8s.io", "v1", "Lease" => a::coordination::v1::Lease;
         "policy", "v1", "PodDisruptionBudget" => a::policy::v1::PodDisruptionBudget;
         "scheduling.k8s.io", "v1", "PriorityClass" => a::scheduling::v1::PriorityClass;
