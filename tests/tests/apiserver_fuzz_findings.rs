@@ -358,3 +358,71 @@ fn a_client_certificate_wins_over_other_credentials() {
     assert_eq!(code(false, "Authorization: Bearer unknown-token"), "401");
     assert_ne!(code(false, "Authorization: garbage"), "200");
 }
+
+/// A custom resource's scale subresource takes an apply too, writing the
+/// CRD's `specReplicasPath`.
+#[test]
+fn server_side_apply_on_a_custom_resource_scale() {
+    let c = ApiCluster::start();
+    let crd = r#"
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: gadgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: gadgets, singular: gadget, kind: Gadget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {count: {type: integer}}}
+          status: {type: object, properties: {count: {type: integer}}}
+    subresources:
+      status: {}
+      scale: {specReplicasPath: .spec.count, statusReplicasPath: .status.count}
+"#;
+    let (ok, out, err) = c.kubectl_stdin(&["apply", "-f", "-"], crd);
+    assert!(ok, "{out}{err}");
+    c.kubectl_ok(&[
+        "wait",
+        "--for=condition=established",
+        "--timeout=30s",
+        "crd/gadgets.example.com",
+    ]);
+    const GADGETS: &str = "/apis/example.com/v1/namespaces/default/gadgets";
+    let g = br#"{"apiVersion":"example.com/v1","kind":"Gadget","metadata":{"name":"g1"},"spec":{"count":1}}"#;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (code, body) = c.request("POST", GADGETS, J, Some(g));
+        if code == 201 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{code} {body}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let scale = format!("{GADGETS}/g1/scale?fieldManager=t&force=true");
+    let (code, body) = c.request("PATCH", &scale, APPLY, Some(b"{}"));
+    assert_eq!(code, 400, "{body}");
+    let applied =
+        b"apiVersion: autoscaling/v1\nkind: Scale\nmetadata:\n  name: g1\nspec:\n  replicas: 4\n";
+    let (code, body) = c.request("PATCH", &scale, APPLY, Some(applied));
+    assert_eq!(code, 200, "{body}");
+    assert_eq!(body["spec"]["replicas"], 4, "{body}");
+    let (_, g) = c.request("GET", &format!("{GADGETS}/g1"), None, None);
+    assert_eq!(g["spec"]["count"], 4, "{g}");
+    let entry = g["metadata"]["managedFields"]
+        .as_array()
+        .and_then(|a| a.iter().find(|e| e["manager"] == "t").cloned())
+        .unwrap_or_else(|| panic!("no entry of manager t: {g}"));
+    assert_eq!(
+        entry["fieldsV1"],
+        json!({"f:spec": {"f:count": {}}}),
+        "{entry}"
+    );
+}
