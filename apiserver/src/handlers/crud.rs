@@ -56,6 +56,17 @@ pub async fn serve_resource(
         return super::reviews::serve(state, ctx, def, &body).await;
     }
     let out = encode::negotiate(ctx.header("accept"), ctx.q("includeObject"))?;
+    // Upstream reads a write's body before it decodes and checks the
+    // options, so an options error never leaves the body unread (a reused
+    // HTTP/1.1 connection, an HTTP/2 stream reset under the client).
+    let body = if matches!(
+        verb,
+        "create" | "update" | "patch" | "delete" | "deletecollection"
+    ) {
+        read_body(body).await?
+    } else {
+        bytes::Bytes::new()
+    };
     let ns = if def.namespaced {
         info.namespace.as_str()
     } else {
@@ -106,7 +117,7 @@ pub async fn serve_resource(
         }
         ("create", "") => {
             crate::apiextensions::check_create_allowed(def)?;
-            let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
+            let (obj, warnings) = decode_checked(ctx, def, body)?;
             escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
             let created = store
                 .create_as(def, ns, obj, dry_run, Some(&manager("Update")))
@@ -115,15 +126,15 @@ pub async fn serve_resource(
             Ok(with_warnings(reply(def, out, 201, created), &warnings))
         }
         ("create", "token") => {
-            let req = decode(ctx, read_body(body).await?)?;
+            let req = decode(ctx, body)?;
             token_request(state, def, ns, &info.name, req).await
         }
         ("create", "binding") => {
-            let binding = decode(ctx, read_body(body).await?)?;
+            let binding = decode(ctx, body)?;
             bind_pod(state, def, ns, &info.name, &binding, dry_run).await
         }
         ("create", "eviction") => {
-            let _ = decode(ctx, read_body(body).await?)?;
+            let _ = decode(ctx, body)?;
             super::eviction::charge_budget(store, ns, &info.name, dry_run).await?;
             store
                 .delete(
@@ -142,7 +153,7 @@ pub async fn serve_resource(
             ))
         }
         ("update", "" | "status" | "finalize" | "approval") => {
-            let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
+            let (obj, warnings) = decode_checked(ctx, def, body)?;
             csr_signer_check(state, ctx, def, ns, &obj).await?;
             escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
             let updated = store
@@ -173,7 +184,6 @@ pub async fn serve_resource(
                 is_apply,
             )?;
             let mode = FieldValidation::from_query(ctx.q("fieldValidation"))?;
-            let body = read_body(body).await?;
             let warnings = std::sync::Mutex::new(Vec::new());
             let (types, root) = patch::types::for_resource(def);
             // Type fit (JSON, merge and strategic patches were checked as
@@ -273,9 +283,9 @@ pub async fn serve_resource(
                 None
             };
             if kind == Some(PatchType::Apply) {
-                return apply_scale(ctx, store, def, ns, dry_run, read_body(body).await?).await;
+                return apply_scale(ctx, store, def, ns, dry_run, body).await;
             }
-            let body = decode_patch(read_body(body).await?)?;
+            let body = decode_patch(body)?;
             let change = move |cur: &Value| -> Result<Value, ApiError> {
                 let scale = scale_of(def, cur);
                 let new_scale = match kind {
@@ -310,7 +320,7 @@ pub async fn serve_resource(
             Ok(reply_json(200, &scale_of(def, &updated)))
         }
         ("delete", "") => {
-            let opts = delete_options(ctx, &read_body(body).await?)?;
+            let opts = delete_options(ctx, &body)?;
             let outcome = store.delete(def, ns, &info.name, &opts).await?;
             let code = if matches!(outcome, DeleteOutcome::Marked(_)) {
                 202
@@ -321,7 +331,7 @@ pub async fn serve_resource(
         }
         ("deletecollection", "") => {
             super::request::check_list_options(&ctx.query)?;
-            let opts = delete_options(ctx, &read_body(body).await?)?;
+            let opts = delete_options(ctx, &body)?;
             let list = store
                 .delete_collection(def, ns, &list_options(ctx), &opts)
                 .await?;
