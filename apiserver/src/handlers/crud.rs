@@ -694,6 +694,30 @@ async fn legacy_binding(
     bind_pod(state, pods, ns, &name, &binding, dry_run).await
 }
 
+/// `ValidatePodBinding`: the target is a Node (or names no kind) and has a name.
+fn validate_binding(binding: &Value) -> crate::validation::ErrorList {
+    use crate::validation::FieldError;
+    let mut errs = crate::validation::ErrorList::new();
+    let target = binding.get("target").unwrap_or(&Value::Null);
+    let kind = target.get("kind").and_then(Value::as_str).unwrap_or("");
+    if !kind.is_empty() && kind != "Node" {
+        errs.push(FieldError::not_supported(
+            "target.kind",
+            json!(kind),
+            &["Node", "<empty>"],
+        ));
+    }
+    if target
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .is_empty()
+    {
+        errs.push(FieldError::required("target.name", ""));
+    }
+    errs
+}
+
 /// `pods/binding`: sets `spec.nodeName` once (the scheduler's write).
 async fn bind_pod(
     state: &AppState,
@@ -703,18 +727,14 @@ async fn bind_pod(
     binding: &Value,
     dry_run: bool,
 ) -> Result<Response<Body>, ApiError> {
+    let errs = validate_binding(binding);
+    if !errs.is_empty() {
+        return Err(ApiError::invalid("Binding", "", name, &errs));
+    }
     let node = binding
         .pointer("/target/name")
         .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "Binding",
-                "",
-                name,
-                &vec![crate::validation::FieldError::required("target.name", "")],
-            )
-        })?
+        .unwrap_or("")
         .to_string();
     let change = move |cur: &Value| -> Result<Value, ApiError> {
         let existing = cur
@@ -806,4 +826,28 @@ async fn token_request(
     }
     req["status"] = json!({"token": token, "expirationTimestamp": exp_ts});
     Ok(reply_json(201, &req))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bindings_are_validated_as_upstream() {
+        let ok = json!({"metadata": {"name": "p"}, "target": {"kind": "Node", "name": "n1"}});
+        assert!(validate_binding(&ok).is_empty());
+        assert!(validate_binding(&json!({"target": {"name": "n1"}})).is_empty());
+        let bad = json!({"target": {"kind": "Pod"}});
+        let fields: Vec<String> = validate_binding(&bad)
+            .into_iter()
+            .map(|e| format!("{}: {}", e.field, e.body()))
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                "target.kind: Unsupported value: \"Pod\": supported values: \"Node\", \"<empty>\"",
+                "target.name: Required value",
+            ]
+        );
+    }
 }
