@@ -13,6 +13,11 @@ pub const CRUD: &[&str] = &[
     "update",
     "watch",
 ];
+/// Namespaces: no `deletecollection` (upstream never deletes every
+/// namespace in one request).
+const NAMESPACE_VERBS: &[&str] = &[
+    "create", "delete", "get", "list", "patch", "update", "watch",
+];
 /// Verbs of a review-style resource that is only ever created.
 pub const CREATE_ONLY: &[&str] = &["create"];
 const READ_ONLY: &[&str] = &["get", "list"];
@@ -131,7 +136,10 @@ const fn review(
 #[rustfmt::skip]
 pub static RESOURCES: &[ResourceDef] = &[
     // core/v1
-    row("", "v1", "namespaces", "namespace", "Namespace", false, &["ns"], NONE, &["status", "finalize"], "namespaces"),
+    ResourceDef {
+        verbs: NAMESPACE_VERBS,
+        ..row("", "v1", "namespaces", "namespace", "Namespace", false, &["ns"], NONE, &["status", "finalize"], "namespaces")
+    },
     row("", "v1", "pods", "pod", "Pod", true, &["po"], ALL, &["status", "binding", "eviction", "log", "exec", "attach", "portforward", "proxy"], "pods"),
     row("", "v1", "services", "service", "Service", true, &["svc"], ALL, &["status", "proxy"], "services/specs"),
     row("", "v1", "endpoints", "endpoints", "Endpoints", true, &["ep"], NONE, NONE, "services/endpoints"),
@@ -145,6 +153,14 @@ pub static RESOURCES: &[ResourceDef] = &[
     row("", "v1", "limitranges", "limitrange", "LimitRange", true, &["limits"], NONE, NONE, "limitranges"),
     row("", "v1", "resourcequotas", "resourcequota", "ResourceQuota", true, &["quota"], NONE, STATUS, "resourcequotas"),
     row("", "v1", "replicationcontrollers", "replicationcontroller", "ReplicationController", true, &["rc"], ALL, STATUS_SCALE, "controllers"),
+    row("", "v1", "podtemplates", "podtemplate", "PodTemplate", true, NONE, NONE, NONE, "podtemplates"),
+    // The legacy `POST /api/v1/namespaces/{ns}/bindings`: binds the pod the
+    // Binding names, as `pods/binding` does; never stored.
+    ResourceDef {
+        verbs: CREATE_ONLY,
+        storage: Storage::Virtual,
+        ..row("", "v1", "bindings", "binding", "Binding", true, NONE, NONE, NONE, "")
+    },
     ResourceDef {
         group: "",
         version: "v1",
@@ -183,6 +199,12 @@ pub static RESOURCES: &[ResourceDef] = &[
     row("rbac.authorization.k8s.io", "v1", "roles", "role", "Role", true, NONE, NONE, NONE, "roles"),
     // storage.k8s.io/v1
     row("storage.k8s.io", "v1", "storageclasses", "storageclass", "StorageClass", false, &["sc"], NONE, NONE, "storageclasses"),
+    row("storage.k8s.io", "v1", "csidrivers", "csidriver", "CSIDriver", false, NONE, NONE, NONE, "csidrivers"),
+    row("storage.k8s.io", "v1", "csinodes", "csinode", "CSINode", false, NONE, NONE, NONE, "csinodes"),
+    row("storage.k8s.io", "v1", "csistoragecapacities", "csistoragecapacity", "CSIStorageCapacity", true, NONE, NONE, NONE, "csistoragecapacities"),
+    row("storage.k8s.io", "v1", "volumeattachments", "volumeattachment", "VolumeAttachment", false, NONE, NONE, STATUS, "volumeattachments"),
+    // node.k8s.io/v1
+    row("node.k8s.io", "v1", "runtimeclasses", "runtimeclass", "RuntimeClass", false, NONE, NONE, NONE, "runtimeclasses"),
     // coordination.k8s.io/v1
     row("coordination.k8s.io", "v1", "leases", "lease", "Lease", true, NONE, NONE, NONE, "leases"),
     // policy/v1
@@ -297,6 +319,90 @@ mod tests {
         );
         assert!(g.iter().any(|g| g.name == "apps"));
         assert!(!g.iter().any(|g| g.name.is_empty()));
+    }
+
+    /// The operations of upstream's OpenAPI document (the reference in
+    /// `../shared/reference/`) per (group, version, resource), as verbs,
+    /// and its subresources.
+    type Verbs =
+        std::collections::BTreeMap<(String, String, String), std::collections::BTreeSet<String>>;
+    type Subresources = std::collections::BTreeSet<(String, String, String, String)>;
+
+    fn reference_operations() -> Option<(Verbs, Subresources)> {
+        let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/reference/kubernetes-openapi-v2.json");
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            println!("notice: {} absent, verb test skipped", path.display());
+            return None;
+        };
+        let doc: serde_json::Value = serde_json::from_str(&text).expect("reference parses");
+        let mut verbs = std::collections::BTreeMap::new();
+        let mut subs = std::collections::BTreeSet::new();
+        for (path, ops) in doc["paths"].as_object().expect("paths") {
+            let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+            let (group, version, mut rest) = match segs.as_slice() {
+                ["api", v, rest @ ..] => ("", *v, rest),
+                ["apis", g, v, rest @ ..] => (*g, *v, rest),
+                _ => continue,
+            };
+            if rest.first() == Some(&"watch") {
+                rest = &rest[1..];
+            }
+            if rest.len() > 2 && rest[0] == "namespaces" && rest[1] == "{namespace}" {
+                rest = &rest[2..];
+            }
+            let Some(resource) = rest.first() else {
+                continue;
+            };
+            let key = (group.to_string(), version.to_string(), resource.to_string());
+            if let Some(sub) = rest.get(2) {
+                subs.insert((key.0, key.1, key.2, sub.to_string()));
+                continue;
+            }
+            for op in ops.as_object().expect("operations").values() {
+                let verb = match op["x-kubernetes-action"].as_str() {
+                    Some("post") => "create",
+                    Some("put") => "update",
+                    Some("watchlist") => "watch",
+                    Some(a) => a,
+                    None => continue,
+                };
+                verbs
+                    .entry(key.clone())
+                    .or_insert_with(std::collections::BTreeSet::new)
+                    .insert(verb.to_string());
+            }
+        }
+        Some((verbs, subs))
+    }
+
+    /// Every served resource has exactly upstream's verbs and only
+    /// subresources upstream has, so neither discovery nor `/openapi/v2`
+    /// can drift from what upstream serves.
+    #[test]
+    fn verbs_and_subresources_are_upstreams() {
+        let Some((verbs, subs)) = reference_operations() else {
+            return;
+        };
+        for r in RESOURCES {
+            let key = (
+                r.group.to_string(),
+                r.version.to_string(),
+                r.plural.to_string(),
+            );
+            let want = verbs
+                .get(&key)
+                .unwrap_or_else(|| panic!("{key:?} is not in upstream's API"));
+            let have: std::collections::BTreeSet<String> =
+                r.verbs.iter().map(|v| v.to_string()).collect();
+            assert_eq!(&have, want, "verbs of {key:?}");
+            for s in r.subresources {
+                let sub = (key.0.clone(), key.1.clone(), key.2.clone(), s.to_string());
+                assert!(subs.contains(&sub), "{sub:?} is not upstream's");
+            }
+        }
+        let ns = lookup("", "v1", "namespaces").expect("namespaces");
+        assert!(!ns.supports("deletecollection"));
     }
 
     #[test]

@@ -97,3 +97,4 @@ pub const LIMIT_RANGES: Kind = ("", "v1", "limitranges");
 pub const RESOURCE_QUOTAS: Kind = ("", "v1", "resourcequotas");
 pub const PRIORITY_CLASSES: Kind = ("scheduling.k8s.io", "v1", "priorityclasses");
 pub const STORAGE_CLASSES: Kind = ("storage.k8s.io", "v1", "storageclasses");
+pub const RUNTIME_CLASSES: Kind = ("node.k8s.io", "v1", "runtimeclasses");

@@ -18,6 +18,7 @@ pub mod policy;
 mod priority;
 mod pvc_resize;
 mod resource_quota;
+mod runtime_class;
 mod service_account;
 mod storage_protection;
 mod taint_nodes;
@@ -98,13 +99,14 @@ pub enum Plugin {
     DefaultStorageClass,
     StorageObjectInUseProtection,
     PersistentVolumeClaimResize,
+    RuntimeClass,
     MutatingAdmissionWebhook,
     ValidatingAdmissionPolicy,
     ValidatingAdmissionWebhook,
     ResourceQuota,
 }
 
-const ORDERED: [Plugin; 15] = [
+const ORDERED: [Plugin; 16] = [
     Plugin::NamespaceLifecycle,
     Plugin::LimitRanger,
     Plugin::ServiceAccount,
@@ -116,6 +118,7 @@ const ORDERED: [Plugin; 15] = [
     Plugin::DefaultStorageClass,
     Plugin::StorageObjectInUseProtection,
     Plugin::PersistentVolumeClaimResize,
+    Plugin::RuntimeClass,
     Plugin::MutatingAdmissionWebhook,
     Plugin::ValidatingAdmissionPolicy,
     Plugin::ValidatingAdmissionWebhook,
@@ -148,7 +151,6 @@ const KNOWN_NOT_IMPLEMENTED: &[&str] = &[
     "PodNodeSelector",
     "PodTolerationRestriction",
     "PodTopologyLabels",
-    "RuntimeClass",
 ];
 
 impl Plugin {
@@ -165,6 +167,7 @@ impl Plugin {
             Plugin::DefaultStorageClass => "DefaultStorageClass",
             Plugin::StorageObjectInUseProtection => "StorageObjectInUseProtection",
             Plugin::PersistentVolumeClaimResize => "PersistentVolumeClaimResize",
+            Plugin::RuntimeClass => "RuntimeClass",
             Plugin::MutatingAdmissionWebhook => "MutatingAdmissionWebhook",
             Plugin::ValidatingAdmissionPolicy => "ValidatingAdmissionPolicy",
             Plugin::ValidatingAdmissionWebhook => "ValidatingAdmissionWebhook",
@@ -271,6 +274,7 @@ impl Chain {
                     default_storage_class::admit(store, req, obj).await?
                 }
                 Plugin::StorageObjectInUseProtection => storage_protection::admit(req, obj),
+                Plugin::RuntimeClass => runtime_class::admit(store, req, obj).await?,
                 Plugin::MutatingAdmissionWebhook => webhook::admit(store, req, obj).await?,
                 _ => {}
             }
@@ -300,6 +304,7 @@ impl Chain {
                 Plugin::PersistentVolumeClaimResize => {
                     pvc_resize::validate(store, req, obj).await?
                 }
+                Plugin::RuntimeClass => runtime_class::validate(store, req, obj).await?,
                 Plugin::ValidatingAdmissionPolicy => {
                     warnings.extend(policy::validate(store, req, obj).await?)
                 }
@@ -385,12 +390,13 @@ mod tests {
     #[test]
     fn default_set_is_upstreams_without_node_restriction() {
         let c = Chain::from_flags(&[], &[]).expect("valid");
-        assert_eq!(c.names().len(), 14);
+        assert_eq!(c.names().len(), 15);
         assert!(!c.enabled(Plugin::NodeRestriction));
         assert_eq!(c.names()[0], "NamespaceLifecycle");
         assert_eq!(
             c.names()[10..],
             [
+                "RuntimeClass",
                 "MutatingAdmissionWebhook",
                 "ValidatingAdmissionPolicy",
                 "ValidatingAdmissionWebhook",

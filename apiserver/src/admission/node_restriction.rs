@@ -27,6 +27,7 @@ pub fn validate(req: &Request<'_>, obj: &Value) -> Result<(), ApiError> {
         ("", "pods") => pods(req, node, obj),
         ("", "nodes") => nodes(req, node, obj),
         ("coordination.k8s.io", "leases") => leases(req, node),
+        ("storage.k8s.io", "csinodes") => csi_nodes(req, node),
         _ => Ok(()),
     }
 }
@@ -237,6 +238,17 @@ fn leases(req: &Request<'_>, node: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// A kubelet writes only the CSINode named after its own Node.
+fn csi_nodes(req: &Request<'_>, node: &str) -> Result<(), ApiError> {
+    if req.name != node {
+        return Err(forbidden(
+            req,
+            "can only access CSINode with the same name as the requesting node",
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +324,26 @@ mod tests {
         // Anyone else is not concerned.
         let r = test_request(Operation::Delete, ("", "v1", "pods"), "default", "p");
         assert!(validate(&r, &json!({"spec": {"nodeName": "n2"}})).is_ok());
+    }
+
+    #[test]
+    fn csi_nodes_only_its_own() {
+        for op in [Operation::Create, Operation::Update, Operation::Delete] {
+            let r = as_node(
+                test_request(op, ("storage.k8s.io", "v1", "csinodes"), "", "n2"),
+                "n1",
+            );
+            let e = validate(&r, &json!({})).expect_err("another node's CSINode");
+            assert!(
+                e.message
+                    .ends_with("can only access CSINode with the same name as the requesting node")
+            );
+            let r = as_node(
+                test_request(op, ("storage.k8s.io", "v1", "csinodes"), "", "n1"),
+                "n1",
+            );
+            assert!(validate(&r, &json!({})).is_ok());
+        }
     }
 
     #[test]

@@ -131,6 +131,7 @@ impl NodeAuthorizer {
                 })),
                 ("", "serviceaccounts") => Some(create_token(graph, node, info)),
                 ("coordination.k8s.io", "leases") => Some(lease(node, info)),
+                ("storage.k8s.io", "csinodes") => Some(csi_node(node, info)),
                 ("", "nodes") => Some(node_object(node, info)),
                 ("", "pods") => Some(pod(graph, node, info)),
                 _ => None,
@@ -291,6 +292,26 @@ fn lease(node: &str, info: &RequestInfo) -> NodeDecision {
     Allow
 }
 
+/// The node's own CSINode (the kubelet registers its CSI drivers there).
+fn csi_node(node: &str, info: &RequestInfo) -> NodeDecision {
+    if !matches!(
+        info.verb.as_str(),
+        "get" | "create" | "update" | "patch" | "delete"
+    ) {
+        return NoOpinion("can only get, create, update, patch, or delete a CSINode".into());
+    }
+    if !info.subresource.is_empty() {
+        return NoOpinion("cannot authorize CSINode subresources".into());
+    }
+    // The name of a created CSINode is in the body; admission checks it.
+    if info.verb != "create" && info.name != node {
+        return NoOpinion(
+            "can only access CSINode with the same name as the requesting node".into(),
+        );
+    }
+    Allow
+}
+
 /// Node objects: create/update/patch (admission limits them to the node's
 /// own), reads of its own Node by name, status of its own Node.
 fn node_object(node: &str, info: &RequestInfo) -> NodeDecision {
@@ -419,6 +440,18 @@ mod tests {
             (
                 req("create", "", "serviceaccounts/token", "default", "default"),
                 rel.clone(),
+            ),
+            (req("get", "storage.k8s.io", "csinodes", "", "n1"), Allow),
+            (req("create", "storage.k8s.io", "csinodes", "", ""), Allow),
+            (
+                req("update", "storage.k8s.io", "csinodes", "", "n2"),
+                NoOpinion(
+                    "can only access CSINode with the same name as the requesting node".into(),
+                ),
+            ),
+            (
+                req("list", "storage.k8s.io", "csinodes", "", ""),
+                NoOpinion("can only get, create, update, patch, or delete a CSINode".into()),
             ),
             (req("get", "", "nodes", "", "n1"), Allow),
             (

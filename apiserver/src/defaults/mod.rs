@@ -52,6 +52,7 @@ pub fn default_object(group: &str, kind: &str, obj: &mut Value) {
         ("networking.k8s.io", "NetworkPolicy") => other::default_network_policy(obj),
         ("scheduling.k8s.io", "PriorityClass") => other::default_priority_class(obj),
         ("storage.k8s.io", "StorageClass") => other::default_storage_class(obj),
+        ("storage.k8s.io", "CSIDriver") => other::default_csi_driver(obj),
         ("autoscaling", "HorizontalPodAutoscaler") => other::default_hpa(obj),
         ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy") => {
             admissionregistration::default_validating_admission_policy(obj)

@@ -178,6 +178,23 @@ pub fn default_storage_class(sc: &mut Value) {
     set_default(sc, "volumeBindingMode", json!("Immediate"));
 }
 
+/// CSIDriver (`SetDefaults_CSIDriver`): attach required, no pod info on
+/// mount, no capacity tracking or republishing, fsGroup applied for
+/// ReadWriteOnce volumes with a filesystem type, persistent volumes only,
+/// no SELinux mount.
+pub fn default_csi_driver(d: &mut Value) {
+    let Some(spec) = ensure_obj(d, "spec") else {
+        return;
+    };
+    set_default(spec, "attachRequired", json!(true));
+    set_default(spec, "podInfoOnMount", json!(false));
+    set_default(spec, "storageCapacity", json!(false));
+    set_default(spec, "fsGroupPolicy", json!("ReadWriteOnceWithFSType"));
+    set_default(spec, "volumeLifecycleModes", json!(["Persistent"]));
+    set_default(spec, "requiresRepublish", json!(false));
+    set_default(spec, "seLinuxMount", json!(false));
+}
+
 /// HorizontalPodAutoscaler: minReplicas 1; autoscaling/v2 also a CPU
 /// utilisation metric of 80% when no metric is given.
 pub fn default_hpa(hpa: &mut Value) {

@@ -50,9 +50,23 @@ pub async fn serve_resource(
     }
     if def.storage == Storage::Virtual {
         let body = read_body(body).await?;
+        if def.kind == "Binding" {
+            return legacy_binding(state, ctx, &info.namespace, body).await;
+        }
         return super::reviews::serve(state, ctx, def, &body).await;
     }
     let out = encode::negotiate(ctx.header("accept"), ctx.q("includeObject"))?;
+    // Upstream reads a write's body before it decodes and checks the
+    // options, so an options error never leaves the body unread (a reused
+    // HTTP/1.1 connection, an HTTP/2 stream reset under the client).
+    let body = if matches!(
+        verb,
+        "create" | "update" | "patch" | "delete" | "deletecollection"
+    ) {
+        read_body(body).await?
+    } else {
+        bytes::Bytes::new()
+    };
     let ns = if def.namespaced {
         info.namespace.as_str()
     } else {
@@ -93,13 +107,17 @@ pub async fn serve_resource(
             Ok(reply_json(200, &scale_of(def, &obj)))
         }
         ("list", "") => {
+            super::request::check_list_options(&ctx.query)?;
             let obj = store.list(def, ns, &list_options(ctx)).await?;
             Ok(reply(def, out, 200, obj))
         }
-        ("watch", "") => super::watch::serve(state, ctx, def, ns, out).await,
+        ("watch", "") => {
+            super::request::check_list_options(&ctx.query)?;
+            super::watch::serve(state, ctx, def, ns, out).await
+        }
         ("create", "") => {
             crate::apiextensions::check_create_allowed(def)?;
-            let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
+            let (obj, warnings) = decode_checked(ctx, def, body)?;
             escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
             let created = store
                 .create_as(def, ns, obj, dry_run, Some(&manager("Update")))
@@ -108,15 +126,15 @@ pub async fn serve_resource(
             Ok(with_warnings(reply(def, out, 201, created), &warnings))
         }
         ("create", "token") => {
-            let req = decode(ctx, read_body(body).await?)?;
+            let req = decode(ctx, body)?;
             token_request(state, def, ns, &info.name, req).await
         }
         ("create", "binding") => {
-            let binding = decode(ctx, read_body(body).await?)?;
+            let binding = decode(ctx, body)?;
             bind_pod(state, def, ns, &info.name, &binding, dry_run).await
         }
         ("create", "eviction") => {
-            let _ = decode(ctx, read_body(body).await?)?;
+            let _ = decode(ctx, body)?;
             super::eviction::charge_budget(store, ns, &info.name, dry_run).await?;
             store
                 .delete(
@@ -135,7 +153,7 @@ pub async fn serve_resource(
             ))
         }
         ("update", "" | "status" | "finalize" | "approval") => {
-            let (obj, warnings) = decode_checked(ctx, def, read_body(body).await?)?;
+            let (obj, warnings) = decode_checked(ctx, def, body)?;
             csr_signer_check(state, ctx, def, ns, &obj).await?;
             escalation::check(&state.authorizer.rbac, &ctx.user, def, ns, &obj)?;
             let updated = store
@@ -166,7 +184,6 @@ pub async fn serve_resource(
                 is_apply,
             )?;
             let mode = FieldValidation::from_query(ctx.q("fieldValidation"))?;
-            let body = read_body(body).await?;
             let warnings = std::sync::Mutex::new(Vec::new());
             let (types, root) = patch::types::for_resource(def);
             // Type fit (JSON, merge and strategic patches were checked as
@@ -265,7 +282,10 @@ pub async fn serve_resource(
             } else {
                 None
             };
-            let body = decode_patch(read_body(body).await?)?;
+            if kind == Some(PatchType::Apply) {
+                return apply_scale(ctx, store, def, ns, dry_run, body).await;
+            }
+            let body = decode_patch(body)?;
             let change = move |cur: &Value| -> Result<Value, ApiError> {
                 let scale = scale_of(def, cur);
                 let new_scale = match kind {
@@ -300,7 +320,7 @@ pub async fn serve_resource(
             Ok(reply_json(200, &scale_of(def, &updated)))
         }
         ("delete", "") => {
-            let opts = delete_options(ctx, &read_body(body).await?)?;
+            let opts = delete_options(ctx, &body)?;
             let outcome = store.delete(def, ns, &info.name, &opts).await?;
             let code = if matches!(outcome, DeleteOutcome::Marked(_)) {
                 202
@@ -310,7 +330,8 @@ pub async fn serve_resource(
             Ok(reply(def, out, code, outcome.into_object()))
         }
         ("deletecollection", "") => {
-            let opts = delete_options(ctx, &read_body(body).await?)?;
+            super::request::check_list_options(&ctx.query)?;
+            let opts = delete_options(ctx, &body)?;
             let list = store
                 .delete_collection(def, ns, &list_options(ctx), &opts)
                 .await?;
@@ -369,9 +390,12 @@ fn reply_json(code: u16, v: &Value) -> Response<Body> {
 
 /// Unknown fields of a body: the typed schema's for built-in kinds, what
 /// pruning drops for custom resources.
-fn unknown_fields(def: &ResourceDef, obj: &Value) -> Vec<String> {
+fn unknown_fields(def: &ResourceDef, obj: &Value) -> Vec<fieldcheck::UnknownField> {
     if crate::apiextensions::is_custom(def) {
         crate::apiextensions::unknown_fields(def, obj)
+            .into_iter()
+            .map(fieldcheck::UnknownField::reported)
+            .collect()
     } else {
         fieldcheck::unknown_fields(def.group, def.version, def.kind, obj)
     }
@@ -457,7 +481,10 @@ pub fn list_options(ctx: &Ctx) -> ListOptions {
     ListOptions {
         label_selector: ctx.q("labelSelector").map(String::from),
         field_selector: ctx.q("fieldSelector").map(String::from),
-        limit: ctx.q("limit").and_then(|l| l.parse().ok()).unwrap_or(0),
+        limit: super::request::query_int64(&ctx.query, "limit")
+            .ok()
+            .flatten()
+            .unwrap_or(0),
         continue_token: ctx.q("continue").map(String::from),
         resource_version: ctx.q("resourceVersion").unwrap_or("").to_string(),
         resource_version_match: ctx.q("resourceVersionMatch").unwrap_or("").to_string(),
@@ -469,6 +496,20 @@ fn delete_options(ctx: &Ctx, body: &[u8]) -> Result<DeleteOptions, ApiError> {
     let mut o = DeleteOptions::default();
     if !body.iter().all(u8::is_ascii_whitespace) {
         let v = encode::decode_body(ctx.header("content-type"), body)?;
+        // Upstream decodes the body into its DeleteOptions type: a value
+        // of the wrong type is a 400 in the decoder's words, and a dryRun
+        // other than `All` fails DeleteOptions' validation (422).
+        crate::schema::typecheck::check(
+            "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions",
+            &v,
+            crate::schema::typecheck::Decoder::Json,
+        )
+        .map_err(|e| ApiError::bad_request(e.message))?;
+        if let Some(Value::Array(d)) = v.get("dryRun") {
+            for x in d {
+                options::dry_run("DeleteOptions", x.as_str())?;
+            }
+        }
         o.grace_period_seconds = v.get("gracePeriodSeconds").and_then(Value::as_i64);
         o.propagation_policy = v
             .get("propagationPolicy")
@@ -492,11 +533,8 @@ fn delete_options(ctx: &Ctx, body: &[u8]) -> Result<DeleteOptions, ApiError> {
             .and_then(Value::as_array)
             .is_some_and(|a| a.iter().any(|x| x == "All"));
     }
-    if let Some(g) = ctx.q("gracePeriodSeconds") {
-        o.grace_period_seconds =
-            Some(g.parse().map_err(|_| {
-                ApiError::bad_request(format!("invalid gracePeriodSeconds: {g:?}"))
-            })?);
+    if let Some(g) = super::request::query_int64(&ctx.query, "gracePeriodSeconds")? {
+        o.grace_period_seconds = Some(g);
     }
     if let Some(p) = ctx.q("propagationPolicy") {
         o.propagation_policy = Some(p.to_string());
@@ -519,6 +557,43 @@ fn delete_options(ctx: &Ctx, body: &[u8]) -> Result<DeleteOptions, ApiError> {
         o.dry_run = true;
     }
     Ok(o)
+}
+
+/// Server-side apply of a `scale` subresource (`handlers::scale_apply`).
+async fn apply_scale(
+    ctx: &Ctx,
+    store: &crate::registry::Store,
+    def: &ResourceDef,
+    ns: &str,
+    dry_run: bool,
+    body: bytes::Bytes,
+) -> Result<Response<Body>, ApiError> {
+    let force =
+        options::check_manager("PatchOptions", ctx.q("fieldManager"), ctx.q("force"), true)?;
+    let applied = options::decode_applied(&body)?;
+    let manager = Manager {
+        name: Manager::name_from(ctx.q("fieldManager"), ctx.header("user-agent")),
+        operation: "Apply",
+        api_version: def.api_version(),
+        subresource: "scale".into(),
+    };
+    let custom = crate::apiextensions::scale::paths(def);
+    let now = meta::now_rfc3339();
+    let change = |cur: &Value| {
+        super::scale_apply::apply_to_object(
+            cur,
+            &scale_of(def, cur),
+            &applied,
+            custom.as_ref(),
+            &manager,
+            force,
+            &now,
+        )
+    };
+    let updated = store
+        .patch_as(def, ns, &ctx.info.name, "", dry_run, &change, None)
+        .await?;
+    Ok(reply_json(200, &scale_of(def, &updated)))
 }
 
 /// The `autoscaling/v1` Scale view of a scalable object.
@@ -592,6 +667,57 @@ fn label_selector_string(s: &Value) -> String {
     parts.join(",")
 }
 
+/// The legacy `POST /api/v1/namespaces/{ns}/bindings` (what the official
+/// Python client's `create_namespaced_binding` sends): the Binding names
+/// the pod in its `metadata.name`, and binds it as `pods/binding` does.
+async fn legacy_binding(
+    state: &Arc<AppState>,
+    ctx: &Ctx,
+    ns: &str,
+    body: bytes::Bytes,
+) -> Result<Response<Body>, ApiError> {
+    let dry_run = options::dry_run("CreateOptions", ctx.q("dryRun"))?;
+    let binding = decode(ctx, body)?;
+    let pods = resources::lookup("", "v1", "pods").ok_or_else(not_found_resource)?;
+    let name = meta::name(&binding).to_string();
+    if name.is_empty() {
+        return Err(ApiError::invalid(
+            "Binding",
+            "",
+            "",
+            &vec![crate::validation::FieldError::required(
+                "metadata.name",
+                "name or generateName is required",
+            )],
+        ));
+    }
+    bind_pod(state, pods, ns, &name, &binding, dry_run).await
+}
+
+/// `ValidatePodBinding`: the target is a Node (or names no kind) and has a name.
+fn validate_binding(binding: &Value) -> crate::validation::ErrorList {
+    use crate::validation::FieldError;
+    let mut errs = crate::validation::ErrorList::new();
+    let target = binding.get("target").unwrap_or(&Value::Null);
+    let kind = target.get("kind").and_then(Value::as_str).unwrap_or("");
+    if !kind.is_empty() && kind != "Node" {
+        errs.push(FieldError::not_supported(
+            "target.kind",
+            json!(kind),
+            &["Node", "<empty>"],
+        ));
+    }
+    if target
+        .get("name")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .is_empty()
+    {
+        errs.push(FieldError::required("target.name", ""));
+    }
+    errs
+}
+
 /// `pods/binding`: sets `spec.nodeName` once (the scheduler's write).
 async fn bind_pod(
     state: &AppState,
@@ -601,18 +727,14 @@ async fn bind_pod(
     binding: &Value,
     dry_run: bool,
 ) -> Result<Response<Body>, ApiError> {
+    let errs = validate_binding(binding);
+    if !errs.is_empty() {
+        return Err(ApiError::invalid("Binding", "", name, &errs));
+    }
     let node = binding
         .pointer("/target/name")
         .and_then(Value::as_str)
-        .filter(|n| !n.is_empty())
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "Binding",
-                "",
-                name,
-                &vec![crate::validation::FieldError::required("target.name", "")],
-            )
-        })?
+        .unwrap_or("")
         .to_string();
     let change = move |cur: &Value| -> Result<Value, ApiError> {
         let existing = cur
@@ -704,4 +826,28 @@ async fn token_request(
     }
     req["status"] = json!({"token": token, "expirationTimestamp": exp_ts});
     Ok(reply_json(201, &req))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bindings_are_validated_as_upstream() {
+        let ok = json!({"metadata": {"name": "p"}, "target": {"kind": "Node", "name": "n1"}});
+        assert!(validate_binding(&ok).is_empty());
+        assert!(validate_binding(&json!({"target": {"name": "n1"}})).is_empty());
+        let bad = json!({"target": {"kind": "Pod"}});
+        let fields: Vec<String> = validate_binding(&bad)
+            .into_iter()
+            .map(|e| format!("{}: {}", e.field, e.body()))
+            .collect();
+        assert_eq!(
+            fields,
+            vec![
+                "target.kind: Unsupported value: \"Pod\": supported values: \"Node\", \"<empty>\"",
+                "target.name: Required value",
+            ]
+        );
+    }
 }

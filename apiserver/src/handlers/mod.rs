@@ -8,6 +8,7 @@ pub mod escalation;
 pub mod eviction;
 pub mod request;
 pub mod reviews;
+pub mod scale_apply;
 pub mod system;
 pub mod watch;
 
@@ -123,16 +124,24 @@ pub async fn read_body(body: hyper::body::Incoming) -> Result<Bytes, ApiError> {
     }
 }
 
-/// Who sent the request: bearer token, client certificate, or anonymous.
+/// Who sent the request, as upstream's authenticator union decides: the
+/// client certificate first (a verified one is the user, whatever
+/// `Authorization` header comes with it), then a bearer token (one that
+/// no token authenticator knows is a 401), then anonymous. A header that
+/// is not `Bearer <token>` is no credential at all, as upstream's bearer
+/// token authenticator ignores it.
 async fn authenticate(
     state: &AppState,
     headers: &http::HeaderMap,
     cert_user: Option<&UserInfo>,
 ) -> Result<UserInfo, ApiError> {
-    if let Some(auth) = headers
+    if let Some(u) = cert_user {
+        return Ok(u.clone());
+    }
+    if let Some(token) = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        && let Some(token) = auth.strip_prefix("Bearer ").map(str::trim)
+        .and_then(bearer_token)
     {
         if let Some(u) = state.tokens.as_ref().and_then(|t| t.lookup(token)) {
             return Ok(u.clone());
@@ -143,14 +152,38 @@ async fn authenticate(
             .await
             .ok_or_else(ApiError::unauthorized);
     }
-    if let Some(u) = cert_user {
-        return Ok(u.clone());
-    }
     if state.anonymous_auth {
         Ok(UserInfo::anonymous())
     } else {
         Err(ApiError::unauthorized())
     }
+}
+
+/// The token of `Authorization: Bearer <token>` (the scheme in any case,
+/// as upstream); `None` for other schemes and empty tokens.
+fn bearer_token(header: &str) -> Option<&str> {
+    let mut parts = header.trim().splitn(3, ' ');
+    let scheme = parts.next()?;
+    let token = parts.next()?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// Whether an error answer may leave part of this request's body unread:
+/// an HTTP/1.x request with a body. Hyper cannot reuse such a connection
+/// and would close it silently after the answer, breaking the client's
+/// next request on it; upstream (Go's server) says `Connection: close`
+/// when it gives up on an unread body, and so does this server on its
+/// error answers to such requests.
+fn may_leave_body_unread(parts: &http::request::Parts) -> bool {
+    if parts.version > http::Version::HTTP_11 {
+        return false;
+    }
+    let h = &parts.headers;
+    h.contains_key(header::TRANSFER_ENCODING)
+        || h.get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .is_some_and(|n| n > 0)
 }
 
 /// Entry point for one HTTP request.
@@ -161,6 +194,7 @@ pub async fn handle(
 ) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
     let (parts, body) = req.into_parts();
+    let close_on_error = may_leave_body_unread(&parts);
     let query = parse_query(parts.uri.query());
     let info = request_info(parts.method.as_str(), parts.uri.path(), &query);
     let verb = info.verb.clone();
@@ -172,10 +206,14 @@ pub async fn handle(
         Ok(r) => (r, None),
         Err(e) => (error_response(&e), Some(e.to_status())),
     };
-    let resp = match audit {
+    let mut resp = match audit {
         Some(a) => a.complete(resp, &verb, failure.as_ref()).await,
         None => resp,
     };
+    if close_on_error && resp.status().as_u16() >= 400 {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     state
         .metrics
         .observe(&verb, &resource, resp.status().as_u16(), started.elapsed());
@@ -219,5 +257,20 @@ async fn serve(
         crud::serve_resource(state, &ctx, body).await
     } else {
         system::serve_non_resource(state, &ctx).await
+    }
+}
+
+#[cfg(test)]
+mod authn_tests {
+    #[test]
+    fn bearer_tokens_as_upstream_reads_them() {
+        use super::bearer_token;
+        assert_eq!(bearer_token("Bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("bearer abc"), Some("abc"));
+        assert_eq!(bearer_token("  Bearer abc  "), Some("abc"));
+        assert_eq!(bearer_token("Bearer abc def"), Some("abc"));
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("garbage"), None);
+        assert_eq!(bearer_token("Basic dXNlcjpwdw=="), None);
     }
 }

@@ -2,7 +2,9 @@
 //! verb, group, version, resource, subresource, namespace and name, as
 //! upstream's RequestInfo does.
 
+use crate::status::ApiError;
 use std::collections::HashMap;
+use std::time::Duration;
 
 /// What a request asks for.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -28,7 +30,8 @@ pub struct RequestInfo {
     pub field_selector: String,
 }
 
-/// Query parameters, decoded (last value wins, as Go's `Get`).
+/// Query parameters, decoded (the first value of a repeated key wins, as
+/// upstream's parameter codec reads `values[0]`).
 pub type Query = HashMap<String, String>;
 
 /// Decodes `a=b&c=d%20e` into a map.
@@ -36,7 +39,8 @@ pub fn parse_query(q: Option<&str>) -> Query {
     let mut out = HashMap::new();
     for pair in q.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        out.insert(decode_component(k), decode_component(v));
+        out.entry(decode_component(k))
+            .or_insert_with(|| decode_component(v));
     }
     out
 }
@@ -48,25 +52,70 @@ fn decode_component(s: &str) -> String {
         .into_owned()
 }
 
-/// A boolean query parameter as upstream reads it (Go's `strconv.ParseBool`:
-/// `1 t T TRUE true True` and `0 f F FALSE false False`); the Python client
-/// sends `watch=True`.
+/// A boolean query parameter as upstream's parameter codec reads it
+/// (`Convert_Slice_string_To_bool`): `0` and `false` in any case are
+/// false, every other value (even an empty one, or `garbage`) is true.
+/// Always `Some`: a present boolean never fails to decode.
 pub fn parse_bool(s: &str) -> Option<bool> {
-    match s {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
-    }
+    Some(!(s == "0" || s.eq_ignore_ascii_case("false")))
 }
 
-/// Whether the boolean query parameter `name` is set to true.
+/// Whether the boolean query parameter `name` is present and true.
 pub fn query_flag(q: &Query, name: &str) -> bool {
     q.get(name).and_then(|v| parse_bool(v)) == Some(true)
 }
 
-/// `watch=true` (any spelling of true) turns a list into a watch.
+/// `watch=<anything but false or 0>` turns a list into a watch.
 pub fn is_watch_param(q: &Query) -> bool {
     query_flag(q, "watch")
+}
+
+/// An int64 query parameter as upstream's codec reads it (Go's
+/// `strconv.ParseInt(s, 10, 64)`): a 400 with Go's error text when it is
+/// not a base-10 integer in range.
+pub fn query_int64(q: &Query, name: &str) -> Result<Option<i64>, ApiError> {
+    let Some(v) = q.get(name) else {
+        return Ok(None);
+    };
+    parse_int64(v).map(Some).map_err(ApiError::bad_request)
+}
+
+/// Go's `strconv.ParseInt(s, 10, 64)`: an optional sign and ASCII digits.
+fn parse_int64(s: &str) -> Result<i64, String> {
+    let quoted = serde_json::to_string(s).unwrap_or_default();
+    let digits = s.strip_prefix(['+', '-']).unwrap_or(s);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "strconv.ParseInt: parsing {quoted}: invalid syntax"
+        ));
+    }
+    s.parse::<i64>()
+        .map_err(|_| format!("strconv.ParseInt: parsing {quoted}: value out of range"))
+}
+
+/// Decodes the query of a list or watch as upstream's parameter codec
+/// decodes `ListOptions`: the integers (`limit`, `timeoutSeconds`) must
+/// parse, or the request is a 400 before anything is read.
+pub fn check_list_options(q: &Query) -> Result<(), ApiError> {
+    query_int64(q, "limit")?;
+    query_int64(q, "timeoutSeconds")?;
+    Ok(())
+}
+
+/// The longest a watch stays open, and how long one without
+/// `timeoutSeconds` (or with `0`) lasts.
+pub const MAX_WATCH: Duration = Duration::from_secs(1800);
+
+/// How long a watch runs: `timeoutSeconds` capped at [`MAX_WATCH`];
+/// absent or `0` is [`MAX_WATCH`], and a negative value ends the watch at
+/// once (upstream's timer of a negative duration fires immediately), so a
+/// watch always ends. Call after [`check_list_options`].
+pub fn watch_timeout(q: &Query) -> Duration {
+    match q.get("timeoutSeconds").and_then(|t| parse_int64(t).ok()) {
+        None | Some(0) => MAX_WATCH,
+        Some(t) if t < 0 => Duration::ZERO,
+        Some(t) => Duration::from_secs(t as u64).min(MAX_WATCH),
+    }
 }
 
 /// Upstream's request-info parsing.
@@ -338,5 +387,67 @@ mod tests {
             Some("app=web,tier in (a)")
         );
         assert_eq!(q.get("limit").map(String::as_str), Some("5"));
+        // The first of a repeated key wins, as upstream reads `values[0]`.
+        let q = parse_query(Some("watch=false&watch=true"));
+        assert!(!is_watch_param(&q));
+    }
+
+    /// Upstream's codec: only absent, `0` and `false` (any case) are false.
+    #[test]
+    fn booleans_as_upstreams_parameter_codec() {
+        for (v, want) in [
+            ("true", true),
+            ("garbage", true),
+            ("", true),
+            ("1", true),
+            ("True", true),
+            ("0", false),
+            ("false", false),
+            ("FALSE", false),
+            ("False", false),
+        ] {
+            assert_eq!(parse_bool(v), Some(want), "{v:?}");
+        }
+        assert_eq!(ri("GET", "/api/v1/pods?watch=garbage").verb, "watch");
+        assert_eq!(ri("GET", "/api/v1/pods?watch=0").verb, "list");
+        assert_eq!(ri("GET", "/api/v1/pods?watch").verb, "watch");
+    }
+
+    #[test]
+    fn integers_as_go_parse_int() {
+        let q = |s: &str| parse_query(Some(s));
+        assert_eq!(query_int64(&q("limit=5"), "limit"), Ok(Some(5)));
+        assert_eq!(query_int64(&q("limit=-5"), "limit"), Ok(Some(-5)));
+        assert_eq!(query_int64(&q("limit=%2B5"), "limit"), Ok(Some(5)));
+        assert_eq!(query_int64(&q(""), "limit"), Ok(None));
+        for (v, msg) in [
+            ("abc", "strconv.ParseInt: parsing \"abc\": invalid syntax"),
+            (
+                "-4.7e16",
+                "strconv.ParseInt: parsing \"-4.7e16\": invalid syntax",
+            ),
+            ("", "strconv.ParseInt: parsing \"\": invalid syntax"),
+            (
+                "99999999999999999999",
+                "strconv.ParseInt: parsing \"99999999999999999999\": value out of range",
+            ),
+        ] {
+            let e = query_int64(&q(&format!("limit={v}")), "limit").expect_err(v);
+            assert_eq!((e.code, e.message.as_str()), (400, msg));
+        }
+        assert!(check_list_options(&q("limit=abc")).is_err());
+        assert!(check_list_options(&q("timeoutSeconds=1.5")).is_err());
+        assert!(check_list_options(&q("limit=10&timeoutSeconds=-6932")).is_ok());
+    }
+
+    #[test]
+    fn every_watch_ends() {
+        let t = |s: &str| watch_timeout(&parse_query(Some(s)));
+        assert_eq!(t("timeoutSeconds=-6932"), Duration::ZERO);
+        assert_eq!(t("timeoutSeconds=-5"), Duration::ZERO);
+        assert_eq!(t("timeoutSeconds=5"), Duration::from_secs(5));
+        assert_eq!(t("timeoutSeconds=0"), MAX_WATCH);
+        assert_eq!(t(""), MAX_WATCH);
+        assert_eq!(t("timeoutSeconds=99999999"), MAX_WATCH);
     }
 }

@@ -24,8 +24,6 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-/// Upstream ends watches after 30-60 minutes so clients rebalance.
-const MAX_WATCH: Duration = Duration::from_secs(1800);
 /// How often an idle watch with bookmarks enabled gets one.
 const BOOKMARK_EVERY: Duration = Duration::from_secs(10);
 
@@ -67,12 +65,7 @@ impl Params {
             .q("allowWatchBookmarks")
             .and_then(super::request::parse_bool)
             == Some(true);
-        let timeout = ctx
-            .q("timeoutSeconds")
-            .and_then(|t| t.parse::<u64>().ok())
-            .map(Duration::from_secs)
-            .unwrap_or(MAX_WATCH)
-            .min(MAX_WATCH);
+        let timeout = super::request::watch_timeout(&ctx.query);
         // Streaming lists (`sendInitialEvents=true`): the current state as
         // ADDED events, then a bookmark marking the end of the initial events.
         let send_initial = ctx

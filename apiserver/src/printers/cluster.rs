@@ -251,6 +251,76 @@ pub(super) fn runtime_class(obj: &Value, now: SystemTime) -> Vec<Value> {
     ]
 }
 
+/// CSIDriver: the attach/mount flags (attach required when unset), the
+/// token audiences (`<unset>` without any) and the lifecycle modes.
+pub(super) fn csi_driver(obj: &Value, now: SystemTime) -> Vec<Value> {
+    let spec = at(obj, &["spec"]).cloned().unwrap_or(Value::Null);
+    let attach = spec
+        .get("attachRequired")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let audiences: Vec<&str> = list(&spec, &["tokenRequests"])
+        .iter()
+        .map(|t| text(t, &["audience"]))
+        .collect();
+    let tokens = if audiences.is_empty() {
+        "<unset>".to_string()
+    } else {
+        audiences.join(",")
+    };
+    let modes: Vec<&str> = list(&spec, &["volumeLifecycleModes"])
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let modes = if modes.is_empty() {
+        "<none>".to_string()
+    } else {
+        modes.join(",")
+    };
+    vec![
+        json!(name(obj)),
+        json!(attach),
+        json!(flag(&spec, &["podInfoOnMount"])),
+        json!(flag(&spec, &["storageCapacity"])),
+        json!(tokens),
+        json!(flag(&spec, &["requiresRepublish"])),
+        json!(modes),
+        created(obj, now),
+    ]
+}
+
+pub(super) fn csi_node(obj: &Value, now: SystemTime) -> Vec<Value> {
+    vec![
+        json!(name(obj)),
+        json!(count(obj, &["spec", "drivers"])),
+        created(obj, now),
+    ]
+}
+
+pub(super) fn csi_storage_capacity(obj: &Value, _now: SystemTime) -> Vec<Value> {
+    let capacity = match at(obj, &["capacity"]) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => "<unset>".to_string(),
+    };
+    vec![
+        json!(name(obj)),
+        json!(text(obj, &["storageClassName"])),
+        json!(capacity),
+    ]
+}
+
+pub(super) fn volume_attachment(obj: &Value, now: SystemTime) -> Vec<Value> {
+    vec![
+        json!(name(obj)),
+        json!(text(obj, &["spec", "attacher"])),
+        json!(text(obj, &["spec", "source", "persistentVolumeName"])),
+        json!(text(obj, &["spec", "nodeName"])),
+        json!(flag(obj, &["status", "attached"])),
+        created(obj, now),
+    ]
+}
+
 pub(super) fn webhook_configuration(obj: &Value, now: SystemTime) -> Vec<Value> {
     vec![
         json!(name(obj)),

@@ -72,6 +72,14 @@ fn printer(group: &str, resource: &str) -> (&'static [Col], RowFn) {
             (c::CLUSTER_ROLE_BINDINGS, cluster::role_binding)
         }
         ("storage.k8s.io", "storageclasses") => (c::STORAGE_CLASSES, cluster::storage_class),
+        ("storage.k8s.io", "csidrivers") => (c::CSI_DRIVERS, cluster::csi_driver),
+        ("storage.k8s.io", "csinodes") => (c::CSI_NODES, cluster::csi_node),
+        ("storage.k8s.io", "csistoragecapacities") => {
+            (c::CSI_STORAGE_CAPACITIES, cluster::csi_storage_capacity)
+        }
+        ("storage.k8s.io", "volumeattachments") => {
+            (c::VOLUME_ATTACHMENTS, cluster::volume_attachment)
+        }
         ("coordination.k8s.io", "leases") => (c::LEASES, cluster::lease),
         ("scheduling.k8s.io", "priorityclasses") => (c::PRIORITY_CLASSES, cluster::priority_class),
         ("certificates.k8s.io", "certificatesigningrequests") => {

@@ -157,29 +157,78 @@ impl<'de> Visitor<'de> for Track<'_> {
     }
 }
 
-/// Renders a serde_ignored path in upstream's syntax (`a.b[0].c`).
-fn render(path: &serde_ignored::Path<'_>) -> String {
-    use serde_ignored::Path;
-    match path {
-        Path::Root => String::new(),
-        Path::Seq { parent, index } => format!("{}[{index}]", render(parent)),
-        Path::Map { parent, key } => {
-            let p = render(parent);
-            if p.is_empty() {
-                key.clone()
-            } else {
-                format!("{p}.{key}")
-            }
+/// One unknown field: where it is, as steps (keys and indexes) so that
+/// pruning never re-parses a rendered path (a key may itself contain `.`
+/// or `[`), and as upstream renders it for messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownField {
+    pub path: String,
+    steps: Vec<Step>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+impl UnknownField {
+    /// A field known only by its rendered path (custom resources, whose
+    /// schema pruning removes the field itself): reported, never pruned here.
+    pub fn reported(path: String) -> UnknownField {
+        UnknownField {
+            path,
+            steps: Vec::new(),
         }
-        Path::Some { parent }
-        | Path::NewtypeStruct { parent }
-        | Path::NewtypeVariant { parent } => render(parent),
     }
 }
 
-fn unknown_in<T: serde::de::DeserializeOwned>(v: &Value) -> Vec<String> {
+/// The steps of a serde_ignored path, root first.
+fn steps_of(path: &serde_ignored::Path<'_>, out: &mut Vec<Step>) {
+    use serde_ignored::Path;
+    match path {
+        Path::Root => {}
+        Path::Seq { parent, index } => {
+            steps_of(parent, out);
+            out.push(Step::Index(*index));
+        }
+        Path::Map { parent, key } => {
+            steps_of(parent, out);
+            out.push(Step::Key(key.clone()));
+        }
+        Path::Some { parent }
+        | Path::NewtypeStruct { parent }
+        | Path::NewtypeVariant { parent } => steps_of(parent, out),
+    }
+}
+
+/// Steps in upstream's syntax (`a.b[0].c`).
+fn render(steps: &[Step]) -> String {
+    let mut out = String::new();
+    for s in steps {
+        match s {
+            Step::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+fn unknown_in<T: serde::de::DeserializeOwned>(v: &Value) -> Vec<UnknownField> {
     let mut found = Vec::new();
-    let r: Result<T, _> = serde_ignored::deserialize(v, |p| found.push(render(&p)));
+    let r: Result<T, _> = serde_ignored::deserialize(v, |p| {
+        let mut steps = Vec::new();
+        steps_of(&p, &mut steps);
+        found.push(UnknownField {
+            path: render(&steps),
+            steps,
+        });
+    });
     // A body that does not decode into the type (numbers for quantities,
     // say) is left to validation; only a clean decode's findings count.
     if r.is_err() {
@@ -190,7 +239,7 @@ fn unknown_in<T: serde::de::DeserializeOwned>(v: &Value) -> Vec<String> {
 
 /// The unknown fields of an object of a served kind (empty for kinds
 /// without a typed schema).
-pub fn unknown_fields(group: &str, version: &str, kind: &str, obj: &Value) -> Vec<String> {
+pub fn unknown_fields(group: &str, version: &str, kind: &str, obj: &Value) -> Vec<UnknownField> {
     use k8s_openapi::api as a;
     let api_version = if group.is_empty() {
         version.to_string()
@@ -254,6 +303,12 @@ pub fn unknown_fields(group: &str, version: &str, kind: &str, obj: &Value) -> Ve
         "rbac.authorization.k8s.io", "v1", "Role" => a::rbac::v1::Role;
         "rbac.authorization.k8s.io", "v1", "RoleBinding" => a::rbac::v1::RoleBinding;
         "storage.k8s.io", "v1", "StorageClass" => a::storage::v1::StorageClass;
+        "storage.k8s.io", "v1", "CSIDriver" => a::storage::v1::CSIDriver;
+        "storage.k8s.io", "v1", "CSINode" => a::storage::v1::CSINode;
+        "storage.k8s.io", "v1", "CSIStorageCapacity" => a::storage::v1::CSIStorageCapacity;
+        "storage.k8s.io", "v1", "VolumeAttachment" => a::storage::v1::VolumeAttachment;
+        "node.k8s.io", "v1", "RuntimeClass" => a::node::v1::RuntimeClass;
+        "", "v1", "PodTemplate" => a::core::v1::PodTemplate;
         "coordination.k8s.io", "v1", "Lease" => a::coordination::v1::Lease;
         "policy", "v1", "PodDisruptionBudget" => a::policy::v1::PodDisruptionBudget;
         "scheduling.k8s.io", "v1", "PriorityClass" => a::scheduling::v1::PriorityClass;
@@ -266,57 +321,50 @@ pub fn unknown_fields(group: &str, version: &str, kind: &str, obj: &Value) -> Ve
     }
 }
 
-/// Removes the fields at `paths` (upstream drops unknown fields when it
-/// decodes into its types, so they are never stored).
-pub fn prune(obj: &mut Value, paths: &[String]) {
-    for p in paths {
-        remove_path(obj, p);
+/// Removes the unknown fields (upstream drops them when it decodes into
+/// its types, so they are never stored), following each field's steps.
+pub fn prune(obj: &mut Value, unknown: &[UnknownField]) {
+    for u in unknown {
+        remove_at(obj, &u.steps);
     }
 }
 
-fn remove_path(obj: &mut Value, path: &str) {
-    // Split `a.b[0].c` into steps: keys and indexes.
-    let mut steps: Vec<Result<String, usize>> = Vec::new();
-    for part in path.split('.') {
-        let mut rest = part;
-        if let Some(i) = rest.find('[') {
-            steps.push(Ok(rest[..i].to_string()));
-            rest = &rest[i..];
-            while let Some(end) = rest.find(']') {
-                if let Ok(n) = rest[1..end].parse() {
-                    steps.push(Err(n));
-                }
-                rest = &rest[end + 1..];
-            }
-        } else {
-            steps.push(Ok(rest.to_string()));
-        }
-    }
+fn remove_at(obj: &mut Value, steps: &[Step]) {
     let Some((last, parents)) = steps.split_last() else {
         return;
     };
     let mut cur = obj;
     for s in parents {
         let next = match s {
-            Ok(k) => cur.get_mut(k.as_str()),
-            Err(i) => cur.get_mut(*i),
+            Step::Key(k) => cur.get_mut(k.as_str()),
+            Step::Index(i) => cur.get_mut(*i),
         };
         match next {
             Some(n) => cur = n,
             None => return,
         }
     }
-    if let (Ok(k), Some(o)) = (last, cur.as_object_mut()) {
-        o.remove(k);
+    match (last, cur) {
+        (Step::Key(k), Value::Object(o)) => {
+            o.remove(k);
+        }
+        (Step::Index(i), Value::Array(a)) if *i < a.len() => {
+            a.remove(*i);
+        }
+        _ => {}
     }
 }
 
 /// `duplicate field "a"`, `unknown field "b"` in upstream's wording.
-pub fn problems(duplicates: &[String], unknown: &[String]) -> Vec<String> {
+pub fn problems(duplicates: &[String], unknown: &[UnknownField]) -> Vec<String> {
     duplicates
         .iter()
         .map(|d| format!("duplicate field \"{d}\""))
-        .chain(unknown.iter().map(|u| format!("unknown field \"{u}\"")))
+        .chain(
+            unknown
+                .iter()
+                .map(|u| format!("unknown field \"{}\"", u.path)),
+        )
         .collect()
 }
 
@@ -362,7 +410,10 @@ mod tests {
     #[test]
     fn unknown_fields_of_typed_kinds() {
         let pod = json!({"metadata": {"name": "p", "bogus": 1}, "spec": {"containers": [{"name": "c", "image": "i", "imagePolicy": "x"}], "extra": true}});
-        let mut u = unknown_fields("", "v1", "Pod", &pod);
+        let mut u: Vec<String> = unknown_fields("", "v1", "Pod", &pod)
+            .into_iter()
+            .map(|u| u.path)
+            .collect();
         u.sort();
         assert_eq!(
             u,
@@ -377,35 +428,62 @@ mod tests {
         assert!(unknown_fields("example.com", "v1", "Widget", &ok).is_empty());
         let policy = json!({"metadata": {"name": "p"}, "spec": {"failurePolicy": "Fail",
             "validations": [{"expression": "true", "mesage": "typo"}]}});
-        assert_eq!(
-            unknown_fields(
-                "admissionregistration.k8s.io",
-                "v1",
-                "ValidatingAdmissionPolicy",
-                &policy
-            ),
-            vec!["spec.validations[0].mesage"]
+        let u = unknown_fields(
+            "admissionregistration.k8s.io",
+            "v1",
+            "ValidatingAdmissionPolicy",
+            &policy,
         );
+        assert_eq!(u[0].path, "spec.validations[0].mesage");
+        assert_eq!(u.len(), 1);
     }
 
     #[test]
     fn pruning_removes_unknown_fields() {
-        let mut pod =
-            json!({"spec": {"containers": [{"name": "c", "imagePolicy": "x"}], "extra": true}});
-        prune(
-            &mut pod,
-            &[
-                "spec.containers[0].imagePolicy".into(),
-                "spec.extra".into(),
-                "no.such".into(),
-            ],
+        let mut pod = json!({"metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "i", "imagePolicy": "x"}], "extra": true}});
+        let unknown = unknown_fields("", "v1", "Pod", &pod);
+        prune(&mut pod, &unknown);
+        assert_eq!(
+            pod,
+            json!({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "i"}]}})
         );
-        assert_eq!(pod, json!({"spec": {"containers": [{"name": "c"}]}}));
+    }
+
+    /// Keys holding `.` or `[` are single steps: a rendered path re-parsed
+    /// would miss them and they would be stored.
+    #[test]
+    fn pruning_keys_with_dots_and_brackets() {
+        let mut cm = json!({"metadata": {"name": "uk2", "x.y": 1, "a[b": 2},
+            "a.b": {"x": 1}, "a[b": 1, "a[0]": 3, "data": {"k.v": "kept"}});
+        let unknown = unknown_fields("", "v1", "ConfigMap", &cm);
+        let mut paths: Vec<&str> = unknown.iter().map(|u| u.path.as_str()).collect();
+        paths.sort();
+        assert_eq!(
+            paths,
+            vec!["a.b", "a[0]", "a[b", "metadata.a[b", "metadata.x.y"]
+        );
+        prune(&mut cm, &unknown);
+        assert_eq!(
+            cm,
+            json!({"metadata": {"name": "uk2"}, "data": {"k.v": "kept"}})
+        );
+        let mut pod = json!({"metadata": {"name": "p"},
+            "spec": {"containers": [{"name": "c", "image": "i", "x.y": 1}]}});
+        let unknown = unknown_fields("", "v1", "Pod", &pod);
+        prune(&mut pod, &unknown);
+        assert_eq!(
+            pod["spec"]["containers"][0],
+            json!({"name": "c", "image": "i"})
+        );
     }
 
     #[test]
     fn strict_message_matches_upstream() {
-        let p = problems(&["metadata.name".into()], &["dta".into()]);
+        let p = problems(
+            &["metadata.name".into()],
+            &[UnknownField::reported("dta".into())],
+        );
         assert_eq!(
             strict_error("ConfigMap", "v1", &p).message,
             "ConfigMap in version \"v1\" cannot be handled as a ConfigMap: strict decoding error: duplicate field \"metadata.name\", unknown field \"dta\""

@@ -25,6 +25,7 @@ pub mod rbac;
 pub mod resources;
 pub mod selector;
 pub mod service;
+pub mod storage;
 
 pub use crate::defaults::default_object;
 pub use field::{ErrorList, ErrorType, FieldError};
@@ -133,6 +134,12 @@ pub fn validate_create(group: &str, kind: &str, obj: &Value) -> ErrorList {
             admissionregistration::validate_webhook_configuration(obj, true)
         }
         ("certificates.k8s.io", "CertificateSigningRequest") => misc::validate_csr(obj),
+        ("", "PodTemplate") => storage::validate_pod_template(obj),
+        ("storage.k8s.io", "CSIDriver") => storage::validate_csi_driver(obj),
+        ("storage.k8s.io", "CSINode") => storage::validate_csi_node(obj),
+        ("storage.k8s.io", "CSIStorageCapacity") => storage::validate_csi_storage_capacity(obj),
+        ("storage.k8s.io", "VolumeAttachment") => storage::validate_volume_attachment(obj),
+        ("node.k8s.io", "RuntimeClass") => storage::validate_runtime_class(obj),
         _ => validate_object_meta(obj, scope_of(group, kind), name_is_dns_subdomain),
     }
 }
@@ -177,6 +184,15 @@ pub fn validate_update(group: &str, kind: &str, new: &Value, old: &Value) -> Err
             errs
         }
         ("discovery.k8s.io", "EndpointSlice") => misc::validate_endpoint_slice_update(new, old),
+        ("storage.k8s.io", "CSIDriver") => storage::validate_csi_driver_update(new, old),
+        ("storage.k8s.io", "CSINode") => storage::validate_csi_node_update(new, old),
+        ("storage.k8s.io", "CSIStorageCapacity") => {
+            storage::validate_csi_storage_capacity_update(new, old)
+        }
+        ("storage.k8s.io", "VolumeAttachment") => {
+            storage::validate_volume_attachment_update(new, old)
+        }
+        ("node.k8s.io", "RuntimeClass") => storage::validate_runtime_class_update(new, old),
         ("certificates.k8s.io", "CertificateSigningRequest") => {
             let mut errs = validate_object_meta_update(new, old);
             errs.extend(core_kinds::validate_spec_immutable(new, old, "spec"));
