@@ -109,16 +109,18 @@ pub fn render(out: Output, v: &Value) -> (&'static str, Vec<u8>) {
     match out {
         Output::Yaml => match serde_yaml::to_string(v) {
             Ok(s) => ("application/yaml", s.into_bytes()),
-            Err(_) => (
-                "application/json",
-                serde_json::to_vec(v).unwrap_or_default(),
-            ),
+            Err(_) => ("application/json", json_bytes(v)),
         },
-        _ => (
-            "application/json",
-            serde_json::to_vec(v).unwrap_or_default(),
-        ),
+        _ => ("application/json", json_bytes(v)),
     }
+}
+
+/// A JSON answer as upstream writes one: the object in its Go type's
+/// canonical encoding (`schema::canonical`), then a newline.
+pub fn json_bytes(v: &Value) -> Vec<u8> {
+    let mut out = crate::schema::canonical::to_vec(v);
+    out.push(b'\n');
+    out
 }
 
 /// A Table of `objects` (a list's items or one object).
