@@ -44,6 +44,9 @@ pub struct AppState {
     /// The audit policy and log, when `--audit-policy-file` and
     /// `--audit-log-path` are set.
     pub audit: Option<Arc<crate::audit::Auditor>>,
+    /// `/.well-known/openid-configuration` and `/openid/v1/jwks`, when the
+    /// issuer is an https URL with public keys.
+    pub issuer_discovery: Option<crate::issuer_discovery::IssuerDiscovery>,
     /// How connect subresources (logs, exec, proxy) reach kubelets.
     pub kubelet: Box<dyn crate::proxy::NodeConnection>,
 }

@@ -273,8 +273,7 @@ fn serialize_struct<S: Serializer>(
 ) -> Result<S::Ok, S::Error> {
     let c = compiled();
     let def = &c.definitions[d];
-    let mut entries: Vec<Entry<'_>> =
-        Vec::with_capacity(map.len() + def.always.len());
+    let mut entries: Vec<Entry<'_>> = Vec::with_capacity(map.len() + def.always.len());
     for (k, v) in map {
         match def.fields.get(k.as_str()) {
             Some(f) => {

@@ -177,6 +177,12 @@ pub fn validate_update(group: &str, kind: &str, new: &Value, old: &Value) -> Err
             errs
         }
         ("discovery.k8s.io", "EndpointSlice") => misc::validate_endpoint_slice_update(new, old),
+        ("networking.k8s.io", "IngressClass") => {
+            let mut errs = validate_object_meta_update(new, old);
+            errs.extend(networking::validate_ingress_class_update(new, old));
+            errs.extend(spec_errors(group, kind, new));
+            errs
+        }
         ("certificates.k8s.io", "CertificateSigningRequest") => {
             let mut errs = validate_object_meta_update(new, old);
             errs.extend(core_kinds::validate_spec_immutable(new, old, "spec"));
