@@ -59,6 +59,10 @@ pub static ALWAYS: &[(&str, &str, Empty)] = &[
     ("io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerStatus", "currentReplicas", Empty::Zero),
     ("io.k8s.api.autoscaling.v1.HorizontalPodAutoscalerStatus", "desiredReplicas", Empty::Zero),
     ("io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus", "desiredReplicas", Empty::Zero),
+    // Non-omitempty slices: a nil one is written as null.
+    ("io.k8s.api.rbac.v1.Role", "rules", Empty::Null),
+    ("io.k8s.api.rbac.v1.ClusterRole", "rules", Empty::Null),
+    ("io.k8s.api.discovery.v1.EndpointSlice", "endpoints", Empty::Null),
 ];
 
 /// (definition, property) of non-pointer `omitempty` scalars: a zero value
