@@ -136,7 +136,66 @@ fn compile() -> Compiled {
             }
         }
     }
+    add_meta_kinds(&mut definitions, &mut kinds, &index);
     Compiled { definitions, kinds }
+}
+
+/// The meta.k8s.io/v1 answers the schema has no definition for (Table,
+/// PartialObjectMetadata and its list), with their Go field order.
+fn add_meta_kinds(
+    definitions: &mut Vec<Definition>,
+    kinds: &mut HashMap<String, HashMap<String, usize>>,
+    index: &HashMap<&str, usize>,
+) {
+    const META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.";
+    let def_of = |name: &str| index.get(format!("{META}{name}").as_str()).copied();
+    let mut add = |fields: &[(&'static str, Option<(Shape, usize)>)]| {
+        let mut d = Definition::default();
+        for (i, (name, child)) in fields.iter().enumerate() {
+            d.fields.insert(
+                *name,
+                Field {
+                    position: i as u16,
+                    child: *child,
+                    omit_zero: false,
+                },
+            );
+        }
+        definitions.push(d);
+        definitions.len() - 1
+    };
+    let column = add(&[
+        ("name", None),
+        ("type", None),
+        ("format", None),
+        ("description", None),
+        ("priority", None),
+    ]);
+    let row = add(&[("cells", None), ("conditions", None), ("object", None)]);
+    let list_meta = def_of("ListMeta").map(|i| (Shape::Direct, i));
+    let object_meta = def_of("ObjectMeta").map(|i| (Shape::Direct, i));
+    let table = add(&[
+        ("kind", None),
+        ("apiVersion", None),
+        ("metadata", list_meta),
+        ("columnDefinitions", Some((Shape::Items, column))),
+        ("rows", Some((Shape::Items, row))),
+    ]);
+    let partial = add(&[
+        ("kind", None),
+        ("apiVersion", None),
+        ("metadata", object_meta),
+    ]);
+    let partial_list = add(&[
+        ("kind", None),
+        ("apiVersion", None),
+        ("metadata", list_meta),
+        ("items", Some((Shape::Items, partial))),
+    ]);
+    let meta = kinds.entry("meta.k8s.io/v1".to_string()).or_default();
+    meta.insert("Table".into(), table);
+    meta.insert("PartialObjectMetadata".into(), partial);
+    meta.insert("PartialObjectMetadataList".into(), partial_list);
 }
 
 fn static_key(p: &str) -> &'static str {

@@ -258,6 +258,18 @@ fn lists_and_table_rows_are_canonical_too() {
 }
 
 #[test]
+fn tables_and_partial_metadata_follow_go_order() {
+    let table = json!({"apiVersion": "meta.k8s.io/v1", "kind": "Table", "metadata": {"resourceVersion": "1"},
+        "columnDefinitions": [{"description": "d", "format": "name", "name": "Name", "priority": 0, "type": "string"}],
+        "rows": [{"cells": ["a"], "object": {"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata",
+            "metadata": {"name": "a", "creationTimestamp": "2026-01-01T00:00:00Z"}}}]});
+    assert_eq!(
+        String::from_utf8(to_vec(&table)).unwrap(),
+        r#"{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"1"},"columnDefinitions":[{"name":"Name","type":"string","format":"name","description":"d","priority":0}],"rows":[{"cells":["a"],"object":{"kind":"PartialObjectMetadata","apiVersion":"meta.k8s.io/v1","metadata":{"name":"a","creationTimestamp":"2026-01-01T00:00:00Z"}}}]}"#
+    );
+}
+
+#[test]
 fn custom_resources_stay_sorted_and_whole() {
     let cr = json!({"apiVersion": "example.com/v1", "kind": "Widget",
         "metadata": {"name": "w", "generation": 0}, "spec": {"b": 0, "a": ""}, "zeta": false});
