@@ -15,6 +15,7 @@ pub mod bootstrap;
 pub mod defaults;
 pub mod discovery;
 pub mod handlers;
+pub mod issuer_discovery;
 pub mod metrics;
 pub mod openapi;
 pub mod options;
@@ -93,6 +94,12 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
         } else {
             opts.bind_address
         });
+    let sa_tokens = serviceaccount::TokenAuthority::new(
+        opts.service_account_issuer.as_deref(),
+        opts.service_account_signing_key_file.as_ref(),
+        &opts.service_account_key_file,
+    )?;
+    let advertise = SocketAddr::new(advertise_ip, opts.secure_port).to_string();
     let state = Arc::new(AppState {
         store: store.clone(),
         authorizer: authz::Authorizer {
@@ -101,13 +108,15 @@ pub async fn run(opts: Options) -> anyhow::Result<()> {
             node: authz::node::NodeAuthorizer::default(),
         },
         tokens,
-        sa_tokens: serviceaccount::TokenAuthority::new(
-            opts.service_account_issuer.as_deref(),
-            opts.service_account_signing_key_file.as_ref(),
-            &opts.service_account_key_file,
-        )?,
+        issuer_discovery: issuer_discovery::IssuerDiscovery::new(
+            sa_tokens.issuer(),
+            opts.service_account_jwks_uri.as_deref(),
+            &advertise,
+            sa_tokens.public_keys(),
+        ),
+        sa_tokens,
         anonymous_auth: opts.anonymous_auth,
-        advertise: SocketAddr::new(advertise_ip, opts.secure_port).to_string(),
+        advertise,
         metrics: metrics::Metrics::default(),
         started: std::sync::atomic::AtomicBool::new(false),
         kubelet: Box::new(proxy::NoKubelet {

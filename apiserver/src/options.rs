@@ -77,6 +77,10 @@ pub struct Options {
     /// `iss` of issued ServiceAccount tokens.
     #[arg(long)]
     pub service_account_issuer: Option<String>,
+    /// The key set's URL in `/.well-known/openid-configuration` (default:
+    /// `https://<advertised address>/openid/v1/jwks`).
+    #[arg(long)]
+    pub service_account_jwks_uri: Option<String>,
     /// Client certificate used to reach kubelets (logs, exec).
     #[arg(long)]
     pub kubelet_client_certificate: Option<PathBuf>,

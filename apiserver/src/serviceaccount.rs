@@ -129,6 +129,16 @@ impl TokenAuthority {
         self.signer.is_some()
     }
 
+    /// The `iss` of tokens this authority issues.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// The keys tokens are verified with (what issuer discovery publishes).
+    pub fn public_keys(&self) -> &[PKey<Public>] {
+        &self.verifiers
+    }
+
     /// A signed token for `system:serviceaccount:<ns>:<name>`, bound to
     /// `bound` when given.
     #[allow(clippy::too_many_arguments)]
@@ -149,7 +159,12 @@ impl TokenAuthority {
         } else {
             audiences.to_vec()
         };
-        let header = json!({"alg": "RS256", "typ": "JWT"});
+        // Upstream's header: the algorithm and the signing key's id, the
+        // same `kid` `/openid/v1/jwks` publishes.
+        let kid = PKey::public_key_from_der(&key.public_key_to_der().ok()?)
+            .ok()
+            .and_then(|k| crate::issuer_discovery::key_id(&k))?;
+        let header = json!({"alg": "RS256", "kid": kid});
         let mut claims = json!({
             "iss": self.issuer,
             "sub": format!("system:serviceaccount:{namespace}:{name}"),

@@ -249,7 +249,7 @@ mod tests {
         let empty = algo
             .schedule(&default_profile(), &p, &snapshot(vec![]))
             .unwrap_err();
-        assert_eq!(empty.message(), "0/0 nodes are available:");
+        assert_eq!(empty.message(), "no nodes available to schedule pods");
     }
 
     fn profile_test_pod(cpu: &str) -> PodInfo {

@@ -85,4 +85,21 @@ check(dep.spec.strategy.rolling_update.max_surge == "25%", "deployment strategy 
 apps.patch_namespaced_deployment_scale("nginx-deploy", ns, {"spec": {"replicas": 4}})
 check(apps.read_namespaced_deployment("nginx-deploy", ns).spec.replicas == 4, "scale subresource")
 
+# The client's own e2e Service test: a created Service has a status, and
+# the AlreadyExists body is compared as a string.
+svc = client.V1Service(metadata=client.V1ObjectMeta(name="mock-2"),
+                       spec=client.V1ServiceSpec(ports=[client.V1ServicePort(port=80)]))
+created = core.create_namespaced_service(ns, svc)
+check(created.status is not None and created.status.load_balancer is not None,
+      f"a created Service has status.loadBalancer, got {created.status}")
+try:
+    core.create_namespaced_service(ns, svc)
+    check(False, "duplicate Service create is refused")
+except ApiException as e:
+    want = ('{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure",'
+            '"message":"services \\"mock-2\\" already exists","reason":"AlreadyExists",'
+            '"details":{"name":"mock-2","kind":"services"},"code":409}\n')
+    body = e.body.decode() if isinstance(e.body, bytes) else e.body
+    check(e.status == 409 and body == want, f"AlreadyExists body as upstream: {body!r}")
+
 print(f"python client: {checks} checks passed")

@@ -226,3 +226,24 @@ fn other_schedulers_pods_are_left_alone_and_metrics_count_attempts() {
     );
     assert_eq!(c.health("/healthz"), (200, "ok".to_string()));
 }
+
+/// With no nodes at all, the pod's PodScheduled condition and its
+/// FailedScheduling event carry upstream's `ErrNoNodesAvailable` message.
+#[test]
+fn no_nodes_available() {
+    let c = SchedCluster::start(&[]);
+    c.apply(&pod("lonely", json!({})));
+    let failed = c.wait_event("default", "lonely", "FailedScheduling");
+    assert_eq!(failed[0], "no nodes available to schedule pods");
+    let p = c.pod("default", "lonely");
+    let sched = p["status"]["conditions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["type"] == "PodScheduled")
+        .cloned()
+        .unwrap();
+    assert_eq!(sched["status"], "False");
+    assert_eq!(sched["reason"], "Unschedulable");
+    assert_eq!(sched["message"], "no nodes available to schedule pods");
+}

@@ -38,6 +38,16 @@ pub fn custom(def: &ResourceDef) -> Option<Arc<CustomResource>> {
     registry::find(def.group, def.plural)
 }
 
+/// Upstream applies a CRD's defaults when it decodes a custom resource
+/// from storage, not only when it is written: a default added to the
+/// schema later shows on every read (get, list, watch).
+pub fn default_on_read(def: &ResourceDef, obj: &mut serde_json::Value) {
+    if let Some(cr) = custom(def) {
+        let schema = cr.version(def.version).and_then(|v| v.schema.as_ref());
+        defaulting::default_object(schema, obj);
+    }
+}
+
 /// Is `def` a custom resource (served from the registry)?
 pub fn is_custom(def: &ResourceDef) -> bool {
     custom(def).is_some()

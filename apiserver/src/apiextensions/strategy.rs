@@ -2,7 +2,7 @@
 
 use super::{CLEANUP_FINALIZER, crd_validation, defaulting, pruning, schema};
 use crate::registry::meta;
-use crate::registry::strategy::{Strategy, keep_field};
+use crate::registry::strategy::{StatusReset, Strategy, keep_field};
 use crate::resources::ResourceDef;
 use crate::validation::{self, ErrorList};
 use serde_json::{Value, json};
@@ -59,6 +59,11 @@ pub fn default_crd(crd: &mut Value) {
 }
 
 impl Strategy for CrdStrategy {
+    /// Upstream's CRD status strategy: status writes are not for metadata.
+    fn status_reset(&self, _def: &ResourceDef) -> StatusReset {
+        StatusReset::SpecAndMetadata(&["labels", "annotations", "ownerReferences"])
+    }
+
     fn prepare_for_create(&self, _def: &ResourceDef, obj: &mut Value) {
         default_crd(obj);
         let storage: Vec<Value> = obj
@@ -168,6 +173,12 @@ impl Strategy for CustomResourceStrategy {
 
     fn prepare_for_status_update(&self, def: &ResourceDef, new: &mut Value) {
         normalize(def, new);
+    }
+
+    /// Upstream's custom resource status strategy copies the whole stored
+    /// object and sets only `status` (managedFields are recorded after).
+    fn status_reset(&self, _def: &ResourceDef) -> StatusReset {
+        StatusReset::AllButStatus
     }
 
     fn validate_status_update(&self, def: &ResourceDef, new: &Value, old: &Value) -> ErrorList {

@@ -48,6 +48,14 @@ pub async fn serve_resource(
     if def.namespaced && info.namespace.is_empty() && verb == "create" {
         return Err(ApiError::method_not_supported(target, verb));
     }
+    let printable = match (def.storage, info.subresource.as_str()) {
+        (Storage::Virtual, _) => def.plural == "componentstatuses",
+        (_, "token" | "binding" | "eviction") => false,
+        _ => true,
+    };
+    if !printable {
+        encode::negotiate_without_table(ctx.header("accept"))?;
+    }
     if def.storage == Storage::Virtual {
         let body = read_body(body).await?;
         if def.kind == "Binding" {
@@ -184,6 +192,18 @@ pub async fn serve_resource(
                 is_apply,
             )?;
             let mode = FieldValidation::from_query(ctx.q("fieldValidation"))?;
+            let mut yaml_warnings = Vec::new();
+            if is_apply && let Some(dup) = options::yaml_duplicate(&body) {
+                match mode {
+                    FieldValidation::Strict => {
+                        return Err(ApiError::bad_request(format!(
+                            "error strict decoding YAML: {dup}"
+                        )));
+                    }
+                    FieldValidation::Warn => yaml_warnings.push(dup),
+                    FieldValidation::Ignore => {}
+                }
+            }
             let warnings = std::sync::Mutex::new(Vec::new());
             let (types, root) = patch::types::for_resource(def);
             // Type fit (JSON, merge and strategic patches were checked as
@@ -209,7 +229,7 @@ pub async fn serve_resource(
                     super::csr::authorize_signer(state, ctx, def, cur, v)?;
                 }
                 let unknown = unknown_fields(def, &new);
-                let found = fieldcheck::problems(&[], &unknown);
+                let found = fieldcheck::problems(&[], &[], &unknown);
                 if mode != FieldValidation::Strict {
                     fieldcheck::prune(&mut new, &unknown);
                 }
@@ -228,6 +248,9 @@ pub async fn serve_resource(
             };
             let (code, updated) = if is_apply {
                 let applied = options::decode_applied(&body)?;
+                if crate::apiextensions::is_custom(def) {
+                    typed_patch_fits(def, &applied)?;
+                }
                 let apply = Apply {
                     manager: manager("Apply"),
                     force,
@@ -270,6 +293,7 @@ pub async fn serve_resource(
                 (200, updated)
             };
             let warnings = [
+                yaml_warnings,
                 warnings.into_inner().unwrap_or_default(),
                 scope.take_warnings(),
             ]
@@ -388,6 +412,33 @@ fn reply_json(code: u16, v: &Value) -> Response<Body> {
     super::json_response(code, v)
 }
 
+/// Upstream converts an applied custom resource to its schema's typed form
+/// before merging, and a field the schema neither declares nor preserves
+/// fails that conversion: a 500 whose Status has no reason, as upstream
+/// answers errors that are not API errors.
+fn typed_patch_fits(def: &ResourceDef, applied: &Value) -> Result<(), ApiError> {
+    let unknown = crate::apiextensions::unknown_fields(def, applied);
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let errs: Vec<String> = unknown
+        .iter()
+        .map(|u| format!(".{u}: field not declared in schema"))
+        .collect();
+    let detail = match errs.as_slice() {
+        [one] => one.clone(),
+        many => format!("errors:\n  {}", many.join("\n  ")),
+    };
+    Err(ApiError::new(
+        500,
+        "",
+        format!(
+            "failed to create typed patch object ({}/{}, Kind={}): {detail}",
+            def.group, def.version, def.kind
+        ),
+    ))
+}
+
 /// Unknown fields of a body: the typed schema's for built-in kinds, what
 /// pruning drops for custom resources.
 fn unknown_fields(def: &ResourceDef, obj: &Value) -> Vec<fieldcheck::UnknownField> {
@@ -424,10 +475,10 @@ fn decode_checked(
         }
         (v, dups)
     } else {
-        (decode(ctx, body)?, Vec::new())
+        (decode(ctx, body.clone())?, Vec::new())
     };
     let unknown = unknown_fields(def, &obj);
-    let found = fieldcheck::problems(&dups, &unknown);
+    let found = fieldcheck::problems(&body, &dups, &unknown);
     if mode == FieldValidation::Strict && !found.is_empty() {
         return Err(fieldcheck::strict_error(def.kind, def.version, &found));
     }

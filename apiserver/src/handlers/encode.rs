@@ -72,6 +72,25 @@ pub fn negotiate(accept: Option<&str>, include: Option<&str>) -> Result<Output, 
     Err(ApiError::not_acceptable())
 }
 
+/// Negotiation for resources upstream has no table convertor for (the
+/// access and token reviews, and the token, binding and eviction
+/// subresources): Table entries of `Accept` are passed over, and a request
+/// that accepts nothing else is answered 406 before anything happens.
+pub fn negotiate_without_table(accept: Option<&str>) -> Result<Output, ApiError> {
+    let accept = accept.unwrap_or("").trim();
+    if accept.is_empty() {
+        return Ok(Output::Json);
+    }
+    let rest: Vec<&str> = accept
+        .split(',')
+        .filter(|e| !e.replace(' ', "").contains("as=Table"))
+        .collect();
+    if rest.is_empty() {
+        return Err(ApiError::not_acceptable());
+    }
+    negotiate(Some(&rest.join(",")), None)
+}
+
 /// Parses a request body as JSON or YAML according to its content type.
 pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> Result<Value, ApiError> {
     let base = content_type
@@ -109,16 +128,18 @@ pub fn render(out: Output, v: &Value) -> (&'static str, Vec<u8>) {
     match out {
         Output::Yaml => match serde_yaml::to_string(v) {
             Ok(s) => ("application/yaml", s.into_bytes()),
-            Err(_) => (
-                "application/json",
-                serde_json::to_vec(v).unwrap_or_default(),
-            ),
+            Err(_) => ("application/json", json_bytes(v)),
         },
-        _ => (
-            "application/json",
-            serde_json::to_vec(v).unwrap_or_default(),
-        ),
+        _ => ("application/json", json_bytes(v)),
     }
+}
+
+/// A JSON answer as upstream writes one: the object in its Go type's
+/// canonical encoding (`schema::canonical`), then a newline.
+pub fn json_bytes(v: &Value) -> Vec<u8> {
+    let mut out = crate::schema::canonical::to_vec(v);
+    out.push(b'\n');
+    out
 }
 
 /// A Table of `objects` (a list's items or one object).

@@ -19,7 +19,7 @@ use crate::registry::Store;
 use crate::status::ApiError;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited, combinators::BoxBody};
+use http_body_util::{BodyExt, Full, combinators::BoxBody};
 use request::{Query, RequestInfo, parse_query, request_info};
 use serde_json::Value;
 use std::convert::Infallible;
@@ -45,6 +45,9 @@ pub struct AppState {
     /// The audit policy and log, when `--audit-policy-file` and
     /// `--audit-log-path` are set.
     pub audit: Option<Arc<crate::audit::Auditor>>,
+    /// `/.well-known/openid-configuration` and `/openid/v1/jwks`, when the
+    /// issuer is an https URL with public keys.
+    pub issuer_discovery: Option<crate::issuer_discovery::IssuerDiscovery>,
     /// How connect subresources (logs, exec, proxy) reach kubelets.
     pub kubelet: Box<dyn crate::proxy::NodeConnection>,
 }
@@ -87,11 +90,7 @@ pub fn respond(code: u16, content_type: &str, body: Vec<u8>) -> Response<Body> {
 }
 
 pub fn json_response(code: u16, v: &Value) -> Response<Body> {
-    respond(
-        code,
-        "application/json",
-        serde_json::to_vec(v).unwrap_or_default(),
-    )
+    respond(code, "application/json", encode::json_bytes(v))
 }
 
 pub fn error_response(e: &ApiError) -> Response<Body> {
@@ -105,23 +104,70 @@ pub fn error_response(e: &ApiError) -> Response<Body> {
 }
 
 /// Reads the body, at most [`encode::MAX_BODY`] bytes (413 beyond).
-pub async fn read_body(body: hyper::body::Incoming) -> Result<Bytes, ApiError> {
-    match Limited::new(body, encode::MAX_BODY).collect().await {
-        Ok(c) => {
-            let bytes = c.to_bytes();
-            crate::audit::note_request_body(&bytes);
-            Ok(bytes)
+pub async fn read_body(mut body: hyper::body::Incoming) -> Result<Bytes, ApiError> {
+    use hyper::body::Body as _;
+    if body.size_hint().lower() > encode::MAX_BODY as u64 {
+        drain_after_refusal(body);
+        return Err(ApiError::too_large());
+    }
+    let mut first: Option<Bytes> = None;
+    let mut rest = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::bad_request(format!("reading request body: {e}")))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let have = first.as_ref().map_or(0, Bytes::len) + rest.len();
+        if have + data.len() > encode::MAX_BODY {
+            drain_after_refusal(body);
+            return Err(ApiError::too_large());
         }
-        Err(e) => {
-            if e.downcast_ref::<http_body_util::LengthLimitError>()
-                .is_some()
-            {
-                Err(ApiError::too_large())
-            } else {
-                Err(ApiError::bad_request(format!("reading request body: {e}")))
-            }
+        match &first {
+            None => first = Some(data),
+            Some(_) => rest.extend_from_slice(&data),
         }
     }
+    // One frame (the common case) is used without copying.
+    let bytes = match first {
+        None => Bytes::new(),
+        Some(f) if rest.is_empty() => f,
+        Some(f) => {
+            let mut all = bytes::BytesMut::with_capacity(f.len() + rest.len());
+            all.extend_from_slice(&f);
+            all.extend_from_slice(&rest);
+            all.freeze()
+        }
+    };
+    crate::audit::note_request_body(&bytes);
+    Ok(bytes)
+}
+
+/// How much of a refused body is still read (and thrown away) after the
+/// 413, and for how long.
+const DRAIN_LIMIT: usize = 16 * 1024 * 1024;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Keeps reading a refused body in the background so the 413 reaches the
+/// client: over HTTP/2, dropping a body the client is still sending resets
+/// the stream before the queued answer is written (curl then prints `000`);
+/// over HTTP/1.1 it lets the connection be reused. Bounded in bytes and time;
+/// past either bound the body is dropped as before.
+fn drain_after_refusal(mut body: hyper::body::Incoming) {
+    tokio::spawn(async move {
+        let mut seen = 0usize;
+        let _ = tokio::time::timeout(DRAIN_TIME, async {
+            while let Some(Ok(frame)) = body.frame().await {
+                if let Some(d) = frame.data_ref() {
+                    seen += d.len();
+                }
+                if seen > DRAIN_LIMIT {
+                    break;
+                }
+            }
+        })
+        .await;
+    });
 }
 
 /// Who sent the request, as upstream's authenticator union decides: the

@@ -118,6 +118,21 @@ pub async fn serve_non_resource(
             health(state, ctx, which, Some(&name)).await
         }
         ["version"] => Ok(json_response(200, &discovery::version())),
+        [".well-known", "openid-configuration"] | ["openid", "v1", "jwks"] => {
+            let Some(d) = &state.issuer_discovery else {
+                return Err(ApiError::not_found_path());
+            };
+            let mut r = if segs[0] == "openid" {
+                respond(200, "application/jwk-set+json", d.jwks.clone())
+            } else {
+                respond(200, "application/json", d.configuration.clone())
+            };
+            r.headers_mut().insert(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("public, max-age=3600"),
+            );
+            Ok(r)
+        }
         ["metrics"] => Ok(respond(200, "text/plain; version=0.0.4", {
             let mut m = state.metrics.render();
             if let Some(c) = &state.store.cacher {

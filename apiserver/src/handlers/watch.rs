@@ -29,8 +29,13 @@ const BOOKMARK_EVERY: Duration = Duration::from_secs(10);
 
 /// One line of the watch stream.
 fn line(kind: &str, object: Value) -> Bytes {
-    let mut v = serde_json::to_vec(&json!({ "type": kind, "object": object })).unwrap_or_default();
-    v.push(b'\n');
+    // Upstream's WatchEvent order: type, then the object canonically encoded.
+    let mut v = Vec::with_capacity(256);
+    v.extend_from_slice(b"{\"type\":");
+    v.extend_from_slice(&serde_json::to_vec(kind).unwrap_or_default());
+    v.extend_from_slice(b",\"object\":");
+    crate::schema::canonical::write(&object, &mut v);
+    v.extend_from_slice(b"}\n");
     Bytes::from(v)
 }
 

@@ -38,6 +38,7 @@ pub fn parse_json(body: &[u8]) -> Result<(Value, Vec<String>), serde_json::Error
     let v = Track {
         at: &Segment::Root,
         dups: &dups,
+        order: None,
     }
     .deserialize(&mut de)?;
     de.end()?;
@@ -82,6 +83,9 @@ impl Segment<'_> {
 struct Track<'a> {
     at: &'a Segment<'a>,
     dups: &'a RefCell<Vec<String>>,
+    /// When set, every key's path in document order, and whether it
+    /// repeats a key of the same object.
+    order: Option<&'a RefCell<Vec<(String, bool)>>>,
 }
 
 impl<'de> DeserializeSeed<'de> for Track<'_> {
@@ -129,6 +133,7 @@ impl<'de> Visitor<'de> for Track<'_> {
             let seed = Track {
                 at: &at,
                 dups: self.dups,
+                order: self.order,
             };
             match seq.next_element_seed(seed)? {
                 Some(v) => out.push(v),
@@ -139,11 +144,16 @@ impl<'de> Visitor<'de> for Track<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
+            if let Some(order) = self.order {
+                let path = Segment::Key(self.at, &key).render();
+                order.borrow_mut().push((path, out.contains_key(&key)));
+            }
             let v = {
                 let at = Segment::Key(self.at, &key);
                 map.next_value_seed(Track {
                     at: &at,
                     dups: self.dups,
+                    order: self.order,
                 })?
             };
             if out.contains_key(&key) {
@@ -355,17 +365,56 @@ fn remove_at(obj: &mut Value, steps: &[Step]) {
     }
 }
 
-/// `duplicate field "a"`, `unknown field "b"` in upstream's wording.
-pub fn problems(duplicates: &[String], unknown: &[UnknownField]) -> Vec<String> {
-    duplicates
-        .iter()
-        .map(|d| format!("duplicate field \"{d}\""))
-        .chain(
-            unknown
-                .iter()
-                .map(|u| format!("unknown field \"{}\"", u.path)),
-        )
-        .collect()
+/// `unknown field "a"`, `duplicate field "b"` in upstream's wording and
+/// order: upstream's strict decoder reports each where it meets it, so a
+/// JSON `body` with both is walked once more to put them in document order.
+pub fn problems(body: &[u8], duplicates: &[String], unknown: &[UnknownField]) -> Vec<String> {
+    let unknown: Vec<&String> = unknown.iter().map(|u| &u.path).collect();
+    let unknown_msg = |u: &String| format!("unknown field \"{u}\"");
+    let duplicate_msg = |d: &String| format!("duplicate field \"{d}\"");
+    let unordered = || {
+        unknown
+            .iter()
+            .map(|u| unknown_msg(u))
+            .chain(duplicates.iter().map(duplicate_msg))
+            .collect()
+    };
+    if duplicates.is_empty() || unknown.is_empty() {
+        return unordered();
+    }
+    let order = RefCell::new(Vec::new());
+    let dups = RefCell::new(Vec::new());
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let walked = Track {
+        at: &Segment::Root,
+        dups: &dups,
+        order: Some(&order),
+    }
+    .deserialize(&mut de);
+    if walked.is_err() {
+        return unordered();
+    }
+    let mut out = Vec::with_capacity(duplicates.len() + unknown.len());
+    let (mut unknown_left, mut dups_left): (Vec<&String>, Vec<&String>) =
+        (unknown.clone(), duplicates.iter().collect());
+    for (path, repeat) in order.into_inner() {
+        let left = if repeat {
+            &mut dups_left
+        } else {
+            &mut unknown_left
+        };
+        if let Some(i) = left.iter().position(|p| **p == path) {
+            let p = left.remove(i);
+            out.push(if repeat {
+                duplicate_msg(p)
+            } else {
+                unknown_msg(p)
+            });
+        }
+    }
+    out.extend(unknown_left.into_iter().map(unknown_msg));
+    out.extend(dups_left.into_iter().map(duplicate_msg));
+    out
 }
 
 /// Strict mode's 400: `Pod in version "v1" cannot be handled as a Pod:
@@ -480,7 +529,9 @@ mod tests {
 
     #[test]
     fn strict_message_matches_upstream() {
+        let body = br#"{"metadata":{"name":"a","name":"b"},"dta":{}}"#;
         let p = problems(
+            body,
             &["metadata.name".into()],
             &[UnknownField::reported("dta".into())],
         );

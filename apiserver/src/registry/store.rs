@@ -656,7 +656,7 @@ impl Store {
                 strategy.prepare_for_update(def, &mut new, &old);
             }
             "status" => {
-                keep_all_but_status(&mut new, &old);
+                strategy::reset_for_status(&mut new, &old, strategy.status_reset(def));
                 strategy.prepare_for_status_update(def, &mut new);
             }
             "approval" if def.plural == "certificatesigningrequests" => {
@@ -804,19 +804,6 @@ impl Store {
     }
 }
 
-/// Status writes change nothing but `status`.
-fn keep_all_but_status(new: &mut Value, old: &Value) {
-    let status = new.get("status").cloned();
-    let mut out = old.clone();
-    if let Some(o) = out.as_object_mut() {
-        match status {
-            Some(s) => o.insert("status".into(), s),
-            None => o.remove("status"),
-        };
-    }
-    *new = out;
-}
-
 /// Kinds upstream lets a PUT create.
 fn allow_create_on_update(def: &ResourceDef) -> bool {
     matches!(
@@ -845,16 +832,5 @@ mod tests {
             Ok(("/registry/pods/default/web-1".to_string(), 42))
         );
         assert_eq!(decode_continue("%%%").map_err(|e| e.code), Err(400));
-    }
-
-    #[test]
-    fn status_updates_touch_only_status() {
-        let old = json!({"metadata": {"labels": {"a": "1"}}, "spec": {"x": 1}, "status": {"p": 1}});
-        let mut new =
-            json!({"metadata": {"labels": {"a": "2"}}, "spec": {"x": 2}, "status": {"p": 2}});
-        keep_all_but_status(&mut new, &old);
-        assert_eq!(new["spec"]["x"], 1);
-        assert_eq!(new["metadata"]["labels"]["a"], "1");
-        assert_eq!(new["status"]["p"], 2);
     }
 }

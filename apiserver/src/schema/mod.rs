@@ -9,6 +9,8 @@
 //! carry upstream's Go struct tags. Everything is built once, on first use.
 
 mod build;
+pub mod canonical;
+mod encoding_rules;
 mod field_meta;
 #[cfg(test)]
 mod tests;

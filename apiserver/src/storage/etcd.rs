@@ -136,13 +136,13 @@ pub fn set_resource_version(v: &mut Value, rev: i64) {
 pub fn encode(v: &Value) -> Vec<u8> {
     // Creates never carry one: serialize without copying the object.
     if v.pointer("/metadata/resourceVersion").is_none() {
-        return serde_json::to_vec(v).unwrap_or_default();
+        return crate::schema::canonical::to_vec(v);
     }
     let mut v = v.clone();
     if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
         meta.remove("resourceVersion");
     }
-    serde_json::to_vec(&v).unwrap_or_default()
+    crate::schema::canonical::to_vec(&v)
 }
 
 impl EtcdStorage {

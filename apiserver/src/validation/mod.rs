@@ -193,6 +193,12 @@ pub fn validate_update(group: &str, kind: &str, new: &Value, old: &Value) -> Err
             storage::validate_volume_attachment_update(new, old)
         }
         ("node.k8s.io", "RuntimeClass") => storage::validate_runtime_class_update(new, old),
+        ("networking.k8s.io", "IngressClass") => {
+            let mut errs = validate_object_meta_update(new, old);
+            errs.extend(networking::validate_ingress_class_update(new, old));
+            errs.extend(spec_errors(group, kind, new));
+            errs
+        }
         ("certificates.k8s.io", "CertificateSigningRequest") => {
             let mut errs = validate_object_meta_update(new, old);
             errs.extend(core_kinds::validate_spec_immutable(new, old, "spec"));

@@ -357,3 +357,13 @@ fn validate_peer(peer: &Value, pp: &str) -> ErrorList {
     }
     errs
 }
+
+/// `ValidateIngressClassUpdate`: the controller that implements a class
+/// may not change.
+pub fn validate_ingress_class_update(new: &Value, old: &Value) -> ErrorList {
+    super::meta::immutable(
+        new.pointer("/spec/controller"),
+        old.pointer("/spec/controller"),
+        "spec.controller",
+    )
+}

@@ -89,8 +89,15 @@ pub fn nodes_available_message(num_nodes: usize, histogram: &BTreeMap<String, us
     msg
 }
 
+/// Upstream's `ErrNoNodesAvailable`: the message when the cluster has no
+/// nodes at all (not a fit error, so nothing else is said).
+pub const NO_NODES_AVAILABLE: &str = "no nodes available to schedule pods";
+
 impl FitError {
     pub fn message(&self) -> String {
+        if self.num_all_nodes == 0 {
+            return NO_NODES_AVAILABLE.to_string();
+        }
         let mut msg = match &self.pre_filter_msg {
             Some(pre) => format!("0/{} nodes are available: {pre}.", self.num_all_nodes),
             None => {
@@ -160,6 +167,6 @@ mod tests {
     #[test]
     fn no_nodes_at_all() {
         let e = FitError::default();
-        assert_eq!(e.message(), "0/0 nodes are available:");
+        assert_eq!(e.message(), "no nodes available to schedule pods");
     }
 }

@@ -83,9 +83,138 @@ pub fn decode_applied(body: &[u8]) -> Result<Value, ApiError> {
     Ok(v)
 }
 
+/// A key repeated in one mapping of an applied YAML body, in the words of
+/// upstream's strict YAML decoding (`error converting YAML to JSON: yaml:
+/// unmarshal errors:\n  line 3: key "a" already set in map`). `None` when
+/// every mapping's keys are distinct (or the body is not YAML at all, which
+/// [`decode_applied`] reports).
+pub fn yaml_duplicate(body: &[u8]) -> Option<String> {
+    let err = serde::Deserialize::deserialize(serde_yaml::Deserializer::from_slice(body))
+        .map(|_: NoDuplicates| ())
+        .err()?;
+    // serde_yaml prefixes the path of the mapping (`data: duplicate ...`)
+    // and appends the position.
+    let text = err.to_string();
+    let key = &text[text.find(DUPLICATE)? + DUPLICATE.len()..];
+    let key = key.split(" at line ").next().unwrap_or(key);
+    let start = err.location().map_or(1, |l| l.line());
+    let line = repeated_key_line(body, start, key).unwrap_or(start);
+    Some(format!(
+        "error converting YAML to JSON: yaml: unmarshal errors:\n  line {line}: key {key} already set in map"
+    ))
+}
+
+const DUPLICATE: &str = "duplicate key ";
+
+/// The line of the second `key` of the block mapping whose first key is on
+/// line `start` (serde_yaml places the error at the mapping; upstream names
+/// the repeated key's line). `None` for flow mappings.
+fn repeated_key_line(body: &[u8], start: usize, shown_key: &str) -> Option<usize> {
+    let text = std::str::from_utf8(body).ok()?;
+    let bare = shown_key.trim_matches('"');
+    let lines: Vec<&str> = text.lines().collect();
+    let first = lines.get(start.checked_sub(1)?)?;
+    let indent = first.len() - first.trim_start_matches([' ', '-']).len();
+    let mut seen = 0;
+    for (i, l) in lines.iter().enumerate().skip(start - 1) {
+        let body = l.trim_start_matches([' ', '-']);
+        let this = l.len() - body.len();
+        if i > start - 1 && !body.is_empty() && !body.starts_with('#') && this < indent {
+            return None;
+        }
+        if this == indent
+            && [bare, shown_key, &format!("'{bare}'")].iter().any(|k| {
+                body.strip_prefix(*k)
+                    .is_some_and(|r| r.trim_start().starts_with(':'))
+            })
+        {
+            seen += 1;
+            if seen == 2 {
+                return Some(i + 1);
+            }
+        }
+    }
+    None
+}
+
+/// Walks a YAML document and fails at the first key repeated in a mapping.
+struct NoDuplicates;
+
+impl<'de> serde::Deserialize<'de> for NoDuplicates {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(NoDuplicatesVisitor)
+    }
+}
+
+struct NoDuplicatesVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NoDuplicatesVisitor {
+    type Value = NoDuplicates;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_unit<E>(self) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_none<E>(self) -> Result<NoDuplicates, E> {
+        Ok(NoDuplicates)
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<NoDuplicates, D::Error> {
+        serde::Deserialize::deserialize(d)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut a: A) -> Result<NoDuplicates, A::Error> {
+        while a.next_element::<NoDuplicates>()?.is_some() {}
+        Ok(NoDuplicates)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut a: A) -> Result<NoDuplicates, A::Error> {
+        let mut seen = std::collections::HashSet::new();
+        while let Some(key) = a.next_key::<serde_yaml::Value>()? {
+            let shown = match &key {
+                serde_yaml::Value::String(s) => format!("{s:?}"),
+                other => serde_yaml::to_string(other)
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            };
+            if !seen.insert(shown.clone()) {
+                return Err(serde::de::Error::custom(format!("{DUPLICATE}{shown}")));
+            }
+            a.next_value::<NoDuplicates>()?;
+        }
+        Ok(NoDuplicates)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn duplicate_yaml_keys_are_named_with_their_line() {
+        let body = b"apiVersion: v1\nkind: ConfigMap\ndata:\n  a: x\n  a: y\n";
+        assert_eq!(
+            yaml_duplicate(body).as_deref(),
+            Some(
+                "error converting YAML to JSON: yaml: unmarshal errors:\n  line 5: key \"a\" already set in map"
+            )
+        );
+        assert_eq!(yaml_duplicate(b"a: 1\nb: {a: 1}\n"), None);
+    }
 
     #[test]
     fn options_are_checked_as_upstream() {

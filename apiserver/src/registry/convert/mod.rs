@@ -70,7 +70,9 @@ pub fn to_storage(def: &ResourceDef, v: Value) -> Value {
 pub fn to_served(def: &ResourceDef, v: Value) -> Value {
     let want = def.api_version();
     if api_version_of(&v) == Some(want.as_str()) || family(def) == Family::Plain {
-        return stamp(v, &want, def.kind);
+        let mut out = stamp(v, &want, def.kind);
+        crate::apiextensions::default_on_read(def, &mut out);
+        return out;
     }
     let stored = to_storage(def, v);
     let out = match (family(def), want.as_str()) {

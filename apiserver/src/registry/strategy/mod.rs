@@ -30,9 +30,21 @@ pub trait Strategy: Send + Sync {
         }
     }
 
-    /// Called on a status-subresource write after everything but status
-    /// was reset to the stored object (custom resources prune it here).
+    /// Called on a status-subresource write after [`Self::status_reset`]
+    /// was applied (custom resources prune it here).
     fn prepare_for_status_update(&self, _def: &ResourceDef, _new: &mut Value) {}
+
+    /// What a status write takes from the stored object. Upstream's status
+    /// strategies copy the old `spec` and keep the request's metadata
+    /// (labels, annotations, finalizers), except the few fields a kind
+    /// protects: a Deployment's labels (upstream's
+    /// `deploymentStatusStrategy`).
+    fn status_reset(&self, def: &ResourceDef) -> StatusReset {
+        match (def.group, def.plural) {
+            ("apps", "deployments") => StatusReset::SpecAndMetadata(&["labels"]),
+            _ => StatusReset::SpecAndMetadata(&[]),
+        }
+    }
 
     fn validate_status_update(&self, def: &ResourceDef, new: &Value, old: &Value) -> ErrorList {
         validation::validate_status_update(def.group, def.kind, new, old)
@@ -59,6 +71,56 @@ pub trait Strategy: Send + Sync {
     /// A selectable field's value (the generic rule walks the dotted path).
     fn field_value(&self, obj: &Value, field: &str) -> Option<String> {
         path_value(obj, field)
+    }
+}
+
+/// What a status write keeps of the stored object (see
+/// [`Strategy::status_reset`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusReset {
+    /// Everything but `status` is the stored object's (custom resources).
+    AllButStatus,
+    /// Every top-level field but `metadata` and `status` is the stored
+    /// object's, and so are these metadata fields.
+    SpecAndMetadata(&'static [&'static str]),
+}
+
+/// Resets what a status write may not change, as `reset` says.
+pub fn reset_for_status(new: &mut Value, old: &Value, reset: StatusReset) {
+    let fields = match reset {
+        StatusReset::AllButStatus => {
+            let status = new.get("status").cloned();
+            let mut out = old.clone();
+            if let Some(o) = out.as_object_mut() {
+                match status {
+                    Some(s) => o.insert("status".into(), s),
+                    None => o.remove("status"),
+                };
+            }
+            *new = out;
+            return;
+        }
+        StatusReset::SpecAndMetadata(fields) => fields,
+    };
+    let Some(n) = new.as_object_mut() else { return };
+    let Some(o) = old.as_object() else { return };
+    n.retain(|k, _| matches!(k.as_str(), "metadata" | "status") || o.contains_key(k));
+    for (k, v) in o {
+        if !matches!(k.as_str(), "metadata" | "status") {
+            n.insert(k.clone(), v.clone());
+        }
+    }
+    if fields.is_empty() {
+        return;
+    }
+    let old_meta = old.get("metadata").cloned().unwrap_or_default();
+    if let Some(m) = n.get_mut("metadata").and_then(Value::as_object_mut) {
+        for f in fields {
+            match old_meta.get(*f) {
+                Some(v) => m.insert((*f).to_string(), v.clone()),
+                None => m.remove(*f),
+            };
+        }
     }
 }
 
@@ -250,6 +312,34 @@ mod tests {
         );
         assert_eq!(path_value(&o, "spec.replicas").as_deref(), Some("3"));
         assert_eq!(path_value(&o, "spec.missing"), None);
+    }
+
+    #[test]
+    fn status_writes_keep_metadata_but_not_spec() {
+        let old = json!({"metadata": {"labels": {"a": "1"}, "ownerReferences": [{"uid": "o"}]},
+            "spec": {"x": 1}, "status": {"p": 1}});
+        let new = json!({"metadata": {"labels": {"a": "2"}, "annotations": {"n": "v"}},
+            "spec": {"x": 2}, "extra": 1, "status": {"p": 2}});
+        let mut plain = new.clone();
+        reset_for_status(&mut plain, &old, StatusReset::SpecAndMetadata(&[]));
+        assert_eq!(plain["spec"]["x"], 1);
+        assert!(plain.get("extra").is_none());
+        assert_eq!(plain["metadata"]["labels"]["a"], "2");
+        assert_eq!(plain["metadata"]["annotations"]["n"], "v");
+        assert_eq!(plain["status"]["p"], 2);
+        let mut pod = new.clone();
+        reset_for_status(
+            &mut pod,
+            &old,
+            StatusReset::SpecAndMetadata(&["ownerReferences"]),
+        );
+        assert_eq!(pod["metadata"]["ownerReferences"][0]["uid"], "o");
+        assert_eq!(pod["metadata"]["labels"]["a"], "2");
+        let mut cr = new.clone();
+        reset_for_status(&mut cr, &old, StatusReset::AllButStatus);
+        assert_eq!(cr["metadata"]["labels"]["a"], "1");
+        assert!(cr["metadata"].get("annotations").is_none());
+        assert_eq!(cr["status"]["p"], 2);
     }
 
     #[test]

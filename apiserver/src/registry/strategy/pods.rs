@@ -1,7 +1,7 @@
 //! Pods: status starts Pending with a QoS class; selectable by node,
 //! phase and a few spec fields.
 
-use super::{Strategy, keep_field};
+use super::{StatusReset, Strategy, keep_field};
 use crate::resources::ResourceDef;
 use serde_json::{Value, json};
 
@@ -20,6 +20,12 @@ impl Strategy for Pods {
 
     fn prepare_for_update(&self, _def: &ResourceDef, new: &mut Value, old: &Value) {
         keep_field(new, old, "status");
+    }
+
+    /// Upstream's `podStatusStrategy`: old kubelets corrupt owner
+    /// references, so pods/status never changes them.
+    fn status_reset(&self, _def: &ResourceDef) -> StatusReset {
+        StatusReset::SpecAndMetadata(&["ownerReferences"])
     }
 
     fn selectable_fields(&self) -> &'static [&'static str] {

@@ -434,7 +434,9 @@ async fn sync_revision(
 
 async fn write_status(api: &Api<Deployment>, d: &Deployment, next: DeploymentStatus) -> Result<()> {
     let current = d.status.clone().unwrap_or_default();
-    if current == next {
+    // The apiserver stores status as upstream encodes it, without zero
+    // counters: compare in that form, or every sync would write again.
+    if status::as_stored(current) == status::as_stored(next.clone()) {
         return Ok(());
     }
     let patch = serde_json::json!({"status": next});

@@ -149,6 +149,26 @@ pub fn base_status(
     status
 }
 
+/// The status as upstream's encoding stores it: its counters are
+/// `omitempty` integers, so a zero reads back as absent.
+pub fn as_stored(mut s: DeploymentStatus) -> DeploymentStatus {
+    for c in [
+        &mut s.replicas,
+        &mut s.updated_replicas,
+        &mut s.ready_replicas,
+        &mut s.available_replicas,
+        &mut s.unavailable_replicas,
+    ] {
+        if *c == Some(0) {
+            *c = None;
+        }
+    }
+    if s.observed_generation == Some(0) {
+        s.observed_generation = None;
+    }
+    s
+}
+
 fn is_complete(d: &Deployment, s: &DeploymentStatus) -> bool {
     let replicas = d.spec.as_ref().and_then(|s| s.replicas).unwrap_or(1);
     s.updated_replicas == Some(replicas)
