@@ -2,7 +2,7 @@
 //! and signing configs (`ca-config.json`), with what is derived from them.
 #![no_main]
 
-use certs::config::Config;
+use certs::config::SigningConfig;
 use certs::request::CertificateRequest;
 use libfuzzer_sys::fuzz_target;
 
@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
         let _ = req.subject_alt_names();
         let _ = req.ca_constraints();
     }
-    if let Ok(cfg) = Config::from_json(data) {
+    if let Ok(cfg) = SigningConfig::from_json(data) {
         let _ = cfg.policy(None);
         let _ = cfg.policy(Some("kubernetes"));
     }
