@@ -13,6 +13,7 @@
 
 use harness::apiserver::ApiCluster;
 use harness::client::ApiClient;
+use harness::process::{percentile, rss_mib};
 use http_body_util::BodyExt;
 use serde_json::json;
 use std::sync::Arc;
@@ -323,16 +324,6 @@ async fn watch_latency(
     Ok((percentile(&lat, 50.0), percentile(&lat, 99.0), lat.len()))
 }
 
-fn percentile(samples: &[Duration], p: f64) -> Duration {
-    if samples.is_empty() {
-        return Duration::ZERO;
-    }
-    let mut s = samples.to_vec();
-    s.sort();
-    let idx = ((p / 100.0) * (s.len() - 1) as f64).round() as usize;
-    s[idx.min(s.len() - 1)]
-}
-
 /// CPU microseconds per operation.
 fn micros_each(cpu: Duration, n: usize) -> f64 {
     cpu.as_secs_f64() * 1e6 / n as f64
@@ -340,18 +331,4 @@ fn micros_each(cpu: Duration, n: usize) -> f64 {
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
-}
-
-fn rss_mib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|kb| kb.parse::<f64>().ok())
-            })
-        })
-        .map(|kb| kb / 1024.0)
-        .unwrap_or(0.0)
 }
