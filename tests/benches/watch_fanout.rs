@@ -28,7 +28,6 @@ use harness::process::{cpu_time, percentile, rss_mib};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -154,7 +153,7 @@ fn run(args: &[&str], nodes: usize, pods: usize) -> anyhow::Result<Figures> {
             .as_str()
             .unwrap_or("0")
             .to_string();
-        let idle_watchers = etcd_watchers(&cluster);
+        let idle_watchers = cluster.etcd_watchers();
 
         // The watchers: one per node, plus the cluster-wide ones.
         let bound_at: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
@@ -200,7 +199,7 @@ fn run(args: &[&str], nodes: usize, pods: usize) -> anyhow::Result<Figures> {
             }));
         }
         tokio::time::sleep(Duration::from_secs(1)).await;
-        let watchers_open = etcd_watchers(&cluster);
+        let watchers_open = cluster.etcd_watchers();
 
         // Creates, then binds; CPU over both.
         let cpu0 = cpu_time(pid);
@@ -296,27 +295,6 @@ fn pod(name: &str, ns: &str) -> Vec<u8> {
             "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}}}]}
     }))
     .unwrap_or_default()
-}
-
-/// etcd's count of open watchers (every etcd watch of the apiserver).
-fn etcd_watchers(c: &ApiCluster) -> f64 {
-    let out = Command::new(harness::bins::system("curl"))
-        .arg("-sS")
-        .arg("--cacert")
-        .arg(c.pki.ca())
-        .arg("--cert")
-        .arg(c.pki.cert("etcd-client"))
-        .arg("--key")
-        .arg(c.pki.key("etcd-client"))
-        .arg(format!("{}/metrics", c.etcd.client_url))
-        .output();
-    let Ok(out) = out else { return f64::NAN };
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .find(|l| l.starts_with("etcd_debugging_mvcc_watcher_total "))
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(f64::NAN)
 }
 
 fn ms(d: Duration) -> String {

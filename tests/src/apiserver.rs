@@ -45,6 +45,26 @@ impl ApiCluster {
         out
     }
 
+    /// etcd's own count of open watchers (`etcd_debugging_mvcc_watcher_total`
+    /// from its `/metrics`): every etcd watch the apiserver holds. NaN when
+    /// the metrics cannot be read.
+    pub fn etcd_watchers(&self) -> f64 {
+        let (_, out, _) = run(Command::new(bins::system("curl"))
+            .arg("-sS")
+            .arg("--cacert")
+            .arg(self.pki.ca())
+            .arg("--cert")
+            .arg(self.pki.cert("etcd-client"))
+            .arg("--key")
+            .arg(self.pki.key("etcd-client"))
+            .arg(format!("{}/metrics", self.etcd.client_url)));
+        out.lines()
+            .find(|l| l.starts_with("etcd_debugging_mvcc_watcher_total "))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(f64::NAN)
+    }
+
     /// Compacts etcd up to its current revision, so a watch resumed from
     /// any earlier resourceVersion is answered 410 Gone.
     pub fn compact_etcd(&self) {
